@@ -1,0 +1,175 @@
+namespace AiRbac.Model;
+
+/// <summary>
+/// A policy as written (POLICY-SPEC §2), before validation and compilation. Loaders (YAML, code)
+/// build it; <see cref="PolicyCompiler"/> validates it and turns it into a <see cref="CompiledPolicy"/>.
+/// Every element keeps its source location so that each problem can be reported where it was written.
+/// </summary>
+public sealed class PolicyDocument
+{
+    /// <summary>The source name (usually the file path) used in diagnostics.</summary>
+    public string SourceName { get; init; } = string.Empty;
+
+    /// <summary>The policy language version as written (the only supported value is <c>1</c>).</summary>
+    public LocatedString Version { get; init; } = LocatedString.FromCode("1");
+
+    /// <summary>The sensitivity tiers, lowest first, or <see langword="null"/> for the default tiers.</summary>
+    public IReadOnlyList<LocatedString>? Sensitivity { get; init; }
+
+    /// <summary>The tier of unclassified resources, or <see langword="null"/> for the lowest tier.</summary>
+    public LocatedString? DefaultSensitivity { get; init; }
+
+    /// <summary>The roles, in file order (file order breaks ties between deciding roles).</summary>
+    public IReadOnlyList<RoleDefinition> Roles { get; init; } = [];
+
+    /// <summary>The resource catalog, in file order; the first matching entry classifies a resource.</summary>
+    public IReadOnlyList<ResourceClassification> Resources { get; init; } = [];
+
+    /// <summary>Separation of duties, the two-person rule and holder counts.</summary>
+    public PolicyConstraints Constraints { get; init; } = new();
+
+    /// <summary>Static role assignments of groups and subjects.</summary>
+    public PolicyBindings Bindings { get; init; } = new();
+}
+
+/// <summary>A role: grants, denies, a sensitivity ceiling, tag clearances, parents and the subject kinds it applies to.</summary>
+public sealed class RoleDefinition
+{
+    /// <summary>The role name (unique across names and ids).</summary>
+    public required LocatedString Name { get; init; }
+
+    /// <summary>The stable role id, or <see langword="null"/> when it defaults to the name.</summary>
+    public LocatedString? Id { get; init; }
+
+    /// <summary>A human description; not used by decisions.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>The roles this role inherits, by name or id.</summary>
+    public IReadOnlyList<LocatedString> Inherits { get; init; } = [];
+
+    /// <summary>Grants, each <c>ACTION_PATTERN on RESOURCE_PATTERN</c>.</summary>
+    public IReadOnlyList<LocatedString> Allow { get; init; } = [];
+
+    /// <summary>Denies, each <c>ACTION_PATTERN on RESOURCE_PATTERN</c>.</summary>
+    public IReadOnlyList<LocatedString> Deny { get; init; } = [];
+
+    /// <summary>The highest tier this role's grants reach, or <see langword="null"/> for the lowest tier.</summary>
+    public LocatedString? MaxSensitivity { get; init; }
+
+    /// <summary>The tags this role's grants clear.</summary>
+    public IReadOnlyList<LocatedString> Clearances { get; init; } = [];
+
+    /// <summary>The subject kinds this role takes effect for, or <see langword="null"/> for every kind.</summary>
+    public IReadOnlyList<LocatedString>? Kinds { get; init; }
+
+    /// <summary>Where the role was declared (its name).</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A resource catalog entry: resources matching <see cref="Match"/> get its tier and tags.</summary>
+public sealed class ResourceClassification
+{
+    /// <summary>The resource pattern.</summary>
+    public required LocatedString Match { get; init; }
+
+    /// <summary>The tier, or <see langword="null"/> for the policy's default tier.</summary>
+    public LocatedString? Sensitivity { get; init; }
+
+    /// <summary>The tags of matching resources.</summary>
+    public IReadOnlyList<LocatedString> Tags { get; init; } = [];
+
+    /// <summary>Where the entry was written.</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>The <c>constraints</c> section.</summary>
+public sealed class PolicyConstraints
+{
+    /// <summary>Sets of roles no subject may hold two of at once (static separation of duties).</summary>
+    public IReadOnlyList<ExclusiveRoleSet> MutuallyExclusive { get; init; } = [];
+
+    /// <summary>Action patterns that the owner of a resource may not perform on it (two-person rule).</summary>
+    public IReadOnlyList<LocatedString> NotByOwner { get; init; } = [];
+
+    /// <summary>Minimum numbers of holders per role, checked by lint against the bindings.</summary>
+    public IReadOnlyList<MinHoldersRequirement> MinHolders { get; init; } = [];
+}
+
+/// <summary>One <c>mutually_exclusive</c> list.</summary>
+public sealed class ExclusiveRoleSet
+{
+    /// <summary>The roles of the list, by name or id, as listed.</summary>
+    public IReadOnlyList<LocatedString> Roles { get; init; } = [];
+
+    /// <summary>Where the list was written.</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>One <c>min_holders</c> entry.</summary>
+/// <param name="Role">The role, by name or id.</param>
+/// <param name="Count">The minimum number of holders, as written.</param>
+public sealed record MinHoldersRequirement(LocatedString Role, LocatedString Count);
+
+/// <summary>The <c>bindings</c> section.</summary>
+public sealed class PolicyBindings
+{
+    /// <summary>Groups and the roles their members get.</summary>
+    public IReadOnlyList<GroupDefinition> Groups { get; init; } = [];
+
+    /// <summary>Subjects and their roles and groups.</summary>
+    public IReadOnlyList<SubjectDefinition> Subjects { get; init; } = [];
+}
+
+/// <summary>A group of <c>bindings.groups</c>.</summary>
+public sealed class GroupDefinition
+{
+    /// <summary>The group name.</summary>
+    public required LocatedString Name { get; init; }
+
+    /// <summary>The roles members of the group get.</summary>
+    public IReadOnlyList<RoleBindingDefinition> Roles { get; init; } = [];
+
+    /// <summary>Where the group was declared.</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A subject of <c>bindings.subjects</c>.</summary>
+public sealed class SubjectDefinition
+{
+    /// <summary>The subject id.</summary>
+    public required LocatedString Id { get; init; }
+
+    /// <summary>The subject kind (<c>user</c>, <c>service</c>, <c>agent</c>), or <see langword="null"/> for <c>user</c>.</summary>
+    public LocatedString? Kind { get; init; }
+
+    /// <summary>Roles bound directly.</summary>
+    public IReadOnlyList<RoleBindingDefinition> Roles { get; init; } = [];
+
+    /// <summary>Groups the subject belongs to.</summary>
+    public IReadOnlyList<LocatedString> Groups { get; init; } = [];
+
+    /// <summary>A scope applying to every role the subject gets.</summary>
+    public LocatedString? Scope { get; init; }
+
+    /// <summary>An RFC 3339 expiry applying to every role the subject gets.</summary>
+    public LocatedString? Expires { get; init; }
+
+    /// <summary>Where the subject was declared.</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A role binding as written: a role name, or an object <c>{role, scope, expires}</c>.</summary>
+public sealed class RoleBindingDefinition
+{
+    /// <summary>The role, by name or id.</summary>
+    public required LocatedString Role { get; init; }
+
+    /// <summary>The scope the binding applies in, or <see langword="null"/> for everywhere.</summary>
+    public LocatedString? Scope { get; init; }
+
+    /// <summary>The RFC 3339 expiry, or <see langword="null"/> for none.</summary>
+    public LocatedString? Expires { get; init; }
+
+    /// <summary>Where the binding was written.</summary>
+    public SourceLocation Location { get; init; }
+}

@@ -1,0 +1,24 @@
+using AiRbac.Model;
+
+namespace AiRbac;
+
+/// <summary>Validates a <see cref="PolicyDocument"/> and compiles it into an immutable <see cref="CompiledPolicy"/>.</summary>
+public static class PolicyCompiler
+{
+    /// <summary>Validates and compiles a policy. Never throws for policy content: every problem becomes a diagnostic.</summary>
+    /// <param name="document">The policy as written.</param>
+    /// <param name="options">Compilation options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The compiled policy (when there was no error) and every diagnostic.</returns>
+    public static PolicyCompilation Compile(PolicyDocument document, PolicyCompilerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        throw new NotImplementedException();
+    }
+}
+
+/// <summary>Options for <see cref="PolicyCompiler.Compile"/>.</summary>
+public sealed class PolicyCompilerOptions
+{
+    /// <summary>The clock used for expiry checks and compile-time lint; <see cref="TimeProvider.System"/> by default.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}
