@@ -1,6 +1,475 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using AiRbac.Model;
+using AiRbac.Patterns;
+
 namespace AiRbac;
 
-/// <summary>An immutable, thread-safe compiled policy that answers authorization requests.</summary>
+/// <summary>
+/// An immutable, thread-safe compiled policy: the decision table. <see cref="Authorize(Subject, string, string)"/>
+/// reads it only, never throws because of policy content, and allocates nothing once a subject is resolved.
+/// Build one with <see cref="PolicyCompiler.Compile"/>.
+/// </summary>
 public sealed partial class CompiledPolicy
 {
+    // Rule action codes: an interned action id (>= 0), or one of these.
+    internal const int AnyAction = -1;
+    internal const int GlobAction = -2;
+
+    // Effective-role lists up to this size are merged on the stack; larger ones rent from the pool.
+    private const int StackRoles = 128;
+
+    private readonly RoleData[] roles;
+    private readonly RuleData[] rules;
+    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> actionIds;
+    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> resourceIds;
+    private readonly Pattern[] actionGlobs;
+    private readonly bool[] actionGlobMatches; // [glob * actionCount + action]
+    private readonly int actionCount;
+    private readonly CatalogEntry[] catalog;
+    private readonly int[] catalogByResourceId;
+    private readonly int defaultTier;
+    private readonly string[] tiers;
+    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> tagBits;
+    private readonly ExclusiveSet[] exclusiveSets;
+    private readonly Pattern[] notByOwner;
+    private readonly bool[] notByOwnerByActionId;
+    private readonly FrozenDictionary<string, int> roleLookup;
+    private readonly FrozenDictionary<string, PolicySubject> policySubjects;
+    private readonly TimeProvider timeProvider;
+
+    internal CompiledPolicy(CompiledTables tables)
+    {
+        roles = tables.Roles;
+        rules = tables.Rules;
+        actionIds = tables.ActionIds.GetAlternateLookup<ReadOnlySpan<char>>();
+        resourceIds = tables.ResourceIds.GetAlternateLookup<ReadOnlySpan<char>>();
+        actionCount = tables.ActionIds.Count;
+        actionGlobs = tables.ActionGlobs;
+        actionGlobMatches = tables.ActionGlobMatches;
+        catalog = tables.Catalog;
+        catalogByResourceId = tables.CatalogByResourceId;
+        defaultTier = tables.DefaultTier;
+        tiers = tables.Tiers;
+        tagBits = tables.TagBits.GetAlternateLookup<ReadOnlySpan<char>>();
+        exclusiveSets = tables.ExclusiveSets;
+        notByOwner = tables.NotByOwner;
+        notByOwnerByActionId = tables.NotByOwnerByActionId;
+        roleLookup = tables.RoleLookup;
+        policySubjects = tables.PolicySubjects;
+        timeProvider = tables.TimeProvider;
+        Source = tables.Source;
+        Roles = tables.RoleInfos;
+        Tiers = tiers;
+        DefaultSensitivity = tiers[defaultTier];
+    }
+
+    /// <summary>The source name the policy was loaded from.</summary>
+    public string Source { get; }
+
+    /// <summary>The roles, in declaration order, with what they declare and what they inherit.</summary>
+    public IReadOnlyList<RoleInfo> Roles { get; }
+
+    /// <summary>The sensitivity tiers, lowest first.</summary>
+    public IReadOnlyList<string> Tiers { get; }
+
+    /// <summary>The tier of resources no catalog entry classifies.</summary>
+    public string DefaultSensitivity { get; }
+
+    /// <summary>Finds a role by name or id.</summary>
+    /// <param name="nameOrId">The role name or id.</param>
+    /// <returns>The role, or <see langword="null"/>.</returns>
+    public RoleInfo? FindRole(string nameOrId)
+        => nameOrId is not null && roleLookup.TryGetValue(nameOrId, out int index) ? Roles[index] : null;
+
+    /// <summary>Decides whether <paramref name="subject"/> may perform <paramref name="action"/> on a plain resource.</summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <param name="resource">The resource, <c>type:name</c>.</param>
+    /// <returns>The decision.</returns>
+    public Decision Authorize(Subject subject, string action, string resource)
+        => Authorize(subject, action, new ResourceRequest(resource));
+
+    /// <summary>Decides whether <paramref name="subject"/> may perform <paramref name="action"/> on a resource the caller describes.</summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
+    /// <returns>The decision.</returns>
+    public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
+    {
+        if (subject is null)
+        {
+            return new Decision(this, DecisionReason.MissingIdentity);
+        }
+
+        var request = new Request(action, resource);
+        Prepare(ref request);
+        var actor = Decide(Resolve(subject), ref request);
+        if (!actor.Allowed)
+        {
+            return actor;
+        }
+
+        // On behalf of: every link down the chain must be allowed too; no link exceeds the one it acts for.
+        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        {
+            var decision = Decide(Resolve(link), ref request);
+            if (!decision.Allowed)
+            {
+                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, decision.RuleIndex, decision.TierIndex, decision.Reason);
+            }
+        }
+
+        return actor;
+    }
+
+    private void Prepare(ref Request request)
+    {
+        if (string.IsNullOrEmpty(request.Action) || string.IsNullOrEmpty(request.Resource.Name))
+        {
+            request.Invalid = true;
+            return;
+        }
+
+        request.ActionId = actionIds.TryGetValue(request.Action, out int a) ? a : -1;
+        request.ResourceId = resourceIds.TryGetValue(request.Resource.Name, out int r) ? r : -1;
+        request.LastSlash = request.Resource.Name.LastIndexOf('/');
+
+        string? tier = request.Resource.Sensitivity;
+        if (tier is not null)
+        {
+            request.CallerTier = Array.IndexOf(tiers, tier);
+            request.Invalid |= request.CallerTier < 0;
+        }
+
+        string? scope = request.Resource.Scope;
+        request.Invalid |= scope is not null && !AiRbac.Scope.IsValid(scope);
+
+        var tags = request.Resource.Tags.Span;
+        for (int i = 0; i < tags.Length; i++)
+        {
+            // A tag the policy never names cannot be cleared by any role: it takes the reserved bit.
+            request.CallerTags |= tags[i] is not null && tagBits.TryGetValue(tags[i], out int bit) ? 1UL << bit : UnknownTagBit;
+        }
+    }
+
+    internal const ulong UnknownTagBit = 1UL << 63;
+
+    private Decision Decide(ResolvedSubject subject, ref Request request)
+    {
+        if (subject.Id.Length == 0 || !subject.HasBindings)
+        {
+            return new Decision(this, DecisionReason.MissingIdentity);
+        }
+
+        if (request.Invalid || subject.Invalid)
+        {
+            return new Decision(this, DecisionReason.InvalidRequest);
+        }
+
+        if (subject.Static)
+        {
+            return DecideForRoles(subject, subject.Effective, subject.SodSet, subject.SodRole, ref request);
+        }
+
+        return DecideDynamic(subject, ref request);
+    }
+
+    private Decision DecideDynamic(ResolvedSubject subject, ref Request request)
+    {
+        long now = subject.HasExpiry ? timeProvider.GetUtcNow().UtcTicks : 0;
+        int total = subject.ClosureTotal;
+        int[]? rented = null;
+        Span<int> buffer = total <= StackRoles ? stackalloc int[StackRoles] : (rented = ArrayPool<int>.Shared.Rent(total));
+        int count = 0;
+        string? scope = request.Resource.Scope;
+        foreach (ref readonly var binding in subject.Bindings.AsSpan())
+        {
+            if (binding.Never || now >= binding.ExpiresUtcTicks)
+            {
+                continue;
+            }
+
+            if (binding.Scope is not null && (scope is null || !AiRbac.Scope.Covers(binding.Scope, scope)))
+            {
+                continue;
+            }
+
+            binding.Closure.AsSpan().CopyTo(buffer[count..]);
+            count += binding.Closure.Length;
+        }
+
+        var effective = buffer[..count];
+        effective.Sort();
+        count = Dedupe(effective);
+        effective = effective[..count];
+        int sodSet = FindExclusiveConflict(effective, out int sodRole);
+        var decision = DecideForRoles(subject, effective, sodSet, sodRole, ref request);
+        if (rented is not null)
+        {
+            ArrayPool<int>.Shared.Return(rented);
+        }
+
+        return decision;
+    }
+
+    internal static int Dedupe(Span<int> sorted)
+    {
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
+        int write = 1;
+        for (int i = 1; i < sorted.Length; i++)
+        {
+            if (sorted[i] != sorted[write - 1])
+            {
+                sorted[write++] = sorted[i];
+            }
+        }
+
+        return write;
+    }
+
+    internal int FindExclusiveConflict(ReadOnlySpan<int> effective, out int role)
+    {
+        role = -1;
+        for (int s = 0; s < exclusiveSets.Length; s++)
+        {
+            int held = 0;
+            int first = -1;
+            foreach (int member in exclusiveSets[s].Roles)
+            {
+                if (effective.BinarySearch(member) >= 0)
+                {
+                    held++;
+                    if (first < 0)
+                    {
+                        first = member;
+                    }
+                }
+            }
+
+            if (held >= 2)
+            {
+                role = first;
+                return s;
+            }
+        }
+
+        return -1;
+    }
+
+    private Decision DecideForRoles(ResolvedSubject subject, ReadOnlySpan<int> effective, int sodSet, int sodRole, ref Request request)
+    {
+        if (sodSet >= 0)
+        {
+            return new Decision(this, DecisionReason.SeparationOfDuties, sodRole, sodSet);
+        }
+
+        if (effective.IsEmpty)
+        {
+            return new Decision(this, DecisionReason.NoActiveRole);
+        }
+
+        // Deny beats allow: the first deny of any effective role, roles in file order, rules in file order.
+        foreach (int r in effective)
+        {
+            ref readonly var role = ref roles[r];
+            for (int k = role.DenyStart, end = role.DenyStart + role.DenyCount; k < end; k++)
+            {
+                if (Matches(in rules[k], ref request))
+                {
+                    return new Decision(this, DecisionReason.ExplicitDeny, r, k);
+                }
+            }
+        }
+
+        if (request.Resource.Owner is not null && notByOwner.Length > 0
+            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        {
+            return new Decision(this, DecisionReason.OwnerConflict);
+        }
+
+        int firstRole = -1, firstRule = -1, fitRole = -1, fitRule = -1;
+        foreach (int r in effective)
+        {
+            ref readonly var role = ref roles[r];
+            for (int k = role.AllowStart, end = role.AllowStart + role.AllowCount; k < end; k++)
+            {
+                if (!Matches(in rules[k], ref request))
+                {
+                    continue;
+                }
+
+                if (firstRole < 0)
+                {
+                    Classify(ref request);
+                    firstRole = r;
+                    firstRule = k;
+                }
+
+                if (role.Ceiling >= request.Tier)
+                {
+                    if (fitRole < 0)
+                    {
+                        fitRole = r;
+                        fitRule = k;
+                    }
+
+                    if ((request.Tags & ~role.Clearances) == 0)
+                    {
+                        return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
+                    }
+                }
+
+                break; // the role's first matching grant decides for that role
+            }
+        }
+
+        if (firstRole < 0)
+        {
+            return new Decision(this, DecisionReason.NoMatchingGrant);
+        }
+
+        return fitRole < 0
+            ? new Decision(this, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
+            : new Decision(this, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Matches(in RuleData rule, ref Request request)
+    {
+        int a = rule.ActionId;
+        if (a >= 0)
+        {
+            if (a != request.ActionId)
+            {
+                return false;
+            }
+        }
+        else if (a == GlobAction)
+        {
+            bool actionMatches = request.ActionId >= 0
+                ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
+                : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
+            if (!actionMatches)
+            {
+                return false;
+            }
+        }
+
+        string name = request.Resource.Name;
+        return rule.ResourceShape switch
+        {
+            PatternShape.Exact => rule.ResourceId == request.ResourceId,
+            PatternShape.All => true,
+            // No '/' after the prefix: the last '/' of the resource (found once per request) lies inside the prefix.
+            PatternShape.PrefixNoSlash => request.LastSlash < rule.ResourcePrefix.Length && name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal),
+            PatternShape.PrefixAny => name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal),
+            _ => rule.ResourcePattern!.MatchGeneral(name),
+        };
+    }
+
+    private bool IsNotByOwnerAction(ref Request request)
+    {
+        if (request.ActionId >= 0)
+        {
+            return notByOwnerByActionId[request.ActionId];
+        }
+
+        foreach (var pattern in notByOwner)
+        {
+            if (pattern.IsMatch(request.Action))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void Classify(ref Request request)
+    {
+        int entry = request.ResourceId >= 0 ? catalogByResourceId[request.ResourceId] : FindCatalogEntry(request.Resource.Name);
+        int tier = entry >= 0 ? catalog[entry].Tier : defaultTier;
+        ulong tags = entry >= 0 ? catalog[entry].Tags : 0;
+        request.Tier = Math.Max(tier, request.CallerTier);
+        request.Tags = tags | request.CallerTags;
+    }
+
+    internal int FindCatalogEntry(string resource)
+    {
+        for (int i = 0; i < catalog.Length; i++)
+        {
+            if (catalog[i].Pattern.IsMatch(resource))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private ResolvedSubject Resolve(Subject subject)
+    {
+        if (subject.Resolved is ResolvedSubject cached && ReferenceEquals(cached.Policy, this))
+        {
+            return cached;
+        }
+
+        var resolved = ResolveSlow(subject);
+        subject.Resolved = resolved;
+        return resolved;
+    }
+
+    internal string RoleName(int role) => roles[role].Name;
+
+    internal string RuleText(int rule) => rules[rule].Text;
+
+    internal SourceLocation RuleLocation(int rule) => rules[rule].Location;
+
+    internal SourceLocation ExclusiveSetLocation(int set) => exclusiveSets[set].Location;
+
+    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated)
+    {
+        string RoleAndRule(string verb) => string.Create(CultureInfo.InvariantCulture,
+            $"role '{roles[role].Name}' {verb} '{rules[rule].Text}' ({rules[rule].Location})");
+        string name = DecisionReasons.ToName(reason);
+        return reason switch
+        {
+            DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
+            DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
+            DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, or an empty action or resource.",
+            DecisionReason.SeparationOfDuties => $"Denied ({name}): the subject holds '{roles[role].Name}' together with another role of the mutually_exclusive list [{string.Join(", ", exclusiveSets[rule].Roles.Select(r => roles[r].Name))}] ({exclusiveSets[rule].Location}).",
+            DecisionReason.NoActiveRole => $"Denied ({name}): none of the subject's role bindings is in effect here (expired, out of scope, undeclared, or not for this subject kind).",
+            DecisionReason.ExplicitDeny => $"Denied ({name}): {RoleAndRule("denies")}; deny beats allow.",
+            DecisionReason.OwnerConflict => $"Denied ({name}): the subject owns the resource, and the two-person rule (not_by_owner) forbids the owner this action.",
+            DecisionReason.NoMatchingGrant => $"Denied ({name}): no effective role grants this action on this resource.",
+            DecisionReason.SensitivityCeiling => $"Denied ({name}): {RoleAndRule("grants")}, but its ceiling '{tiers[roles[role].Ceiling]}' is below the resource's tier '{tiers[tier]}'.",
+            DecisionReason.MissingTagClearance => $"Denied ({name}): {RoleAndRule("grants")} within its ceiling, but no matching role clears every tag of the resource.",
+            DecisionReason.DelegationDenied => role >= 0 && rule >= 0
+                ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {RoleAndRule(delegated == DecisionReason.ExplicitDeny ? "denies" : "grants")}."
+                : $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}).",
+            _ => $"Denied ({name}).",
+        };
+    }
+
+    /// <summary>Everything the decision steps need to know about one request, computed once and shared down the on-behalf-of chain.</summary>
+    private struct Request(string action, in ResourceRequest resource)
+    {
+        public readonly string Action = action;
+        public readonly ResourceRequest Resource = resource;
+        public int ActionId = -1;
+        public int ResourceId = -1;
+        public int LastSlash = -1;
+        public int CallerTier = 0;
+        public ulong CallerTags;
+        public bool Invalid;
+        public int Tier;
+        public ulong Tags;
+    }
 }

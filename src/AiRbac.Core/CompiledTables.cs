@@ -1,0 +1,171 @@
+using System.Collections.Frozen;
+using AiRbac.Model;
+using AiRbac.Patterns;
+
+namespace AiRbac;
+
+/// <summary>One role in the decision table; indexed by declaration order.</summary>
+internal struct RoleData
+{
+    public string Name;
+    public int Ceiling;
+    public ulong Clearances;
+    public byte KindMask;
+    public int AllowStart;
+    public int AllowCount;
+    public int DenyStart;
+    public int DenyCount;
+    public int[] Parents;
+}
+
+/// <summary>One grant or deny: an action matcher and a resource matcher chosen by shape.</summary>
+internal struct RuleData
+{
+    public int Role;
+    public int ActionId;
+    public int ActionGlob;
+    public PatternShape ResourceShape;
+    public int ResourceId;
+    public string ResourcePrefix;
+    public Pattern? ResourcePattern;
+    public string Text;
+    public SourceLocation Location;
+}
+
+/// <summary>One resource catalog entry.</summary>
+internal readonly record struct CatalogEntry(Pattern Pattern, int Tier, ulong Tags);
+
+/// <summary>One <c>mutually_exclusive</c> list: role indices as listed.</summary>
+internal sealed record ExclusiveSet(int[] Roles, SourceLocation Location);
+
+/// <summary>A subject named in the policy's <c>bindings</c>: its kind and its bindings, groups expanded.</summary>
+internal sealed record PolicySubject(SubjectKind Kind, PolicyBinding[] Bindings);
+
+/// <summary>A binding from the policy: role name, scope and expiry; <c>Never</c> when its scopes cannot meet.</summary>
+internal readonly record struct PolicyBinding(string Role, string? Scope, DateTimeOffset? Expires, bool Never);
+
+/// <summary>A subject resolved against one policy (cached on the <see cref="Subject"/>).</summary>
+internal sealed class ResolvedSubject
+{
+    public required CompiledPolicy Policy { get; init; }
+
+    public required string Id { get; init; }
+
+    public SubjectKind Kind { get; init; }
+
+    public bool HasBindings { get; init; }
+
+    public bool Invalid { get; init; }
+
+    public bool Static { get; init; }
+
+    public bool HasExpiry { get; init; }
+
+    public int[] Effective { get; init; } = [];
+
+    public int SodSet { get; init; } = -1;
+
+    public int SodRole { get; init; } = -1;
+
+    public ResolvedBinding[] Bindings { get; init; } = [];
+
+    public int ClosureTotal { get; init; }
+}
+
+/// <summary>A binding resolved to the roles it makes effective (inheritance closure for the subject's kind, sorted).</summary>
+internal readonly record struct ResolvedBinding(int[] Closure, string? Scope, long ExpiresUtcTicks, bool Never);
+
+/// <summary>Everything the compiler hands to <see cref="CompiledPolicy"/>.</summary>
+internal sealed class CompiledTables
+{
+    public required string Source { get; init; }
+
+    public required RoleData[] Roles { get; init; }
+
+    public required RuleData[] Rules { get; init; }
+
+    public required FrozenDictionary<string, int> ActionIds { get; init; }
+
+    public required FrozenDictionary<string, int> ResourceIds { get; init; }
+
+    public required Pattern[] ActionGlobs { get; init; }
+
+    public required bool[] ActionGlobMatches { get; init; }
+
+    public required CatalogEntry[] Catalog { get; init; }
+
+    public required int[] CatalogByResourceId { get; init; }
+
+    public required int DefaultTier { get; init; }
+
+    public required string[] Tiers { get; init; }
+
+    public required FrozenDictionary<string, int> TagBits { get; init; }
+
+    public required ExclusiveSet[] ExclusiveSets { get; init; }
+
+    public required Pattern[] NotByOwner { get; init; }
+
+    public required bool[] NotByOwnerByActionId { get; init; }
+
+    public required FrozenDictionary<string, int> RoleLookup { get; init; }
+
+    public required FrozenDictionary<string, PolicySubject> PolicySubjects { get; init; }
+
+    public required TimeProvider TimeProvider { get; init; }
+
+    public required IReadOnlyList<RoleInfo> RoleInfos { get; init; }
+}
+
+/// <summary>A role of a compiled policy as declared, with its inheritance resolved (read-only; for tools such as matrix and diff).</summary>
+public sealed class RoleInfo
+{
+    internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<string> allow,
+        IReadOnlyList<string> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
+        SourceLocation location)
+    {
+        Name = name;
+        Id = id;
+        Description = description;
+        Inherits = inherits;
+        Allow = allow;
+        Deny = deny;
+        MaxSensitivity = maxSensitivity;
+        Clearances = clearances;
+        Kinds = kinds;
+        Location = location;
+    }
+
+    /// <summary>The role name.</summary>
+    public string Name { get; }
+
+    /// <summary>The role id (the name unless an id was given).</summary>
+    public string Id { get; }
+
+    /// <summary>The description, if any.</summary>
+    public string? Description { get; }
+
+    /// <summary>The names of the roles inherited directly.</summary>
+    public IReadOnlyList<string> Inherits { get; }
+
+    /// <summary>The roles inherited directly or indirectly, by name, in declaration order (kinds not applied).</summary>
+    public IReadOnlyList<string> Ancestors { get; internal set; } = [];
+
+    /// <summary>The grants, as canonical <c>ACTION on RESOURCE</c> texts, in file order.</summary>
+    public IReadOnlyList<string> Allow { get; }
+
+    /// <summary>The denies, as canonical <c>ACTION on RESOURCE</c> texts, in file order.</summary>
+    public IReadOnlyList<string> Deny { get; }
+
+    /// <summary>The ceiling tier (the lowest tier when none was given).</summary>
+    public string MaxSensitivity { get; }
+
+    /// <summary>The cleared tags.</summary>
+    public IReadOnlyList<string> Clearances { get; }
+
+    /// <summary>The subject kinds the role applies to, or <see langword="null"/> for all.</summary>
+    public IReadOnlyList<SubjectKind>? Kinds { get; }
+
+    /// <summary>Where the role was declared.</summary>
+    public SourceLocation Location { get; }
+}

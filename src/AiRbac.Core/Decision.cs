@@ -1,0 +1,156 @@
+using System.Globalization;
+using AiRbac.Model;
+
+namespace AiRbac;
+
+/// <summary>Why a decision came out as it did (POLICY-SPEC §4), in the order of the decision steps.</summary>
+/// <remarks>The zero value is <see cref="MissingIdentity"/>, so a default <see cref="Decision"/> denies.</remarks>
+public enum DecisionReason : byte
+{
+    /// <summary><c>missing_identity</c>: no subject id, or no role bindings at all.</summary>
+    MissingIdentity = 0,
+
+    /// <summary><c>invalid_request</c>: an undeclared tier, a malformed scope, or an empty action or resource.</summary>
+    InvalidRequest = 1,
+
+    /// <summary><c>separation_of_duties</c>: two effective roles of one <c>mutually_exclusive</c> list.</summary>
+    SeparationOfDuties = 2,
+
+    /// <summary><c>no_active_role</c>: no effective role remains.</summary>
+    NoActiveRole = 3,
+
+    /// <summary><c>explicit_deny</c>: a deny of an effective role matches.</summary>
+    ExplicitDeny = 4,
+
+    /// <summary><c>owner_conflict</c>: the two-person rule forbids the owner this action.</summary>
+    OwnerConflict = 5,
+
+    /// <summary><c>no_matching_grant</c>: no effective role grants the action on the resource.</summary>
+    NoMatchingGrant = 6,
+
+    /// <summary><c>sensitivity_ceiling</c>: every matching role's ceiling is below the resource's tier.</summary>
+    SensitivityCeiling = 7,
+
+    /// <summary><c>missing_tag_clearance</c>: no matching role within its ceiling clears every tag.</summary>
+    MissingTagClearance = 8,
+
+    /// <summary><c>delegation_denied</c>: a subject acted for, down the on-behalf-of chain, was denied.</summary>
+    DelegationDenied = 9,
+
+    /// <summary><c>allowed</c>.</summary>
+    Allowed = 10,
+}
+
+/// <summary>Stable snake_case names of <see cref="DecisionReason"/> values, as used in audit records, the CLI and metrics.</summary>
+public static class DecisionReasons
+{
+    private static readonly string[] Names =
+    [
+        "missing_identity", "invalid_request", "separation_of_duties", "no_active_role", "explicit_deny",
+        "owner_conflict", "no_matching_grant", "sensitivity_ceiling", "missing_tag_clearance", "delegation_denied", "allowed",
+    ];
+
+    /// <summary>Every reason, in step order.</summary>
+    public static IReadOnlyList<DecisionReason> All { get; } = Enum.GetValues<DecisionReason>();
+
+    /// <summary>The stable name of a reason (no allocation).</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>The snake_case name.</returns>
+    public static string ToName(DecisionReason reason)
+        => (uint)reason < (uint)Names.Length ? Names[(int)reason] : "unknown";
+
+    /// <summary>Parses a stable name.</summary>
+    /// <param name="name">The snake_case name.</param>
+    /// <param name="reason">The reason.</param>
+    /// <returns>Whether the name is known.</returns>
+    public static bool TryParse(string name, out DecisionReason reason)
+    {
+        int index = Array.IndexOf(Names, name);
+        reason = index < 0 ? default : (DecisionReason)index;
+        return index >= 0;
+    }
+}
+
+/// <summary>
+/// The answer to an authorization request: allowed or denied, the reason, and the deciding role and rule.
+/// A small value; names and texts are looked up only when read, and <see cref="Explain"/> is the only member that allocates.
+/// </summary>
+public readonly struct Decision : IEquatable<Decision>
+{
+    private readonly CompiledPolicy? policy;
+    private readonly int role;
+    private readonly int rule;
+    private readonly short tier;
+    private readonly DecisionReason delegatedReason;
+
+    internal Decision(CompiledPolicy policy, DecisionReason reason, int role = -1, int rule = -1, int tier = -1, DecisionReason delegatedReason = DecisionReason.Allowed)
+    {
+        this.policy = policy;
+        Reason = reason;
+        this.role = role;
+        this.rule = rule;
+        this.tier = (short)tier;
+        this.delegatedReason = delegatedReason;
+    }
+
+    internal int RoleIndex => role;
+
+    internal int RuleIndex => rule;
+
+    internal int TierIndex => tier;
+
+    /// <summary>Whether the request is allowed. Only the grant step sets this.</summary>
+    public bool Allowed => Reason == DecisionReason.Allowed;
+
+    /// <summary>Why.</summary>
+    public DecisionReason Reason { get; }
+
+    /// <summary>The stable snake_case name of <see cref="Reason"/>.</summary>
+    public string ReasonName => DecisionReasons.ToName(Reason);
+
+    /// <summary>The deciding role's name, or <see langword="null"/> when the reason names none.</summary>
+    public string? Role => policy is not null && role >= 0 ? policy.RoleName(role) : null;
+
+    /// <summary>The deciding rule as <c>ACTION on RESOURCE</c>, or <see langword="null"/> when the reason names none.</summary>
+    public string? Rule => policy is not null && rule >= 0 && Reason != DecisionReason.SeparationOfDuties ? policy.RuleText(rule) : null;
+
+    /// <summary>Where the deciding rule (or, for separation of duties, the broken list) was written.</summary>
+    public SourceLocation? RuleLocation => policy is null || rule < 0 ? null
+        : Reason == DecisionReason.SeparationOfDuties ? policy.ExclusiveSetLocation(rule) : policy.RuleLocation(rule);
+
+    /// <summary>For <see cref="DecisionReason.DelegationDenied"/>, the reason the denied link got; otherwise <see cref="DecisionReason.Allowed"/>.</summary>
+    public DecisionReason DelegatedReason => delegatedReason;
+
+    /// <summary>One sentence that says what was decided and why, naming the role, rule and where it was written.</summary>
+    /// <returns>The explanation.</returns>
+    public string Explain() => policy is null
+        ? "Denied (missing_identity): no policy answered this request."
+        : policy.Explain(Reason, role, rule, tier, delegatedReason);
+
+    /// <summary>Formats the decision as <c>allowed|denied reason [role] [rule]</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+        => string.Create(CultureInfo.InvariantCulture, $"{(Allowed ? "allowed" : "denied")} {ReasonName} {Role} {Rule}").TrimEnd();
+
+    /// <inheritdoc/>
+    public bool Equals(Decision other) => ReferenceEquals(policy, other.policy) && Reason == other.Reason
+        && role == other.role && rule == other.rule && tier == other.tier && delegatedReason == other.delegatedReason;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Decision other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Reason, role, rule, tier, delegatedReason);
+
+    /// <summary>Compares two decisions.</summary>
+    /// <param name="left">The left decision.</param>
+    /// <param name="right">The right decision.</param>
+    /// <returns>Whether they are equal.</returns>
+    public static bool operator ==(Decision left, Decision right) => left.Equals(right);
+
+    /// <summary>Compares two decisions.</summary>
+    /// <param name="left">The left decision.</param>
+    /// <param name="right">The right decision.</param>
+    /// <returns>Whether they differ.</returns>
+    public static bool operator !=(Decision left, Decision right) => !left.Equals(right);
+}

@@ -1,0 +1,41 @@
+namespace AiRbac.Requests;
+
+/// <summary>One request of a JSON Lines corpus (POLICY-SPEC §6): who, what, on which resource.</summary>
+/// <param name="Subject">Who asks (with its on-behalf-of chain).</param>
+/// <param name="Action">The action.</param>
+/// <param name="Resource">The resource with caller-supplied scope, tier, tags and owner.</param>
+public sealed record AuthorizationRequest(Subject Subject, string Action, ResourceRequest Resource)
+{
+    /// <summary>Decides this request on a policy.</summary>
+    /// <param name="policy">The policy.</param>
+    /// <returns>The decision.</returns>
+    public Decision AuthorizeWith(CompiledPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.Authorize(Subject, Action, Resource);
+    }
+}
+
+/// <summary>A corpus line that is not a valid request; the message says why.</summary>
+public sealed class RequestFormatException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Why the line is bad.</param>
+    public RequestFormatException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public RequestFormatException()
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">Why the line is bad.</param>
+    /// <param name="innerException">The cause.</param>
+    public RequestFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

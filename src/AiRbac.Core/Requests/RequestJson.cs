@@ -1,0 +1,196 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AiRbac.Requests;
+
+/// <summary>Reads requests and writes decisions in the JSON Lines formats of POLICY-SPEC §6.</summary>
+public static class RequestJson
+{
+    // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
+    private const int MaxDepth = 32;
+
+    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of"];
+    private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];
+    private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
+
+    /// <summary>Parses one request line.</summary>
+    /// <param name="line">The JSON object.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="RequestFormatException">The line is not a valid request; the message says why.</exception>
+    public static AuthorizationRequest ParseRequest(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = MaxDepth * 3 });
+        }
+        catch (JsonException e)
+        {
+            throw new RequestFormatException($"not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("a request must be a JSON object");
+            }
+
+            CheckFields(root, RequestFields, "request");
+            string action = RequiredString(root, "action");
+            string resource = RequiredString(root, "resource");
+            var subject = ReadSubject(root, 0);
+            var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
+            return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
+            {
+                Scope = OptionalString(root, "scope"),
+                Sensitivity = OptionalString(root, "sensitivity"),
+                Tags = tags,
+                Owner = OptionalString(root, "owner"),
+            });
+        }
+    }
+
+    private static Subject ReadSubject(JsonElement element, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new RequestFormatException($"the on_behalf_of chain is deeper than {MaxDepth}");
+        }
+
+        string id = OptionalString(element, "subject") ?? string.Empty;
+        SubjectKind? kind = OptionalString(element, "kind") switch
+        {
+            null => null,
+            "user" => SubjectKind.User,
+            "service" => SubjectKind.Service,
+            "agent" => SubjectKind.Agent,
+            var other => throw new RequestFormatException($"unknown kind '{other}' (expected user, service or agent)"),
+        };
+        List<RoleBinding>? roles = null;
+        if (element.TryGetProperty("roles", out var r))
+        {
+            if (r.ValueKind != JsonValueKind.Array)
+            {
+                throw new RequestFormatException("'roles' must be an array");
+            }
+
+            roles = [.. r.EnumerateArray().Select(ReadBinding)];
+        }
+
+        Subject? onBehalfOf = null;
+        if (element.TryGetProperty("on_behalf_of", out var o))
+        {
+            if (o.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("'on_behalf_of' must be an object");
+            }
+
+            CheckFields(o, SubjectFields, "on_behalf_of");
+            onBehalfOf = ReadSubject(o, depth + 1);
+        }
+
+        return new Subject(id, kind, roles, onBehalfOf);
+    }
+
+    private static RoleBinding ReadBinding(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            return new RoleBinding(element.GetString()!);
+        }
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new RequestFormatException("each of 'roles' must be a role name or an object {role, scope, expires}");
+        }
+
+        CheckFields(element, BindingFields, "role binding");
+        string role = RequiredString(element, "role");
+        string? expiresText = OptionalString(element, "expires");
+        DateTimeOffset? expires = null;
+        if (expiresText is not null)
+        {
+            if (!Rfc3339.TryParse(expiresText, out var value))
+            {
+                throw new RequestFormatException($"expires '{expiresText}' is not an RFC 3339 date-time with Z or an offset");
+            }
+
+            expires = value;
+        }
+
+        return new RoleBinding(role, OptionalString(element, "scope"), expires);
+    }
+
+    private static void CheckFields(JsonElement element, HashSet<string> allowed, string what)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            // Unknown fields are refused: a misspelt 'sensitivty' must not silently lower a resource's tier.
+            if (!allowed.Contains(property.Name))
+            {
+                throw new RequestFormatException($"unknown field '{property.Name}' in {what}");
+            }
+        }
+    }
+
+    private static string RequiredString(JsonElement element, string name)
+        => OptionalString(element, name) ?? throw new RequestFormatException($"missing '{name}'");
+
+    private static string? OptionalString(JsonElement element, string name)
+    {
+        if (!element.TryGetProperty(name, out var value))
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new RequestFormatException($"'{name}' must be a string");
+    }
+
+    private static string[] StringArray(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Array || element.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            throw new RequestFormatException($"'{name}' must be an array of strings");
+        }
+
+        return [.. element.EnumerateArray().Select(e => e.GetString()!)];
+    }
+
+    /// <summary>Formats a decision as one JSON line: <c>allowed</c>, <c>reason</c>, and <c>role</c>/<c>rule</c> when there are any.</summary>
+    /// <param name="decision">The decision.</param>
+    /// <returns>The JSON object, without a newline.</returns>
+    public static string FormatDecision(Decision decision)
+    {
+        var buffer = new StringBuilder(128);
+        WriteDecision(decision, buffer);
+        return buffer.ToString();
+    }
+
+    /// <summary>Appends a decision as one JSON object (see <see cref="FormatDecision"/>).</summary>
+    /// <param name="decision">The decision.</param>
+    /// <param name="buffer">Where to append.</param>
+    public static void WriteDecision(Decision decision, StringBuilder buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        buffer.Append("{\"allowed\":").Append(decision.Allowed ? "true" : "false");
+        buffer.Append(",\"reason\":\"").Append(decision.ReasonName).Append('"');
+        if (decision.Role is { } role)
+        {
+            buffer.Append(",\"role\":\"").Append(Escape(role)).Append('"');
+        }
+
+        if (decision.Rule is { } rule)
+        {
+            buffer.Append(",\"rule\":\"").Append(Escape(rule)).Append('"');
+        }
+
+        buffer.Append('}');
+    }
+
+    // Relaxed escaping keeps patterns such as 'tool:report_*' readable; the output is JSON, never HTML.
+    private static string Escape(string text) => JsonEncodedText.Encode(text, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
+}

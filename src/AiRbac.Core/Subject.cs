@@ -1,0 +1,107 @@
+namespace AiRbac;
+
+/// <summary>The kind of subject that asks.</summary>
+public enum SubjectKind
+{
+    /// <summary>A human user.</summary>
+    User,
+
+    /// <summary>A service account.</summary>
+    Service,
+
+    /// <summary>An AI agent.</summary>
+    Agent,
+}
+
+/// <summary>A role binding carried by a request: a role (by name or id), optionally scoped and time-boxed.</summary>
+/// <param name="Role">The role name or id.</param>
+/// <param name="Scope">The scope the binding applies in, or <see langword="null"/> for everywhere.</param>
+/// <param name="Expires">The instant the binding stops applying, or <see langword="null"/> for never.</param>
+public readonly record struct RoleBinding(string Role, string? Scope = null, DateTimeOffset? Expires = null);
+
+/// <summary>
+/// Who asks: an id, a kind, role bindings, and optionally the subject it acts on behalf of. Immutable and
+/// independent of any policy. Build it once per principal and reuse it: the first request against a policy
+/// resolves its bindings (and allocates); later requests against the same policy allocate nothing.
+/// </summary>
+public sealed class Subject
+{
+    private object? resolved;
+
+    /// <summary>Creates a subject.</summary>
+    /// <param name="id">The subject id (empty means no identity).</param>
+    /// <param name="kind">The kind, or <see langword="null"/> to take it from the policy's bindings (else <see cref="SubjectKind.User"/>).</param>
+    /// <param name="roles">
+    /// The bindings, or <see langword="null"/> to take them from the policy's <c>bindings</c> section.
+    /// An empty collection means no bindings.
+    /// </param>
+    /// <param name="onBehalfOf">The subject this one acts for, or <see langword="null"/>.</param>
+    public Subject(string id, SubjectKind? kind = null, IEnumerable<RoleBinding>? roles = null, Subject? onBehalfOf = null)
+    {
+        Id = id ?? string.Empty;
+        Kind = kind;
+        Roles = roles?.ToArray();
+        OnBehalfOf = onBehalfOf;
+    }
+
+    /// <summary>Creates a subject with unscoped, permanent bindings to the named roles.</summary>
+    /// <param name="id">The subject id.</param>
+    /// <param name="kind">The kind.</param>
+    /// <param name="roles">Role names or ids.</param>
+    /// <returns>The subject.</returns>
+    public static Subject WithRoles(string id, SubjectKind kind, params string[] roles)
+    {
+        ArgumentNullException.ThrowIfNull(roles);
+        return new Subject(id, kind, roles.Select(r => new RoleBinding(r)));
+    }
+
+    /// <summary>The subject id.</summary>
+    public string Id { get; }
+
+    /// <summary>The kind as given, or <see langword="null"/> to take it from the policy.</summary>
+    public SubjectKind? Kind { get; }
+
+    /// <summary>The bindings as given, or <see langword="null"/> to take them from the policy.</summary>
+    public IReadOnlyList<RoleBinding>? Roles { get; }
+
+    /// <summary>The subject this one acts on behalf of, or <see langword="null"/>.</summary>
+    public Subject? OnBehalfOf { get; }
+
+    /// <summary>A new subject that acts on behalf of <paramref name="principal"/>.</summary>
+    /// <param name="principal">The subject acted for.</param>
+    /// <returns>A copy of this subject with <see cref="OnBehalfOf"/> set.</returns>
+    public Subject ActingFor(Subject principal) => new(Id, Kind, Roles, principal);
+
+    // The resolution against the last policy used; replaced atomically when the policy changes.
+    internal object? Resolved
+    {
+        get => Volatile.Read(ref resolved);
+        set => Volatile.Write(ref resolved, value);
+    }
+}
+
+/// <summary>The resource of a request, with what the caller knows of it: scope, sensitivity, tags and owner.</summary>
+/// <param name="Name">The resource, <c>type:name</c>.</param>
+public readonly record struct ResourceRequest(string Name)
+{
+    /// <summary>The scope the resource lives in (e.g. <c>acme/pd/prod</c>), or <see langword="null"/>.</summary>
+    public string? Scope { get; init; }
+
+    /// <summary>A tier the caller asserts (for example of RAG context), or <see langword="null"/>.</summary>
+    public string? Sensitivity { get; init; }
+
+    /// <summary>Tags the caller asserts (for example <c>phi</c>).</summary>
+    public ReadOnlyMemory<string> Tags { get; init; }
+
+    /// <summary>The subject id that owns the resource (two-person rule), or <see langword="null"/>.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>Wraps a plain resource name.</summary>
+    /// <param name="name">The resource.</param>
+    public static implicit operator ResourceRequest(string name) => new(name);
+
+    /// <summary>Wraps a plain resource name.</summary>
+    /// <param name="name">The resource.</param>
+    /// <returns>The request resource.</returns>
+    public static ResourceRequest FromString(string name) => new(name);
+}
