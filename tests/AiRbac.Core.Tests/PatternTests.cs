@@ -1,0 +1,114 @@
+using AiRbac.Patterns;
+
+namespace AiRbac.Core.Tests;
+
+public class PatternTests
+{
+    // The §3 table: pattern, text, expected match.
+    public static TheoryData<string, string, bool> Table => new()
+    {
+        { "model:gpt-4o", "model:gpt-4o", true },
+        { "model:gpt-4o", "model:gpt-4O", false },
+        { "model:gpt-4o", "model:gpt-4o2", false },
+        { "tool:report_*", "tool:report_weekly", true },
+        { "tool:report_*", "tool:report_", true },
+        { "tool:report_*", "tool:report_a/b", false },
+        { "tool:report_*", "tool:repor", false },
+        { "*", "model:query", true },
+        { "*", "a/b", false },
+        { "**", "a/b/c", true },
+        { "**", "", true },
+        { "dataset:**", "dataset:a/b/c", true },
+        { "dataset:**", "dataset:", true },
+        { "a/**/b", "a/x/y/b", true },
+        { "a/**/b", "a//b", true },
+        { "a/**/b", "a/b", false },
+        { "a/**", "a/b", true },
+        { "a**b", "ab", true },
+        { "a**b", "a/x/b", true },
+        { "dataset:*/pii/**", "dataset:crm/pii/x/y", true },
+        { "dataset:*/pii/**", "dataset:crm/eu/pii/x", false },
+        { "tool:?ql_*", "tool:sql_admin", true },
+        { "tool:?ql_*", "tool:/ql_admin", false },
+        { "tool:?ql_*", "tool:ql_admin", false },
+        { "tool:[a-c]*", "tool:bing", true },
+        { "tool:[a-c]*", "tool:dig", false },
+        { "tool:[!a-c]*", "tool:dig", true },
+        { "tool:[!a-c]*", "tool:bing", false },
+        { "x[/]y", "x/y", false },
+        { "x[!a]y", "x/y", false },
+        { "x[-a]y", "x-y", true },
+        { "x[a-]y", "x-y", true },
+        { "x[^a]y", "x^y", true },
+        { "x[^a]y", "xby", false },
+        { "{a,b}", "{a,b}", true },
+        { "{a,b}", "a", false },
+        { "a*b*c", "axxbyyc", true },
+        { "a*b*c", "axx/byyc", false },
+        { "*:*", "model:query", true },
+        { "m**", "m", true },
+        { "m*?", "m", false },
+        { "***", "a/b", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Table))]
+    public void IsMatch_SpecTable_MatchesAsSpecified(string pattern, string text, bool expected)
+    {
+        Pattern.TryParse(pattern, out var compiled, out _).Should().BeTrue();
+        compiled!.IsMatch(text).Should().Be(expected);
+        // Every shape's fast matcher agrees with the general token program.
+        compiled.MatchGeneral(text).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("[]")]
+    [InlineData("[!]")]
+    [InlineData("[z-a]")]
+    [InlineData("tool:[abc")]
+    [InlineData("")]
+    public void TryParse_InvalidPattern_Fails(string pattern)
+    {
+        Pattern.TryParse(pattern, out _, out string? error).Should().BeFalse();
+        error.Should().NotBeNullOrEmpty();
+    }
+
+    [Theory]
+    [InlineData("model:gpt-4o", "Exact")]
+    [InlineData("**", "All")]
+    [InlineData("tool:report_*", "PrefixNoSlash")]
+    [InlineData("dataset:research/**", "PrefixAny")]
+    [InlineData("dataset:*/pii/**", "General")]
+    [InlineData("{a,b}", "Exact")]
+    public void TryParse_Shape_ChosenByForm(string pattern, string shape)
+    {
+        Pattern.TryParse(pattern, out var compiled, out _).Should().BeTrue();
+        compiled!.Shape.ToString().Should().Be(shape);
+    }
+
+    [Fact]
+    public void MatchGeneral_LongTextManyStars_FinishesAndMatches()
+    {
+        Pattern.TryParse("**a**a**a**a**a**a**b", out var compiled, out _);
+        string text = new('a', 50_000);
+        compiled!.IsMatch(text).Should().BeFalse();
+        compiled.IsMatch(text + "b").Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("model:query on model:gpt-4o", "model:query", "model:gpt-4o")]
+    [InlineData("  model:query   on  model:*  ", "model:query", "model:*")]
+    public void RuleText_WellFormed_Splits(string text, string action, string resource)
+    {
+        RuleText.TrySplit(text, out string a, out string r).Should().BeTrue();
+        (a, r).Should().Be((action, resource));
+    }
+
+    [Theory]
+    [InlineData("model:query model:gpt-4o")]
+    [InlineData("model:query ON model:gpt-4o")]
+    [InlineData("model:query on model:gpt-4o extra")]
+    [InlineData("on on")]
+    [InlineData("")]
+    public void RuleText_Malformed_Fails(string text) => RuleText.TrySplit(text, out _, out _).Should().BeFalse();
+}

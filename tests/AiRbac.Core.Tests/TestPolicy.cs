@@ -1,0 +1,124 @@
+using AiRbac.Model;
+
+namespace AiRbac.Core.Tests;
+
+/// <summary>Compact construction of policy documents in code. Each value gets a distinct line so locations can be asserted.</summary>
+internal sealed class TestPolicy
+{
+    private int line;
+
+    public List<RoleDefinition> Roles { get; } = [];
+
+    public List<ResourceClassification> Resources { get; } = [];
+
+    public List<ExclusiveRoleSet> Exclusive { get; } = [];
+
+    public List<LocatedString> NotByOwner { get; } = [];
+
+    public List<MinHoldersRequirement> MinHolders { get; } = [];
+
+    public List<GroupDefinition> Groups { get; } = [];
+
+    public List<SubjectDefinition> Subjects { get; } = [];
+
+    public List<string>? Tiers { get; set; }
+
+    public string? DefaultTier { get; set; }
+
+    public string Version { get; set; } = "1";
+
+    public LocatedString L(string value) => new(value, new SourceLocation("test.yaml", ++line, 3));
+
+    public List<LocatedString> Ls(params string[] values) => [.. values.Select(L)];
+
+    public TestPolicy Role(string name, string[]? allow = null, string[]? deny = null, string? max = null, string[]? clearances = null,
+        string[]? inherits = null, string[]? kinds = null, string? id = null)
+    {
+        var located = L(name);
+        Roles.Add(new RoleDefinition
+        {
+            Name = located,
+            Id = id is null ? null : L(id),
+            Allow = Ls(allow ?? []),
+            Deny = Ls(deny ?? []),
+            MaxSensitivity = max is null ? null : L(max),
+            Clearances = Ls(clearances ?? []),
+            Inherits = Ls(inherits ?? []),
+            Kinds = kinds is null ? null : Ls(kinds),
+            Location = located.Location,
+        });
+        return this;
+    }
+
+    public TestPolicy Catalog(string match, string? sensitivity = null, params string[] tags)
+    {
+        var located = L(match);
+        Resources.Add(new ResourceClassification { Match = located, Sensitivity = sensitivity is null ? null : L(sensitivity), Tags = Ls(tags), Location = located.Location });
+        return this;
+    }
+
+    public TestPolicy MutuallyExclusive(params string[] roles)
+    {
+        var list = Ls(roles);
+        Exclusive.Add(new ExclusiveRoleSet { Roles = list, Location = list.Count > 0 ? list[0].Location : L("x").Location });
+        return this;
+    }
+
+    public TestPolicy Owner(params string[] actions)
+    {
+        NotByOwner.AddRange(Ls(actions));
+        return this;
+    }
+
+    public TestPolicy Group(string name, params string[] roles)
+    {
+        Groups.Add(new GroupDefinition { Name = L(name), Roles = [.. roles.Select(r => new RoleBindingDefinition { Role = L(r) })] });
+        return this;
+    }
+
+    public TestPolicy BoundSubject(string id, string? kind = null, string[]? roles = null, string[]? groups = null, string? scope = null, string? expires = null)
+    {
+        Subjects.Add(new SubjectDefinition
+        {
+            Id = L(id),
+            Kind = kind is null ? null : L(kind),
+            Roles = [.. (roles ?? []).Select(r => new RoleBindingDefinition { Role = L(r) })],
+            Groups = Ls(groups ?? []),
+            Scope = scope is null ? null : L(scope),
+            Expires = expires is null ? null : L(expires),
+        });
+        return this;
+    }
+
+    public PolicyDocument Document() => new()
+    {
+        SourceName = "test.yaml",
+        Version = new LocatedString(Version, new SourceLocation("test.yaml", 1, 10)),
+        Sensitivity = Tiers is null ? null : Ls([.. Tiers]),
+        DefaultSensitivity = DefaultTier is null ? null : L(DefaultTier),
+        Roles = Roles,
+        Resources = Resources,
+        Constraints = new PolicyConstraints { MutuallyExclusive = Exclusive, NotByOwner = NotByOwner, MinHolders = MinHolders },
+        Bindings = new PolicyBindings { Groups = Groups, Subjects = Subjects },
+    };
+
+    public PolicyCompilation Compile(TimeProvider? time = null)
+        => PolicyCompiler.Compile(Document(), new PolicyCompilerOptions { TimeProvider = time ?? new FixedClock(Now) });
+
+    public CompiledPolicy Build(TimeProvider? time = null)
+    {
+        var compilation = Compile(time);
+        compilation.Errors.Should().BeEmpty();
+        return compilation.Policy!;
+    }
+
+    public static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+}
+
+/// <summary>A clock that says what it is told.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
