@@ -130,9 +130,8 @@ public static class YamlPolicyLoader
             return new PolicyLoadResult(document, []);
         }
 
-        // A node shared through aliases is checked once per use; report each problem once, in source order.
+        // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
         var ordered = diagnostics
-            .Distinct()
             .OrderBy(d => d.Location.Line)
             .ThenBy(d => d.Location.Column)
             .ToArray();

@@ -28,6 +28,7 @@ internal sealed class PolicyDocumentReader
 
     private readonly string source;
     private readonly List<PolicyDiagnostic> diagnostics;
+    private readonly HashSet<(YamlNode Node, string Code, string? Detail)> reported = [];
 
     private PolicyDocumentReader(string source, List<PolicyDiagnostic> diagnostics)
     {
@@ -52,7 +53,7 @@ internal sealed class PolicyDocumentReader
 
         if (root is not YamlMapping top)
         {
-            Error(DiagnosticCodes.WrongType, $"the policy must be a mapping, found {root.Description}", Location(root));
+            Error(DiagnosticCodes.WrongType, $"the policy must be a mapping, found {root.Description}", root);
             return new PolicyDocument { SourceName = source };
         }
 
@@ -84,7 +85,7 @@ internal sealed class PolicyDocumentReader
     {
         if (!fields.TryGetValue("version", out var field))
         {
-            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", Location(top));
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", top, "version");
             return new LocatedString(string.Empty, Location(top));
         }
 
@@ -102,7 +103,7 @@ internal sealed class PolicyDocumentReader
             YamlScalar s => $"'{s.Value}'",
             _ => node.Description,
         };
-        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", Location(node));
+        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
         return new LocatedString(node is YamlScalar text ? text.Value : string.Empty, Location(node));
     }
 
@@ -111,7 +112,7 @@ internal sealed class PolicyDocumentReader
         var roles = new List<RoleDefinition>();
         if (!fields.TryGetValue("roles", out var field))
         {
-            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", Location(top));
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", top, "roles");
             return roles;
         }
 
@@ -122,7 +123,7 @@ internal sealed class PolicyDocumentReader
 
         if (mapping.Entries.Count == 0)
         {
-            Error(DiagnosticCodes.EmptyValue, "roles must declare at least one role", Location(mapping));
+            Error(DiagnosticCodes.EmptyValue, "roles must declare at least one role", mapping);
             return roles;
         }
 
@@ -169,7 +170,7 @@ internal sealed class PolicyDocumentReader
             var match = OptionalScalar(fields, "match", path);
             if (match is null && !fields.ContainsKey("match"))
             {
-                Error(DiagnosticCodes.MissingKey, $"{path} needs the key 'match'", Location(entry));
+                Error(DiagnosticCodes.MissingKey, $"{path} needs the key 'match'", entry, "match");
             }
 
             resources.Add(new ResourceClassification
@@ -297,7 +298,7 @@ internal sealed class PolicyDocumentReader
                     var role = OptionalScalar(fields, "role", itemPath);
                     if (role is null && !fields.ContainsKey("role"))
                     {
-                        Error(DiagnosticCodes.MissingKey, $"{itemPath} needs the key 'role'", Location(mapping));
+                        Error(DiagnosticCodes.MissingKey, $"{itemPath} needs the key 'role'", mapping, "role");
                     }
 
                     bindings.Add(new RoleBindingDefinition
@@ -312,7 +313,7 @@ internal sealed class PolicyDocumentReader
                     Error(
                         DiagnosticCodes.WrongType,
                         $"{itemPath} must be a role name or a mapping {{role, scope, expires}}, found {item.Description}",
-                        Location(item));
+                        item);
                     break;
             }
         }
@@ -329,7 +330,7 @@ internal sealed class PolicyDocumentReader
             if (Array.IndexOf(known, key.Value) < 0)
             {
                 var hint = Nearest(key.Value, known) is { } near ? $"; did you mean '{near}'?" : $"; expected one of: {string.Join(", ", known)}";
-                Error(DiagnosticCodes.UnknownKey, $"unknown key '{key.Value}' in {Where(path)}{hint}", Location(key));
+                Error(DiagnosticCodes.UnknownKey, $"unknown key '{key.Value}' in {Where(path)}{hint}", key);
                 continue;
             }
 
@@ -348,13 +349,13 @@ internal sealed class PolicyDocumentReader
         {
             if (keyNode is not YamlScalar key)
             {
-                Error(DiagnosticCodes.WrongType, $"keys in {Where(path)} must be scalars, found {keyNode.Description}", Location(keyNode));
+                Error(DiagnosticCodes.WrongType, $"keys in {Where(path)} must be scalars, found {keyNode.Description}", keyNode);
                 continue;
             }
 
             if (key is { IsPlain: true, Value: "<<" })
             {
-                Error(DiagnosticCodes.UnknownKey, $"YAML merge keys ('<<') are not supported, in {Where(path)}", Location(key));
+                Error(DiagnosticCodes.UnknownKey, $"YAML merge keys ('<<') are not supported, in {Where(path)}", key);
                 continue;
             }
 
@@ -363,7 +364,7 @@ internal sealed class PolicyDocumentReader
                 Error(
                     DiagnosticCodes.DuplicateKey,
                     $"duplicate key '{key.Value}' in {Where(path)} (first at line {first.Line}, column {first.Column})",
-                    Location(key));
+                    key);
                 continue;
             }
 
@@ -387,7 +388,7 @@ internal sealed class PolicyDocumentReader
             return Located(scalar);
         }
 
-        Error(DiagnosticCodes.WrongType, $"{path} must be a scalar, found {node.Description}", Location(node));
+        Error(DiagnosticCodes.WrongType, $"{path} must be a scalar, found {node.Description}", node);
         return null;
     }
 
@@ -415,7 +416,7 @@ internal sealed class PolicyDocumentReader
             return mapping;
         }
 
-        Error(DiagnosticCodes.WrongType, $"{path} must be a mapping, found {node.Description}", Location(node));
+        Error(DiagnosticCodes.WrongType, $"{path} must be a mapping, found {node.Description}", node);
         return null;
     }
 
@@ -426,12 +427,24 @@ internal sealed class PolicyDocumentReader
             return sequence;
         }
 
-        Error(DiagnosticCodes.WrongType, $"{path} must be a list, found {node.Description}", Location(node));
+        Error(DiagnosticCodes.WrongType, $"{path} must be a list, found {node.Description}", node);
         return null;
     }
 
     private void Error(string code, string message, SourceLocation location)
         => diagnostics.Add(PolicyDiagnostic.Error(code, message, location));
+
+    /// <summary>
+    /// Reports a problem of a node once: a node shared through aliases is read once per use, but its problem is one
+    /// (reported with the path of its first use). <paramref name="detail"/> tells apart problems of one node with one code.
+    /// </summary>
+    private void Error(string code, string message, YamlNode node, string? detail = null)
+    {
+        if (reported.Add((node, code, detail)))
+        {
+            Error(code, message, Location(node));
+        }
+    }
 
     private LocatedString Located(YamlScalar scalar) => new(scalar.Value, Location(scalar));
 

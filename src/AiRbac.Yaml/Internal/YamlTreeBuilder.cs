@@ -239,9 +239,26 @@ internal sealed class YamlTreeBuilder
 
     private void ReportSyntax(Exception ex, Scanner scanner, Mark lastSeen)
     {
-        Mark where = ex is YamlException yaml && yaml.Start.Line > 0 ? yaml.Start : SafePosition(scanner, lastSeen);
-        var detail = ex is YamlException ? ex.Message : "the parser could not read the document here";
-        Error(DiagnosticCodes.YamlSyntax, $"malformed YAML: {detail}", where);
+        var position = SafePosition(scanner, lastSeen);
+        switch (ex)
+        {
+            case SyntaxErrorException syntax when syntax.Start.Line > 0 && position.Line > syntax.Start.Line:
+                // The scanner's mark is where the construct began ("while scanning a quoted scalar"); when that is on an
+                // earlier line, the problem is where the scanner stopped (an unclosed quote at the end of the file, a tab
+                // in the indentation of a later line). On the same line the construct's start is the more precise place.
+                Error(
+                    DiagnosticCodes.YamlSyntax,
+                    $"malformed YAML: {ex.Message} (in the construct starting at line {syntax.Start.Line}, column {syntax.Start.Column})",
+                    position);
+                break;
+            case YamlException yaml when yaml.Start.Line > 0:
+                // The parser's mark is the token it could not use.
+                Error(DiagnosticCodes.YamlSyntax, $"malformed YAML: {ex.Message}", yaml.Start);
+                break;
+            default:
+                Error(DiagnosticCodes.YamlSyntax, "malformed YAML: the parser could not read the document here", position);
+                break;
+        }
     }
 
     private static Mark SafePosition(Scanner scanner, Mark lastSeen)
