@@ -214,4 +214,25 @@ public sealed class YamlLoadLimitsTests
             result.Diagnostics.Should().NotContain(d => !d.IsError || d.Location.Source != LoadAssertions.Source);
         }
     }
+
+    [Fact]
+    public void Load_RandomShortIndicatorStrings_NeverThrow()
+    {
+        // Short strings over YAML's indicators reach YamlDotNet's exception paths (ArgumentException, bare
+        // InvalidOperationException); each must come back as a result.
+        var random = new Random(7);
+        const string alphabet = "[]{},:?-&*!|>'\"a b\n#%@";
+        for (var i = 0; i < 20_000; i++)
+        {
+            var chars = new char[random.Next(1, 12)];
+            for (var j = 0; j < chars.Length; j++)
+            {
+                chars[j] = alphabet[random.Next(alphabet.Length)];
+            }
+
+            var result = LoadAssertions.Load("version: 1\nroles: " + new string(chars));
+
+            (result.Succeeded == (result.Diagnostics.Count == 0)).Should().BeTrue();
+        }
+    }
 }

@@ -389,6 +389,15 @@ public sealed class YamlPolicyLoaderErrorTests
         error.Message.Should().StartWith("malformed YAML: ");
     }
 
+    [Theory]
+    [InlineData("version: 1\nroles: !![]@**\n", 2, 15)]
+    [InlineData("version: 1\nroles: [? {@\n?&]\n", 3, 1)]
+    public void Load_InputThatMakesTheParserThrowOtherExceptions_ReportsYamlSyntax(string yaml, int line, int column)
+    {
+        // YamlDotNet 18.1.0 throws ArgumentException (invalid tag URI) and a bare InvalidOperationException here.
+        LoadAssertions.Load(yaml).SingleError().ShouldBe(DiagnosticCodes.YamlSyntax, line, column);
+    }
+
     [Fact]
     public void Load_ManyErrors_ReportsAllInSourceOrder()
     {
