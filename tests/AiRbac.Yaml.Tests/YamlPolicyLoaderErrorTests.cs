@@ -448,4 +448,32 @@ public sealed class YamlPolicyLoaderErrorTests
 
         LoadAssertions.Load(yaml).SingleError().ShouldBe(DiagnosticCodes.WrongType, 4, 12);
     }
+
+    [Fact]
+    public void Load_ThousandsOfErrors_ReportsTheFirstThousandAndSaysTheRestWereDropped()
+    {
+        var yaml = "version: 1\nroles:\n  viewer:\n    allow: [" + string.Join(", ", Enumerable.Repeat("{}", 5000)) + "]\n";
+
+        var result = LoadAssertions.Load(yaml);
+
+        result.Diagnostics.Should().HaveCount(1001);
+        result.Diagnostics.Take(1000).Should().OnlyContain(d => d.Code == DiagnosticCodes.WrongType);
+        result.Diagnostics[0].ShouldBe(DiagnosticCodes.WrongType, 4, 13);
+        var last = result.Diagnostics[1000];
+        last.ShouldBe(DiagnosticCodes.LimitExceeded, 4, 13 + (1000 * 4));
+        last.Message.Should().Be("more than 1000 errors; the rest are not reported");
+    }
+
+    [Fact]
+    public void Load_LongUnknownKey_IsShortenedInTheMessage()
+    {
+        var key = new string('k', 10_000);
+
+        // An explicit key: YAML caps implicit keys at 1024 characters.
+        var error = LoadAssertions.Load("version: 1\nroles: {a: {}}\n? " + key + "\n: 1\n").SingleError();
+
+        error.ShouldBe(DiagnosticCodes.UnknownKey, 3, 3);
+        error.Message.Should().StartWith("unknown key '" + new string('k', 80) + "...' in the policy");
+        error.Message.Length.Should().BeLessThan(300);
+    }
 }

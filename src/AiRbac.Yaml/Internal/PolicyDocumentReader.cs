@@ -26,9 +26,15 @@ internal sealed class PolicyDocumentReader
 
     private static readonly string[] RoleBindingKeys = ["role", "scope", "expires"];
 
+    // A hostile file can hold up to MaxNodes wrong values; past this many errors, one more says the rest were dropped.
+    private const int MaxReportedErrors = 1000;
+
+    private const int MaxQuotedLength = 80;
+
     private readonly string source;
     private readonly List<PolicyDiagnostic> diagnostics;
     private readonly HashSet<(YamlNode Node, string Code, string? Detail)> reported = [];
+    private int errorCount;
 
     private PolicyDocumentReader(string source, List<PolicyDiagnostic> diagnostics)
     {
@@ -100,7 +106,7 @@ internal sealed class PolicyDocumentReader
             YamlScalar { IsTagged: true } => "a tagged scalar",
             YamlScalar { IsPlain: false } s => $"the quoted string \"{s.Value}\"",
             YamlScalar { IsEmptyPlain: true } => "an empty value",
-            YamlScalar s => $"'{s.Value}'",
+            YamlScalar s => $"'{Shorten(s.Value)}'",
             _ => node.Description,
         };
         Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
@@ -330,7 +336,7 @@ internal sealed class PolicyDocumentReader
             if (Array.IndexOf(known, key.Value) < 0)
             {
                 var hint = Nearest(key.Value, known) is { } near ? $"; did you mean '{near}'?" : $"; expected one of: {string.Join(", ", known)}";
-                Error(DiagnosticCodes.UnknownKey, $"unknown key '{key.Value}' in {Where(path)}{hint}", key);
+                Error(DiagnosticCodes.UnknownKey, $"unknown key '{Shorten(key.Value)}' in {Where(path)}{hint}", key);
                 continue;
             }
 
@@ -363,7 +369,7 @@ internal sealed class PolicyDocumentReader
             {
                 Error(
                     DiagnosticCodes.DuplicateKey,
-                    $"duplicate key '{key.Value}' in {Where(path)} (first at line {first.Line}, column {first.Column})",
+                    $"duplicate key '{Shorten(key.Value)}' in {Where(path)} (first at line {first.Line}, column {first.Column})",
                     key);
                 continue;
             }
@@ -432,7 +438,19 @@ internal sealed class PolicyDocumentReader
     }
 
     private void Error(string code, string message, SourceLocation location)
-        => diagnostics.Add(PolicyDiagnostic.Error(code, message, location));
+    {
+        if (errorCount++ < MaxReportedErrors)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(code, message, location));
+        }
+        else if (errorCount == MaxReportedErrors + 1)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(
+                DiagnosticCodes.LimitExceeded,
+                $"more than {MaxReportedErrors} errors; the rest are not reported",
+                location));
+        }
+    }
 
     /// <summary>
     /// Reports a problem of a node once: a node shared through aliases is read once per use, but its problem is one
@@ -450,7 +468,10 @@ internal sealed class PolicyDocumentReader
 
     private SourceLocation Location(YamlNode node) => new(source, node.Line, node.Column);
 
-    private static string Child(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+    private static string Child(string path, string key) => path.Length == 0 ? Shorten(key) : $"{path}.{Shorten(key)}";
+
+    /// <summary>A value as quoted in a message: long values (up to the scalar limit) are cut so messages stay short.</summary>
+    private static string Shorten(string value) => value.Length <= MaxQuotedLength ? value : $"{value[..MaxQuotedLength]}...";
 
     private static string Index(string path, int index) => $"{path}[{index}]";
 
@@ -471,7 +492,7 @@ internal sealed class PolicyDocumentReader
             }
         }
 
-        return bestDistance <= Math.Max(1, Math.Min(key.Length, best!.Length) / 3) ? best : null;
+        return best is not null && bestDistance <= Math.Max(1, Math.Min(key.Length, best.Length) / 3) ? best : null;
     }
 
     private static int EditDistance(string a, string b)
