@@ -33,9 +33,10 @@ public static class YamlPolicyLoader
         ArgumentNullException.ThrowIfNull(sourceName);
         limits ??= YamlLoadLimits.Default;
 
-        // Cheap bound first: UTF-8 needs at least one byte per UTF-16 character and at most three.
+        // Cheap bound first: UTF-8 needs at least one byte per UTF-16 character and at most three. The count uses the
+        // replacing encoder: a lone surrogate in the text is then a YAML matter, not an exception.
         if (yaml.Length > limits.MaxFileBytes
-            || ((long)yaml.Length * 3 > limits.MaxFileBytes && StrictUtf8.GetByteCount(yaml) > limits.MaxFileBytes))
+            || ((long)yaml.Length * 3 > limits.MaxFileBytes && Encoding.UTF8.GetByteCount(yaml) > limits.MaxFileBytes))
         {
             return TooLarge(sourceName, limits);
         }

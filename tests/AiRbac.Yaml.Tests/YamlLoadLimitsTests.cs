@@ -126,6 +126,15 @@ public sealed class YamlLoadLimitsTests
     }
 
     [Fact]
+    public void Load_LoneSurrogateNearTheSizeLimit_DoesNotThrow()
+    {
+        var limits = new YamlLoadLimits { MaxFileBytes = 40 };
+        var yaml = "version: 1\nroles: {\"\uD800\": {}}\n";
+
+        FluentActions.Invoking(() => LoadAssertions.Load(yaml, limits)).Should().NotThrow();
+    }
+
+    [Fact]
     public void Load_FileExactlyAtSizeLimit_Loads()
     {
         var limits = new YamlLoadLimits { MaxFileBytes = Policies.Minimal.Length };
