@@ -1,0 +1,529 @@
+using AiRbac.Diagnostics;
+using AiRbac.Model;
+
+namespace AiRbac.Yaml.Internal;
+
+/// <summary>
+/// Turns a YAML tree into a <see cref="PolicyDocument"/>, checking structure only (POLICY-SPEC §2): shapes, known,
+/// duplicate and required keys, and the version. Values are carried as written, with their locations; their meaning
+/// (tiers, rules, patterns, kinds, timestamps, scopes, role references) is checked by the core compiler.
+/// </summary>
+internal sealed class PolicyDocumentReader
+{
+    private static readonly string[] TopKeys =
+        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings"];
+
+    private static readonly string[] RoleKeys =
+        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds"];
+
+    private static readonly string[] ResourceKeys = ["match", "sensitivity", "tags"];
+
+    private static readonly string[] ConstraintKeys = ["mutually_exclusive", "not_by_owner", "min_holders"];
+
+    private static readonly string[] BindingsKeys = ["groups", "subjects"];
+
+    private static readonly string[] SubjectKeys = ["kind", "roles", "groups", "scope", "expires"];
+
+    private static readonly string[] RoleBindingKeys = ["role", "scope", "expires"];
+
+    // A hostile file can hold up to MaxNodes wrong values; past this many errors, one more says the rest were dropped.
+    private const int MaxReportedErrors = 1000;
+
+    private const int MaxQuotedLength = 80;
+
+    private readonly string source;
+    private readonly List<PolicyDiagnostic> diagnostics;
+    private readonly HashSet<(YamlNode Node, string Code, string? Detail)> reported = [];
+    private int errorCount;
+
+    private PolicyDocumentReader(string source, List<PolicyDiagnostic> diagnostics)
+    {
+        this.source = source;
+        this.diagnostics = diagnostics;
+    }
+
+    /// <summary>Reads the document; every structural problem is added to <paramref name="diagnostics"/>.</summary>
+    public static PolicyDocument Read(YamlNode? root, string source, List<PolicyDiagnostic> diagnostics)
+        => new PolicyDocumentReader(source, diagnostics).ReadDocument(root);
+
+    private PolicyDocument ReadDocument(YamlNode? root)
+    {
+        if (root is null or YamlScalar { IsEmptyPlain: true })
+        {
+            // An empty file, or one holding only comments or `---`.
+            var where = root is null ? new SourceLocation(source, 1, 1) : Location(root);
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", where);
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", where);
+            return new PolicyDocument { SourceName = source };
+        }
+
+        if (root is not YamlMapping top)
+        {
+            Error(DiagnosticCodes.WrongType, $"the policy must be a mapping, found {root.Description}", root);
+            return new PolicyDocument { SourceName = source };
+        }
+
+        var fields = Fields(top, TopKeys, string.Empty);
+        var version = ReadVersion(top, fields);
+        IReadOnlyList<LocatedString>? sensitivity = fields.TryGetValue("sensitivity", out var tiers)
+            ? ScalarList(tiers.Value, "sensitivity")
+            : null;
+        var defaultSensitivity = OptionalScalar(fields, "default_sensitivity", string.Empty);
+        var roles = ReadRoles(top, fields);
+        var resources = fields.TryGetValue("resources", out var catalog) ? ReadResources(catalog.Value) : [];
+        var constraints = fields.TryGetValue("constraints", out var section) ? ReadConstraints(section.Value) : new PolicyConstraints();
+        var bindings = fields.TryGetValue("bindings", out var assigned) ? ReadBindings(assigned.Value) : new PolicyBindings();
+
+        return new PolicyDocument
+        {
+            SourceName = source,
+            Version = version,
+            Sensitivity = sensitivity,
+            DefaultSensitivity = defaultSensitivity,
+            Roles = roles,
+            Resources = resources,
+            Constraints = constraints,
+            Bindings = bindings,
+        };
+    }
+
+    private LocatedString ReadVersion(YamlMapping top, Dictionary<string, Field> fields)
+    {
+        if (!fields.TryGetValue("version", out var field))
+        {
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", top, "version");
+            return new LocatedString(string.Empty, Location(top));
+        }
+
+        var node = field.Value;
+        if (node is YamlScalar { IsPlain: true, Value: "1" } scalar)
+        {
+            return Located(scalar);
+        }
+
+        var found = node switch
+        {
+            YamlScalar { IsTagged: true } => "a tagged scalar",
+            YamlScalar { IsPlain: false } s => $"the quoted string \"{s.Value}\"",
+            YamlScalar { IsEmptyPlain: true } => "an empty value",
+            YamlScalar s => $"'{Shorten(s.Value)}'",
+            _ => node.Description,
+        };
+        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
+        return new LocatedString(node is YamlScalar text ? text.Value : string.Empty, Location(node));
+    }
+
+    private List<RoleDefinition> ReadRoles(YamlMapping top, Dictionary<string, Field> fields)
+    {
+        var roles = new List<RoleDefinition>();
+        if (!fields.TryGetValue("roles", out var field))
+        {
+            Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", top, "roles");
+            return roles;
+        }
+
+        if (AsMapping(field.Value, "roles") is not { } mapping)
+        {
+            return roles;
+        }
+
+        if (mapping.Entries.Count == 0)
+        {
+            Error(DiagnosticCodes.EmptyValue, "roles must declare at least one role", mapping);
+            return roles;
+        }
+
+        foreach (var (name, body) in Entries(mapping, "roles"))
+        {
+            var path = Child("roles", name.Value);
+            var role = AsMapping(body, path) is { } definition ? Fields(definition, RoleKeys, path) : [];
+            roles.Add(new RoleDefinition
+            {
+                Name = Located(name),
+                Id = OptionalScalar(role, "id", path),
+                Description = OptionalScalar(role, "description", path)?.Value,
+                Inherits = OptionalScalarList(role, "inherits", path) ?? [],
+                Allow = OptionalScalarList(role, "allow", path) ?? [],
+                Deny = OptionalScalarList(role, "deny", path) ?? [],
+                MaxSensitivity = OptionalScalar(role, "max_sensitivity", path),
+                Clearances = OptionalScalarList(role, "clearances", path) ?? [],
+                Kinds = OptionalScalarList(role, "kinds", path),
+                Location = Location(name),
+            });
+        }
+
+        return roles;
+    }
+
+    private List<ResourceClassification> ReadResources(YamlNode node)
+    {
+        var resources = new List<ResourceClassification>();
+        if (AsSequence(node, "resources") is not { } sequence)
+        {
+            return resources;
+        }
+
+        for (var i = 0; i < sequence.Items.Count; i++)
+        {
+            var item = sequence.Items[i];
+            var path = Index("resources", i);
+            if (AsMapping(item, path) is not { } entry)
+            {
+                continue;
+            }
+
+            var fields = Fields(entry, ResourceKeys, path);
+            var match = OptionalScalar(fields, "match", path);
+            if (match is null && !fields.ContainsKey("match"))
+            {
+                Error(DiagnosticCodes.MissingKey, $"{path} needs the key 'match'", entry, "match");
+            }
+
+            resources.Add(new ResourceClassification
+            {
+                Match = match ?? new LocatedString(string.Empty, Location(entry)),
+                Sensitivity = OptionalScalar(fields, "sensitivity", path),
+                Tags = OptionalScalarList(fields, "tags", path) ?? [],
+                Location = Location(entry),
+            });
+        }
+
+        return resources;
+    }
+
+    private PolicyConstraints ReadConstraints(YamlNode node)
+    {
+        if (AsMapping(node, "constraints") is not { } mapping)
+        {
+            return new PolicyConstraints();
+        }
+
+        var fields = Fields(mapping, ConstraintKeys, "constraints");
+        var exclusive = new List<ExclusiveRoleSet>();
+        if (fields.TryGetValue("mutually_exclusive", out var sets)
+            && AsSequence(sets.Value, "constraints.mutually_exclusive") is { } lists)
+        {
+            for (var i = 0; i < lists.Items.Count; i++)
+            {
+                var list = lists.Items[i];
+                var path = Index("constraints.mutually_exclusive", i);
+                if (AsSequence(list, path) is { } roles)
+                {
+                    exclusive.Add(new ExclusiveRoleSet { Roles = Scalars(roles, path), Location = Location(roles) });
+                }
+            }
+        }
+
+        var minHolders = new List<MinHoldersRequirement>();
+        if (fields.TryGetValue("min_holders", out var counts)
+            && AsMapping(counts.Value, "constraints.min_holders") is { } byRole)
+        {
+            foreach (var (role, count) in Entries(byRole, "constraints.min_holders"))
+            {
+                if (Scalar(count, Child("constraints.min_holders", role.Value)) is { } value)
+                {
+                    minHolders.Add(new MinHoldersRequirement(Located(role), value));
+                }
+            }
+        }
+
+        return new PolicyConstraints
+        {
+            MutuallyExclusive = exclusive,
+            NotByOwner = OptionalScalarList(fields, "not_by_owner", "constraints") ?? [],
+            MinHolders = minHolders,
+        };
+    }
+
+    private PolicyBindings ReadBindings(YamlNode node)
+    {
+        if (AsMapping(node, "bindings") is not { } mapping)
+        {
+            return new PolicyBindings();
+        }
+
+        var fields = Fields(mapping, BindingsKeys, "bindings");
+        var groups = new List<GroupDefinition>();
+        if (fields.TryGetValue("groups", out var groupsField) && AsMapping(groupsField.Value, "bindings.groups") is { } byGroup)
+        {
+            foreach (var (name, roles) in Entries(byGroup, "bindings.groups"))
+            {
+                groups.Add(new GroupDefinition
+                {
+                    Name = Located(name),
+                    Roles = RoleBindings(roles, Child("bindings.groups", name.Value)),
+                    Location = Location(name),
+                });
+            }
+        }
+
+        var subjects = new List<SubjectDefinition>();
+        if (fields.TryGetValue("subjects", out var subjectsField)
+            && AsMapping(subjectsField.Value, "bindings.subjects") is { } byId)
+        {
+            foreach (var (id, body) in Entries(byId, "bindings.subjects"))
+            {
+                var path = Child("bindings.subjects", id.Value);
+                var subject = AsMapping(body, path) is { } definition ? Fields(definition, SubjectKeys, path) : [];
+                subjects.Add(new SubjectDefinition
+                {
+                    Id = Located(id),
+                    Kind = OptionalScalar(subject, "kind", path),
+                    Roles = subject.TryGetValue("roles", out var roles) ? RoleBindings(roles.Value, Child(path, "roles")) : [],
+                    Groups = OptionalScalarList(subject, "groups", path) ?? [],
+                    Scope = OptionalScalar(subject, "scope", path),
+                    Expires = OptionalScalar(subject, "expires", path),
+                    Location = Location(id),
+                });
+            }
+        }
+
+        return new PolicyBindings { Groups = groups, Subjects = subjects };
+    }
+
+    /// <summary>A list of role bindings: each a role name, or a mapping <c>{role, scope, expires}</c>.</summary>
+    private List<RoleBindingDefinition> RoleBindings(YamlNode node, string path)
+    {
+        var bindings = new List<RoleBindingDefinition>();
+        if (AsSequence(node, path) is not { } sequence)
+        {
+            return bindings;
+        }
+
+        for (var i = 0; i < sequence.Items.Count; i++)
+        {
+            var item = sequence.Items[i];
+            var itemPath = Index(path, i);
+            switch (item)
+            {
+                case YamlScalar name:
+                    bindings.Add(new RoleBindingDefinition { Role = Located(name), Location = Location(name) });
+                    break;
+                case YamlMapping mapping:
+                    var fields = Fields(mapping, RoleBindingKeys, itemPath);
+                    var role = OptionalScalar(fields, "role", itemPath);
+                    if (role is null && !fields.ContainsKey("role"))
+                    {
+                        Error(DiagnosticCodes.MissingKey, $"{itemPath} needs the key 'role'", mapping, "role");
+                    }
+
+                    bindings.Add(new RoleBindingDefinition
+                    {
+                        Role = role ?? new LocatedString(string.Empty, Location(mapping)),
+                        Scope = OptionalScalar(fields, "scope", itemPath),
+                        Expires = OptionalScalar(fields, "expires", itemPath),
+                        Location = Location(mapping),
+                    });
+                    break;
+                default:
+                    Error(
+                        DiagnosticCodes.WrongType,
+                        $"{itemPath} must be a role name or a mapping {{role, scope, expires}}, found {item.Description}",
+                        item);
+                    break;
+            }
+        }
+
+        return bindings;
+    }
+
+    /// <summary>The entries of a mapping with a fixed set of keys; reports unknown keys.</summary>
+    private Dictionary<string, Field> Fields(YamlMapping mapping, string[] known, string path)
+    {
+        var fields = new Dictionary<string, Field>(StringComparer.Ordinal);
+        foreach (var (key, value) in Entries(mapping, path))
+        {
+            if (Array.IndexOf(known, key.Value) < 0)
+            {
+                var hint = Nearest(key.Value, known) is { } near ? $"; did you mean '{near}'?" : $"; expected one of: {string.Join(", ", known)}";
+                Error(DiagnosticCodes.UnknownKey, $"unknown key '{Shorten(key.Value)}' in {Where(path)}{hint}", key);
+                continue;
+            }
+
+            fields.Add(key.Value, new Field(key, value));
+        }
+
+        return fields;
+    }
+
+    /// <summary>The entries of a mapping whose keys are names; reports non-scalar, merge and duplicate keys.</summary>
+    private List<(YamlScalar Key, YamlNode Value)> Entries(YamlMapping mapping, string path)
+    {
+        var entries = new List<(YamlScalar Key, YamlNode Value)>(mapping.Entries.Count);
+        var seen = new Dictionary<string, YamlScalar>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in mapping.Entries)
+        {
+            if (keyNode is not YamlScalar key)
+            {
+                Error(DiagnosticCodes.WrongType, $"keys in {Where(path)} must be scalars, found {keyNode.Description}", keyNode);
+                continue;
+            }
+
+            if (key is { IsPlain: true, Value: "<<" })
+            {
+                Error(DiagnosticCodes.UnknownKey, $"YAML merge keys ('<<') are not supported, in {Where(path)}", key);
+                continue;
+            }
+
+            if (seen.TryGetValue(key.Value, out var first))
+            {
+                Error(
+                    DiagnosticCodes.DuplicateKey,
+                    $"duplicate key '{Shorten(key.Value)}' in {Where(path)} (first at line {first.Line}, column {first.Column})",
+                    key);
+                continue;
+            }
+
+            seen.Add(key.Value, key);
+            entries.Add((key, value));
+        }
+
+        return entries;
+    }
+
+    private LocatedString? OptionalScalar(Dictionary<string, Field> fields, string key, string path)
+        => fields.TryGetValue(key, out var field) ? Scalar(field.Value, Child(path, key)) : null;
+
+    private List<LocatedString>? OptionalScalarList(Dictionary<string, Field> fields, string key, string path)
+        => fields.TryGetValue(key, out var field) ? ScalarList(field.Value, Child(path, key)) : null;
+
+    private LocatedString? Scalar(YamlNode node, string path)
+    {
+        if (node is YamlScalar scalar)
+        {
+            return Located(scalar);
+        }
+
+        Error(DiagnosticCodes.WrongType, $"{path} must be a scalar, found {node.Description}", node);
+        return null;
+    }
+
+    private List<LocatedString> ScalarList(YamlNode node, string path)
+        => AsSequence(node, path) is { } sequence ? Scalars(sequence, path) : [];
+
+    private List<LocatedString> Scalars(YamlSequence sequence, string path)
+    {
+        var values = new List<LocatedString>(sequence.Items.Count);
+        for (var i = 0; i < sequence.Items.Count; i++)
+        {
+            if (Scalar(sequence.Items[i], Index(path, i)) is { } value)
+            {
+                values.Add(value);
+            }
+        }
+
+        return values;
+    }
+
+    private YamlMapping? AsMapping(YamlNode node, string path)
+    {
+        if (node is YamlMapping mapping)
+        {
+            return mapping;
+        }
+
+        Error(DiagnosticCodes.WrongType, $"{path} must be a mapping, found {node.Description}", node);
+        return null;
+    }
+
+    private YamlSequence? AsSequence(YamlNode node, string path)
+    {
+        if (node is YamlSequence sequence)
+        {
+            return sequence;
+        }
+
+        Error(DiagnosticCodes.WrongType, $"{path} must be a list, found {node.Description}", node);
+        return null;
+    }
+
+    private void Error(string code, string message, SourceLocation location)
+    {
+        if (errorCount++ < MaxReportedErrors)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(code, message, location));
+        }
+        else if (errorCount == MaxReportedErrors + 1)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(
+                DiagnosticCodes.LimitExceeded,
+                $"more than {MaxReportedErrors} errors; the rest are not reported",
+                location));
+        }
+    }
+
+    /// <summary>
+    /// Reports a problem of a node once: a node shared through aliases is read once per use, but its problem is one
+    /// (reported with the path of its first use). <paramref name="detail"/> tells apart problems of one node with one code.
+    /// </summary>
+    private void Error(string code, string message, YamlNode node, string? detail = null)
+    {
+        if (reported.Add((node, code, detail)))
+        {
+            Error(code, message, Location(node));
+        }
+    }
+
+    private LocatedString Located(YamlScalar scalar) => new(scalar.Value, Location(scalar));
+
+    private SourceLocation Location(YamlNode node) => new(source, node.Line, node.Column);
+
+    private static string Child(string path, string key) => path.Length == 0 ? Shorten(key) : $"{path}.{Shorten(key)}";
+
+    /// <summary>A value as quoted in a message: long values (up to the scalar limit) are cut so messages stay short.</summary>
+    private static string Shorten(string value) => value.Length <= MaxQuotedLength ? value : $"{value[..MaxQuotedLength]}...";
+
+    private static string Index(string path, int index) => $"{path}[{index}]";
+
+    private static string Where(string path) => path.Length == 0 ? "the policy" : path;
+
+    /// <summary>The known key closest to a misspelt one, when it is close enough to be a likely typo.</summary>
+    private static string? Nearest(string key, string[] known)
+    {
+        string? best = null;
+        var bestDistance = int.MaxValue;
+        foreach (var candidate in known)
+        {
+            var distance = EditDistance(key, candidate);
+            if (distance < bestDistance)
+            {
+                best = candidate;
+                bestDistance = distance;
+            }
+        }
+
+        return best is not null && bestDistance <= Math.Max(1, Math.Min(key.Length, best.Length) / 3) ? best : null;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        if (a.Length > 64 || b.Length > 64)
+        {
+            // Keys this long are not typos of a policy key; do not spend time on them.
+            return int.MaxValue;
+        }
+
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+                current[j] = Math.Min(substitution, Math.Min(previous[j], current[j - 1]) + 1);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    private readonly record struct Field(YamlScalar Key, YamlNode Value);
+}

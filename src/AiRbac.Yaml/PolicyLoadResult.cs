@@ -1,0 +1,26 @@
+using AiRbac.Diagnostics;
+using AiRbac.Model;
+
+namespace AiRbac.Yaml;
+
+/// <summary>The result of loading a YAML policy: the policy as written when its structure is sound, and every problem found.</summary>
+public sealed class PolicyLoadResult
+{
+    internal PolicyLoadResult(PolicyDocument? document, IReadOnlyList<PolicyDiagnostic> diagnostics)
+    {
+        Document = document;
+        Diagnostics = diagnostics;
+    }
+
+    /// <summary>
+    /// The policy as written, to be validated and compiled by <see cref="PolicyCompiler"/>, or <see langword="null"/>
+    /// when any error was found (a policy never half-loads).
+    /// </summary>
+    public PolicyDocument? Document { get; }
+
+    /// <summary>Every problem found, in source order (the loader reports errors only).</summary>
+    public IReadOnlyList<PolicyDiagnostic> Diagnostics { get; }
+
+    /// <summary>Whether the policy loaded (no error).</summary>
+    public bool Succeeded => Document is not null;
+}

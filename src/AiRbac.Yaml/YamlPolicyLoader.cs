@@ -1,0 +1,175 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security;
+using System.Text;
+using AiRbac.Diagnostics;
+using AiRbac.Model;
+using AiRbac.Yaml.Internal;
+
+namespace AiRbac.Yaml;
+
+/// <summary>
+/// Reads a YAML policy file (POLICY-SPEC §2) into a <see cref="PolicyDocument"/>, with the source line and column of
+/// every value. The loader checks structure only: YAML syntax, shapes, unknown, duplicate and required keys, the
+/// version and the limits of <see cref="YamlLoadLimits"/>. The meaning of the values is checked by
+/// <see cref="PolicyCompiler"/>. Loading never throws for file content: every problem is a diagnostic.
+/// </summary>
+public static class YamlPolicyLoader
+{
+    private const int ReadChunkBytes = 64 * 1024;
+
+    // Strict UTF-8 (invalid bytes are an error, not silently replaced); a byte order mark selects UTF-16 or UTF-32.
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Loads a policy from YAML text.</summary>
+    /// <param name="yaml">The YAML text.</param>
+    /// <param name="sourceName">The source name used in diagnostics, usually a file path.</param>
+    /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
+    /// <returns>The policy as written (when there was no error) and every problem found.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="yaml"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
+    public static PolicyLoadResult Load(string yaml, string sourceName, YamlLoadLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        limits ??= YamlLoadLimits.Default;
+
+        // Cheap bound first: UTF-8 needs at least one byte per UTF-16 character and at most three. The count uses the
+        // replacing encoder: a lone surrogate in the text is then a YAML matter, not an exception.
+        if (yaml.Length > limits.MaxFileBytes
+            || ((long)yaml.Length * 3 > limits.MaxFileBytes && Encoding.UTF8.GetByteCount(yaml) > limits.MaxFileBytes))
+        {
+            return TooLarge(sourceName, limits);
+        }
+
+        return Parse(yaml, sourceName, limits);
+    }
+
+    /// <summary>Loads a policy from a stream of YAML (UTF-8, or UTF-16/UTF-32 with a byte order mark).</summary>
+    /// <param name="stream">The stream; it is read from its current position, at most one byte past the size limit, and not closed.</param>
+    /// <param name="sourceName">The source name used in diagnostics, usually a file path.</param>
+    /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
+    /// <returns>The policy as written (when there was no error) and every problem found; a read failure is a diagnostic.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
+    public static PolicyLoadResult Load(Stream stream, string sourceName, YamlLoadLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        limits ??= YamlLoadLimits.Default;
+
+        byte[] bytes;
+        int length;
+        try
+        {
+            if (stream.CanSeek && stream.Length - stream.Position > limits.MaxFileBytes)
+            {
+                return TooLarge(sourceName, limits);
+            }
+
+            if (!TryReadBounded(stream, limits.MaxFileBytes, out bytes, out length))
+            {
+                return TooLarge(sourceName, limits);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ObjectDisposedException)
+        {
+            return Failed(sourceName, DiagnosticCodes.YamlSyntax, $"cannot read the policy: {ex.Message}");
+        }
+
+        string text;
+        try
+        {
+            using var reader = new StreamReader(new MemoryStream(bytes, 0, length, writable: false), StrictUtf8, detectEncodingFromByteOrderMarks: true);
+            text = reader.ReadToEnd();
+        }
+        catch (DecoderFallbackException ex)
+        {
+            return Failed(sourceName, DiagnosticCodes.YamlSyntax, $"the policy is not valid UTF-8 text: {ex.Message}");
+        }
+
+        return Parse(text, sourceName, limits);
+    }
+
+    /// <summary>Loads a policy file. The file's size is checked before it is read.</summary>
+    /// <param name="path">The file path; it is also the source name in diagnostics.</param>
+    /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
+    /// <returns>The policy as written (when there was no error) and every problem found; an unreadable file is a diagnostic.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is <see langword="null"/>.</exception>
+    public static PolicyLoadResult LoadFile(string path, YamlLoadLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        limits ??= YamlLoadLimits.Default;
+        try
+        {
+            if (new FileInfo(path) is { Exists: true } info && info.Length > limits.MaxFileBytes)
+            {
+                return TooLarge(path, limits);
+            }
+
+            // Readers and writers may share the file: a policy is often rewritten while a host watches it.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            return Load(stream, path, limits);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or SecurityException)
+        {
+            return Failed(path, DiagnosticCodes.YamlSyntax, $"cannot read the policy file: {ex.Message}");
+        }
+    }
+
+    private static PolicyLoadResult Parse(string text, string sourceName, YamlLoadLimits limits)
+    {
+        var diagnostics = new List<PolicyDiagnostic>();
+        var tree = YamlTreeBuilder.Build(text, sourceName, limits, diagnostics);
+        PolicyDocument? document = null;
+        if (tree.Complete)
+        {
+            document = PolicyDocumentReader.Read(tree.Root, sourceName, diagnostics);
+        }
+
+        if (diagnostics.Count == 0)
+        {
+            return new PolicyLoadResult(document, []);
+        }
+
+        // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
+        var ordered = diagnostics
+            .OrderBy(d => d.Location.Line)
+            .ThenBy(d => d.Location.Column)
+            .ToArray();
+        return new PolicyLoadResult(null, ordered);
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes; false when the stream holds more than the limit.</summary>
+    private static bool TryReadBounded(Stream stream, int limit, out byte[] bytes, out int length)
+    {
+        bytes = new byte[Math.Min(limit + 1L, ReadChunkBytes)];
+        length = 0;
+        while (true)
+        {
+            if (length == bytes.Length)
+            {
+                if (length > limit)
+                {
+                    return false;
+                }
+
+                Array.Resize(ref bytes, (int)Math.Min(limit + 1L, (long)bytes.Length * 2));
+            }
+
+            var read = stream.Read(bytes, length, bytes.Length - length);
+            if (read == 0)
+            {
+                return length <= limit;
+            }
+
+            length += read;
+        }
+    }
+
+    private static PolicyLoadResult TooLarge(string sourceName, YamlLoadLimits limits)
+        => Failed(sourceName, DiagnosticCodes.LimitExceeded, $"the policy is larger than the limit of {limits.MaxFileBytes} bytes");
+
+    // Problems of the whole file (size, reading, encoding) have no line: they are reported at line 0, column 0.
+    private static PolicyLoadResult Failed(string sourceName, string code, string message)
+        => new(null, [PolicyDiagnostic.Error(code, message, new SourceLocation(sourceName, 0, 0))]);
+}
