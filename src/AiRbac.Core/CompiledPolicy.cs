@@ -118,7 +118,9 @@ public sealed partial class CompiledPolicy
             var decision = Decide(Resolve(link), ref request);
             if (!decision.Allowed)
             {
-                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, decision.RuleIndex, decision.TierIndex, decision.Reason);
+                // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
+                int rule = decision.Reason == DecisionReason.SeparationOfDuties ? -1 : decision.RuleIndex;
+                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason);
             }
         }
 

@@ -429,6 +429,20 @@ public class AuthorizeTests
     }
 
     [Fact]
+    public void Authorize_SeparationOfDutiesInLaterLink_DelegationDeniedWithRoleAndNoRule()
+    {
+        var principal = User("carol", "deploy-approver", "policy-engineer");
+        var agent = Subject.WithRoles("bot", SubjectKind.Agent, "policy-engineer").ActingFor(principal);
+        var d = Policy.Authorize(agent, "config:write", "config:x");
+        d.Reason.Should().Be(DecisionReason.DelegationDenied);
+        d.DelegatedReason.Should().Be(DecisionReason.SeparationOfDuties);
+        d.Role.Should().Be("policy-engineer");
+        d.Rule.Should().BeNull();
+        d.RuleLocation.Should().BeNull();
+        d.Explain().Should().Contain("separation_of_duties");
+    }
+
+    [Fact]
     public void Authorize_OwnerConflictInLaterLink_DelegationDenied()
     {
         var approver = User("dave", "deploy-approver");

@@ -23,7 +23,7 @@ public sealed class YamlPolicyTests
         result.Diagnostics.Should().ContainSingle().Which.ShouldBe(DiagnosticCodes.YamlSyntax, 0, 0);
     }
 
-    [Fact(Skip = "PolicyCompiler.Compile is not implemented on this branch yet; unskip after merging the compiler.")]
+    [Fact]
     public void Compile_SpecExample_Succeeds()
     {
         var result = YamlPolicy.Compile(Policies.SpecExample, "test.yaml");
