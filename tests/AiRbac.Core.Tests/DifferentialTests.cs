@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using AiRbac.Core.Tests.Reference;
 using AiRbac.Model;
+using Xunit.Abstractions;
 
 namespace AiRbac.Core.Tests;
 
@@ -10,10 +11,10 @@ namespace AiRbac.Core.Tests;
 /// Compares the engine with the naive reference evaluator on random valid policies and random requests
 /// (fixed seeds, so every failure is reproducible from the seed it reports).
 /// </summary>
-public sealed class DifferentialTests
+public sealed class DifferentialTests(ITestOutputHelper output)
 {
-    private const int Policies = 1200;
-    private const int RequestsPerPolicy = 60;
+    private const int Policies = 2000;
+    private const int RequestsPerPolicy = 100;
     private const int MaxReportedMismatches = 10;
 
     [Fact]
@@ -67,6 +68,9 @@ public sealed class DifferentialTests
         }
 
         watch.Stop();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Policies} policies, {decisions} decisions, {mismatchCount} mismatches, {watch.Elapsed.TotalSeconds:F1} s"));
+        output.WriteLine("reasons: " + Summary(reasons));
+        output.WriteLine("allowed by resource-pattern shape: " + Summary(allowedShapes));
         mismatches.Should().BeEmpty(
             "the engine must agree with the reference evaluator ({0} of {1} decisions differ); first mismatches:\n{2}",
             mismatchCount,
@@ -85,6 +89,36 @@ public sealed class DifferentialTests
 
         decisions.Should().BeGreaterThanOrEqualTo(50_000);
         watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "the differential run should stay fast");
+    }
+
+    [Fact]
+    public void Authorize_DelegatedLinkBreaksSeparationOfDuties_ReportsRoleWithoutRule()
+    {
+        // Minimal repro found by the differential run: the denied link's own decision
+        // (separation_of_duties) names a role and no rule, so delegation_denied must name no rule either.
+        var doc = new PolicyDocument
+        {
+            Roles =
+            [
+                new RoleDefinition { Name = LocatedString.FromCode("a"), Allow = [LocatedString.FromCode("* on **")] },
+                new RoleDefinition { Name = LocatedString.FromCode("b"), Allow = [LocatedString.FromCode("* on **")] },
+            ],
+            Constraints = new PolicyConstraints
+            {
+                MutuallyExclusive = [new ExclusiveRoleSet { Roles = [LocatedString.FromCode("a"), LocatedString.FromCode("b")] }],
+            },
+        };
+        CompiledPolicy policy = PolicyCompiler.Compile(doc).Policy!;
+        Subject subject = Subject.WithRoles("alice", SubjectKind.User, "a").ActingFor(Subject.WithRoles("bob", SubjectKind.User, "a", "b"));
+
+        Decision decision = policy.Authorize(subject, "model:query", "model:gpt-4o");
+        ReferenceDecision expected = new ReferenceEvaluator(doc).Decide(subject, "model:query", "model:gpt-4o", RandomPolicyGenerator.Now);
+
+        expected.Should().Be(new ReferenceDecision(false, DecisionReason.DelegationDenied, "a", null, DecisionReason.SeparationOfDuties));
+        decision.Reason.Should().Be(DecisionReason.DelegationDenied);
+        decision.DelegatedReason.Should().Be(DecisionReason.SeparationOfDuties);
+        decision.Role.Should().Be("a");
+        decision.Rule.Should().BeNull("POLICY-SPEC §4: delegation_denied reports the role and rule of the denied link's own decision, if any");
     }
 
     [Theory]

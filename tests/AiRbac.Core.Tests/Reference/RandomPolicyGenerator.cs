@@ -266,11 +266,28 @@ internal sealed class RandomPolicyGenerator
 
         Subject subject = NextSubject(policy, principal);
         string[] tiers = policy.Sensitivity?.Select(t => t.Value).ToArray() ?? TierSets[0];
-        string action = Chance(0.01) ? string.Empty : Chance(0.01) ? "Model:query" : Pick(Actions);
-        string name = Chance(0.01) ? string.Empty : Pick(Resources);
+        string action = Pick(Actions);
+        string name = Pick(Resources);
+        if (Chance(0.5))
+        {
+            // Aim at a rule of the policy (grant or deny), so that the grant and deny steps decide often.
+            RoleDefinition role = Pick(policy.Roles);
+            List<LocatedString> rules = [.. role.Allow, .. role.Deny];
+            if (rules.Count > 0)
+            {
+                string[] parts = Pick(rules).Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                string[] actions = [.. Actions.Where(a => ReferenceGlob.IsMatch(parts[0], a))];
+                string[] resources = [.. Resources.Where(r => ReferenceGlob.IsMatch(parts[2], r))];
+                action = actions.Length > 0 ? Pick(actions) : action;
+                name = resources.Length > 0 ? Pick(resources) : name;
+            }
+        }
+
+        action = rng.NextDouble() switch { < 0.01 => string.Empty, < 0.02 => "Model:query", _ => action };
+        name = Chance(0.01) ? string.Empty : name;
         var resource = new ResourceRequest(name)
         {
-            Scope = rng.NextDouble() switch { < 0.5 => null, < 0.96 => Pick(Scopes), _ => Pick(MalformedScopes) },
+            Scope = rng.NextDouble() switch { < 0.4 => null, < 0.97 => Pick(Scopes), _ => Pick(MalformedScopes) },
             Sensitivity = rng.NextDouble() switch { < 0.7 => null, < 0.97 => Pick(tiers), _ => "top-secret" },
             Tags = Chance(0.7) ? ReadOnlyMemory<string>.Empty : Subset([.. Tags, "unknown-tag"], 1).Take(2).ToArray(),
             Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
@@ -311,7 +328,7 @@ internal sealed class RandomPolicyGenerator
             role = r.Id is { } id && Chance(0.5) ? id.Value : r.Name.Value;
         }
 
-        string? scope = rng.NextDouble() switch { < 0.65 => null, < 0.97 => Pick(Scopes), _ => Pick(MalformedScopes) };
+        string? scope = rng.NextDouble() switch { < 0.75 => null, < 0.98 => Pick(Scopes), _ => Pick(MalformedScopes) };
         DateTimeOffset? expires = rng.NextDouble() switch
         {
             < 0.75 => null,
