@@ -134,13 +134,22 @@ internal static class KeeptrustsImporter
 
                 foreach (var (item, glob) in Strings(state, list, $"rbac.roles.{role.Name}.{name}", role))
                 {
+                    string pattern = glob;
                     if (!IsMappableGlob(glob))
                     {
-                        state.Note(item, $"tool glob '{glob}' in rbac.roles.{role.Name}.{name} uses characters AiRbac patterns do not support (spaces, [ ], braces, control characters) and was not mapped", role);
-                        continue;
+                        if (allow)
+                        {
+                            // Dropping an allow only narrows access: the safe direction.
+                            state.Note(item, $"allowed tool glob '{Clip(glob)}' of {role.Name} uses characters AiRbac patterns do not support (spaces, [ ], braces, backslashes, quotes, control characters) and was not mapped", role);
+                            continue;
+                        }
+
+                        // A deny must never be dropped: widen it so that it denies at least what the source denied.
+                        pattern = Widen(glob);
+                        state.Note(item, $"denied tool glob '{Clip(glob)}' of {role.Name} uses characters AiRbac patterns do not support; it was widened to '{pattern}', which denies at least as much", role);
                     }
 
-                    string rule = "tool:invoke on tool:" + glob;
+                    string rule = "tool:invoke on tool:" + pattern;
                     var target = allow ? role.Allow : role.Deny;
                     if (!target.Contains(rule))
                     {
@@ -274,13 +283,52 @@ internal static class KeeptrustsImporter
     {
         foreach (char c in glob)
         {
-            if (char.IsWhiteSpace(c) || char.IsControl(c) || c is '[' or ']' or '{' or '}' or '"' or '\\')
+            if (!IsSupported(c))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static bool IsSupported(char c)
+        => !(char.IsWhiteSpace(c) || char.IsControl(c) || char.IsSurrogate(c) || c is '[' or ']' or '{' or '}' or '"' or '\\');
+
+    /// <summary>
+    /// A pattern that matches every name the source glob may match: a class <c>[...]</c> and a brace group
+    /// <c>{...}</c> become <c>**</c> (any text), an escape <c>\x</c> and a lone unsupported character become
+    /// <c>?</c> (one character other than <c>/</c>).
+    /// </summary>
+    internal static string Widen(string glob)
+    {
+        var text = new StringBuilder(glob.Length);
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            int close = c switch
+            {
+                '[' => glob.IndexOf(']', i + 1),
+                '{' => glob.IndexOf('}', i + 1),
+                _ => -1,
+            };
+            if (close > i)
+            {
+                text.Append("**"); // a class may match '/', which '?' never does
+                i = close;
+            }
+            else if (c == '\\' && i + 1 < glob.Length)
+            {
+                text.Append('?');
+                i++;
+            }
+            else
+            {
+                text.Append(IsSupported(c) ? c : '?');
+            }
+        }
+
+        return text.ToString();
     }
 
     private static string KeyText(YamlNode key) => (key as YamlScalarNode)?.Value ?? "(complex key)";
