@@ -82,6 +82,7 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
                 text = Finish();
                 if (text.Length > maxLineLength)
                 {
+                    text = string.Empty;
                     return LineStatus.TooLong;
                 }
 
