@@ -29,8 +29,8 @@ public sealed partial class CompiledPolicy
     private readonly int actionCount;
     private readonly CatalogEntry[] catalog;
     private readonly string[] catalogTypes;
-    private readonly int[][] catalogByType;
-    private readonly int[] catalogUntyped;
+    private readonly IndexedList[] catalogByType;
+    private readonly IndexedList catalogUntyped;
     private readonly int defaultTier;
     private readonly string[] tiers;
     private readonly NameTable tagBits;
@@ -350,13 +350,24 @@ public sealed partial class CompiledPolicy
     /// The first rule (lowest index) of one role's grants or denies that matches the request, or -1. Only the rules
     /// naming the request's action exactly, and the rules with a wildcard action, are looked at.
     /// </summary>
-    private int FirstMatch(int[]? exact, int[] anyAction, ref Request request)
+    private int FirstMatch(IndexedList? exact, int[] anyAction, ref Request request)
     {
         int best = int.MaxValue;
         if (exact is not null)
         {
-            foreach (int k in exact)
+            if (exact.Exact is { } names)
             {
+                int hit = names.Find(request.Resource.Name);
+                best = hit >= 0 ? hit : int.MaxValue;
+            }
+
+            foreach (int k in exact.NonExact)
+            {
+                if (k >= best)
+                {
+                    break;
+                }
+
                 if (ResourceMatches(in rules[k], ref request))
                 {
                     best = k;
@@ -459,7 +470,7 @@ public sealed partial class CompiledPolicy
     internal int FindCatalogEntry(string resource)
     {
         int colon = resource.IndexOf(':');
-        var candidates = catalogUntyped;
+        var list = catalogUntyped;
         if (colon >= 0)
         {
             // Catalogs name few types: a linear scan beats hashing the type.
@@ -468,21 +479,33 @@ public sealed partial class CompiledPolicy
             {
                 if (type.SequenceEqual(catalogTypes[t]))
                 {
-                    candidates = catalogByType[t];
+                    list = catalogByType[t];
                     break;
                 }
             }
         }
 
-        foreach (int i in candidates)
+        int best = int.MaxValue;
+        if (list.Exact is { } names)
         {
+            int hit = names.Find(resource);
+            best = hit >= 0 ? hit : int.MaxValue;
+        }
+
+        foreach (int i in list.NonExact)
+        {
+            if (i >= best)
+            {
+                break;
+            }
+
             if (catalog[i].Pattern.IsMatch(resource))
             {
                 return i;
             }
         }
 
-        return -1;
+        return best == int.MaxValue ? -1 : best;
     }
 
     private ResolvedSubject Resolve(Subject subject)
