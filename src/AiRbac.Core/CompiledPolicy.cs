@@ -37,8 +37,9 @@ public sealed partial class CompiledPolicy
     private readonly ExclusiveSet[] exclusiveSets;
     private readonly Pattern[] notByOwner;
     private readonly bool[] notByOwnerByActionId;
-    private readonly FrozenDictionary<string, int> roleLookup;
-    private readonly FrozenDictionary<string, PolicySubject> policySubjects;
+    // Cold path (subject resolution): plain read-only dictionaries, cheaper to build than frozen ones.
+    private readonly IReadOnlyDictionary<string, int> roleLookup;
+    private readonly IReadOnlyDictionary<string, PolicySubject> policySubjects;
     private readonly TimeProvider timeProvider;
 
     internal CompiledPolicy(CompiledTables tables)

@@ -124,7 +124,7 @@ internal sealed class CompiledTables
 
     public required RuleData[] Rules { get; init; }
 
-    public required FrozenDictionary<string, int> ActionIds { get; init; }
+    public required IReadOnlyDictionary<string, int> ActionIds { get; init; }
 
 
     public required Pattern[] ActionGlobs { get; init; }
@@ -143,7 +143,7 @@ internal sealed class CompiledTables
 
     public required string[] Tiers { get; init; }
 
-    public required FrozenDictionary<string, int> TagBits { get; init; }
+    public required IReadOnlyDictionary<string, int> TagBits { get; init; }
 
     public required ExclusiveSet[] ExclusiveSets { get; init; }
 
@@ -151,9 +151,9 @@ internal sealed class CompiledTables
 
     public required bool[] NotByOwnerByActionId { get; init; }
 
-    public required FrozenDictionary<string, int> RoleLookup { get; init; }
+    public required IReadOnlyDictionary<string, int> RoleLookup { get; init; }
 
-    public required FrozenDictionary<string, PolicySubject> PolicySubjects { get; init; }
+    public required IReadOnlyDictionary<string, PolicySubject> PolicySubjects { get; init; }
 
     public required TimeProvider TimeProvider { get; init; }
 
