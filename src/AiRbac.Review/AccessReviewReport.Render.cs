@@ -47,7 +47,7 @@ public sealed partial class AccessReviewReport
         text.Append("| grants unused in the window | ").Append(UnusedGrantCount).Append(" (").Append(never).Append(" never used) |\n");
         text.Append("| roles with grants, none used in the window | ").Append(idleRoles).Append(" |\n");
         text.Append("| subjects | ").Append(Subjects.Count).Append(" |\n");
-        text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(" holders) |\n");
+        text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (holders: ").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(") |\n");
         text.Append("| separation-of-duties breaches | ").Append(ConstraintsKnown ? ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture) : "not checked").Append(" |\n");
 
         text.Append("\n## High-risk roles\n\n");
