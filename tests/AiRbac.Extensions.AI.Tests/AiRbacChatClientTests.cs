@@ -1,5 +1,7 @@
 using Microsoft.Extensions.AI;
 
+using AiRbac.IntegrationTests;
+
 namespace AiRbac.Extensions.AI.Tests;
 
 public sealed class AiRbacChatClientTests

@@ -1,6 +1,8 @@
 using AiRbac.Yaml;
 
-namespace AiRbac.Extensions.AI.Tests;
+namespace AiRbac.IntegrationTests;
+
+// Shared by the integration test projects (linked as source).
 
 internal static class TestPolicy
 {
@@ -29,6 +31,9 @@ internal static class TestPolicy
             allow: [ "model:query on model:*", "tool:invoke on tool:*" ]
             max_sensitivity: restricted
             clearances: [phi]
+        bindings:
+          subjects:
+            dave: { kind: user, roles: [analyst] }
         """;
 
     public static readonly Subject Alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
