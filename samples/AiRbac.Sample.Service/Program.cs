@@ -1,27 +1,28 @@
 // A stand-in for a service that authorizes calls with AiRbac, built from the NuGet packages.
 // Exits 1 if any decision differs from what the policy is meant to give.
-using System.Security.Cryptography;
 using AiRbac;
-using AiRbac.Yaml;
+using Microsoft.Extensions.DependencyInjection;
 
-string path = Path.Combine(AppContext.BaseDirectory, "policy.yaml");
-string text = File.ReadAllText(path);
-var compilation = YamlPolicy.Compile(text, "policy.yaml");
-foreach (var problem in compilation.Diagnostics)
+// Wire AiRbac as a service would: a watched policy file, an audit log of every decision, metrics.
+string auditPath = Path.Combine(Path.GetTempPath(), $"airbac-sample-{Environment.ProcessId}.jsonl");
+var services = new ServiceCollection();
+services.AddAiRbac(options =>
 {
-    Console.Error.WriteLine(problem);
+    options.Source = AiRbacPolicySource.FromFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml"));
+    options.AuditLog.Path = auditPath;
+    options.OnReloadFailed = result => Console.Error.WriteLine(result);
+});
+var provider = services.BuildServiceProvider();
+PolicyAuthorizer authorizer;
+try
+{
+    authorizer = provider.GetRequiredService<PolicyAuthorizer>(); // a bad policy stops the start here
 }
-
-if (compilation.Policy is null)
+catch (PolicyLoadException e)
 {
-    Console.Error.WriteLine("error: the policy was rejected");
+    Console.Error.WriteLine(e.Message);
     return 2;
 }
-
-// What a service holds: one authorizer, updated when the policy changes (AddAiRbac will do this for you).
-var authorizer = new PolicyAuthorizer();
-string hash = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
-authorizer.Update(compilation.Policy, new PolicyVersion(hash, DateTimeOffset.UtcNow));
 
 var alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
 var drChen = Subject.WithRoles("dr-chen", SubjectKind.User, "clinician");
@@ -49,5 +50,10 @@ foreach (var (label, subject, action, resource, expected) in calls)
     Console.WriteLine($"     {decision.Explain()}");
 }
 
-Console.WriteLine(wrong == 0 ? $"all {calls.Length} decisions as expected" : $"error: {wrong} of {calls.Length} decisions differ");
+provider.Dispose(); // flushes the audit log
+int audited = File.ReadLines(auditPath).Count();
+File.Delete(auditPath);
+Console.WriteLine($"audit log: {audited} records");
+wrong += audited == calls.Length ? 0 : 1;
+Console.WriteLine(wrong == 0 ? $"all {calls.Length} decisions as expected" : $"error: {wrong} of {calls.Length} checks failed");
 return wrong == 0 ? 0 : 1;
