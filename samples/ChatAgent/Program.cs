@@ -15,6 +15,7 @@ const string Policy = """
         max_sensitivity: restricted
     """;
 
+bool deleted = false;
 var authorizer = new PolicyAuthorizer();
 authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
@@ -27,7 +28,7 @@ var options = new ChatOptions
     Tools =
     [
         AIFunctionFactory.Create(() => "weekly: 42 tickets", "report_weekly"),
-        AIFunctionFactory.Create(() => { Console.WriteLine("!!! delete_records ran"); return "deleted"; }, "delete_records"),
+        AIFunctionFactory.Create(() => { deleted = true; Console.WriteLine("!!! delete_records ran"); return "deleted"; }, "delete_records"),
     ],
 }.WithAiRbac(agent);
 
@@ -45,6 +46,9 @@ foreach (var message in response.Messages)
         });
     }
 }
+
+Console.WriteLine(deleted ? "error: the forbidden tool ran" : "the forbidden tool never ran");
+return deleted ? 1 : 0;
 
 // Stands in for an LLM whose context was poisoned: it calls a tool it was never offered.
 internal sealed class InjectedModel : IChatClient
