@@ -23,6 +23,7 @@ public sealed partial class CompiledPolicy
 
     private readonly RoleData[] roles;
     private readonly RuleData[] rules;
+    private readonly ActionSlot[] slots;
     private readonly NameTable actionIds;
     private readonly Pattern[] actionGlobs;
     private readonly bool[] actionGlobMatches; // [glob * actionCount + action]
@@ -46,6 +47,7 @@ public sealed partial class CompiledPolicy
     {
         roles = tables.Roles;
         rules = tables.Rules;
+        slots = tables.Slots;
         actionIds = new NameTable(tables.ActionIds);
         actionCount = tables.ActionIds.Count;
         actionGlobs = tables.ActionGlobs;
@@ -291,7 +293,8 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            int k = FirstMatch(SlotOf(role.ActionKeys, request.ActionId) is int s and >= 0 ? role.DenyByAction[s] : null, role.DenyAnyAction, ref request);
+            int slot = SlotOf(in role, request.ActionId);
+            int k = FirstMatch(slot >= 0 ? slots[slot].Deny : default, role.AnyDeny, ref request);
             if (k >= 0)
             {
                 return new Decision(this, DecisionReason.ExplicitDeny, r, k);
@@ -308,7 +311,8 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            int k = FirstMatch(SlotOf(role.ActionKeys, request.ActionId) is int s and >= 0 ? role.AllowByAction[s] : null, role.AllowAnyAction, ref request);
+            int slot = SlotOf(in role, request.ActionId);
+            int k = FirstMatch(slot >= 0 ? slots[slot].Allow : default, role.AnyAllow, ref request);
             if (k < 0)
             {
                 continue;
@@ -351,58 +355,58 @@ public sealed partial class CompiledPolicy
     /// The first rule (lowest index) of one role's grants or denies that matches the request, or -1. Only the rules
     /// naming the request's action exactly, and the rules with a wildcard action, are looked at.
     /// </summary>
-    private int FirstMatch(IndexedList? exact, int[] anyAction, ref Request request)
+    private int FirstMatch(in RuleBucket exact, in RuleBucket any, ref Request request)
     {
-        int best = int.MaxValue;
-        if (exact is not null)
+        int best = -1;
+        int bestOrder = int.MaxValue;
+        if (exact.Exact is { } names)
         {
-            if (exact.Exact is { } names)
-            {
-                int hit = names.Find(request.Resource.Name);
-                best = hit >= 0 ? hit : int.MaxValue;
-            }
-
-            foreach (int k in exact.NonExact)
-            {
-                if (k >= best)
-                {
-                    break;
-                }
-
-                if (ResourceMatches(in rules[k], ref request))
-                {
-                    best = k;
-                    break;
-                }
-            }
+            best = names.Find(request.Resource.Name);
+            bestOrder = best >= 0 ? rules[best].Order : int.MaxValue;
         }
 
-        foreach (int k in anyAction)
+        for (int k = exact.Start, end = exact.Start + exact.ScanCount; k < end; k++)
         {
-            if (k >= best)
+            ref readonly var rule = ref rules[k];
+            if (rule.Order >= bestOrder)
             {
                 break;
             }
 
-            if (ActionMatches(in rules[k], ref request) && ResourceMatches(in rules[k], ref request))
+            if (ResourceMatches(in rule, ref request))
             {
                 best = k;
+                bestOrder = rule.Order;
                 break;
             }
         }
 
-        return best == int.MaxValue ? -1 : best;
+        for (int k = any.Start, end = any.Start + any.ScanCount; k < end; k++)
+        {
+            ref readonly var rule = ref rules[k];
+            if (rule.Order >= bestOrder)
+            {
+                break;
+            }
+
+            if (ActionMatches(in rule, ref request) && ResourceMatches(in rule, ref request))
+            {
+                return k;
+            }
+        }
+
+        return best;
     }
 
-    // Roles name few actions: a plain scan beats a call into the vectorized Array.IndexOf.
+    // Roles name few actions: a plain scan of the role's slots.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int SlotOf(int[] actionKeys, int actionId)
+    private int SlotOf(in RoleData role, int actionId)
     {
         if (actionId >= 0)
         {
-            for (int i = 0; i < actionKeys.Length; i++)
+            for (int i = role.SlotStart, end = role.SlotStart + role.SlotCount; i < end; i++)
             {
-                if (actionKeys[i] == actionId)
+                if (slots[i].ActionId == actionId)
                 {
                     return i;
                 }

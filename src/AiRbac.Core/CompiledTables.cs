@@ -13,20 +13,37 @@ internal struct RoleData
     public byte KindMask;
     public int[] Parents;
 
-    // Rules by exact action: ActionKeys[i] is an action id; AllowByAction[i] / DenyByAction[i] its rules.
-    public int[] ActionKeys;
-    public IndexedList[] AllowByAction;
-    public IndexedList[] DenyByAction;
+    // This role's action slots: Slots[SlotStart .. SlotStart + SlotCount), one per action its rules name exactly.
+    public int SlotStart;
+    public int SlotCount;
 
-    // Rules whose action pattern is a wildcard, ascending.
-    public int[] AllowAnyAction;
-    public int[] DenyAnyAction;
+    // Its rules whose action pattern is a wildcard.
+    public RuleBucket AnyAllow;
+    public RuleBucket AnyDeny;
 }
+
+/// <summary>
+/// A contiguous run of the rules array, sorted by declaration order. When the run holds many exact resource names,
+/// they are moved to its end and found through <see cref="Exact"/>; only the first <see cref="ScanCount"/> are scanned.
+/// Flat runs keep one request's rules on few cache lines: with 10,000 roles, pointer-chasing per-role lists cost more
+/// than the matching (docs/benchmarks.md).
+/// </summary>
+internal readonly record struct RuleBucket(int Start, int Count, int ScanCount, NameTable? Exact)
+{
+    // Above this many exact names, a hash lookup beats comparing them one by one.
+    internal const int HashThreshold = 8;
+}
+
+/// <summary>The grants and denies of one role that name one action exactly.</summary>
+internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleBucket Deny);
 
 /// <summary>One grant or deny: an action matcher and a resource matcher chosen by shape.</summary>
 internal struct RuleData
 {
     public int Role;
+
+    // Declaration order within the role's grants (or denies): ties go to the first rule declared.
+    public int Order;
     public int ActionId;
     public int ActionGlob;
     public PatternShape ResourceShape;
@@ -39,19 +56,16 @@ internal struct RuleData
 }
 
 /// <summary>
-/// Indices (rules or catalog entries, ascending = file order) whose resource patterns are tried in order. A long list
+/// Catalog entry indices (ascending = file order) whose resource patterns are tried in order. A long list
 /// also gets a hash of its exact names, so that its cost does not grow with the number of exact names it holds.
 /// </summary>
 internal sealed class IndexedList
 {
-    // Above this many exact names, a hash lookup beats comparing them one by one.
-    internal const int HashThreshold = 8;
-
     public IndexedList(int[] all, Func<int, string?> exactName)
     {
         All = all;
         var exact = all.Where(i => exactName(i) is not null).ToArray();
-        if (exact.Length > HashThreshold)
+        if (exact.Length > RuleBucket.HashThreshold)
         {
             Exact = new NameTable(exact.Select(i => new KeyValuePair<string, int>(exactName(i)!, i)));
             NonExact = [.. all.Where(i => exactName(i) is null)];
@@ -123,6 +137,8 @@ internal sealed class CompiledTables
     public required RoleData[] Roles { get; init; }
 
     public required RuleData[] Rules { get; init; }
+
+    public required ActionSlot[] Slots { get; init; }
 
     public required IReadOnlyDictionary<string, int> ActionIds { get; init; }
 

@@ -55,6 +55,7 @@ internal sealed class CompilerRun
         Source = "deny-all",
         Roles = [],
         Rules = [],
+        Slots = [],
         ActionIds = new Dictionary<string, int>(),
         ActionGlobs = [],
         ActionGlobMatches = [],
@@ -690,40 +691,17 @@ internal sealed class CompilerRun
 
         var roleData = new RoleData[doc.Roles.Count];
         var rules = new List<RuleData>();
-        var keys = new List<int>();
-        var allowBy = new List<List<int>>();
-        var denyBy = new List<List<int>>();
+        var slots = new List<ActionSlot>();
         for (int r = 0; r < roleData.Length; r++)
         {
-            keys.Clear();
-            allowBy.Clear();
-            denyBy.Clear();
-            var allowAny = new List<int>();
-            var denyAny = new List<int>();
-            foreach (var (list, byAction, any) in new[] { (parsedRules[r].Allow, allowBy, allowAny), (parsedRules[r].Deny, denyBy, denyAny) })
+            var allow = parsedRules[r].Allow.Select((p, i) => ToRule(r, p, i)).ToList();
+            var deny = parsedRules[r].Deny.Select((p, i) => ToRule(r, p, i)).ToList();
+            int slotStart = slots.Count;
+            foreach (int action in allow.Concat(deny).Where(x => x.ActionId >= 0).Select(x => x.ActionId).Distinct())
             {
-                foreach (var parsed in list)
-                {
-                    int index = rules.Count;
-                    var rule = ToRule(r, parsed);
-                    rules.Add(rule);
-                    if (rule.ActionId < 0)
-                    {
-                        any.Add(index);
-                        continue;
-                    }
-
-                    int slot = keys.IndexOf(rule.ActionId);
-                    if (slot < 0)
-                    {
-                        slot = keys.Count;
-                        keys.Add(rule.ActionId);
-                        allowBy.Add([]);
-                        denyBy.Add([]);
-                    }
-
-                    byAction[slot].Add(index);
-                }
+                var allowBucket = Emit(allow.Where(x => x.ActionId == action), hashExact: true);
+                var denyBucket = Emit(deny.Where(x => x.ActionId == action), hashExact: true);
+                slots.Add(new ActionSlot(action, allowBucket, denyBucket));
             }
 
             roleData[r] = new RoleData
@@ -733,17 +711,35 @@ internal sealed class CompilerRun
                 Clearances = clearances[r],
                 KindMask = kinds[r],
                 Parents = parents[r],
-                ActionKeys = [.. keys],
-                AllowByAction = [.. allowBy.Select(l => new IndexedList([.. l], ExactResource))],
-                DenyByAction = [.. denyBy.Select(l => new IndexedList([.. l], ExactResource))],
-                AllowAnyAction = [.. allowAny],
-                DenyAnyAction = [.. denyAny],
+                SlotStart = slotStart,
+                SlotCount = slots.Count - slotStart,
+                // Wildcard-action rules also need their action checked, so their exact names are never hashed.
+                AnyAllow = Emit(allow.Where(x => x.ActionId < 0), hashExact: false),
+                AnyDeny = Emit(deny.Where(x => x.ActionId < 0), hashExact: false),
             };
         }
 
-        string? ExactResource(int rule) => rules[rule].ResourceShape == PatternShape.Exact ? rules[rule].ResourcePrefix : null;
+        // Appends one bucket: rules in declaration order, or, when it holds many exact names, the others first and the
+        // exact ones after them behind a hash of their names.
+        RuleBucket Emit(IEnumerable<RuleData> bucket, bool hashExact)
+        {
+            var list = bucket.ToList();
+            int start = rules.Count;
+            bool hash = hashExact && list.Count(x => x.ResourceShape == PatternShape.Exact) > RuleBucket.HashThreshold;
+            if (!hash)
+            {
+                rules.AddRange(list);
+                return new RuleBucket(start, list.Count, list.Count, null);
+            }
 
-        RuleData ToRule(int role, ParsedRule parsed)
+            var scanned = list.Where(x => x.ResourceShape != PatternShape.Exact).ToList();
+            rules.AddRange(scanned);
+            var exact = list.Where(x => x.ResourceShape == PatternShape.Exact).Select((x, i) => new KeyValuePair<string, int>(x.ResourcePrefix, rules.Count + i)).ToList();
+            rules.AddRange(list.Where(x => x.ResourceShape == PatternShape.Exact));
+            return new RuleBucket(start, list.Count, scanned.Count, new NameTable(exact));
+        }
+
+        RuleData ToRule(int role, ParsedRule parsed, int order)
         {
             var action = parsed.Action;
             int actionId = action.IsExact ? Intern(actionIds, action.Text) : action.Shape == PatternShape.All ? CompiledPolicy.AnyAction : CompiledPolicy.GlobAction;
@@ -757,6 +753,7 @@ internal sealed class CompilerRun
             return new RuleData
             {
                 Role = role,
+                Order = order,
                 ActionId = actionId,
                 ActionGlob = glob,
                 ResourceShape = resource.Shape,
@@ -813,6 +810,7 @@ internal sealed class CompilerRun
             Source = doc.SourceName,
             Roles = roleData,
             Rules = [.. rules],
+            Slots = [.. slots],
             ActionIds = actionIds,
             ActionGlobs = [.. actionGlobs],
             ActionGlobMatches = globMatches,
