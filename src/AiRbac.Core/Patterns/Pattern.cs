@@ -265,7 +265,7 @@ internal sealed class Pattern
         int n = value.Length;
         bool[]? rented = null;
         Span<bool> buffer = n + 1 <= StackLimit
-            ? stackalloc bool[2 * StackLimit]
+            ? stackalloc bool[2 * (n + 1)]
             : (rented = ArrayPool<bool>.Shared.Rent(2 * (n + 1)));
         Span<bool> current = buffer[..(n + 1)];
         Span<bool> next = buffer.Slice(n + 1, n + 1);

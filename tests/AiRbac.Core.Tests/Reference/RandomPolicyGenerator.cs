@@ -1,0 +1,557 @@
+using System.Globalization;
+using System.Text;
+using AiRbac.Model;
+
+namespace AiRbac.Core.Tests.Reference;
+
+/// <summary>A generated request: who asks, what, on which resource.</summary>
+/// <param name="Subject">The subject (with its on-behalf-of chain).</param>
+/// <param name="Action">The action.</param>
+/// <param name="Resource">The resource with what the caller knows of it.</param>
+internal sealed record GeneratedRequest(Subject Subject, string Action, ResourceRequest Resource)
+{
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"action={Quote(Action)} resource={Quote(Resource.Name)}");
+        sb.Append(CultureInfo.InvariantCulture, $" scope={Quote(Resource.Scope)} sensitivity={Quote(Resource.Sensitivity)}");
+        sb.Append(CultureInfo.InvariantCulture, $" tags=[{string.Join(",", Resource.Tags.ToArray())}] owner={Quote(Resource.Owner)}");
+        sb.Append(" subject=");
+        for (Subject? s = Subject; s is not null; s = s.OnBehalfOf)
+        {
+            if (!ReferenceEquals(s, Subject))
+            {
+                sb.Append(" on_behalf_of=");
+            }
+
+            sb.Append(CultureInfo.InvariantCulture, $"{{id={Quote(s.Id)} kind={s.Kind?.ToString() ?? "null"} roles=");
+            if (s.Roles is null)
+            {
+                sb.Append("null");
+            }
+            else
+            {
+                sb.Append('[');
+                sb.Append(string.Join(", ", s.Roles.Select(r =>
+                    r.Role + (r.Scope is null ? string.Empty : "@" + Quote(r.Scope))
+                    + (r.Expires is { } e ? " until " + e.ToString("O", CultureInfo.InvariantCulture) : string.Empty))));
+                sb.Append(']');
+            }
+
+            sb.Append('}');
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Quote(string? s) => s is null ? "null" : "\"" + s + "\"";
+}
+
+/// <summary>
+/// Generates random valid policies and random requests against them from a seed, drawing names from small
+/// vocabularies chosen so that every pattern shape of POLICY-SPEC §3 and every step of §4 is both hit and missed.
+/// </summary>
+internal sealed class RandomPolicyGenerator
+{
+    /// <summary>The fixed clock every generated expiry is relative to.</summary>
+    public static readonly DateTimeOffset Now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly string[] RoleNamePool =
+    [
+        "viewer", "analyst", "clinician", "release-bot", "policy-engineer", "deploy-approver",
+        "admin", "auditor", "trainer", "agent-runner", "on", "yes",
+    ];
+
+    private static readonly string[] Actions =
+    [
+        "model:query", "model:deploy", "model:promote", "tool:invoke", "data:read", "data:write",
+        "config:approve", "config:write",
+    ];
+
+    private static readonly string[] ActionPatterns =
+    [
+        "model:query", "model:deploy", "model:promote", "tool:invoke", "data:read", "data:write",
+        "config:approve", "config:write", "*", "**", "model:*", "data:*", "*:read", "?odel:query",
+        "[dm]*:*", "config:*", "tool:[!a-s]*",
+    ];
+
+    /// <summary>Resource patterns, by the matcher shape they exercise.</summary>
+    public static readonly IReadOnlyList<(string Pattern, string Shape)> ResourcePatterns =
+    [
+        ("model:gpt-4o", "exact"), ("model:clinical-x", "exact"), ("tool:search", "exact"), ("output:summary", "exact"),
+        ("config:prod", "exact"), ("model:{a,b}", "exact"),
+        ("tool:report_*", "prefix"), ("model:clinical-*", "prefix"), ("model:gpt-*", "prefix"), ("output:*", "prefix"),
+        ("config:*", "prefix"),
+        ("dataset:**", "prefix-any"), ("dataset:research/**", "prefix-any"), ("dataset:claims/**", "prefix-any"),
+        ("**", "all"),
+        ("dataset:*/pii/**", "general"), ("tool:?ql_*", "general"), ("tool:[a-c]*", "general"), ("tool:[!a-c]*", "general"),
+        ("tool:[-x]*", "general"), ("a/**/b", "general"), ("a**b", "general"), ("*", "general"), ("model:*-4o", "general"),
+        ("**/pii/**", "general"), ("tool:*_weekly", "general"), ("model:gpt-4?", "general"),
+    ];
+
+    private static readonly string[] Resources =
+    [
+        "model:gpt-4o", "model:gpt-4o-mini", "model:gpt-4", "model:gpt-41", "model:clinical-x", "model:clinical-",
+        "model:clinical-x/v2", "model:{a,b}", "model:a", "model:x-4o", "tool:search", "tool:report_weekly",
+        "tool:report_", "tool:report_a/b", "tool:sql_run", "tool:bql_", "tool:ql_", "tool:cat", "tool:apple",
+        "tool:dog", "tool:-x", "tool:x_weekly", "output:summary", "output:a/b", "config:prod", "dataset:research",
+        "dataset:research/", "dataset:research/a", "dataset:research/a/b", "dataset:researchx", "dataset:claims/2024",
+        "dataset:x/pii/y", "dataset:x/pii/", "dataset:x/y/pii/z", "dataset:pii/x", "dataset:", "a/b", "a//b",
+        "a/x/y/b", "ab", "Model:gpt-4o", "x",
+    ];
+
+    private static readonly string[] CatalogPatterns =
+    [
+        "dataset:claims/**", "model:clinical-*", "dataset:*/pii/**", "tool:report_*", "**", "model:gpt-4o", "dataset:**",
+        "tool:[a-c]*",
+    ];
+
+    private static readonly string[] Tags = ["phi", "pii", "secret"];
+
+    private static readonly string[] Kinds = ["user", "service", "agent"];
+
+    private static readonly string[] NotByOwnerPatterns = ["config:approve", "model:promote", "model:*", "*", "data:read"];
+
+    private static readonly string[] Scopes = ["acme", "acme/pd", "acme/pd/prod", "acme/pd2", "other/x"];
+
+    private static readonly string[] MalformedScopes = ["", "/acme", "acme/", "acme//pd"];
+
+    private static readonly string[] PolicyExpiries =
+    [
+        "2025-06-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:30:00+01:00",
+        "2099-12-31T00:00:00Z", "2026-01-01T00:00:00.5Z", "2026-01-01T01:30:00+01:00",
+    ];
+
+    private static readonly string[] SubjectIds = ["alice", "bob", "svc", "bot"];
+
+    private static readonly string[][] TierSets =
+    [
+        ["public", "internal", "confidential", "restricted"], ["low", "high"], ["only"],
+    ];
+
+    private readonly Random rng;
+
+    public RandomPolicyGenerator(int seed) => rng = new Random(seed);
+
+    /// <summary>A random valid policy.</summary>
+    public PolicyDocument NextPolicy()
+    {
+        // Tiers.
+        string[]? declaredTiers = Chance(0.4) ? null : Pick(TierSets);
+        string[] tiers = declaredTiers ?? TierSets[0];
+        string? defaultTier = Chance(0.3) ? Pick(tiers) : null;
+
+        // Roles, inheriting along a random rank so that the graph is a DAG whose edges go both ways in file order.
+        int n = rng.Next(1, 13);
+        string[] names = [.. RoleNamePool.OrderBy(_ => rng.Next()).Take(n)];
+        string?[] ids = [.. names.Select(name => Chance(0.3) ? "r-" + name : null)];
+        int[] rank = [.. Enumerable.Range(0, n).OrderBy(_ => rng.Next())];
+        var inherits = new List<int>[n];
+        for (int i = 0; i < n; i++)
+        {
+            inherits[i] = [];
+            int count = Chance(0.5) ? rng.Next(1, 3) : 0;
+            for (int k = 0; k < count; k++)
+            {
+                int j = rng.Next(n);
+                if (rank[j] < rank[i] && !inherits[i].Contains(j))
+                {
+                    inherits[i].Add(j);
+                }
+            }
+        }
+
+        var roles = new List<RoleDefinition>();
+        for (int i = 0; i < n; i++)
+        {
+            roles.Add(new RoleDefinition
+            {
+                Name = L(names[i]),
+                Id = ids[i] is { } id ? L(id) : null,
+                Inherits = [.. inherits[i].Select(j => L(Ref(names[j], ids[j])))],
+                Allow = [.. Many(0, 5, RandomRule).Select(L)],
+                Deny = Chance(0.35) ? [.. Many(1, 3, RandomRule).Select(L)] : [],
+                MaxSensitivity = Chance(0.75) ? L(Pick(tiers)) : null,
+                Clearances = Chance(0.5) ? [.. Subset(Tags, 1).Select(L)] : [],
+                Kinds = Chance(0.3) ? [.. Subset(Kinds, 1).Select(L)] : null,
+            });
+        }
+
+        // Catalog.
+        var catalog = new List<ResourceClassification>();
+        int entries = rng.Next(0, 5);
+        for (int i = 0; i < entries; i++)
+        {
+            catalog.Add(new ResourceClassification
+            {
+                Match = L(Pick(CatalogPatterns)),
+                Sensitivity = Chance(0.7) ? L(Pick(tiers)) : null,
+                Tags = Chance(0.5) ? [.. Subset(Tags, 1).Select(L)] : [],
+            });
+        }
+
+        // Separation of duties: keep only lists whose roles are not joined through inheritance.
+        var closures = new HashSet<int>[n];
+        for (int i = 0; i < n; i++)
+        {
+            closures[i] = Closure(i, inherits);
+        }
+
+        var exclusive = new List<ExclusiveRoleSet>();
+        int lists = Chance(0.5) ? rng.Next(1, 4) : 0;
+        for (int i = 0; i < lists && n >= 2; i++)
+        {
+            int[] members = [.. Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(rng.Next(2, Math.Min(3, n) + 1))];
+            bool joined = closures.Any(c => members.Count(c.Contains) >= 2);
+            if (!joined)
+            {
+                exclusive.Add(new ExclusiveRoleSet { Roles = [.. members.Select(j => L(Ref(names[j], ids[j])))] });
+            }
+        }
+
+        var notByOwner = Chance(0.5) ? Subset(NotByOwnerPatterns, 1).Take(2).Select(L).ToList() : [];
+
+        // Bindings.
+        var groups = new List<GroupDefinition>();
+        var subjects = new List<SubjectDefinition>();
+        if (Chance(0.6))
+        {
+            int groupCount = rng.Next(0, 3);
+            for (int g = 0; g < groupCount; g++)
+            {
+                groups.Add(new GroupDefinition { Name = L("g" + g.ToString(CultureInfo.InvariantCulture)), Roles = [.. Many(0, 3, () => PolicyBinding(names, ids))] });
+            }
+
+            foreach (string id in SubjectIds)
+            {
+                if (!Chance(0.6))
+                {
+                    continue;
+                }
+
+                subjects.Add(new SubjectDefinition
+                {
+                    Id = L(id),
+                    Kind = Chance(0.5) ? L(Pick(Kinds)) : null,
+                    Roles = [.. Many(0, 3, () => PolicyBinding(names, ids))],
+                    Groups = [.. groups.Where(_ => Chance(0.5)).Select(g => L(g.Name.Value))],
+                    Scope = Chance(0.25) ? L(Pick(Scopes)) : null,
+                    Expires = Chance(0.2) ? L(Pick(PolicyExpiries)) : null,
+                });
+            }
+        }
+
+        return new PolicyDocument
+        {
+            SourceName = "generated.yaml",
+            Sensitivity = declaredTiers?.Select(L).ToList(),
+            DefaultSensitivity = defaultTier is null ? null : L(defaultTier),
+            Roles = roles,
+            Resources = catalog,
+            Constraints = new PolicyConstraints { MutuallyExclusive = exclusive, NotByOwner = notByOwner },
+            Bindings = new PolicyBindings { Groups = groups, Subjects = subjects },
+        };
+    }
+
+    /// <summary>A random request against <paramref name="policy"/>.</summary>
+    public GeneratedRequest NextRequest(PolicyDocument policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        int depth = rng.NextDouble() switch { < 0.55 => 0, < 0.8 => 1, < 0.93 => 2, _ => 3 };
+        Subject? principal = null;
+        for (int i = 0; i < depth; i++)
+        {
+            principal = NextSubject(policy, principal);
+        }
+
+        Subject subject = NextSubject(policy, principal);
+        string[] tiers = policy.Sensitivity?.Select(t => t.Value).ToArray() ?? TierSets[0];
+        string action = Pick(Actions);
+        string name = Pick(Resources);
+        if (Chance(0.5))
+        {
+            // Aim at a rule of the policy (grant or deny), so that the grant and deny steps decide often.
+            RoleDefinition role = Pick(policy.Roles);
+            List<LocatedString> rules = [.. role.Allow, .. role.Deny];
+            if (rules.Count > 0)
+            {
+                string[] parts = Pick(rules).Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                string[] actions = [.. Actions.Where(a => ReferenceGlob.IsMatch(parts[0], a))];
+                string[] resources = [.. Resources.Where(r => ReferenceGlob.IsMatch(parts[2], r))];
+                action = actions.Length > 0 ? Pick(actions) : action;
+                name = resources.Length > 0 ? Pick(resources) : name;
+            }
+        }
+
+        action = rng.NextDouble() switch { < 0.01 => string.Empty, < 0.02 => "Model:query", _ => action };
+        name = Chance(0.01) ? string.Empty : name;
+        var resource = new ResourceRequest(name)
+        {
+            Scope = rng.NextDouble() switch { < 0.4 => null, < 0.97 => Pick(Scopes), _ => Pick(MalformedScopes) },
+            Sensitivity = rng.NextDouble() switch { < 0.7 => null, < 0.97 => Pick(tiers), _ => "top-secret" },
+            Tags = Chance(0.7) ? ReadOnlyMemory<string>.Empty : Subset([.. Tags, "unknown-tag"], 1).Take(2).ToArray(),
+            Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
+        };
+        return new GeneratedRequest(subject, action, resource);
+    }
+
+    private Subject NextSubject(PolicyDocument policy, Subject? onBehalfOf)
+    {
+        string id = rng.NextDouble() switch
+        {
+            < 0.03 => string.Empty,
+            < 0.06 => "Alice",
+            < 0.15 => "carol",
+            _ => Pick(SubjectIds),
+        };
+        bool named = policy.Bindings.Subjects.Any(s => s.Id.Value == id);
+        SubjectKind? kind = Chance(0.4) ? null : (SubjectKind)rng.Next(3);
+        List<RoleBinding>? roles = null;
+        if (!(named ? Chance(0.45) : Chance(0.05)))
+        {
+            roles = Chance(0.05) ? [] : [.. Many(1, 4, () => RequestBinding(policy))];
+        }
+
+        return new Subject(id, kind, roles, onBehalfOf);
+    }
+
+    private RoleBinding RequestBinding(PolicyDocument policy)
+    {
+        string role;
+        if (Chance(0.1))
+        {
+            role = "ghost";
+        }
+        else
+        {
+            RoleDefinition r = Pick(policy.Roles);
+            role = r.Id is { } id && Chance(0.5) ? id.Value : r.Name.Value;
+        }
+
+        string? scope = rng.NextDouble() switch { < 0.75 => null, < 0.98 => Pick(Scopes), _ => Pick(MalformedScopes) };
+        DateTimeOffset? expires = rng.NextDouble() switch
+        {
+            < 0.75 => null,
+            < 0.8 => Now,
+            < 0.9 => Now.AddMinutes(-rng.Next(1, 100000)),
+            _ => Now.AddMinutes(rng.Next(1, 100000)),
+        };
+        return new RoleBinding(role, scope, expires);
+    }
+
+    private RoleBindingDefinition PolicyBinding(string[] names, string?[] ids)
+    {
+        int j = rng.Next(names.Length);
+        return new RoleBindingDefinition
+        {
+            Role = L(Chance(0.1) ? "ghost" : Ref(names[j], ids[j])),
+            Scope = Chance(0.3) ? L(Pick(Scopes)) : null,
+            Expires = Chance(0.2) ? L(Pick(PolicyExpiries)) : null,
+        };
+    }
+
+    private string RandomRule()
+    {
+        string action = Pick(ActionPatterns);
+        string resource = ResourcePatterns[rng.Next(ResourcePatterns.Count)].Pattern;
+        return Chance(0.1) ? "  " + action + "   on  " + resource + " " : action + " on " + resource;
+    }
+
+    private string Ref(string name, string? id) => id is not null && Chance(0.5) ? id : name;
+
+    private static HashSet<int> Closure(int role, List<int>[] inherits)
+    {
+        var seen = new HashSet<int>();
+        var stack = new Stack<int>();
+        stack.Push(role);
+        while (stack.Count > 0)
+        {
+            int r = stack.Pop();
+            if (seen.Add(r))
+            {
+                foreach (int p in inherits[r])
+                {
+                    stack.Push(p);
+                }
+            }
+        }
+
+        return seen;
+    }
+
+    private bool Chance(double p) => rng.NextDouble() < p;
+
+    private T Pick<T>(IReadOnlyList<T> items) => items[rng.Next(items.Count)];
+
+    private List<T> Many<T>(int min, int maxExclusive, Func<T> next)
+    {
+        int count = rng.Next(min, maxExclusive);
+        var list = new List<T>(count);
+        for (int i = 0; i < count; i++)
+        {
+            list.Add(next());
+        }
+
+        return list;
+    }
+
+    private List<string> Subset(IReadOnlyList<string> items, int min)
+    {
+        var list = items.Where(_ => Chance(0.5)).ToList();
+        while (list.Count < min)
+        {
+            string item = Pick(items);
+            if (!list.Contains(item))
+            {
+                list.Add(item);
+            }
+        }
+
+        return [.. list.OrderBy(_ => rng.Next())];
+    }
+
+    private static LocatedString L(string value) => LocatedString.FromCode(value);
+
+    /// <summary>Renders a policy as YAML (for mismatch reports).</summary>
+    public static string ToYaml(PolicyDocument doc)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        var sb = new StringBuilder();
+        sb.AppendLine("version: 1");
+        if (doc.Sensitivity is { } s)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"sensitivity: [{Join(s)}]");
+        }
+
+        if (doc.DefaultSensitivity is { } d)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"default_sensitivity: {d.Value}");
+        }
+
+        sb.AppendLine("roles:");
+        foreach (RoleDefinition r in doc.Roles)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"  {r.Name.Value}:");
+            if (r.Id is { } id)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    id: {id.Value}");
+            }
+
+            if (r.Inherits.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    inherits: [{Join(r.Inherits)}]");
+            }
+
+            sb.AppendLine(CultureInfo.InvariantCulture, $"    allow: [{string.Join(", ", r.Allow.Select(a => "\"" + a.Value + "\""))}]");
+            if (r.Deny.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    deny: [{string.Join(", ", r.Deny.Select(a => "\"" + a.Value + "\""))}]");
+            }
+
+            if (r.MaxSensitivity is { } m)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    max_sensitivity: {m.Value}");
+            }
+
+            if (r.Clearances.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    clearances: [{Join(r.Clearances)}]");
+            }
+
+            if (r.Kinds is { } k)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    kinds: [{Join(k)}]");
+            }
+        }
+
+        if (doc.Resources.Count > 0)
+        {
+            sb.AppendLine("resources:");
+            foreach (ResourceClassification c in doc.Resources)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  - match: \"{c.Match.Value}\"");
+                if (c.Sensitivity is { } cs)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    sensitivity: {cs.Value}");
+                }
+
+                if (c.Tags.Count > 0)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    tags: [{Join(c.Tags)}]");
+                }
+            }
+        }
+
+        if (doc.Constraints.MutuallyExclusive.Count > 0 || doc.Constraints.NotByOwner.Count > 0)
+        {
+            sb.AppendLine("constraints:");
+            if (doc.Constraints.MutuallyExclusive.Count > 0)
+            {
+                sb.AppendLine("  mutually_exclusive:");
+                foreach (ExclusiveRoleSet set in doc.Constraints.MutuallyExclusive)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    - [{Join(set.Roles)}]");
+                }
+            }
+
+            if (doc.Constraints.NotByOwner.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"  not_by_owner: [{string.Join(", ", doc.Constraints.NotByOwner.Select(p => "\"" + p.Value + "\""))}]");
+            }
+        }
+
+        if (doc.Bindings.Groups.Count > 0 || doc.Bindings.Subjects.Count > 0)
+        {
+            sb.AppendLine("bindings:");
+            if (doc.Bindings.Groups.Count > 0)
+            {
+                sb.AppendLine("  groups:");
+                foreach (GroupDefinition g in doc.Bindings.Groups)
+                {
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    {g.Name.Value}: [{string.Join(", ", g.Roles.Select(BindingYaml))}]");
+                }
+            }
+
+            if (doc.Bindings.Subjects.Count > 0)
+            {
+                sb.AppendLine("  subjects:");
+                foreach (SubjectDefinition sd in doc.Bindings.Subjects)
+                {
+                    var parts = new List<string>();
+                    if (sd.Kind is { } kind)
+                    {
+                        parts.Add("kind: " + kind.Value);
+                    }
+
+                    parts.Add("roles: [" + string.Join(", ", sd.Roles.Select(BindingYaml)) + "]");
+                    if (sd.Groups.Count > 0)
+                    {
+                        parts.Add("groups: [" + Join(sd.Groups) + "]");
+                    }
+
+                    if (sd.Scope is { } scope)
+                    {
+                        parts.Add("scope: " + scope.Value);
+                    }
+
+                    if (sd.Expires is { } exp)
+                    {
+                        parts.Add("expires: " + exp.Value);
+                    }
+
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"    {sd.Id.Value}: {{ {string.Join(", ", parts)} }}");
+                }
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string BindingYaml(RoleBindingDefinition b)
+        => b.Scope is null && b.Expires is null
+            ? b.Role.Value
+            : "{ role: " + b.Role.Value + (b.Scope is { } s ? ", scope: " + s.Value : string.Empty)
+              + (b.Expires is { } e ? ", expires: " + e.Value : string.Empty) + " }";
+
+    private static string Join(IEnumerable<LocatedString> items) => string.Join(", ", items.Select(i => i.Value));
+}

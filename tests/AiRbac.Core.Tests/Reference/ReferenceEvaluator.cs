@@ -1,0 +1,470 @@
+using System.Globalization;
+using AiRbac.Model;
+
+namespace AiRbac.Core.Tests.Reference;
+
+/// <summary>A decision of the reference evaluator, in the terms the engine's <see cref="Decision"/> exposes.</summary>
+/// <param name="Allowed">Whether the request is allowed.</param>
+/// <param name="Reason">Why.</param>
+/// <param name="Role">The deciding role's name, or <see langword="null"/>.</param>
+/// <param name="Rule">The deciding rule as <c>ACTION on RESOURCE</c>, or <see langword="null"/>.</param>
+/// <param name="DelegatedReason">For <c>delegation_denied</c>, the denied link's own reason; otherwise <c>allowed</c>.</param>
+internal sealed record ReferenceDecision(
+    bool Allowed,
+    DecisionReason Reason,
+    string? Role,
+    string? Rule,
+    DecisionReason DelegatedReason = DecisionReason.Allowed)
+{
+    public static ReferenceDecision Deny(DecisionReason reason, string? role = null, string? rule = null)
+        => new(false, reason, role, rule);
+
+    public override string ToString()
+        => string.Create(
+            CultureInfo.InvariantCulture,
+            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)}");
+}
+
+/// <summary>
+/// A deliberately naive evaluator of POLICY-SPEC §4, written from the specification alone so that the engine
+/// can be compared against it. It re-parses every rule and pattern, walks inheritance and scans every list on
+/// every request. It assumes the <see cref="PolicyDocument"/> is valid (the compiler accepted it).
+/// </summary>
+internal sealed class ReferenceEvaluator
+{
+    private static readonly string[] DefaultTiers = ["public", "internal", "confidential", "restricted"];
+
+    private readonly PolicyDocument doc;
+
+    public ReferenceEvaluator(PolicyDocument doc)
+    {
+        ArgumentNullException.ThrowIfNull(doc);
+        this.doc = doc;
+    }
+
+    /// <summary>Decides a request, following the on-behalf-of chain (step 9).</summary>
+    public ReferenceDecision Decide(Subject subject, string action, ResourceRequest resource, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ReferenceDecision actor = DecideLink(subject, action, resource, now);
+        if (!actor.Allowed)
+        {
+            return actor;
+        }
+
+        for (Subject? link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        {
+            ReferenceDecision d = DecideLink(link, action, resource, now);
+            if (!d.Allowed)
+            {
+                return new ReferenceDecision(false, DecisionReason.DelegationDenied, d.Role, d.Rule, d.Reason);
+            }
+        }
+
+        return actor;
+    }
+
+    /// <summary>Steps 1 to 8 for one subject, ignoring its on-behalf-of link.</summary>
+    private ReferenceDecision DecideLink(Subject subject, string action, ResourceRequest resource, DateTimeOffset now)
+    {
+        // Step 1: missing_identity.
+        if (subject.Id.Length == 0)
+        {
+            return ReferenceDecision.Deny(DecisionReason.MissingIdentity);
+        }
+
+        List<Binding> bindings = ResolveBindings(subject);
+        if (bindings.Count == 0)
+        {
+            return ReferenceDecision.Deny(DecisionReason.MissingIdentity);
+        }
+
+        // Step 2: invalid_request.
+        List<string> tiers = Tiers();
+        if (resource.Sensitivity is not null && !tiers.Contains(resource.Sensitivity))
+        {
+            return ReferenceDecision.Deny(DecisionReason.InvalidRequest);
+        }
+
+        if (resource.Scope is not null && !IsValidScope(resource.Scope))
+        {
+            return ReferenceDecision.Deny(DecisionReason.InvalidRequest);
+        }
+
+        if (string.IsNullOrEmpty(action) || string.IsNullOrEmpty(resource.Name))
+        {
+            return ReferenceDecision.Deny(DecisionReason.InvalidRequest);
+        }
+
+        if (subject.Roles is not null)
+        {
+            foreach (RoleBinding b in subject.Roles)
+            {
+                if (b.Scope is not null && !IsValidScope(b.Scope))
+                {
+                    return ReferenceDecision.Deny(DecisionReason.InvalidRequest);
+                }
+            }
+        }
+
+        // Step 3: effective roles.
+        string kind = KindOf(subject);
+        var effective = new HashSet<RoleDefinition>();
+        foreach (Binding b in bindings)
+        {
+            if (b.NeverApplies)
+            {
+                continue;
+            }
+
+            if (b.Expires is { } expires && !(now < expires))
+            {
+                continue;
+            }
+
+            if (b.Scope is not null && (resource.Scope is null || !Covers(b.Scope, resource.Scope)))
+            {
+                continue;
+            }
+
+            RoleDefinition? role = FindRole(b.Role);
+            if (role is not null)
+            {
+                AddWithAncestors(role, kind, effective);
+            }
+        }
+
+        // Step 4: separation_of_duties.
+        foreach (ExclusiveRoleSet set in doc.Constraints.MutuallyExclusive)
+        {
+            var held = new List<RoleDefinition>();
+            foreach (LocatedString r in set.Roles)
+            {
+                RoleDefinition? role = FindRole(r.Value);
+                if (role is not null && effective.Contains(role) && !held.Contains(role))
+                {
+                    held.Add(role);
+                }
+            }
+
+            if (held.Count >= 2)
+            {
+                return ReferenceDecision.Deny(DecisionReason.SeparationOfDuties, held[0].Name.Value);
+            }
+        }
+
+        // Step 5: no_active_role.
+        if (effective.Count == 0)
+        {
+            return ReferenceDecision.Deny(DecisionReason.NoActiveRole);
+        }
+
+        // Effective roles in file order.
+        var roles = new List<RoleDefinition>();
+        foreach (RoleDefinition r in doc.Roles)
+        {
+            if (effective.Contains(r))
+            {
+                roles.Add(r);
+            }
+        }
+
+        // Step 6: explicit_deny.
+        foreach (RoleDefinition r in roles)
+        {
+            foreach (LocatedString deny in r.Deny)
+            {
+                (string a, string res) = ParseRule(deny.Value);
+                if (ReferenceGlob.IsMatch(a, action) && ReferenceGlob.IsMatch(res, resource.Name))
+                {
+                    return ReferenceDecision.Deny(DecisionReason.ExplicitDeny, r.Name.Value, a + " on " + res);
+                }
+            }
+        }
+
+        // Step 7: owner_conflict.
+        if (resource.Owner is not null && string.Equals(resource.Owner, subject.Id, StringComparison.Ordinal))
+        {
+            foreach (LocatedString p in doc.Constraints.NotByOwner)
+            {
+                if (ReferenceGlob.IsMatch(p.Value, action))
+                {
+                    return ReferenceDecision.Deny(DecisionReason.OwnerConflict);
+                }
+            }
+        }
+
+        // Step 8: grants.
+        int defaultTier = doc.DefaultSensitivity is { } ds ? tiers.IndexOf(ds.Value) : 0;
+        int tier = defaultTier;
+        var tags = new List<string>();
+        foreach (ResourceClassification entry in doc.Resources)
+        {
+            if (ReferenceGlob.IsMatch(entry.Match.Value, resource.Name))
+            {
+                tier = entry.Sensitivity is { } s ? tiers.IndexOf(s.Value) : defaultTier;
+                foreach (LocatedString t in entry.Tags)
+                {
+                    tags.Add(t.Value);
+                }
+
+                break;
+            }
+        }
+
+        if (resource.Sensitivity is not null)
+        {
+            tier = Math.Max(tier, tiers.IndexOf(resource.Sensitivity));
+        }
+
+        foreach (string t in resource.Tags.Span)
+        {
+            tags.Add(t);
+        }
+
+        // Each matching role with its first matching grant, in file order.
+        var matching = new List<(RoleDefinition Role, string Rule)>();
+        foreach (RoleDefinition r in roles)
+        {
+            foreach (LocatedString allow in r.Allow)
+            {
+                (string a, string res) = ParseRule(allow.Value);
+                if (ReferenceGlob.IsMatch(a, action) && ReferenceGlob.IsMatch(res, resource.Name))
+                {
+                    matching.Add((r, a + " on " + res));
+                    break;
+                }
+            }
+        }
+
+        if (matching.Count == 0)
+        {
+            return ReferenceDecision.Deny(DecisionReason.NoMatchingGrant);
+        }
+
+        foreach ((RoleDefinition r, string rule) in matching)
+        {
+            if (Ceiling(r, tiers) >= tier && Clears(r, tags))
+            {
+                return new ReferenceDecision(true, DecisionReason.Allowed, r.Name.Value, rule);
+            }
+        }
+
+        foreach ((RoleDefinition r, string rule) in matching)
+        {
+            if (Ceiling(r, tiers) >= tier)
+            {
+                return ReferenceDecision.Deny(DecisionReason.MissingTagClearance, r.Name.Value, rule);
+            }
+        }
+
+        return ReferenceDecision.Deny(DecisionReason.SensitivityCeiling, matching[0].Role.Name.Value, matching[0].Rule);
+    }
+
+    private static int Ceiling(RoleDefinition role, List<string> tiers)
+        => role.MaxSensitivity is { } m ? tiers.IndexOf(m.Value) : 0;
+
+    private static bool Clears(RoleDefinition role, List<string> tags)
+    {
+        foreach (string tag in tags)
+        {
+            bool cleared = false;
+            foreach (LocatedString c in role.Clearances)
+            {
+                if (string.Equals(c.Value, tag, StringComparison.Ordinal))
+                {
+                    cleared = true;
+                }
+            }
+
+            if (!cleared)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Adds a role and, transitively, what it inherits; a role whose kinds exclude the subject stops the walk.</summary>
+    private void AddWithAncestors(RoleDefinition role, string kind, HashSet<RoleDefinition> effective)
+    {
+        if (role.Kinds is not null && !role.Kinds.Any(k => string.Equals(k.Value, kind, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        if (!effective.Add(role))
+        {
+            return;
+        }
+
+        foreach (LocatedString parent in role.Inherits)
+        {
+            RoleDefinition? p = FindRole(parent.Value);
+            if (p is not null)
+            {
+                AddWithAncestors(p, kind, effective);
+            }
+        }
+    }
+
+    private string KindOf(Subject subject)
+    {
+        if (subject.Kind is { } k)
+        {
+            return k switch
+            {
+                SubjectKind.Service => "service",
+                SubjectKind.Agent => "agent",
+                _ => "user",
+            };
+        }
+
+        SubjectDefinition? def = FindSubject(subject.Id);
+        return def?.Kind?.Value ?? "user";
+    }
+
+    /// <summary>The subject's bindings: the ones it carries, or else the policy's for its id (with its groups').</summary>
+    private List<Binding> ResolveBindings(Subject subject)
+    {
+        var list = new List<Binding>();
+        if (subject.Roles is not null)
+        {
+            foreach (RoleBinding b in subject.Roles)
+            {
+                list.Add(new Binding(b.Role, b.Scope, b.Expires, false));
+            }
+
+            return list;
+        }
+
+        SubjectDefinition? def = FindSubject(subject.Id);
+        if (def is null)
+        {
+            return list;
+        }
+
+        foreach (RoleBindingDefinition b in def.Roles)
+        {
+            list.Add(Narrow(def, b));
+        }
+
+        foreach (LocatedString g in def.Groups)
+        {
+            GroupDefinition? group = doc.Bindings.Groups.FirstOrDefault(x => string.Equals(x.Name.Value, g.Value, StringComparison.Ordinal));
+            if (group is null)
+            {
+                continue;
+            }
+
+            foreach (RoleBindingDefinition b in group.Roles)
+            {
+                list.Add(Narrow(def, b));
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>Combines a subject's own scope and expiry with a binding's: the earliest expiry, the deeper of two nested scopes.</summary>
+    private static Binding Narrow(SubjectDefinition def, RoleBindingDefinition b)
+    {
+        DateTimeOffset? expires = null;
+        foreach (LocatedString? e in new[] { def.Expires, b.Expires })
+        {
+            if (e is { } text)
+            {
+                DateTimeOffset t = DateTimeOffset.Parse(text.Value, CultureInfo.InvariantCulture);
+                expires = expires is null || t < expires ? t : expires;
+            }
+        }
+
+        string? s1 = def.Scope?.Value;
+        string? s2 = b.Scope?.Value;
+        string? scope;
+        bool never = false;
+        if (s1 is null)
+        {
+            scope = s2;
+        }
+        else if (s2 is null)
+        {
+            scope = s1;
+        }
+        else if (Covers(s1, s2))
+        {
+            scope = s2;
+        }
+        else if (Covers(s2, s1))
+        {
+            scope = s1;
+        }
+        else
+        {
+            scope = s1;
+            never = true;
+        }
+
+        return new Binding(b.Role.Value, scope, expires, never);
+    }
+
+    private SubjectDefinition? FindSubject(string id)
+        => doc.Bindings.Subjects.FirstOrDefault(s => string.Equals(s.Id.Value, id, StringComparison.Ordinal));
+
+    /// <summary>Finds a role by name or id (linear scan).</summary>
+    private RoleDefinition? FindRole(string nameOrId)
+    {
+        foreach (RoleDefinition r in doc.Roles)
+        {
+            if (string.Equals(r.Name.Value, nameOrId, StringComparison.Ordinal)
+                || string.Equals((r.Id ?? r.Name).Value, nameOrId, StringComparison.Ordinal))
+            {
+                return r;
+            }
+        }
+
+        return null;
+    }
+
+    private List<string> Tiers()
+        => doc.Sensitivity is { } s ? s.Select(t => t.Value).ToList() : [.. DefaultTiers];
+
+    /// <summary>Splits <c>ACTION on RESOURCE</c> (runs of spaces, surrounding spaces ignored).</summary>
+    private static (string Action, string Resource) ParseRule(string text)
+    {
+        string[] parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 3 || parts[1] != "on")
+        {
+            throw new InvalidOperationException("The reference evaluator assumes valid rules: " + text);
+        }
+
+        return (parts[0], parts[2]);
+    }
+
+    /// <summary>One or more non-empty segments joined by single '/'.</summary>
+    internal static bool IsValidScope(string scope)
+    {
+        if (scope.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (string segment in scope.Split('/'))
+        {
+            if (segment.Length == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a binding scope is the resource scope or an ancestor of it, segment-wise.</summary>
+    internal static bool Covers(string bindingScope, string resourceScope)
+        => string.Equals(bindingScope, resourceScope, StringComparison.Ordinal)
+        || resourceScope.StartsWith(bindingScope + "/", StringComparison.Ordinal);
+
+    private sealed record Binding(string Role, string? Scope, DateTimeOffset? Expires, bool NeverApplies);
+}
