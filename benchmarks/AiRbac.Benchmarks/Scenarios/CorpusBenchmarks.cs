@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using AiRbac.Benchmarks.Baselines;
+using AiRbac.Core.Tests.Reference;
 using BenchmarkDotNet.Attributes;
 
 namespace AiRbac.Benchmarks.Scenarios;
@@ -17,6 +18,11 @@ public class CorpusBenchmarks
     private AspNetCoreBaseline? aspNet;
     private ClaimsPrincipal[] principals = [];
     private AiResource[] aspNetResources = [];
+    private ReferenceEvaluator? reference;
+    private PreparedRequest[] referenceRequests = [];
+
+    // The corpus has no expiring bindings; the reference evaluator takes the instant explicitly.
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>The scales.</summary>
     public static IEnumerable<string> Scales => BenchmarkSettings.Scales;
@@ -58,6 +64,20 @@ public class CorpusBenchmarks
         });
     }
 
+    /// <summary>Builds the naive reference evaluator of the differential tests on the policy document, and checks every decision.</summary>
+    [GlobalSetup(Target = nameof(ReferenceEvaluatorDecide))]
+    public void SetupReference()
+    {
+        var scenario = BenchmarkSettings.Scenario(Scale).Scenario;
+        reference = new ReferenceEvaluator(scenario.LoadDocument());
+        referenceRequests = [.. scenario.ParseRequests().Select(r => new PreparedRequest(r.Subject, r.Action, r.Resource))];
+        scenario.Verify("reference evaluator", i =>
+        {
+            var d = reference.Decide(referenceRequests[i].Subject, referenceRequests[i].Action, referenceRequests[i].Resource, Now);
+            return new ExpectedDecision(d.Allowed, DecisionReasons.ToName(d.Reason), d.Role, d.Rule);
+        });
+    }
+
     /// <summary>Disposes the service provider.</summary>
     [GlobalCleanup(Target = nameof(AspNetCoreAuthorizeAsync))]
     public void CleanupAspNetCore() => aspNet?.Dispose();
@@ -77,6 +97,23 @@ public class CorpusBenchmarks
         for (int i = 0; i < principals.Length; i++)
         {
             if (aspNet!.Authorize(principals[i], aspNetResources[i]))
+            {
+                allowed++;
+            }
+        }
+
+        return allowed;
+    }
+
+    /// <summary>Baseline: the naive reference evaluator of the differential tests (re-parses rules, walks inheritance per request), over the corpus.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Reference evaluator", OperationsPerInvoke = ReferenceScenario.CorpusSize)]
+    public int ReferenceEvaluatorDecide()
+    {
+        int allowed = 0;
+        foreach (ref readonly var request in new ReadOnlySpan<PreparedRequest>(referenceRequests))
+        {
+            if (reference!.Decide(request.Subject, request.Action, request.Resource, Now).Allowed)
             {
                 allowed++;
             }
