@@ -23,13 +23,14 @@ public sealed partial class CompiledPolicy
 
     private readonly RoleData[] roles;
     private readonly RuleData[] rules;
-    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> actionIds;
-    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> resourceIds;
+    private readonly FrozenDictionary<string, int> actionIds;
     private readonly Pattern[] actionGlobs;
     private readonly bool[] actionGlobMatches; // [glob * actionCount + action]
     private readonly int actionCount;
     private readonly CatalogEntry[] catalog;
-    private readonly int[] catalogByResourceId;
+    private readonly string[] catalogTypes;
+    private readonly int[][] catalogByType;
+    private readonly int[] catalogUntyped;
     private readonly int defaultTier;
     private readonly string[] tiers;
     private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> tagBits;
@@ -44,13 +45,14 @@ public sealed partial class CompiledPolicy
     {
         roles = tables.Roles;
         rules = tables.Rules;
-        actionIds = tables.ActionIds.GetAlternateLookup<ReadOnlySpan<char>>();
-        resourceIds = tables.ResourceIds.GetAlternateLookup<ReadOnlySpan<char>>();
+        actionIds = tables.ActionIds;
         actionCount = tables.ActionIds.Count;
         actionGlobs = tables.ActionGlobs;
         actionGlobMatches = tables.ActionGlobMatches;
         catalog = tables.Catalog;
-        catalogByResourceId = tables.CatalogByResourceId;
+        catalogTypes = tables.CatalogTypes;
+        catalogByType = tables.CatalogByType;
+        catalogUntyped = tables.CatalogUntyped;
         defaultTier = tables.DefaultTier;
         tiers = tables.Tiers;
         tagBits = tables.TagBits.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -65,6 +67,12 @@ public sealed partial class CompiledPolicy
         Tiers = tiers;
         DefaultSensitivity = tiers[defaultTier];
     }
+
+    /// <summary>
+    /// A policy with no roles: every request is denied (<c>missing_identity</c> or <c>no_active_role</c>). It answers
+    /// before a real policy is loaded, so that the current policy is never <see langword="null"/>.
+    /// </summary>
+    public static CompiledPolicy DenyAll { get; } = CompilerRun.BuildEmpty();
 
     /// <summary>The source name the policy was loaded from.</summary>
     public string Source { get; }
@@ -136,8 +144,6 @@ public sealed partial class CompiledPolicy
         }
 
         request.ActionId = actionIds.TryGetValue(request.Action, out int a) ? a : -1;
-        request.ResourceId = resourceIds.TryGetValue(request.Resource.Name, out int r) ? r : -1;
-        request.LastSlash = request.Resource.Name.LastIndexOf('/');
 
         string? tier = request.Resource.Sensitivity;
         if (tier is not null)
@@ -281,12 +287,10 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            for (int k = role.DenyStart, end = role.DenyStart + role.DenyCount; k < end; k++)
+            int k = FirstMatch(role.DenyByAction, role.DenyAnyAction, role.ActionKeys, ref request);
+            if (k >= 0)
             {
-                if (Matches(in rules[k], ref request))
-                {
-                    return new Decision(this, DecisionReason.ExplicitDeny, r, k);
-                }
+                return new Decision(this, DecisionReason.ExplicitDeny, r, k);
             }
         }
 
@@ -300,35 +304,32 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            for (int k = role.AllowStart, end = role.AllowStart + role.AllowCount; k < end; k++)
+            int k = FirstMatch(role.AllowByAction, role.AllowAnyAction, role.ActionKeys, ref request);
+            if (k < 0)
             {
-                if (!Matches(in rules[k], ref request))
+                continue;
+            }
+
+            // Each matching role is judged by its first matching grant, with its own ceiling and clearances.
+            if (firstRole < 0)
+            {
+                Classify(ref request);
+                firstRole = r;
+                firstRule = k;
+            }
+
+            if (role.Ceiling >= request.Tier)
+            {
+                if (fitRole < 0)
                 {
-                    continue;
+                    fitRole = r;
+                    fitRule = k;
                 }
 
-                if (firstRole < 0)
+                if ((request.Tags & ~role.Clearances) == 0)
                 {
-                    Classify(ref request);
-                    firstRole = r;
-                    firstRule = k;
+                    return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
                 }
-
-                if (role.Ceiling >= request.Tier)
-                {
-                    if (fitRole < 0)
-                    {
-                        fitRole = r;
-                        fitRule = k;
-                    }
-
-                    if ((request.Tags & ~role.Clearances) == 0)
-                    {
-                        return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
-                    }
-                }
-
-                break; // the role's first matching grant decides for that role
             }
         }
 
@@ -342,35 +343,69 @@ public sealed partial class CompiledPolicy
             : new Decision(this, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool Matches(in RuleData rule, ref Request request)
+    /// <summary>
+    /// The first rule (lowest index) of one role's grants or denies that matches the request, or -1. Only the rules
+    /// naming the request's action exactly, and the rules with a wildcard action, are looked at.
+    /// </summary>
+    private int FirstMatch(int[][] byAction, int[] anyAction, int[] actionKeys, ref Request request)
     {
-        int a = rule.ActionId;
-        if (a >= 0)
+        int best = int.MaxValue;
+        if (request.ActionId >= 0)
         {
-            if (a != request.ActionId)
+            int slot = Array.IndexOf(actionKeys, request.ActionId);
+            if (slot >= 0)
             {
-                return false;
-            }
-        }
-        else if (a == GlobAction)
-        {
-            bool actionMatches = request.ActionId >= 0
-                ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
-                : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
-            if (!actionMatches)
-            {
-                return false;
+                foreach (int k in byAction[slot])
+                {
+                    if (ResourceMatches(in rules[k], ref request))
+                    {
+                        best = k;
+                        break;
+                    }
+                }
             }
         }
 
+        foreach (int k in anyAction)
+        {
+            if (k >= best)
+            {
+                break;
+            }
+
+            if (ActionMatches(in rules[k], ref request) && ResourceMatches(in rules[k], ref request))
+            {
+                best = k;
+                break;
+            }
+        }
+
+        return best == int.MaxValue ? -1 : best;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ActionMatches(in RuleData rule, ref Request request)
+    {
+        if (rule.ActionId == AnyAction)
+        {
+            return true;
+        }
+
+        return request.ActionId >= 0
+            ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
+            : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ResourceMatches(in RuleData rule, ref Request request)
+    {
         string name = request.Resource.Name;
         return rule.ResourceShape switch
         {
-            PatternShape.Exact => rule.ResourceId == request.ResourceId,
+            PatternShape.Exact => string.Equals(rule.ResourcePrefix, name, StringComparison.Ordinal),
             PatternShape.All => true,
-            // No '/' after the prefix: the last '/' of the resource (found once per request) lies inside the prefix.
-            PatternShape.PrefixNoSlash => request.LastSlash < rule.ResourcePrefix.Length && name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal),
+            PatternShape.PrefixNoSlash => name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal)
+                && name.AsSpan(rule.ResourcePrefix.Length).IndexOf('/') < 0,
             PatternShape.PrefixAny => name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal),
             _ => rule.ResourcePattern!.MatchGeneral(name),
         };
@@ -396,16 +431,33 @@ public sealed partial class CompiledPolicy
 
     private void Classify(ref Request request)
     {
-        int entry = request.ResourceId >= 0 ? catalogByResourceId[request.ResourceId] : FindCatalogEntry(request.Resource.Name);
+        int entry = FindCatalogEntry(request.Resource.Name);
         int tier = entry >= 0 ? catalog[entry].Tier : defaultTier;
         ulong tags = entry >= 0 ? catalog[entry].Tags : 0;
         request.Tier = Math.Max(tier, request.CallerTier);
         request.Tags = tags | request.CallerTags;
     }
 
+    /// <summary>The first catalog entry matching the resource: only entries that can match its type (the text before the first ':') are tried.</summary>
     internal int FindCatalogEntry(string resource)
     {
-        for (int i = 0; i < catalog.Length; i++)
+        int colon = resource.IndexOf(':');
+        var candidates = catalogUntyped;
+        if (colon >= 0)
+        {
+            // Catalogs name few types: a linear scan beats hashing the type.
+            var type = resource.AsSpan(0, colon);
+            for (int t = 0; t < catalogTypes.Length; t++)
+            {
+                if (type.SequenceEqual(catalogTypes[t]))
+                {
+                    candidates = catalogByType[t];
+                    break;
+                }
+            }
+        }
+
+        foreach (int i in candidates)
         {
             if (catalog[i].Pattern.IsMatch(resource))
             {
@@ -418,7 +470,8 @@ public sealed partial class CompiledPolicy
 
     private ResolvedSubject Resolve(Subject subject)
     {
-        if (subject.Resolved is ResolvedSubject cached && ReferenceEquals(cached.Policy, this))
+        var cached = subject.Resolved;
+        if (cached is not null && ReferenceEquals(cached.Policy, this))
         {
             return cached;
         }
@@ -466,8 +519,6 @@ public sealed partial class CompiledPolicy
         public readonly string Action = action;
         public readonly ResourceRequest Resource = resource;
         public int ActionId = -1;
-        public int ResourceId = -1;
-        public int LastSlash = -1;
         public int CallerTier = 0;
         public ulong CallerTags;
         public bool Invalid;

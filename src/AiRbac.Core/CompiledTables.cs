@@ -11,11 +11,16 @@ internal struct RoleData
     public int Ceiling;
     public ulong Clearances;
     public byte KindMask;
-    public int AllowStart;
-    public int AllowCount;
-    public int DenyStart;
-    public int DenyCount;
     public int[] Parents;
+
+    // Rules by exact action: ActionKeys[i] is an action id; AllowByAction[i] / DenyByAction[i] its rule indices, ascending.
+    public int[] ActionKeys;
+    public int[][] AllowByAction;
+    public int[][] DenyByAction;
+
+    // Rules whose action pattern is a wildcard, ascending.
+    public int[] AllowAnyAction;
+    public int[] DenyAnyAction;
 }
 
 /// <summary>One grant or deny: an action matcher and a resource matcher chosen by shape.</summary>
@@ -25,7 +30,8 @@ internal struct RuleData
     public int ActionId;
     public int ActionGlob;
     public PatternShape ResourceShape;
-    public int ResourceId;
+
+    // The exact name for Exact, the literal prefix for the prefix shapes.
     public string ResourcePrefix;
     public Pattern? ResourcePattern;
     public string Text;
@@ -86,7 +92,6 @@ internal sealed class CompiledTables
 
     public required FrozenDictionary<string, int> ActionIds { get; init; }
 
-    public required FrozenDictionary<string, int> ResourceIds { get; init; }
 
     public required Pattern[] ActionGlobs { get; init; }
 
@@ -94,7 +99,11 @@ internal sealed class CompiledTables
 
     public required CatalogEntry[] Catalog { get; init; }
 
-    public required int[] CatalogByResourceId { get; init; }
+    public required string[] CatalogTypes { get; init; }
+
+    public required int[][] CatalogByType { get; init; }
+
+    public required int[] CatalogUntyped { get; init; }
 
     public required int DefaultTier { get; init; }
 

@@ -49,6 +49,31 @@ internal sealed class CompilerRun
         this.options = options;
     }
 
+    /// <summary>The deny-all policy: no roles, no rules, default tiers.</summary>
+    internal static CompiledPolicy BuildEmpty() => new(new CompiledTables
+    {
+        Source = "deny-all",
+        Roles = [],
+        Rules = [],
+        ActionIds = FrozenDictionary<string, int>.Empty,
+        ActionGlobs = [],
+        ActionGlobMatches = [],
+        Catalog = [],
+        CatalogTypes = [],
+        CatalogByType = [],
+        CatalogUntyped = [],
+        DefaultTier = 0,
+        Tiers = DefaultTiers,
+        TagBits = FrozenDictionary<string, int>.Empty,
+        ExclusiveSets = [],
+        NotByOwner = [],
+        NotByOwnerByActionId = [],
+        RoleLookup = FrozenDictionary<string, int>.Empty,
+        PolicySubjects = FrozenDictionary<string, PolicySubject>.Empty,
+        TimeProvider = TimeProvider.System,
+        RoleInfos = [],
+    });
+
     private SourceLocation DocLocation => new(doc.SourceName, 1, 1);
 
     private void Error(string code, string message, SourceLocation at) => diagnostics.Add(PolicyDiagnostic.Error(code, message, Fix(at)));
@@ -326,25 +351,29 @@ internal sealed class CompilerRun
                 continue;
             }
 
-            var a = ParsePattern(new LocatedString(action, text.Location), $"role '{role}' {section}: action");
-            var r = ParsePattern(new LocatedString(resource, text.Location), $"role '{role}' {section}: resource");
+            var a = ParsePattern(new LocatedString(action, text.Location), role, section, "action");
+            var r = ParsePattern(new LocatedString(resource, text.Location), role, section, "resource");
             if (a is not null && r is not null)
             {
-                list.Add(new ParsedRule(a, r, RuleText.Format(action, resource), text.Location));
+                list.Add(new ParsedRule(a, r, RuleText.Canonical(text.Value, action, resource), text.Location));
             }
         }
 
         return list;
     }
 
-    private Pattern? ParsePattern(LocatedString text, string where)
+    private Pattern? ParsePattern(LocatedString text, string where) => ParsePattern(text, where, null, null);
+
+    // The message parts are joined only on error: a policy may hold tens of thousands of patterns.
+    private Pattern? ParsePattern(LocatedString text, string where, string? section, string? part)
     {
         if (Pattern.TryParse(text.Value, out var pattern, out string? error))
         {
             return pattern;
         }
 
-        Error(DiagnosticCodes.InvalidPattern, $"{where} pattern '{text.Value}' is invalid: {error}", text.Location);
+        string place = section is null ? where : $"role '{where}' {section}: {part}";
+        Error(DiagnosticCodes.InvalidPattern, $"{place} pattern '{text.Value}' is invalid: {error}", text.Location);
         return null;
     }
 
@@ -655,41 +684,48 @@ internal sealed class CompilerRun
         Dictionary<string, PolicySubject> subjects)
     {
         var actionIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var resourceIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var actionGlobIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var actionGlobs = new List<Pattern>();
         int Intern(Dictionary<string, int> map, string key) => map.TryGetValue(key, out int id) ? id : map[key] = map.Count;
 
-        foreach (var (allow, deny) in parsedRules)
-        {
-            foreach (var rule in allow.Concat(deny))
-            {
-                if (rule.Action.IsExact)
-                {
-                    Intern(actionIds, rule.Action.Text);
-                }
-
-                if (rule.Resource.IsExact)
-                {
-                    Intern(resourceIds, rule.Resource.Text);
-                }
-            }
-        }
-
-        foreach (var pattern in notByOwner.Where(p => p.IsExact))
-        {
-            Intern(actionIds, pattern.Text);
-        }
-
-        foreach (var entry in catalog.Where(e => e.Pattern.IsExact))
-        {
-            Intern(resourceIds, entry.Pattern.Text);
-        }
-
         var roleData = new RoleData[doc.Roles.Count];
         var rules = new List<RuleData>();
+        var keys = new List<int>();
+        var allowBy = new List<List<int>>();
+        var denyBy = new List<List<int>>();
         for (int r = 0; r < roleData.Length; r++)
         {
+            keys.Clear();
+            allowBy.Clear();
+            denyBy.Clear();
+            var allowAny = new List<int>();
+            var denyAny = new List<int>();
+            foreach (var (list, byAction, any) in new[] { (parsedRules[r].Allow, allowBy, allowAny), (parsedRules[r].Deny, denyBy, denyAny) })
+            {
+                foreach (var parsed in list)
+                {
+                    int index = rules.Count;
+                    var rule = ToRule(r, parsed);
+                    rules.Add(rule);
+                    if (rule.ActionId < 0)
+                    {
+                        any.Add(index);
+                        continue;
+                    }
+
+                    int slot = keys.IndexOf(rule.ActionId);
+                    if (slot < 0)
+                    {
+                        slot = keys.Count;
+                        keys.Add(rule.ActionId);
+                        allowBy.Add([]);
+                        denyBy.Add([]);
+                    }
+
+                    byAction[slot].Add(index);
+                }
+            }
+
             roleData[r] = new RoleData
             {
                 Name = doc.Roles[r].Name.Value,
@@ -697,19 +733,18 @@ internal sealed class CompilerRun
                 Clearances = clearances[r],
                 KindMask = kinds[r],
                 Parents = parents[r],
-                AllowStart = rules.Count,
-                AllowCount = parsedRules[r].Allow.Count,
+                ActionKeys = [.. keys],
+                AllowByAction = [.. allowBy.Select(l => l.ToArray())],
+                DenyByAction = [.. denyBy.Select(l => l.ToArray())],
+                AllowAnyAction = [.. allowAny],
+                DenyAnyAction = [.. denyAny],
             };
-            rules.AddRange(parsedRules[r].Allow.Select(p => ToRule(r, p)));
-            roleData[r].DenyStart = rules.Count;
-            roleData[r].DenyCount = parsedRules[r].Deny.Count;
-            rules.AddRange(parsedRules[r].Deny.Select(p => ToRule(r, p)));
         }
 
         RuleData ToRule(int role, ParsedRule parsed)
         {
             var action = parsed.Action;
-            int actionId = action.IsExact ? actionIds[action.Text] : action.Shape == PatternShape.All ? CompiledPolicy.AnyAction : CompiledPolicy.GlobAction;
+            int actionId = action.IsExact ? Intern(actionIds, action.Text) : action.Shape == PatternShape.All ? CompiledPolicy.AnyAction : CompiledPolicy.GlobAction;
             int glob = actionId == CompiledPolicy.GlobAction ? Intern(actionGlobIds, action.Text) : -1;
             if (glob == actionGlobs.Count)
             {
@@ -723,12 +758,16 @@ internal sealed class CompilerRun
                 ActionId = actionId,
                 ActionGlob = glob,
                 ResourceShape = resource.Shape,
-                ResourceId = resource.IsExact ? resourceIds[resource.Text] : -1,
                 ResourcePrefix = resource.Literal,
                 ResourcePattern = resource.Shape == PatternShape.General ? resource : null,
                 Text = parsed.Text,
                 Location = parsed.Location,
             };
+        }
+
+        foreach (var pattern in notByOwner.Where(p => p.IsExact))
+        {
+            Intern(actionIds, pattern.Text);
         }
 
         var actionNames = new string[actionIds.Count];
@@ -746,14 +785,8 @@ internal sealed class CompilerRun
             }
         }
 
-        var resourceNames = new string[resourceIds.Count];
-        foreach (var (name, id) in resourceIds)
-        {
-            resourceNames[id] = name;
-        }
-
         var catalogArray = catalog.ToArray();
-        var catalogByResource = resourceNames.Select(name => Array.FindIndex(catalogArray, e => e.Pattern.IsMatch(name))).ToArray();
+        var (catalogTypes, catalogByType, catalogUntyped) = IndexCatalogByType(catalogArray);
         var notByOwnerByAction = actionNames.Select(name => notByOwner.Any(p => p.IsMatch(name))).ToArray();
 
         var infos = new RoleInfo[roleData.Length];
@@ -779,11 +812,12 @@ internal sealed class CompilerRun
             Roles = roleData,
             Rules = [.. rules],
             ActionIds = actionIds.ToFrozenDictionary(StringComparer.Ordinal),
-            ResourceIds = resourceIds.ToFrozenDictionary(StringComparer.Ordinal),
             ActionGlobs = [.. actionGlobs],
             ActionGlobMatches = globMatches,
             Catalog = catalogArray,
-            CatalogByResourceId = catalogByResource,
+            CatalogTypes = catalogTypes,
+            CatalogByType = catalogByType,
+            CatalogUntyped = catalogUntyped,
             DefaultTier = defaultTier,
             Tiers = tiers,
             TagBits = tagBits.ToFrozenDictionary(StringComparer.Ordinal),
@@ -802,6 +836,24 @@ internal sealed class CompilerRun
         }
 
         return policy;
+    }
+
+    /// <summary>
+    /// Groups catalog entries by the resource type they can match (the text before the first ':' of their literal
+    /// prefix). Entries without a fixed type can match any type and join every group; file order is kept within each.
+    /// </summary>
+    private static (string[] Types, int[][] ByType, int[] Untyped) IndexCatalogByType(CatalogEntry[] catalog)
+    {
+        static string? TypeOf(Pattern pattern)
+        {
+            int colon = pattern.Literal.IndexOf(':');
+            return colon >= 0 ? pattern.Literal[..colon] : null;
+        }
+
+        var untyped = Enumerable.Range(0, catalog.Length).Where(i => TypeOf(catalog[i].Pattern) is null).ToArray();
+        var types = catalog.Select(e => TypeOf(e.Pattern)).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var byType = types.Select(t => Enumerable.Range(0, catalog.Length).Where(i => TypeOf(catalog[i].Pattern) is null || TypeOf(catalog[i].Pattern) == t).ToArray()).ToArray();
+        return (types, byType, untyped);
     }
 
     internal static IEnumerable<int> AllAncestors(int role, int[][] parents)

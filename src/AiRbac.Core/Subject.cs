@@ -26,7 +26,7 @@ public readonly record struct RoleBinding(string Role, string? Scope = null, Dat
 /// </summary>
 public sealed class Subject
 {
-    private object? resolved;
+    private ResolvedSubject? resolved;
 
     /// <summary>Creates a subject.</summary>
     /// <param name="id">The subject id (empty means no identity).</param>
@@ -73,7 +73,7 @@ public sealed class Subject
     public Subject ActingFor(Subject principal) => new(Id, Kind, Roles, principal);
 
     // The resolution against the last policy used; replaced atomically when the policy changes.
-    internal object? Resolved
+    internal ResolvedSubject? Resolved
     {
         get => Volatile.Read(ref resolved);
         set => Volatile.Write(ref resolved, value);

@@ -111,4 +111,23 @@ public class PatternTests
     [InlineData("on on")]
     [InlineData("")]
     public void RuleText_Malformed_Fails(string text) => RuleText.TrySplit(text, out _, out _).Should().BeFalse();
+
+    [Fact]
+    public void MatchGeneral_ShortAndLongTexts_AgreeWithReferenceGlob()
+    {
+        // Texts under 64 code units take the bit-parallel path; longer ones the array path. Both must agree with the reference.
+        string[] patterns = ["a*b", "a**b", "*/x/**", "?*?", "[a-c]*/**/[!x]", "**a**b**", "a/**/b", "x*y*z", "*", "**"];
+        var random = new Random(7);
+        const string alphabet = "abxyz/";
+        for (int i = 0; i < 4000; i++)
+        {
+            int length = random.Next(0, 2) == 0 ? random.Next(0, 70) : random.Next(60, 140);
+            string text = new(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
+            foreach (string p in patterns)
+            {
+                Pattern.TryParse(p, out var compiled, out _);
+                compiled!.MatchGeneral(text).Should().Be(Reference.ReferenceGlob.IsMatch(p, text), $"{p} on {text}");
+            }
+        }
+    }
 }

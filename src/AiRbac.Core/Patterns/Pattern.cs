@@ -84,15 +84,32 @@ internal sealed class Pattern
             return false;
         }
 
-        var tokens = new List<PatternToken>();
-        var literal = new System.Text.StringBuilder();
+        // Most patterns are exact names: no tokenizing needed (policies hold tens of thousands of them).
+        if (text.AsSpan().IndexOfAny('*', '?', '[') < 0)
+        {
+            pattern = new Pattern(text, PatternShape.Exact, text, [new PatternToken(PatternTokenKind.Literal, text, null, false)]);
+            return true;
+        }
+
+        var tokens = new List<PatternToken>(4);
+        int literalStart = 0;
         int i = 0;
         while (i < text.Length)
         {
             char c = text[i];
+            if (c != '*' && c != '?' && c != '[')
+            {
+                i++;
+                continue;
+            }
+
+            if (i > literalStart)
+            {
+                tokens.Add(new PatternToken(PatternTokenKind.Literal, text[literalStart..i], null, false));
+            }
+
             if (c == '*')
             {
-                FlushLiteral(tokens, literal);
                 int run = 0;
                 while (i < text.Length && text[i] == '*')
                 {
@@ -100,49 +117,34 @@ internal sealed class Pattern
                     i++;
                 }
 
-                // A run of two or more stars is one '**'; merge with an adjacent star token.
-                var kind = run >= 2 ? PatternTokenKind.DoubleStar : PatternTokenKind.Star;
-                tokens.Add(new PatternToken(kind, null, null, false));
-                continue;
+                // A run of two or more stars is one '**'.
+                tokens.Add(new PatternToken(run >= 2 ? PatternTokenKind.DoubleStar : PatternTokenKind.Star, null, null, false));
             }
-
-            if (c == '?')
+            else if (c == '?')
             {
-                FlushLiteral(tokens, literal);
                 tokens.Add(new PatternToken(PatternTokenKind.AnyOne, null, null, false));
                 i++;
-                continue;
             }
-
-            if (c == '[')
+            else
             {
-                FlushLiteral(tokens, literal);
                 if (!TryParseClass(text, ref i, out var token, out error))
                 {
                     return false;
                 }
 
                 tokens.Add(token);
-                continue;
             }
 
-            literal.Append(c);
-            i++;
+            literalStart = i;
         }
 
-        FlushLiteral(tokens, literal);
-        var array = tokens.ToArray();
-        pattern = Classify(text, array);
-        return true;
-    }
-
-    private static void FlushLiteral(List<PatternToken> tokens, System.Text.StringBuilder literal)
-    {
-        if (literal.Length > 0)
+        if (i > literalStart)
         {
-            tokens.Add(new PatternToken(PatternTokenKind.Literal, literal.ToString(), null, false));
-            literal.Clear();
+            tokens.Add(new PatternToken(PatternTokenKind.Literal, text[literalStart..i], null, false));
         }
+
+        pattern = Classify(text, [.. tokens]);
+        return true;
     }
 
     private static bool TryParseClass(string text, ref int i, out PatternToken token, out string? error)
@@ -263,6 +265,11 @@ internal sealed class Pattern
         }
 
         int n = value.Length;
+        if (n < 64)
+        {
+            return MatchBits(value);
+        }
+
         bool[]? rented = null;
         Span<bool> buffer = n + 1 <= StackLimit
             ? stackalloc bool[2 * (n + 1)]
@@ -293,6 +300,86 @@ internal sealed class Pattern
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The same simulation for texts shorter than 64 code units, with the set of positions (0..n) as the bits of a
+    /// ulong: each token is a few word operations instead of a pass over a bool array.
+    /// </summary>
+    private bool MatchBits(ReadOnlySpan<char> value)
+    {
+        int n = value.Length;
+        ulong all = n == 63 ? ulong.MaxValue : (1UL << (n + 1)) - 1;
+        ulong notSlash = 0; // bit i: value[i] exists and is not '/'
+        for (int i = 0; i < n; i++)
+        {
+            if (value[i] != '/')
+            {
+                notSlash |= 1UL << i;
+            }
+        }
+
+        ulong current = 1;
+        foreach (var token in Tokens)
+        {
+            switch (token.Kind)
+            {
+                case PatternTokenKind.Literal:
+                    {
+                        var literal = token.Literal.AsSpan();
+                        ulong next = 0;
+                        for (ulong seeds = current; seeds != 0; seeds &= seeds - 1)
+                        {
+                            int i = System.Numerics.BitOperations.TrailingZeroCount(seeds);
+                            if (i + literal.Length <= n && value.Slice(i, literal.Length).SequenceEqual(literal))
+                            {
+                                next |= 1UL << (i + literal.Length);
+                            }
+                        }
+
+                        current = next;
+                        break;
+                    }
+
+                case PatternTokenKind.AnyOne:
+                    current = (current & notSlash) << 1;
+                    break;
+
+                case PatternTokenKind.Class:
+                    {
+                        ulong next = 0;
+                        for (ulong seeds = current & notSlash; seeds != 0; seeds &= seeds - 1)
+                        {
+                            int i = System.Numerics.BitOperations.TrailingZeroCount(seeds);
+                            if (InClass(token, value[i]))
+                            {
+                                next |= 1UL << (i + 1);
+                            }
+                        }
+
+                        current = next;
+                        break;
+                    }
+
+                case PatternTokenKind.Star:
+                    // Carry propagation spreads each seed upward through its run of non-'/' positions.
+                    current |= ((current & notSlash) + notSlash) ^ notSlash;
+                    break;
+
+                default:
+                    // '**': every position from the lowest reachable one on.
+                    current = current == 0 ? 0 : ~((current & (0 - current)) - 1);
+                    break;
+            }
+
+            current &= all;
+            if (current == 0)
+            {
+                return false;
+            }
+        }
+
+        return (current & (1UL << n)) != 0;
     }
 
     private static bool Step(in PatternToken token, ReadOnlySpan<char> value, Span<bool> current, Span<bool> next)

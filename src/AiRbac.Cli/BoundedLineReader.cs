@@ -1,0 +1,103 @@
+using System.Text;
+
+namespace AiRbac.Cli;
+
+/// <summary>What <see cref="BoundedLineReader.Read"/> found.</summary>
+internal enum LineStatus
+{
+    /// <summary>A line (without its line terminator).</summary>
+    Line,
+
+    /// <summary>The line is longer than the limit; reading stops there.</summary>
+    TooLong,
+
+    /// <summary>End of input.</summary>
+    End,
+}
+
+/// <summary>
+/// Reads lines of at most a fixed length, so that one huge line (or a file without newlines) cannot take
+/// unbounded memory. Lines end at <c>\n</c>; a <c>\r</c> before it is dropped. A last line without a
+/// terminator is still a line.
+/// </summary>
+internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
+{
+    /// <summary>The default limit: 1 MiB of characters per request line.</summary>
+    public const int DefaultMaxLineLength = 1 << 20;
+
+    private readonly char[] buffer = new char[1 << 16];
+    private readonly StringBuilder line = new();
+    private int position;
+    private int length;
+
+    /// <summary>The number of the line last returned (1-based).</summary>
+    public long LineNumber { get; private set; }
+
+    /// <summary>The length limit, in UTF-16 code units.</summary>
+    public int MaxLineLength => maxLineLength;
+
+    /// <summary>Reads the next line.</summary>
+    /// <param name="text">The line when the status is <see cref="LineStatus.Line"/>.</param>
+    /// <returns>Whether a line was read, was too long, or the input ended.</returns>
+    public LineStatus Read(out string text)
+    {
+        text = string.Empty;
+        line.Clear();
+        bool started = false;
+        while (true)
+        {
+            if (position == length)
+            {
+                length = reader.Read(buffer, 0, buffer.Length);
+                position = 0;
+                if (length == 0)
+                {
+                    if (!started)
+                    {
+                        return LineStatus.End;
+                    }
+
+                    LineNumber++;
+                    text = Finish();
+                    return LineStatus.Line;
+                }
+            }
+
+            started = true;
+            var rest = buffer.AsSpan(position, length - position);
+            int newline = rest.IndexOf('\n');
+            int take = newline < 0 ? rest.Length : newline;
+            if (line.Length + take > maxLineLength + 1)
+            {
+                // One more than the limit is allowed here for a '\r' that Finish drops.
+                LineNumber++;
+                return LineStatus.TooLong;
+            }
+
+            line.Append(rest[..take]);
+            position += newline < 0 ? take : take + 1;
+            if (newline >= 0)
+            {
+                LineNumber++;
+                text = Finish();
+                if (text.Length > maxLineLength)
+                {
+                    text = string.Empty;
+                    return LineStatus.TooLong;
+                }
+
+                return LineStatus.Line;
+            }
+        }
+    }
+
+    private string Finish()
+    {
+        if (line.Length > 0 && line[^1] == '\r')
+        {
+            line.Length--;
+        }
+
+        return line.ToString();
+    }
+}

@@ -1,0 +1,529 @@
+using System.Globalization;
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace AiRbac.Cli.Import;
+
+/// <summary>The outcome of a conversion: the policy text and the notes about what could not be mapped, or an error.</summary>
+/// <param name="Policy">The AiRbac policy YAML, or <see langword="null"/> on error.</param>
+/// <param name="Unmapped">What was not mapped (also written as comments in the policy).</param>
+/// <param name="Error">Why nothing could be converted, or <see langword="null"/>.</param>
+internal sealed record ImportResult(string? Policy, IReadOnlyList<string> Unmapped, string? Error);
+
+/// <summary>
+/// Converts a gateway-style runtime <c>rbac</c> block into an AiRbac policy (mapping in docs/import-keeptrusts.md):
+/// <c>roles.R.allowed_tools</c> / <c>denied_tools</c> globs become <c>tool:invoke on tool:GLOB</c> grants and denies,
+/// <c>data_access.R.max_sensitivity</c> the role's ceiling, <c>minimum_necessary.allowed_phi_roles</c> a <c>phi</c>
+/// clearance, and <c>deny_if_missing</c> a comment (AiRbac always denies by default).
+/// </summary>
+internal static class KeeptrustsImporter
+{
+    /// <summary>The largest input accepted.</summary>
+    public const int MaxInputBytes = 4 << 20;
+
+    // Aliases can make a small file name the same long list many times; this bounds the work and the output.
+    private const int MaxItems = 100_000;
+
+    private static readonly string[] Tiers = ["public", "internal", "confidential", "restricted"];
+
+    /// <summary>Converts the YAML text.</summary>
+    public static ImportResult Convert(string yaml, string sourceName)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            return Fail(string.Create(CultureInfo.InvariantCulture, $"{sourceName}:{e.Start.Line}:{e.Start.Column}: {e.Message}"));
+        }
+
+        if (stream.Documents.Count != 1)
+        {
+            return Fail($"{sourceName}: expected exactly one YAML document, found {stream.Documents.Count}");
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode root || Child(root, "rbac") is not YamlMappingNode rbac)
+        {
+            return Fail($"{sourceName}: expected a top-level mapping with an 'rbac:' mapping");
+        }
+
+        var state = new State(sourceName);
+        foreach (var (key, _) in root.Children)
+        {
+            if (KeyText(key) != "rbac")
+            {
+                state.Note(key, $"top-level key '{KeyText(key)}' is outside the rbac block and was ignored");
+            }
+        }
+
+        foreach (var (key, value) in rbac.Children)
+        {
+            switch (KeyText(key))
+            {
+                case "roles":
+                    ReadRoles(state, value);
+                    break;
+                case "data_access":
+                    ReadDataAccess(state, value);
+                    break;
+                case "minimum_necessary":
+                    ReadMinimumNecessary(state, value);
+                    break;
+                case "deny_if_missing":
+                    ReadDenyIfMissing(state, value);
+                    break;
+                default:
+                    state.Note(key, $"rbac.{KeyText(key)} has no AiRbac equivalent and was not mapped");
+                    break;
+            }
+
+            if (state.Error is not null)
+            {
+                return Fail(state.Error);
+            }
+        }
+
+        if (state.Roles.Count == 0)
+        {
+            return Fail($"{sourceName}: the rbac block names no role, and an AiRbac policy needs at least one");
+        }
+
+        return new ImportResult(Write(state), state.Unmapped, null);
+    }
+
+    private static ImportResult Fail(string error) => new(null, [], error);
+
+    private static void ReadRoles(State state, YamlNode node)
+    {
+        if (node is not YamlMappingNode roles)
+        {
+            state.Note(node, "rbac.roles is not a mapping of role names and was not mapped");
+            return;
+        }
+
+        foreach (var (key, value) in roles.Children)
+        {
+            if (state.Role(key) is not { } role)
+            {
+                continue;
+            }
+
+            if (value is YamlScalarNode { Value: null or "" })
+            {
+                continue; // a role with nothing under it
+            }
+
+            if (value is not YamlMappingNode body)
+            {
+                state.Note(value, $"rbac.roles.{role.Name} is not a mapping and was not mapped", role);
+                continue;
+            }
+
+            foreach (var (field, list) in body.Children)
+            {
+                string name = KeyText(field);
+                bool allow = name == "allowed_tools";
+                if (!allow && name != "denied_tools")
+                {
+                    state.Note(field, $"rbac.roles.{role.Name}.{name} has no AiRbac equivalent and was not mapped", role);
+                    continue;
+                }
+
+                foreach (var (item, glob) in Strings(state, list, $"rbac.roles.{role.Name}.{name}", role))
+                {
+                    string pattern = glob;
+                    if (!IsMappableGlob(glob))
+                    {
+                        if (allow)
+                        {
+                            // Dropping an allow only narrows access: the safe direction.
+                            state.Note(item, $"allowed tool glob '{Clip(glob)}' of {role.Name} uses characters AiRbac patterns do not support (spaces, [ ], braces, backslashes, quotes, control characters) and was not mapped", role);
+                            continue;
+                        }
+
+                        // A deny must never be dropped: widen it so that it denies at least what the source denied.
+                        pattern = Widen(glob);
+                        state.Note(item, $"denied tool glob '{Clip(glob)}' of {role.Name} uses characters AiRbac patterns do not support; it was widened to '{pattern}', which denies at least as much", role);
+                    }
+
+                    string rule = "tool:invoke on tool:" + pattern;
+                    var target = allow ? role.Allow : role.Deny;
+                    if (!target.Contains(rule))
+                    {
+                        target.Add(rule);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void ReadDataAccess(State state, YamlNode node)
+    {
+        if (node is not YamlMappingNode access)
+        {
+            state.Note(node, "rbac.data_access is not a mapping of role names and was not mapped");
+            return;
+        }
+
+        foreach (var (key, value) in access.Children)
+        {
+            if (state.Role(key) is not { } role)
+            {
+                continue;
+            }
+
+            if (value is not YamlMappingNode body)
+            {
+                state.Note(value, $"rbac.data_access.{role.Name} is not a mapping and was not mapped", role);
+                continue;
+            }
+
+            foreach (var (field, tier) in body.Children)
+            {
+                string name = KeyText(field);
+                if (name != "max_sensitivity")
+                {
+                    state.Note(field, $"rbac.data_access.{role.Name}.{name} has no AiRbac equivalent and was not mapped", role);
+                    continue;
+                }
+
+                string? text = (tier as YamlScalarNode)?.Value?.Trim();
+                string? known = Tiers.FirstOrDefault(t => string.Equals(t, text, StringComparison.OrdinalIgnoreCase));
+                if (known is null)
+                {
+                    state.Note(tier, $"rbac.data_access.{role.Name}.max_sensitivity '{Clip(text ?? "(not a scalar)")}' is not one of {string.Join(", ", Tiers)}; the role keeps the lowest ceiling (public)", role);
+                    continue;
+                }
+
+                role.MaxSensitivity = known;
+            }
+        }
+    }
+
+    private static void ReadMinimumNecessary(State state, YamlNode node)
+    {
+        if (node is not YamlMappingNode body)
+        {
+            state.Note(node, "rbac.minimum_necessary is not a mapping and was not mapped");
+            return;
+        }
+
+        foreach (var (field, value) in body.Children)
+        {
+            string name = KeyText(field);
+            if (name != "allowed_phi_roles")
+            {
+                state.Note(field, $"rbac.minimum_necessary.{name} has no AiRbac equivalent and was not mapped");
+                continue;
+            }
+
+            foreach (var (item, roleName) in Strings(state, value, "rbac.minimum_necessary.allowed_phi_roles", null))
+            {
+                if (state.Role(item, roleName) is { } role)
+                {
+                    role.Phi = true;
+                }
+            }
+        }
+    }
+
+    private static void ReadDenyIfMissing(State state, YamlNode node)
+    {
+        string? text = (node as YamlScalarNode)?.Value?.Trim().ToLowerInvariant();
+        state.DenyIfMissing = text switch
+        {
+            "true" or "yes" or "on" => true,
+            "false" or "no" or "off" => false,
+            _ => null,
+        };
+        if (state.DenyIfMissing is null)
+        {
+            state.Note(node, $"rbac.deny_if_missing '{Clip(text ?? "(not a scalar)")}' is not true or false");
+        }
+    }
+
+    private static IEnumerable<(YamlNode Node, string Text)> Strings(State state, YamlNode node, string where, RoleDraft? role)
+    {
+        IEnumerable<YamlNode> items = node switch
+        {
+            YamlSequenceNode sequence => sequence.Children,
+            YamlScalarNode { Value: null or "" } => [],
+            YamlScalarNode scalar => [scalar],
+            _ => [],
+        };
+        if (node is YamlMappingNode)
+        {
+            state.Note(node, $"{where} is a mapping, not a list, and was not mapped", role);
+        }
+
+        foreach (var item in items)
+        {
+            if (++state.Items > MaxItems)
+            {
+                state.Error ??= string.Create(CultureInfo.InvariantCulture, $"{state.Source}: more than {MaxItems} list items; refusing to convert");
+                yield break;
+            }
+
+            if (item is YamlScalarNode { Value: { Length: > 0 } value })
+            {
+                yield return (item, value);
+            }
+            else
+            {
+                state.Note(item, $"an entry of {where} is empty or not a string and was not mapped", role);
+            }
+        }
+    }
+
+    // AiRbac patterns have no escape; a character class or a space would change meaning or break the rule.
+    private static bool IsMappableGlob(string glob)
+    {
+        foreach (char c in glob)
+        {
+            if (!IsSupported(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsSupported(char c)
+        => !(char.IsWhiteSpace(c) || char.IsControl(c) || char.IsSurrogate(c) || c is '[' or ']' or '{' or '}' or '"' or '\\');
+
+    /// <summary>
+    /// A pattern that matches every name the source glob may match: a class <c>[...]</c> and a brace group
+    /// <c>{...}</c> become <c>**</c> (any text), an escape <c>\x</c> and a lone unsupported character become
+    /// <c>?</c> (one character other than <c>/</c>).
+    /// </summary>
+    internal static string Widen(string glob)
+    {
+        var text = new StringBuilder(glob.Length);
+        for (int i = 0; i < glob.Length; i++)
+        {
+            char c = glob[i];
+            int close = c switch
+            {
+                '[' => glob.IndexOf(']', i + 1),
+                '{' => glob.IndexOf('}', i + 1),
+                _ => -1,
+            };
+            if (close > i)
+            {
+                text.Append("**"); // a class may match '/', which '?' never does
+                i = close;
+            }
+            else if (c == '\\' && i + 1 < glob.Length)
+            {
+                text.Append('?');
+                i++;
+            }
+            else
+            {
+                text.Append(IsSupported(c) ? c : '?');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static string KeyText(YamlNode key) => (key as YamlScalarNode)?.Value ?? "(complex key)";
+
+    private static YamlNode? Child(YamlMappingNode mapping, string key)
+        => mapping.Children.FirstOrDefault(pair => KeyText(pair.Key) == key).Value;
+
+    private static string Clip(string text) => text.Length <= 80 ? text : text[..77] + "...";
+
+    private static string Write(State state)
+    {
+        var text = new StringBuilder();
+        text.Append("# AiRbac policy converted by `airbac import keeptrusts` from ").Append(Comment(state.Source)).Append('\n');
+        text.Append("# Review it, then check it with `airbac lint`. Mapping: docs/import-keeptrusts.md.\n");
+        text.Append("# Each allowed_tools glob is a grant 'tool:invoke on tool:GLOB', each denied_tools glob a deny (deny beats allow).\n");
+        switch (state.DenyIfMissing)
+        {
+            case true:
+                text.Append("# deny_if_missing: true -- nothing to map: AiRbac always denies by default (no identity or no bindings:\n")
+                    .Append("#   missing_identity; no matching grant: no_matching_grant).\n");
+                break;
+            case false:
+                text.Append("# deny_if_missing: false -- NOT mapped: AiRbac cannot be told to allow requests that lack an identity,\n")
+                    .Append("#   a role or a grant; they are denied (missing_identity, no_matching_grant). Grant such callers a role.\n");
+                break;
+            default:
+                break;
+        }
+
+        if (state.Roles.Any(r => r.Phi))
+        {
+            text.Append("# allowed_phi_roles became 'clearances: [phi]'. A clearance matters only for resources tagged phi:\n")
+                .Append("#   add a 'resources:' catalog entry such as '- match: dataset:patients/**' with 'tags: [phi]'.\n");
+        }
+
+        foreach (string note in state.GlobalNotes)
+        {
+            text.Append("# not mapped: ").Append(Comment(note)).Append('\n');
+        }
+
+        text.Append("version: 1\n");
+        text.Append("sensitivity: [public, internal, confidential, restricted]\n");
+        text.Append("default_sensitivity: public\n");
+        text.Append("roles:\n");
+        foreach (var role in state.Roles)
+        {
+            text.Append("  ").Append(Quote(role.Name)).Append(":\n");
+            foreach (string note in role.Notes)
+            {
+                text.Append("    # not mapped: ").Append(Comment(note)).Append('\n');
+            }
+
+            AppendList(text, "allow", role.Allow);
+            AppendList(text, "deny", role.Deny);
+            if (role.MaxSensitivity is not null)
+            {
+                text.Append("    max_sensitivity: ").Append(role.MaxSensitivity).Append('\n');
+            }
+
+            if (role.Phi)
+            {
+                text.Append("    clearances: [phi]\n");
+            }
+
+            if (role.Allow.Count == 0 && role.Deny.Count == 0 && role.MaxSensitivity is null && !role.Phi)
+            {
+                text.Append("    description: \"imported with no tools, ceiling or clearance\"\n");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void AppendList(StringBuilder text, string key, List<string> items)
+    {
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        text.Append("    ").Append(key).Append(":\n");
+        foreach (string item in items)
+        {
+            text.Append("      - ").Append(Quote(item)).Append('\n');
+        }
+    }
+
+    /// <summary>A YAML double-quoted scalar: every character that could end or bend the scalar is escaped.</summary>
+    internal static string Quote(string value)
+    {
+        var text = new StringBuilder(value.Length + 2).Append('"');
+        foreach (char c in value)
+        {
+            switch (c)
+            {
+                case '"':
+                    text.Append("\\\"");
+                    break;
+                case '\\':
+                    text.Append("\\\\");
+                    break;
+                default:
+                    if (c < 0x20 || c is >= '\u007f' and <= '\u009f' or '\u2028' or '\u2029' or '\ufeff' || char.IsSurrogate(c))
+                    {
+                        text.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        text.Append(c);
+                    }
+
+                    break;
+            }
+        }
+
+        return text.Append('"').ToString();
+    }
+
+    /// <summary>Comment text on one line, without control characters.</summary>
+    private static string Comment(string text)
+    {
+        var clean = new StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            clean.Append(char.IsControl(c) || c is '\u2028' or '\u2029' ? ' ' : c);
+        }
+
+        return clean.ToString();
+    }
+
+    private sealed class RoleDraft(string name)
+    {
+        public string Name { get; } = name;
+
+        public List<string> Allow { get; } = [];
+
+        public List<string> Deny { get; } = [];
+
+        public string? MaxSensitivity { get; set; }
+
+        public bool Phi { get; set; }
+
+        public List<string> Notes { get; } = [];
+    }
+
+    private sealed class State(string source)
+    {
+        private readonly Dictionary<string, RoleDraft> byName = new(StringComparer.Ordinal);
+
+        public string Source { get; } = source;
+
+        public List<RoleDraft> Roles { get; } = [];
+
+        public List<string> GlobalNotes { get; } = [];
+
+        public List<string> Unmapped { get; } = [];
+
+        public bool? DenyIfMissing { get; set; }
+
+        public int Items { get; set; }
+
+        public string? Error { get; set; }
+
+        public void Note(YamlNode node, string message, RoleDraft? role = null)
+        {
+            (role?.Notes ?? GlobalNotes).Add(message);
+            Unmapped.Add(string.Create(CultureInfo.InvariantCulture, $"{Source}:{node.Start.Line}:{node.Start.Column}: {message}"));
+        }
+
+        /// <summary>The draft for a role named by a mapping key, created on first mention.</summary>
+        public RoleDraft? Role(YamlNode key) => Role(key, (key as YamlScalarNode)?.Value);
+
+        public RoleDraft? Role(YamlNode node, string? name)
+        {
+            name = name?.Trim();
+            if (string.IsNullOrEmpty(name))
+            {
+                Note(node, "a role with an empty or complex name was not mapped");
+                return null;
+            }
+
+            if (!byName.TryGetValue(name, out var role))
+            {
+                if (byName.Count >= MaxItems)
+                {
+                    Error ??= string.Create(CultureInfo.InvariantCulture, $"{Source}: more than {MaxItems} roles; refusing to convert");
+                    return null;
+                }
+
+                role = new RoleDraft(name);
+                byName.Add(name, role);
+                Roles.Add(role);
+            }
+
+            return role;
+        }
+    }
+}
