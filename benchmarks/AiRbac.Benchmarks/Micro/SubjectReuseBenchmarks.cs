@@ -9,7 +9,7 @@ namespace AiRbac.Benchmarks.Micro;
 /// application that keeps one subject per principal touches far fewer objects. Same requests, same decisions.
 /// </summary>
 [MemoryDiagnoser]
-[BenchmarkCategory("Authorize", "Micro")]
+[BenchmarkCategory("Micro")]
 public class SubjectReuseBenchmarks
 {
     private CompiledPolicy policy = null!;
