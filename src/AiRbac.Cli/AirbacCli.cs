@@ -65,12 +65,13 @@ public static class AirbacCli
 
     private static RootCommand BuildRoot(CliConsole console)
     {
-        var root = new RootCommand("airbac: lint, check, diff, tabulate, benchmark and import AiRbac RBAC policies for generative-AI platforms.");
+        var root = new RootCommand("airbac: lint, check, diff, tabulate, review, benchmark and import AiRbac RBAC policies for generative-AI platforms.");
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(LintCommand.Create(console));
         root.Subcommands.Add(CheckCommand.Create(console));
         root.Subcommands.Add(MatrixCommand.Create(console));
         root.Subcommands.Add(DiffCommand.Create(console));
+        root.Subcommands.Add(ReviewCommand.Create(console));
         root.Subcommands.Add(BenchCommand.Create(console));
         root.Subcommands.Add(ImportCommand.Create(console));
         return root;

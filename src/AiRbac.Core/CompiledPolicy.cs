@@ -23,29 +23,30 @@ public sealed partial class CompiledPolicy
 
     private readonly RoleData[] roles;
     private readonly RuleData[] rules;
-    private readonly FrozenDictionary<string, int> actionIds;
+    private readonly NameTable actionIds;
     private readonly Pattern[] actionGlobs;
     private readonly bool[] actionGlobMatches; // [glob * actionCount + action]
     private readonly int actionCount;
     private readonly CatalogEntry[] catalog;
     private readonly string[] catalogTypes;
-    private readonly int[][] catalogByType;
-    private readonly int[] catalogUntyped;
+    private readonly IndexedList[] catalogByType;
+    private readonly IndexedList catalogUntyped;
     private readonly int defaultTier;
     private readonly string[] tiers;
-    private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> tagBits;
+    private readonly NameTable tagBits;
     private readonly ExclusiveSet[] exclusiveSets;
     private readonly Pattern[] notByOwner;
     private readonly bool[] notByOwnerByActionId;
-    private readonly FrozenDictionary<string, int> roleLookup;
-    private readonly FrozenDictionary<string, PolicySubject> policySubjects;
+    // Cold path (subject resolution): plain read-only dictionaries, cheaper to build than frozen ones.
+    private readonly IReadOnlyDictionary<string, int> roleLookup;
+    private readonly IReadOnlyDictionary<string, PolicySubject> policySubjects;
     private readonly TimeProvider timeProvider;
 
     internal CompiledPolicy(CompiledTables tables)
     {
         roles = tables.Roles;
         rules = tables.Rules;
-        actionIds = tables.ActionIds;
+        actionIds = new NameTable(tables.ActionIds);
         actionCount = tables.ActionIds.Count;
         actionGlobs = tables.ActionGlobs;
         actionGlobMatches = tables.ActionGlobMatches;
@@ -55,7 +56,7 @@ public sealed partial class CompiledPolicy
         catalogUntyped = tables.CatalogUntyped;
         defaultTier = tables.DefaultTier;
         tiers = tables.Tiers;
-        tagBits = tables.TagBits.GetAlternateLookup<ReadOnlySpan<char>>();
+        tagBits = new NameTable(tables.TagBits);
         exclusiveSets = tables.ExclusiveSets;
         notByOwner = tables.NotByOwner;
         notByOwnerByActionId = tables.NotByOwnerByActionId;
@@ -143,7 +144,7 @@ public sealed partial class CompiledPolicy
             return;
         }
 
-        request.ActionId = actionIds.TryGetValue(request.Action, out int a) ? a : -1;
+        request.ActionId = actionIds.Find(request.Action);
 
         string? tier = request.Resource.Sensitivity;
         if (tier is not null)
@@ -155,11 +156,14 @@ public sealed partial class CompiledPolicy
         string? scope = request.Resource.Scope;
         request.Invalid |= scope is not null && !AiRbac.Scope.IsValid(scope);
 
-        var tags = request.Resource.Tags.Span;
-        for (int i = 0; i < tags.Length; i++)
+        if (!request.Resource.Tags.IsEmpty)
         {
-            // A tag the policy never names cannot be cleared by any role: it takes the reserved bit.
-            request.CallerTags |= tags[i] is not null && tagBits.TryGetValue(tags[i], out int bit) ? 1UL << bit : UnknownTagBit;
+            foreach (string tag in request.Resource.Tags.Span)
+            {
+                // A tag the policy never names cannot be cleared by any role: it takes the reserved bit.
+                int bit = tag is null ? -1 : tagBits.Find(tag);
+                request.CallerTags |= bit >= 0 ? 1UL << bit : UnknownTagBit;
+            }
         }
     }
 
@@ -287,7 +291,7 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            int k = FirstMatch(role.DenyByAction, role.DenyAnyAction, role.ActionKeys, ref request);
+            int k = FirstMatch(SlotOf(role.ActionKeys, request.ActionId) is int s and >= 0 ? role.DenyByAction[s] : null, role.DenyAnyAction, ref request);
             if (k >= 0)
             {
                 return new Decision(this, DecisionReason.ExplicitDeny, r, k);
@@ -304,7 +308,7 @@ public sealed partial class CompiledPolicy
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
-            int k = FirstMatch(role.AllowByAction, role.AllowAnyAction, role.ActionKeys, ref request);
+            int k = FirstMatch(SlotOf(role.ActionKeys, request.ActionId) is int s and >= 0 ? role.AllowByAction[s] : null, role.AllowAnyAction, ref request);
             if (k < 0)
             {
                 continue;
@@ -347,21 +351,28 @@ public sealed partial class CompiledPolicy
     /// The first rule (lowest index) of one role's grants or denies that matches the request, or -1. Only the rules
     /// naming the request's action exactly, and the rules with a wildcard action, are looked at.
     /// </summary>
-    private int FirstMatch(int[][] byAction, int[] anyAction, int[] actionKeys, ref Request request)
+    private int FirstMatch(IndexedList? exact, int[] anyAction, ref Request request)
     {
         int best = int.MaxValue;
-        if (request.ActionId >= 0)
+        if (exact is not null)
         {
-            int slot = Array.IndexOf(actionKeys, request.ActionId);
-            if (slot >= 0)
+            if (exact.Exact is { } names)
             {
-                foreach (int k in byAction[slot])
+                int hit = names.Find(request.Resource.Name);
+                best = hit >= 0 ? hit : int.MaxValue;
+            }
+
+            foreach (int k in exact.NonExact)
+            {
+                if (k >= best)
                 {
-                    if (ResourceMatches(in rules[k], ref request))
-                    {
-                        best = k;
-                        break;
-                    }
+                    break;
+                }
+
+                if (ResourceMatches(in rules[k], ref request))
+                {
+                    best = k;
+                    break;
                 }
             }
         }
@@ -381,6 +392,24 @@ public sealed partial class CompiledPolicy
         }
 
         return best == int.MaxValue ? -1 : best;
+    }
+
+    // Roles name few actions: a plain scan beats a call into the vectorized Array.IndexOf.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SlotOf(int[] actionKeys, int actionId)
+    {
+        if (actionId >= 0)
+        {
+            for (int i = 0; i < actionKeys.Length; i++)
+            {
+                if (actionKeys[i] == actionId)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -442,7 +471,7 @@ public sealed partial class CompiledPolicy
     internal int FindCatalogEntry(string resource)
     {
         int colon = resource.IndexOf(':');
-        var candidates = catalogUntyped;
+        var list = catalogUntyped;
         if (colon >= 0)
         {
             // Catalogs name few types: a linear scan beats hashing the type.
@@ -451,21 +480,33 @@ public sealed partial class CompiledPolicy
             {
                 if (type.SequenceEqual(catalogTypes[t]))
                 {
-                    candidates = catalogByType[t];
+                    list = catalogByType[t];
                     break;
                 }
             }
         }
 
-        foreach (int i in candidates)
+        int best = int.MaxValue;
+        if (list.Exact is { } names)
         {
+            int hit = names.Find(resource);
+            best = hit >= 0 ? hit : int.MaxValue;
+        }
+
+        foreach (int i in list.NonExact)
+        {
+            if (i >= best)
+            {
+                break;
+            }
+
             if (catalog[i].Pattern.IsMatch(resource))
             {
                 return i;
             }
         }
 
-        return -1;
+        return best == int.MaxValue ? -1 : best;
     }
 
     private ResolvedSubject Resolve(Subject subject)

@@ -13,10 +13,10 @@ internal struct RoleData
     public byte KindMask;
     public int[] Parents;
 
-    // Rules by exact action: ActionKeys[i] is an action id; AllowByAction[i] / DenyByAction[i] its rule indices, ascending.
+    // Rules by exact action: ActionKeys[i] is an action id; AllowByAction[i] / DenyByAction[i] its rules.
     public int[] ActionKeys;
-    public int[][] AllowByAction;
-    public int[][] DenyByAction;
+    public IndexedList[] AllowByAction;
+    public IndexedList[] DenyByAction;
 
     // Rules whose action pattern is a wildcard, ascending.
     public int[] AllowAnyAction;
@@ -36,6 +36,40 @@ internal struct RuleData
     public Pattern? ResourcePattern;
     public string Text;
     public SourceLocation Location;
+}
+
+/// <summary>
+/// Indices (rules or catalog entries, ascending = file order) whose resource patterns are tried in order. A long list
+/// also gets a hash of its exact names, so that its cost does not grow with the number of exact names it holds.
+/// </summary>
+internal sealed class IndexedList
+{
+    // Above this many exact names, a hash lookup beats comparing them one by one.
+    internal const int HashThreshold = 8;
+
+    public IndexedList(int[] all, Func<int, string?> exactName)
+    {
+        All = all;
+        var exact = all.Where(i => exactName(i) is not null).ToArray();
+        if (exact.Length > HashThreshold)
+        {
+            Exact = new NameTable(exact.Select(i => new KeyValuePair<string, int>(exactName(i)!, i)));
+            NonExact = [.. all.Where(i => exactName(i) is null)];
+        }
+        else
+        {
+            NonExact = all;
+        }
+    }
+
+    /// <summary>Every index, ascending.</summary>
+    public int[] All { get; }
+
+    /// <summary>Exact name → its first index, or null when the list is short.</summary>
+    public NameTable? Exact { get; }
+
+    /// <summary>The indices still to try one by one (all of them when <see cref="Exact"/> is null).</summary>
+    public int[] NonExact { get; }
 }
 
 /// <summary>One resource catalog entry.</summary>
@@ -90,7 +124,7 @@ internal sealed class CompiledTables
 
     public required RuleData[] Rules { get; init; }
 
-    public required FrozenDictionary<string, int> ActionIds { get; init; }
+    public required IReadOnlyDictionary<string, int> ActionIds { get; init; }
 
 
     public required Pattern[] ActionGlobs { get; init; }
@@ -101,15 +135,15 @@ internal sealed class CompiledTables
 
     public required string[] CatalogTypes { get; init; }
 
-    public required int[][] CatalogByType { get; init; }
+    public required IndexedList[] CatalogByType { get; init; }
 
-    public required int[] CatalogUntyped { get; init; }
+    public required IndexedList CatalogUntyped { get; init; }
 
     public required int DefaultTier { get; init; }
 
     public required string[] Tiers { get; init; }
 
-    public required FrozenDictionary<string, int> TagBits { get; init; }
+    public required IReadOnlyDictionary<string, int> TagBits { get; init; }
 
     public required ExclusiveSet[] ExclusiveSets { get; init; }
 
@@ -117,9 +151,9 @@ internal sealed class CompiledTables
 
     public required bool[] NotByOwnerByActionId { get; init; }
 
-    public required FrozenDictionary<string, int> RoleLookup { get; init; }
+    public required IReadOnlyDictionary<string, int> RoleLookup { get; init; }
 
-    public required FrozenDictionary<string, PolicySubject> PolicySubjects { get; init; }
+    public required IReadOnlyDictionary<string, PolicySubject> PolicySubjects { get; init; }
 
     public required TimeProvider TimeProvider { get; init; }
 

@@ -55,21 +55,21 @@ internal sealed class CompilerRun
         Source = "deny-all",
         Roles = [],
         Rules = [],
-        ActionIds = FrozenDictionary<string, int>.Empty,
+        ActionIds = new Dictionary<string, int>(),
         ActionGlobs = [],
         ActionGlobMatches = [],
         Catalog = [],
         CatalogTypes = [],
         CatalogByType = [],
-        CatalogUntyped = [],
+        CatalogUntyped = new IndexedList([], _ => null),
         DefaultTier = 0,
         Tiers = DefaultTiers,
-        TagBits = FrozenDictionary<string, int>.Empty,
+        TagBits = new Dictionary<string, int>(),
         ExclusiveSets = [],
         NotByOwner = [],
         NotByOwnerByActionId = [],
-        RoleLookup = FrozenDictionary<string, int>.Empty,
-        PolicySubjects = FrozenDictionary<string, PolicySubject>.Empty,
+        RoleLookup = new Dictionary<string, int>(),
+        PolicySubjects = new Dictionary<string, PolicySubject>(),
         TimeProvider = TimeProvider.System,
         RoleInfos = [],
     });
@@ -734,12 +734,14 @@ internal sealed class CompilerRun
                 KindMask = kinds[r],
                 Parents = parents[r],
                 ActionKeys = [.. keys],
-                AllowByAction = [.. allowBy.Select(l => l.ToArray())],
-                DenyByAction = [.. denyBy.Select(l => l.ToArray())],
+                AllowByAction = [.. allowBy.Select(l => new IndexedList([.. l], ExactResource))],
+                DenyByAction = [.. denyBy.Select(l => new IndexedList([.. l], ExactResource))],
                 AllowAnyAction = [.. allowAny],
                 DenyAnyAction = [.. denyAny],
             };
         }
+
+        string? ExactResource(int rule) => rules[rule].ResourceShape == PatternShape.Exact ? rules[rule].ResourcePrefix : null;
 
         RuleData ToRule(int role, ParsedRule parsed)
         {
@@ -811,7 +813,7 @@ internal sealed class CompilerRun
             Source = doc.SourceName,
             Roles = roleData,
             Rules = [.. rules],
-            ActionIds = actionIds.ToFrozenDictionary(StringComparer.Ordinal),
+            ActionIds = actionIds,
             ActionGlobs = [.. actionGlobs],
             ActionGlobMatches = globMatches,
             Catalog = catalogArray,
@@ -820,12 +822,12 @@ internal sealed class CompilerRun
             CatalogUntyped = catalogUntyped,
             DefaultTier = defaultTier,
             Tiers = tiers,
-            TagBits = tagBits.ToFrozenDictionary(StringComparer.Ordinal),
+            TagBits = tagBits,
             ExclusiveSets = [.. exclusive],
             NotByOwner = notByOwner,
             NotByOwnerByActionId = notByOwnerByAction,
-            RoleLookup = roleLookup.ToFrozenDictionary(StringComparer.Ordinal),
-            PolicySubjects = subjects.ToFrozenDictionary(StringComparer.Ordinal),
+            RoleLookup = roleLookup,
+            PolicySubjects = subjects,
             TimeProvider = options.TimeProvider,
             RoleInfos = infos,
         });
@@ -842,7 +844,7 @@ internal sealed class CompilerRun
     /// Groups catalog entries by the resource type they can match (the text before the first ':' of their literal
     /// prefix). Entries without a fixed type can match any type and join every group; file order is kept within each.
     /// </summary>
-    private static (string[] Types, int[][] ByType, int[] Untyped) IndexCatalogByType(CatalogEntry[] catalog)
+    private static (string[] Types, IndexedList[] ByType, IndexedList Untyped) IndexCatalogByType(CatalogEntry[] catalog)
     {
         static string? TypeOf(Pattern pattern)
         {
@@ -850,9 +852,11 @@ internal sealed class CompilerRun
             return colon >= 0 ? pattern.Literal[..colon] : null;
         }
 
-        var untyped = Enumerable.Range(0, catalog.Length).Where(i => TypeOf(catalog[i].Pattern) is null).ToArray();
-        var types = catalog.Select(e => TypeOf(e.Pattern)).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var byType = types.Select(t => Enumerable.Range(0, catalog.Length).Where(i => TypeOf(catalog[i].Pattern) is null || TypeOf(catalog[i].Pattern) == t).ToArray()).ToArray();
+        string? ExactName(int i) => catalog[i].Pattern.IsExact ? catalog[i].Pattern.Text : null;
+        var typeOf = catalog.Select(e => TypeOf(e.Pattern)).ToArray();
+        var untyped = new IndexedList([.. Enumerable.Range(0, catalog.Length).Where(i => typeOf[i] is null)], ExactName);
+        var types = typeOf.OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        var byType = types.Select(t => new IndexedList([.. Enumerable.Range(0, catalog.Length).Where(i => typeOf[i] is null || typeOf[i] == t)], ExactName)).ToArray();
         return (types, byType, untyped);
     }
 

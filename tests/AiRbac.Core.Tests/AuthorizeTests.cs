@@ -519,4 +519,36 @@ public class AuthorizeTests
             }
         });
     }
+
+    [Fact]
+    public void Authorize_ManyExactGrants_HashedButFirstMatchingRuleStillWins()
+    {
+        // More exact names than IndexedList.HashThreshold: looked up by hash, yet an earlier glob still wins the tie.
+        var exact = Enumerable.Range(0, 20).Select(i => $"model:query on model:m{i}").ToList();
+        exact.Insert(10, "model:query on model:m1*");
+        var p = new TestPolicy().Role("r", allow: [.. exact], deny: [.. Enumerable.Range(0, 12).Select(i => $"model:query on model:bad{i}")]).Build();
+        var u = User("u", "r");
+        p.Authorize(u, "model:query", "model:m3").Rule.Should().Be("model:query on model:m3");
+        p.Authorize(u, "model:query", "model:m12").Rule.Should().Be("model:query on model:m1*", "the glob is declared before m12");
+        p.Authorize(u, "model:query", "model:m1").Rule.Should().Be("model:query on model:m1", "m1 is declared before the glob");
+        p.Authorize(u, "model:query", "model:m99").Reason.Should().Be(DecisionReason.NoMatchingGrant);
+        p.Authorize(u, "model:query", "model:bad7").Rule.Should().Be("model:query on model:bad7");
+    }
+
+    [Fact]
+    public void Authorize_ManyExactCatalogEntries_FirstEntryInFileOrderWins()
+    {
+        var p = new TestPolicy().Role("r", allow: ["data:read on ds:**"], max: "internal");
+        for (int i = 0; i < 15; i++)
+        {
+            p.Catalog($"ds:x{i}", i % 2 == 0 ? "restricted" : "public");
+        }
+
+        p.Catalog("ds:x*", "internal");
+        var policy = p.Build();
+        var u = User("u", "r");
+        policy.Authorize(u, "data:read", "ds:x4").Reason.Should().Be(DecisionReason.SensitivityCeiling);
+        policy.Authorize(u, "data:read", "ds:x5").Allowed.Should().BeTrue();
+        policy.Authorize(u, "data:read", "ds:x77").Allowed.Should().BeTrue();
+    }
 }

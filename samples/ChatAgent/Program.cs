@@ -1,0 +1,74 @@
+using AiRbac;
+using AiRbac.Extensions.AI;
+using AiRbac.Yaml;
+using Microsoft.Extensions.AI;
+
+const string Policy = """
+    version: 1
+    roles:
+      analyst:
+        allow: [ "model:query on model:demo-llm", "tool:invoke on tool:report_*" ]
+        max_sensitivity: internal
+      support-agent:
+        kinds: [agent]
+        allow: [ "model:query on model:*", "tool:invoke on tool:*" ]
+        max_sensitivity: restricted
+    """;
+
+var authorizer = new PolicyAuthorizer();
+authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+
+IChatClient chat = new InjectedModel().AsBuilder().UseFunctionInvocation().UseAiRbac(authorizer).Build();
+
+var alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
+var agent = Subject.WithRoles("support-bot", SubjectKind.Agent, "support-agent").ActingFor(alice);
+var options = new ChatOptions
+{
+    Tools =
+    [
+        AIFunctionFactory.Create(() => "weekly: 42 tickets", "report_weekly"),
+        AIFunctionFactory.Create(() => { Console.WriteLine("!!! delete_records ran"); return "deleted"; }, "delete_records"),
+    ],
+}.WithAiRbac(agent);
+
+var response = await chat.GetResponseAsync("Summarise this week's tickets.", options);
+foreach (var message in response.Messages)
+{
+    foreach (var content in message.Contents)
+    {
+        Console.WriteLine(content switch
+        {
+            FunctionCallContent call => $"{message.Role}: call {call.Name}",
+            FunctionResultContent result => $"{message.Role}: result {result.Result}",
+            TextContent text => $"{message.Role}: {text.Text}",
+            _ => $"{message.Role}: {content.GetType().Name}",
+        });
+    }
+}
+
+// Stands in for an LLM whose context was poisoned: it calls a tool it was never offered.
+internal sealed class InjectedModel : IChatClient
+{
+    private int turn;
+
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Console.WriteLine($"model sees tools: {string.Join(", ", options?.Tools?.Select(t => t.Name) ?? [])}");
+        return Task.FromResult(turn++ switch
+        {
+            0 => new ChatResponse(new ChatMessage(ChatRole.Assistant,
+                [new FunctionCallContent("c1", "report_weekly"), new FunctionCallContent("c2", "delete_records")])),
+            _ => new ChatResponse(new ChatMessage(ChatRole.Assistant, "42 tickets this week; I was not allowed to delete records.")),
+        });
+    }
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        => throw new NotSupportedException();
+
+    public object? GetService(Type serviceType, object? serviceKey = null)
+        => serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("sample", null, "demo-llm") : null;
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,69 @@
+using AiRbac.Yaml;
+
+namespace AiRbac;
+
+/// <summary>Settings of <see cref="AiRbacServiceCollectionExtensions.AddAiRbac(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{AiRbacOptions})"/>.</summary>
+public sealed class AiRbacOptions
+{
+    /// <summary>Where the policy comes from. Required: resolving the authorizer without a source fails.</summary>
+    public AiRbacPolicySource? Source { get; set; }
+
+    /// <summary>Whether a file source is watched and reloaded when it changes. Default <see langword="true"/>.</summary>
+    public bool WatchFile { get; set; } = true;
+
+    /// <summary>
+    /// How long the file must stay quiet after a change before it is reloaded: editors and deploy tools write a
+    /// file in several steps. Default 250 ms.
+    /// </summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Compiler options, or <see langword="null"/> for the defaults.</summary>
+    public PolicyCompilerOptions? CompilerOptions { get; set; }
+
+    /// <summary>YAML loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</summary>
+    public YamlLoadLimits? LoadLimits { get; set; }
+
+    /// <summary>The JSON Lines audit log; off while <see cref="AuditLogOptions.Path"/> is <see langword="null"/>.</summary>
+    public AuditLogOptions AuditLog { get; } = new();
+
+    /// <summary>Whether the <see cref="AiRbacMetrics"/> instruments are published. Default <see langword="true"/>.</summary>
+    public bool EnableMetrics { get; set; } = true;
+
+    /// <summary>
+    /// Called when a reload fails (the last good policy keeps answering), with every diagnostic. Runs on the thread
+    /// that reloaded: the watcher's, or the caller's of <see cref="PolicyReloader.Reload"/>.
+    /// </summary>
+    public Action<PolicyReloadResult>? OnReloadFailed { get; set; }
+}
+
+/// <summary>What the audit log does when its buffer is full.</summary>
+public enum AuditOverflow
+{
+    /// <summary>The new record is dropped and counted; <c>Authorize</c> never waits. The default.</summary>
+    DropNewest,
+
+    /// <summary>
+    /// <c>Authorize</c> waits (spinning, then on a semaphore) until the writer frees a slot: no record is lost, but a
+    /// slow disk stalls every caller. Choose it only where a complete log matters more than latency.
+    /// </summary>
+    Block,
+}
+
+/// <summary>Settings of the JSON Lines audit log (<see cref="JsonLinesAuditSink"/>).</summary>
+public sealed class AuditLogOptions
+{
+    /// <summary>The log file path, or <see langword="null"/> for no audit log (the default with dependency injection).</summary>
+    public string? Path { get; set; }
+
+    /// <summary>How many records the buffer holds (rounded up to a power of two). Default 8192.</summary>
+    public int Capacity { get; set; } = 8192;
+
+    /// <summary>What to do when the buffer is full. Default <see cref="AuditOverflow.DropNewest"/>.</summary>
+    public AuditOverflow Overflow { get; set; } = AuditOverflow.DropNewest;
+
+    /// <summary>The size past which the file is rotated to <c>&lt;name&gt;.1</c>. Default 64 MiB.</summary>
+    public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How many rotated files (<c>&lt;name&gt;.1</c> … <c>&lt;name&gt;.N</c>) are kept. Default 5; 0 keeps none.</summary>
+    public int FilesKept { get; set; } = 5;
+}

@@ -1,0 +1,19 @@
+namespace AiRbac;
+
+/// <summary>
+/// Receives every decision, allowed and denied, for an audit trail. <see cref="IDecisionObserver.OnDecision"/> runs
+/// on the request path: an implementation must hand the record off without blocking, throwing or allocating (see
+/// <see cref="JsonLinesAuditSink"/>). Every <see cref="IAuditSink"/> registered in the service collection is attached
+/// to the authorizer by <c>AddAiRbac</c>, and its counts are published as metrics.
+/// </summary>
+public interface IAuditSink : IDecisionObserver
+{
+    /// <summary>How many records have been written so far.</summary>
+    long RecordsWritten { get; }
+
+    /// <summary>How many records have been dropped so far (buffer full, write error, or recorded after disposal).</summary>
+    long RecordsDropped { get; }
+
+    /// <summary>Blocks until every record handed over before the call is written out.</summary>
+    void Flush();
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.AI;
+
+namespace AiRbac.Extensions.AI;
+
+/// <summary>Settings of an <see cref="AiRbacChatClient"/>. Read once, when the client is created.</summary>
+public sealed class AiRbacChatClientOptions
+{
+    /// <summary>
+    /// Supplies the context of a request. The default reads <see cref="AiRbacChatContext.From(ChatOptions)"/>.
+    /// A request without a context is decided for an empty subject, so it is denied (<c>missing_identity</c>).
+    /// </summary>
+    public Func<ChatOptions?, AiRbacChatContext?>? ContextProvider { get; set; }
+
+    /// <summary>The action authorized before a request reaches the model. Default <c>model:query</c>.</summary>
+    public string ModelAction { get; set; } = "model:query";
+
+    /// <summary>The prefix of the model resource; the model id follows it. Default <c>model:</c>.</summary>
+    public string ModelResourcePrefix { get; set; } = "model:";
+
+    /// <summary>
+    /// The model id used when neither <see cref="ChatOptions.ModelId"/> nor the inner client's
+    /// <see cref="ChatClientMetadata.DefaultModelId"/> names one. Without any model id a request is refused.
+    /// </summary>
+    public string? DefaultModelId { get; set; }
+
+    /// <summary>The action authorized for every tool offered to and called by the model. Default <c>tool:invoke</c>.</summary>
+    public string ToolAction { get; set; } = "tool:invoke";
+
+    /// <summary>The prefix of the tool resource; the tool name follows it. Default <c>tool:</c>.</summary>
+    public string ToolResourcePrefix { get; set; } = "tool:";
+
+    /// <summary>
+    /// How many times in a row the client sends the model the denials of a response whose every tool call was denied,
+    /// before it returns the response as is. Default 3.
+    /// </summary>
+    public int MaximumDeniedRounds { get; set; } = 3;
+}

@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace AiRbac.Review;
+
+/// <content>Markdown and JSON rendering.</content>
+public sealed partial class AccessReviewReport
+{
+    /// <summary>The number of grants of the policy.</summary>
+    public int GrantCount => Roles.Sum(r => r.Grants.Count);
+
+    /// <summary>The number of grants unused in the window (never used, or last used before <see cref="Since"/>).</summary>
+    public int UnusedGrantCount => Roles.Sum(r => r.Grants.Count(g => g.Unused));
+
+    /// <summary>Renders the report as Markdown: summary, high-risk roles, separation-of-duties breaches, grants by role, subjects.</summary>
+    /// <returns>The Markdown text, ending with a newline.</returns>
+    public string ToMarkdown()
+    {
+        var text = new StringBuilder();
+        int never = Roles.Sum(r => r.Grants.Count(g => g.LastUsed is null));
+        int idleRoles = Roles.Count(r => r.Grants.Count > 0 && r.Grants.All(g => g.Unused));
+        text.Append("# Access review: ").Append(Code(PolicySource)).Append("\n\n");
+        text.Append("- Audit log: ").Append(Code(AuditSource)).Append(": ").Append(Number(AuditRecords)).Append(" records (")
+            .Append(Number(AllowedRecords)).Append(" allowed)");
+        if (FirstRecord is { } first && LastRecord is { } last)
+        {
+            text.Append(", from ").Append(Rfc3339.Format(first)).Append(" to ").Append(Rfc3339.Format(last));
+        }
+
+        text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(ReviewDuration.Format(Window))
+            .Append(": a grant not used since ").Append(Rfc3339.Format(Since)).Append(" is unused.\n");
+        if (UnmatchedAllowedRecords > 0)
+        {
+            text.Append("- ").Append(Number(UnmatchedAllowedRecords))
+                .Append(" allowed records name a role and rule that are not a grant of this policy (decided by another policy version); they count for no grant.\n");
+        }
+
+        if (!ConstraintsKnown)
+        {
+            text.Append("- The policy's bindings and constraints were not available: holders come from the audit log only, and separation of duties is not checked.\n");
+        }
+
+        text.Append("\n## Summary\n\n| item | count |\n|---|---|\n");
+        text.Append("| grants | ").Append(GrantCount).Append(" |\n");
+        text.Append("| grants unused in the window | ").Append(UnusedGrantCount).Append(" (").Append(never).Append(" never used) |\n");
+        text.Append("| roles with grants, none used in the window | ").Append(idleRoles).Append(" |\n");
+        text.Append("| subjects | ").Append(Subjects.Count).Append(" |\n");
+        text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (holders: ").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(") |\n");
+        text.Append("| separation-of-duties breaches | ").Append(ConstraintsKnown ? ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture) : "not checked").Append(" |\n");
+
+        text.Append("\n## High-risk roles\n\n");
+        if (HighRiskRoles.Count == 0)
+        {
+            text.Append("None.\n");
+        }
+        else
+        {
+            text.Append("| role | why | holders |\n|---|---|---|\n");
+            foreach (var role in HighRiskRoles)
+            {
+                text.Append("| ").Append(Code(role.Role)).Append(" | ")
+                    .Append(string.Join("; ", role.Reasons.Select(r => ReasonText(role.Role, r)))).Append(" | ")
+                    .Append(role.Holders.Count == 0 ? "none" : string.Join(", ", role.Holders.Select(h => Code(h.Subject) + " (" + SourceText(h.Source) + ")")))
+                    .Append(" |\n");
+            }
+        }
+
+        text.Append("\n## Separation-of-duties breaches (`mutually_exclusive`)\n\n");
+        if (!ConstraintsKnown)
+        {
+            text.Append("Not checked (no policy document).\n");
+        }
+        else if (ExclusionBreaches.Count == 0)
+        {
+            text.Append("None.\n");
+        }
+        else
+        {
+            text.Append("| subject | mutually_exclusive | holds | from |\n|---|---|---|---|\n");
+            foreach (var breach in ExclusionBreaches)
+            {
+                text.Append("| ").Append(Code(breach.Subject)).Append(" | ").Append(string.Join(", ", breach.Set.Select(Code)))
+                    .Append(" | ").Append(string.Join(", ", breach.HeldFromSet.Select(Code))).Append(" | ").Append(SourceText(breach.Source)).Append(" |\n");
+            }
+        }
+
+        text.Append("\n## Grants by role\n\n| role | grant | last used | uses in window | status |\n|---|---|---|---|---|\n");
+        foreach (var role in Roles)
+        {
+            if (role.Grants.Count == 0)
+            {
+                text.Append("| ").Append(Code(role.Name)).Append(" | (no grant) | | | |\n");
+            }
+
+            foreach (var grant in role.Grants)
+            {
+                text.Append("| ").Append(Code(role.Name)).Append(" | ").Append(Code(grant.Rule)).Append(" | ").Append(LastUsedText(grant.LastUsed))
+                    .Append(" | ").Append(Number(grant.UsesInWindow)).Append(" | ").Append(grant.Unused ? "**unused**" : "used").Append(" |\n");
+            }
+        }
+
+        text.Append("\n## Subjects\n\n| subject | kind | roles | last seen | grants used in the window | grants not used in the window |\n|---|---|---|---|---|---|\n");
+        foreach (var subject in Subjects)
+        {
+            text.Append("| ").Append(Code(subject.Id)).Append(" | ").Append(subject.Kind ?? "")
+                .Append(" | ").Append(string.Join(", ", subject.Roles.Select(r => Code(r.Role) + " (" + SourceText(r.Source) + (r.Declared ? "" : ", undeclared") + ")")))
+                .Append(" | ").Append(subject.LastSeen is { } seen ? Rfc3339.Format(seen) : "never")
+                .Append(" | ").Append(GrantList(subject.Grants.Where(g => !g.Unused), withTime: false))
+                .Append(" | ").Append(GrantList(subject.Grants.Where(g => g.Unused), withTime: true)).Append(" |\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Renders the report as one indented JSON object (field names in snake_case; times in RFC 3339, UTC).</summary>
+    /// <returns>The JSON text, ending with a newline.</returns>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteString("policy", PolicySource);
+            json.WriteString("audit", AuditSource);
+            json.WriteString("now", Rfc3339.Format(Now));
+            json.WriteString("window", ReviewDuration.Format(Window));
+            json.WriteString("since", Rfc3339.Format(Since));
+            json.WriteNumber("records", AuditRecords);
+            json.WriteNumber("allowed_records", AllowedRecords);
+            json.WriteNumber("unmatched_allowed_records", UnmatchedAllowedRecords);
+            WriteTime(json, "first_record", FirstRecord);
+            WriteTime(json, "last_record", LastRecord);
+            json.WriteBoolean("constraints_checked", ConstraintsKnown);
+            json.WriteNumber("grants", GrantCount);
+            json.WriteNumber("unused_grants", UnusedGrantCount);
+
+            json.WriteStartArray("high_risk_roles");
+            foreach (var role in HighRiskRoles)
+            {
+                json.WriteStartObject();
+                json.WriteString("role", role.Role);
+                json.WriteStartArray("reasons");
+                foreach (var reason in role.Reasons)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("code", reason.Code);
+                    json.WriteString("via", reason.Via);
+                    json.WriteString("detail", reason.Detail);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                WriteHolders(json, role.Holders);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+
+            json.WriteStartArray("exclusion_breaches");
+            foreach (var breach in ExclusionBreaches)
+            {
+                json.WriteStartObject();
+                json.WriteString("subject", breach.Subject);
+                WriteStrings(json, "set", breach.Set);
+                WriteStrings(json, "holds", breach.HeldFromSet);
+                WriteSource(json, breach.Source);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+
+            json.WriteStartArray("roles");
+            foreach (var role in Roles)
+            {
+                json.WriteStartObject();
+                json.WriteString("role", role.Name);
+                json.WriteString("id", role.Id);
+                WriteGrants(json, role.Grants, withRole: false);
+                WriteHolders(json, role.Holders);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+
+            json.WriteStartArray("subjects");
+            foreach (var subject in Subjects)
+            {
+                json.WriteStartObject();
+                json.WriteString("subject", subject.Id);
+                if (subject.Kind is not null)
+                {
+                    json.WriteString("kind", subject.Kind);
+                }
+
+                WriteTime(json, "last_seen", subject.LastSeen);
+                json.WriteStartArray("roles");
+                foreach (var role in subject.Roles)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("role", role.Role);
+                    json.WriteBoolean("declared", role.Declared);
+                    WriteSource(json, role.Source);
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                WriteGrants(json, subject.Grants, withRole: true);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length) + "\n";
+    }
+
+    private static void WriteGrants(Utf8JsonWriter json, IReadOnlyList<GrantUsage> grants, bool withRole)
+    {
+        json.WriteStartArray("grants");
+        foreach (var grant in grants)
+        {
+            json.WriteStartObject();
+            if (withRole)
+            {
+                json.WriteString("role", grant.Role);
+            }
+
+            json.WriteString("rule", grant.Rule);
+            WriteTime(json, "last_used", grant.LastUsed);
+            json.WriteNumber("uses_in_window", grant.UsesInWindow);
+            json.WriteBoolean("unused", grant.Unused);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteHolders(Utf8JsonWriter json, IReadOnlyList<RoleHolder> holders)
+    {
+        json.WriteStartArray("holders");
+        foreach (var holder in holders)
+        {
+            json.WriteStartObject();
+            json.WriteString("subject", holder.Subject);
+            WriteSource(json, holder.Source);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteSource(Utf8JsonWriter json, RoleSource source)
+    {
+        json.WriteStartArray("source");
+        if (source.HasFlag(RoleSource.Binding))
+        {
+            json.WriteStringValue("binding");
+        }
+
+        if (source.HasFlag(RoleSource.Audit))
+        {
+            json.WriteStringValue("audit");
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, string name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (string value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static void WriteTime(Utf8JsonWriter json, string name, DateTimeOffset? time)
+    {
+        if (time is { } value)
+        {
+            json.WriteString(name, Rfc3339.Format(value));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static string ReasonText(string role, HighRiskReason reason)
+    {
+        string via = reason.Via == role ? "" : " (via " + Code(reason.Via) + ")";
+        return reason.Code switch
+        {
+            "all_access" => "grants every action on every resource: " + Code(reason.Detail) + via,
+            "wildcard_action" => "grants every action: " + Code(reason.Detail) + via,
+            "highest_ceiling" => "ceiling at the highest tier " + Code(reason.Detail) + via,
+            _ => "admin-like name" + via,
+        };
+    }
+
+    private static string GrantList(IEnumerable<GrantUsage> grants, bool withTime)
+    {
+        var items = grants.Select(g => Code(g.Role + ": " + g.Rule) + (withTime ? " (" + LastUsedText(g.LastUsed) + ")" : "")).ToList();
+        return items.Count == 0 ? "none" : string.Join("<br>", items);
+    }
+
+    private static string LastUsedText(DateTimeOffset? time) => time is { } value ? Rfc3339.Format(value) : "never";
+
+    private static string SourceText(RoleSource source) => source switch
+    {
+        RoleSource.Binding => "binding",
+        RoleSource.Audit => "audit",
+        _ => "binding, audit",
+    };
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // Backticks keep glob characters literal in rendered Markdown; pipes and newlines would break the table.
+    private static string Code(string value)
+        => "`" + value.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
+            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal) + "`";
+}

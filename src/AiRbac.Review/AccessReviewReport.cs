@@ -1,0 +1,274 @@
+namespace AiRbac.Review;
+
+/// <summary>Where the review learned that a subject holds a role.</summary>
+[Flags]
+public enum RoleSource
+{
+    /// <summary>Not known (never set on a reported value).</summary>
+    None = 0,
+
+    /// <summary>The policy's <c>bindings</c> (directly or through a group), not expired at the review time.</summary>
+    Binding = 1,
+
+    /// <summary>The <c>roles</c> field of an audit record for the subject.</summary>
+    Audit = 2,
+}
+
+/// <summary>One grant and when it was last used, for a role or for one subject.</summary>
+public sealed class GrantUsage
+{
+    internal GrantUsage(string role, string rule, DateTimeOffset? lastUsed, long usesInWindow, bool unused)
+    {
+        Role = role;
+        Rule = rule;
+        LastUsed = lastUsed;
+        UsesInWindow = usesInWindow;
+        Unused = unused;
+    }
+
+    /// <summary>The role that declares the grant, by name.</summary>
+    public string Role { get; }
+
+    /// <summary>The grant, as the canonical <c>ACTION on RESOURCE</c> text.</summary>
+    public string Rule { get; }
+
+    /// <summary>The time of the latest allowed decision that this grant decided, or <see langword="null"/> if none is in the log.</summary>
+    public DateTimeOffset? LastUsed { get; }
+
+    /// <summary>How many allowed decisions in the window this grant decided.</summary>
+    public long UsesInWindow { get; }
+
+    /// <summary>Whether the grant was never used or last used before the window began.</summary>
+    public bool Unused { get; }
+}
+
+/// <summary>A subject that holds a role.</summary>
+public sealed class RoleHolder
+{
+    internal RoleHolder(string subject, RoleSource source)
+    {
+        Subject = subject;
+        Source = source;
+    }
+
+    /// <summary>The subject id.</summary>
+    public string Subject { get; }
+
+    /// <summary>Where the review learned it.</summary>
+    public RoleSource Source { get; }
+}
+
+/// <summary>A role's grants with their use, and who holds it.</summary>
+public sealed class RoleReview
+{
+    internal RoleReview(string name, string id, IReadOnlyList<GrantUsage> grants, IReadOnlyList<RoleHolder> holders)
+    {
+        Name = name;
+        Id = id;
+        Grants = grants;
+        Holders = holders;
+    }
+
+    /// <summary>The role name.</summary>
+    public string Name { get; }
+
+    /// <summary>The role id.</summary>
+    public string Id { get; }
+
+    /// <summary>The role's own grants (not inherited ones), in file order.</summary>
+    public IReadOnlyList<GrantUsage> Grants { get; }
+
+    /// <summary>The subjects that hold the role directly (not through a role that inherits it), by id, in ordinal order.</summary>
+    public IReadOnlyList<RoleHolder> Holders { get; }
+}
+
+/// <summary>A role a subject holds.</summary>
+public sealed class HeldRole
+{
+    internal HeldRole(string role, RoleSource source, bool declared)
+    {
+        Role = role;
+        Source = source;
+        Declared = declared;
+    }
+
+    /// <summary>The role name (or the text given, when the policy does not declare it).</summary>
+    public string Role { get; }
+
+    /// <summary>Where the review learned it.</summary>
+    public RoleSource Source { get; }
+
+    /// <summary>Whether the policy declares the role.</summary>
+    public bool Declared { get; }
+}
+
+/// <summary>One subject: the roles it holds and the use it made of their grants.</summary>
+public sealed class SubjectReview
+{
+    internal SubjectReview(string id, string? kind, IReadOnlyList<HeldRole> roles, IReadOnlyList<GrantUsage> grants, DateTimeOffset? lastSeen)
+    {
+        Id = id;
+        Kind = kind;
+        Roles = roles;
+        Grants = grants;
+        LastSeen = lastSeen;
+    }
+
+    /// <summary>The subject id.</summary>
+    public string Id { get; }
+
+    /// <summary>The kind (<c>user</c>, <c>service</c>, <c>agent</c>) from the bindings or the latest audit record that gave one, if any.</summary>
+    public string? Kind { get; }
+
+    /// <summary>The roles held, in ordinal order.</summary>
+    public IReadOnlyList<HeldRole> Roles { get; }
+
+    /// <summary>
+    /// The grants of the held roles and of their ancestors, with this subject's use of each, then any other grant the
+    /// subject used (for instance through a role the audit records did not list).
+    /// </summary>
+    public IReadOnlyList<GrantUsage> Grants { get; }
+
+    /// <summary>The time of the subject's latest audit record, or <see langword="null"/> if it has none.</summary>
+    public DateTimeOffset? LastSeen { get; }
+}
+
+/// <summary>Why a role is high-risk.</summary>
+public sealed class HighRiskReason
+{
+    internal HighRiskReason(string code, string via, string detail)
+    {
+        Code = code;
+        Via = via;
+        Detail = detail;
+    }
+
+    /// <summary>
+    /// A stable snake_case code: <c>all_access</c> (a grant of every action on every resource),
+    /// <c>highest_ceiling</c> (a ceiling at the highest tier), <c>admin_name</c> (the name contains "admin"),
+    /// <c>wildcard_action</c> (a grant whose action pattern is <c>*</c> or <c>**</c>).
+    /// </summary>
+    public string Code { get; }
+
+    /// <summary>The role that causes it: the role itself or an ancestor.</summary>
+    public string Via { get; }
+
+    /// <summary>The grant, tier or name concerned.</summary>
+    public string Detail { get; }
+}
+
+/// <summary>A high-risk role and its holders.</summary>
+public sealed class HighRiskRole
+{
+    internal HighRiskRole(string role, IReadOnlyList<HighRiskReason> reasons, IReadOnlyList<RoleHolder> holders)
+    {
+        Role = role;
+        Reasons = reasons;
+        Holders = holders;
+    }
+
+    /// <summary>The role name.</summary>
+    public string Role { get; }
+
+    /// <summary>Why it is high-risk.</summary>
+    public IReadOnlyList<HighRiskReason> Reasons { get; }
+
+    /// <summary>Who holds it directly.</summary>
+    public IReadOnlyList<RoleHolder> Holders { get; }
+}
+
+/// <summary>A subject whose roles break a <c>mutually_exclusive</c> constraint.</summary>
+public sealed class ExclusionBreach
+{
+    internal ExclusionBreach(string subject, IReadOnlyList<string> set, IReadOnlyList<string> heldFromSet, RoleSource source)
+    {
+        Subject = subject;
+        Set = set;
+        HeldFromSet = heldFromSet;
+        Source = source;
+    }
+
+    /// <summary>The subject id.</summary>
+    public string Subject { get; }
+
+    /// <summary>The roles of the <c>mutually_exclusive</c> entry, by name, as listed.</summary>
+    public IReadOnlyList<string> Set { get; }
+
+    /// <summary>The roles of the entry the subject holds (directly or through inheritance), two or more.</summary>
+    public IReadOnlyList<string> HeldFromSet { get; }
+
+    /// <summary>Where the roles involved were learned.</summary>
+    public RoleSource Source { get; }
+}
+
+/// <summary>The result of an access review. Immutable; <see cref="ToMarkdown"/> and <see cref="ToJson"/> render it.</summary>
+public sealed partial class AccessReviewReport
+{
+    internal AccessReviewReport(string policySource, string auditSource, DateTimeOffset now, TimeSpan window, AuditSummary audit,
+        bool constraintsKnown, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
+        IReadOnlyList<HighRiskRole> highRiskRoles, IReadOnlyList<ExclusionBreach> exclusionBreaches)
+    {
+        PolicySource = policySource;
+        AuditSource = auditSource;
+        Now = now;
+        Window = window;
+        AuditRecords = audit.Records;
+        AllowedRecords = audit.Allowed;
+        UnmatchedAllowedRecords = audit.Unmatched;
+        FirstRecord = audit.First;
+        LastRecord = audit.Last;
+        ConstraintsKnown = constraintsKnown;
+        Roles = roles;
+        Subjects = subjects;
+        HighRiskRoles = highRiskRoles;
+        ExclusionBreaches = exclusionBreaches;
+    }
+
+    /// <summary>The policy's source name.</summary>
+    public string PolicySource { get; }
+
+    /// <summary>The audit log's name, as given.</summary>
+    public string AuditSource { get; }
+
+    /// <summary>The review time.</summary>
+    public DateTimeOffset Now { get; }
+
+    /// <summary>The review window: a grant last used before <see cref="Since"/> is unused.</summary>
+    public TimeSpan Window { get; }
+
+    /// <summary>The start of the window: <see cref="Now"/> minus <see cref="Window"/>.</summary>
+    public DateTimeOffset Since => Now - Window;
+
+    /// <summary>The number of audit records read.</summary>
+    public long AuditRecords { get; }
+
+    /// <summary>The number of audit records with <c>allowed: true</c>.</summary>
+    public long AllowedRecords { get; }
+
+    /// <summary>Allowed records whose role and rule name no grant of the policy (decided by an older policy version).</summary>
+    public long UnmatchedAllowedRecords { get; }
+
+    /// <summary>The earliest record time, if any record was read.</summary>
+    public DateTimeOffset? FirstRecord { get; }
+
+    /// <summary>The latest record time, if any record was read.</summary>
+    public DateTimeOffset? LastRecord { get; }
+
+    /// <summary>Whether the policy document (bindings and constraints) was available; without it, separation-of-duties breaches and bound holders are not reported.</summary>
+    public bool ConstraintsKnown { get; }
+
+    /// <summary>Every role of the policy, in file order.</summary>
+    public IReadOnlyList<RoleReview> Roles { get; }
+
+    /// <summary>Every subject bound in the policy or seen in the audit log, in ordinal order of id.</summary>
+    public IReadOnlyList<SubjectReview> Subjects { get; }
+
+    /// <summary>The high-risk roles, in file order.</summary>
+    public IReadOnlyList<HighRiskRole> HighRiskRoles { get; }
+
+    /// <summary>The subjects that break a <c>mutually_exclusive</c> constraint, by subject then constraint.</summary>
+    public IReadOnlyList<ExclusionBreach> ExclusionBreaches { get; }
+}
+
+/// <summary>Counts gathered while reading the audit log.</summary>
+internal readonly record struct AuditSummary(long Records, long Allowed, long Unmatched, DateTimeOffset? First, DateTimeOffset? Last);

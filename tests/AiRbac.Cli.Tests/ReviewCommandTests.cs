@@ -1,0 +1,122 @@
+using System.Text.Json;
+
+namespace AiRbac.Cli.Tests;
+
+public sealed class ReviewCommandTests
+{
+    private const string Audit = """
+        {"time":"2026-05-20T10:00:00Z","subject":"alice","kind":"user","action":"model:query","resource":"model:gpt-4o","allowed":true,"reason":"allowed","role":"analyst","rule":"model:query on model:gpt-4o","roles":["analyst"]}
+        {"time":"2026-01-10T10:00:00Z","subject":"alice","action":"data:read","resource":"output:x","allowed":true,"reason":"allowed","role":"viewer","rule":"data:read on output:*","roles":["analyst"]}
+        {"time":"2026-05-21T10:00:00Z","subject":"mallory","action":"data:read","resource":"dataset:patients/p1","allowed":false,"reason":"no_matching_grant","roles":["clinician"]}
+
+        """;
+
+    [Fact]
+    public void Review_Markdown_ListsUnusedGrantsAndHighRiskHolders()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit);
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--now", "2026-06-01T00:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("# Access review: ");
+        result.Out.Should().Contain("window 90d: a grant not used since 2026-03-03T00:00:00Z is unused");
+        result.Out.Should().Contain("| `analyst` | `model:query on model:gpt-4o` | 2026-05-20T10:00:00Z | 1 | used |");
+        result.Out.Should().Contain("| `viewer` | `data:read on output:*` | 2026-01-10T10:00:00Z | 0 | **unused** |");
+        result.Out.Should().Contain("| `clinician` | ceiling at the highest tier `restricted` | `mallory` (audit) |");
+    }
+
+    [Fact]
+    public void Review_SinceAndJson_UseTheWindow()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit);
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--since", "365d", "--now", "2026-06-01T00:00:00Z", "--json");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        using var json = JsonDocument.Parse(result.Out);
+        json.RootElement.GetProperty("window").GetString().Should().Be("365d");
+        var viewer = json.RootElement.GetProperty("roles").EnumerateArray().Single(r => r.GetProperty("role").GetString() == "viewer");
+        viewer.GetProperty("grants")[0].GetProperty("unused").GetBoolean().Should().BeFalse();
+    }
+
+    [Fact]
+    public void Review_StandardInput_IsRead()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+
+        var result = Cli.RunWithInput(Audit, "review", policy, "--audit", "-", "--json");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        JsonDocument.Parse(result.Out).RootElement.GetProperty("records").GetInt64().Should().Be(3);
+    }
+
+    [Fact]
+    public void Review_MalformedAuditLine_Exit2NamingTheLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit.Replace("\"allowed\":false", "\"allowed\":0", StringComparison.Ordinal));
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain($"error: {audit}: line 3: 'allowed' must be present and be true or false");
+        result.Out.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("--since", "90")]
+    [InlineData("--since", "3y")]
+    [InlineData("--now", "yesterday")]
+    public void Review_BadOption_Exit2(string option, string value)
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit);
+
+        var result = Cli.Run("review", policy, "--audit", audit, option, value);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain(option);
+    }
+
+    [Fact]
+    public void Review_MissingAuditOption_Exit2()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+
+        Cli.Run("review", policy).ExitCode.Should().Be(2);
+    }
+
+    [Fact]
+    public void Review_MissingAuditFile_Exit2()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+
+        var result = Cli.Run("review", policy, "--audit", files.PathOf("none.jsonl"));
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain("file not found");
+    }
+
+    [Fact]
+    public void Review_BrokenPolicy_Exit2WithErrors()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Broken);
+        string audit = files.Write("audit.jsonl", Audit);
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain("error malformed_rule");
+    }
+}
