@@ -81,9 +81,17 @@ public class ZeroAllocationTests
 
         Run(100); // warm up: resolve subjects, tier the JIT
         DecisionReasons.All.Where(r => !seen.Contains(r)).Should().BeEmpty("the loop must cover every reason");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int allowedCount = Run(1_000); // 20,000 decisions
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The runtime itself may allocate once on this thread while it swaps in tier-1 code in the middle of a loop;
+        // a per-call allocation would show in every attempt, so the least of three attempts must be zero.
+        long allocated = long.MaxValue;
+        int allowedCount = 0;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            allowedCount = Run(1_000); // 20,000 decisions
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
         allocated.Should().Be(0, "steady-state Authorize must not allocate");
         allowedCount.Should().BeGreaterThan(0);
     }
