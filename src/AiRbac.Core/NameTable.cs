@@ -5,7 +5,7 @@ namespace AiRbac;
 /// <summary>
 /// A read-only string → id map for names looked up on the request path (actions, tags, exact resources of large rule
 /// lists). Open addressing over a power-of-two table and one ordinal comparison per probe. Small, well-spread key sets
-/// use a cheap hash of the length and three characters (callgrind on the reference scenario: about a fifth of the
+/// use a cheap hash of the length and three characters (callgrind on the reference scenario: about a third of the
 /// instructions of a FrozenDictionary lookup); when that hash clusters the keys, the full string hash is used instead.
 /// </summary>
 internal sealed class NameTable
