@@ -40,8 +40,6 @@ internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleB
 /// <summary>One grant or deny: an action matcher and a resource matcher chosen by shape.</summary>
 internal struct RuleData
 {
-    public int Role;
-
     // Declaration order within the role's grants (or denies): ties go to the first rule declared.
     public int Order;
     public int ActionId;

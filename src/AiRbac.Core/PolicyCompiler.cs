@@ -694,8 +694,8 @@ internal sealed class CompilerRun
         var slots = new List<ActionSlot>();
         for (int r = 0; r < roleData.Length; r++)
         {
-            var allow = parsedRules[r].Allow.Select((p, i) => ToRule(r, p, i)).ToList();
-            var deny = parsedRules[r].Deny.Select((p, i) => ToRule(r, p, i)).ToList();
+            var allow = parsedRules[r].Allow.Select((p, i) => ToRule(p, i)).ToList();
+            var deny = parsedRules[r].Deny.Select((p, i) => ToRule(p, i)).ToList();
             int slotStart = slots.Count;
             foreach (int action in allow.Concat(deny).Where(x => x.ActionId >= 0).Select(x => x.ActionId).Distinct())
             {
@@ -739,7 +739,7 @@ internal sealed class CompilerRun
             return new RuleBucket(start, list.Count, scanned.Count, new NameTable(exact));
         }
 
-        RuleData ToRule(int role, ParsedRule parsed, int order)
+        RuleData ToRule(ParsedRule parsed, int order)
         {
             var action = parsed.Action;
             int actionId = action.IsExact ? Intern(actionIds, action.Text) : action.Shape == PatternShape.All ? CompiledPolicy.AnyAction : CompiledPolicy.GlobAction;
@@ -752,7 +752,6 @@ internal sealed class CompilerRun
             var resource = parsed.Resource;
             return new RuleData
             {
-                Role = role,
                 Order = order,
                 ActionId = actionId,
                 ActionGlob = glob,

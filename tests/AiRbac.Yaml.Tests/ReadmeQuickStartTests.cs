@@ -22,7 +22,7 @@ public sealed class ReadmeQuickStartTests
         policy.Authorize(agent, "tool:invoke", "tool:report_weekly").Allowed.Should().BeTrue();
         policy.Authorize(agent, "tool:invoke", "tool:shell_exec").Explain().Should()
             .StartWith("Denied (explicit_deny): role 'business-analyst' denies 'tool:invoke on tool:shell_*' (")
-            .And.EndWith("demo-policy.yaml:23:9); deny beats allow.");
+            .And.EndWith("demo-policy.yaml:24:9); deny beats allow.");
         var rag = new ResourceRequest("model:gpt-4o") { Sensitivity = "confidential", Tags = new[] { "phi" } };
         policy.Authorize(alice, "model:query", rag).ReasonName.Should().Be("missing_tag_clearance");
     }
