@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AiRbac.Requests;
 
 namespace AiRbac.Review.Internal;
 
@@ -33,14 +34,11 @@ internal sealed class AuditLogReader(TextReader reader)
     private static readonly HashSet<string> Kinds = ["user", "service", "agent"];
     private static readonly string[] OptionalStrings = ["policy_version", "policy_loaded_at", "scope", "sensitivity"];
 
-    private readonly char[] buffer = new char[1 << 16];
-    private readonly StringBuilder line = new();
+    private readonly BoundedLineReader lines = new(reader, MaxLineLength);
     private readonly AuditRecord record = new();
-    private int position;
-    private int length;
 
     /// <summary>The number of the line last read.</summary>
-    public long LineNumber { get; private set; }
+    public long LineNumber => lines.LineNumber;
 
     /// <summary>Reads the next record; blank lines are skipped. The returned object is reused by the next call.</summary>
     /// <exception cref="AuditLogFormatException">The line is too long or not a valid record.</exception>
@@ -60,61 +58,12 @@ internal sealed class AuditLogReader(TextReader reader)
         return null;
     }
 
-    private bool ReadLine(out string text)
+    private bool ReadLine(out string text) => lines.Read(out text) switch
     {
-        text = string.Empty;
-        line.Clear();
-        bool started = false;
-        while (true)
-        {
-            if (position == length)
-            {
-                length = reader.Read(buffer, 0, buffer.Length);
-                position = 0;
-                if (length == 0)
-                {
-                    if (!started)
-                    {
-                        return false;
-                    }
-
-                    LineNumber++;
-                    text = Finish();
-                    return true;
-                }
-            }
-
-            started = true;
-            var rest = buffer.AsSpan(position, length - position);
-            int newline = rest.IndexOf('\n');
-            int take = newline < 0 ? rest.Length : newline;
-            if (line.Length + take > MaxLineLength + 1)
-            {
-                // One more than the limit is allowed here for a '\r' that Finish drops.
-                LineNumber++;
-                throw Bad($"the line is longer than {MaxLineLength} characters");
-            }
-
-            line.Append(rest[..take]);
-            position += newline < 0 ? take : take + 1;
-            if (newline >= 0)
-            {
-                LineNumber++;
-                text = Finish();
-                return true;
-            }
-        }
-    }
-
-    private string Finish()
-    {
-        if (line.Length > 0 && line[^1] == '\r')
-        {
-            line.Length--;
-        }
-
-        return line.Length > MaxLineLength ? throw Bad($"the line is longer than {MaxLineLength} characters") : line.ToString();
-    }
+        LineStatus.Line => true,
+        LineStatus.TooLong => throw Bad($"the line is longer than {MaxLineLength} characters"),
+        _ => false,
+    };
 
     private void Parse(string text)
     {

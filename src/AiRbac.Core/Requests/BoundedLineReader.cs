@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace AiRbac.Cli;
+namespace AiRbac.Requests;
 
 /// <summary>What <see cref="BoundedLineReader.Read"/> found.</summary>
-internal enum LineStatus
+public enum LineStatus
 {
     /// <summary>A line (without its line terminator).</summary>
     Line,
@@ -18,11 +18,13 @@ internal enum LineStatus
 /// <summary>
 /// Reads lines of at most a fixed length, so that one huge line (or a file without newlines) cannot take
 /// unbounded memory. Lines end at <c>\n</c>; a <c>\r</c> before it is dropped. A last line without a
-/// terminator is still a line.
+/// terminator is still a line. Used for request corpora and audit logs (JSON Lines).
 /// </summary>
-internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
+/// <param name="reader">The text to read.</param>
+/// <param name="maxLineLength">The longest line accepted, in UTF-16 code units.</param>
+public sealed class BoundedLineReader(TextReader reader, int maxLineLength)
 {
-    /// <summary>The default limit: 1 MiB of characters per request line.</summary>
+    /// <summary>The default limit: 1 MiB of characters per line.</summary>
     public const int DefaultMaxLineLength = 1 << 20;
 
     private readonly char[] buffer = new char[1 << 16];

@@ -1,4 +1,6 @@
-namespace AiRbac.Cli.Tests;
+using AiRbac.Requests;
+
+namespace AiRbac.Core.Tests;
 
 public class BoundedLineReaderTests
 {
