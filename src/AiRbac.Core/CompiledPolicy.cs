@@ -321,7 +321,7 @@ public sealed partial class CompiledPolicy
             // Each matching role is judged by its first matching grant, with its own ceiling and clearances.
             if (firstRole < 0)
             {
-                Classify(ref request);
+                Classify(ref request, k);
                 firstRole = r;
                 firstRule = k;
             }
@@ -462,9 +462,15 @@ public sealed partial class CompiledPolicy
         return false;
     }
 
-    private void Classify(ref Request request)
+    /// <summary>The resource's tier and tags: its catalog entry's (known from the matched grant when it can be) and the caller's.</summary>
+    private void Classify(ref Request request, int matchedRule)
     {
-        int entry = FindCatalogEntry(request.Resource.Name);
+        int entry = rules[matchedRule].CatalogEntry;
+        if (entry == RuleData.CatalogUnknown)
+        {
+            entry = FindCatalogEntry(request.Resource.Name);
+        }
+
         int tier = entry >= 0 ? catalog[entry].Tier : defaultTier;
         ulong tags = entry >= 0 ? catalog[entry].Tags : 0;
         request.Tier = Math.Max(tier, request.CallerTier);

@@ -40,6 +40,8 @@ internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleB
 /// <summary>One grant or deny: an action matcher and a resource matcher chosen by shape.</summary>
 internal struct RuleData
 {
+    public const int CatalogUnknown = -2;
+
     // Declaration order within the role's grants (or denies): ties go to the first rule declared.
     public int Order;
     public int ActionId;
@@ -49,6 +51,10 @@ internal struct RuleData
     // The exact name for Exact, the literal prefix for the prefix shapes.
     public string ResourcePrefix;
     public Pattern? ResourcePattern;
+
+    // The catalog entry of every resource this rule matches, when the compiler can tell: the entry of an exact name,
+    // or -1 when no catalog pattern can overlap the rule's; otherwise CatalogUnknown and the catalog is searched.
+    public int CatalogEntry;
     public string Text;
     public SourceLocation Location;
 }

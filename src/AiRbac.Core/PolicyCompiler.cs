@@ -757,7 +757,7 @@ internal sealed class CompilerRun
                 ActionGlob = glob,
                 ResourceShape = resource.Shape,
                 ResourcePrefix = resource.Literal,
-                ResourcePattern = resource.Shape == PatternShape.General ? resource : null,
+                ResourcePattern = resource,
                 Text = parsed.Text,
                 Location = parsed.Location,
             };
@@ -785,6 +785,15 @@ internal sealed class CompilerRun
 
         var catalogArray = catalog.ToArray();
         var (catalogTypes, catalogByType, catalogUntyped) = IndexCatalogByType(catalogArray);
+        var ruleArray = rules.ToArray();
+        for (int k = 0; k < ruleArray.Length; k++)
+        {
+            var pattern = ruleArray[k].ResourcePattern!;
+            ruleArray[k].CatalogEntry = pattern.IsExact
+                ? Array.FindIndex(catalogArray, e => e.Pattern.IsMatch(pattern.Text))
+                : catalogArray.Any(e => PatternCover.Overlaps(pattern, e.Pattern)) ? RuleData.CatalogUnknown : -1;
+        }
+
         var notByOwnerByAction = actionNames.Select(name => notByOwner.Any(p => p.IsMatch(name))).ToArray();
 
         var infos = new RoleInfo[roleData.Length];
@@ -808,7 +817,7 @@ internal sealed class CompilerRun
         {
             Source = doc.SourceName,
             Roles = roleData,
-            Rules = [.. rules],
+            Rules = ruleArray,
             Slots = [.. slots],
             ActionIds = actionIds,
             ActionGlobs = [.. actionGlobs],

@@ -551,4 +551,22 @@ public class AuthorizeTests
         policy.Authorize(u, "data:read", "ds:x5").Allowed.Should().BeTrue();
         policy.Authorize(u, "data:read", "ds:x77").Allowed.Should().BeTrue();
     }
+
+    [Fact]
+    public void Authorize_CatalogKnownFromTheGrant_SameTierAsSearchingTheCatalog()
+    {
+        // An exact grant carries its resource's catalog entry; a grant no catalog pattern can overlap carries "none".
+        var p = new TestPolicy { DefaultTier = "internal" }
+            .Role("r", allow: ["data:read on dataset:claims/2024", "tool:invoke on tool:report_*", "data:read on dataset:open/*"], max: "confidential")
+            .Catalog("dataset:claims/**", "restricted", "phi")
+            .Catalog("dataset:open/x", "public")
+            .Catalog("model:*", "restricted")
+            .Build();
+        var u = User("u", "r");
+        p.Authorize(u, "data:read", "dataset:claims/2024").Reason.Should().Be(DecisionReason.SensitivityCeiling);
+        p.Authorize(u, "tool:invoke", new ResourceRequest("tool:report_q3") { Sensitivity = "confidential" }).Allowed.Should().BeTrue();
+        p.Authorize(u, "tool:invoke", new ResourceRequest("tool:report_q3") { Sensitivity = "restricted" }).Reason.Should().Be(DecisionReason.SensitivityCeiling);
+        p.Authorize(u, "data:read", "dataset:open/x").Allowed.Should().BeTrue();
+        p.Authorize(u, "data:read", "dataset:open/y").Allowed.Should().BeTrue();
+    }
 }
