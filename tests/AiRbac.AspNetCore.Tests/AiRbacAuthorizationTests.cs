@@ -13,31 +13,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using static AiRbac.IntegrationTests.TestPrincipals;
+
 namespace AiRbac.AspNetCore.Tests;
 
 public sealed class AiRbacAuthorizationTests
 {
-    private static ClaimsIdentity Identity(string name, string? kind, params string[] roles)
-    {
-        var claims = new List<Claim> { new(ClaimTypes.Name, name) };
-        if (kind is not null)
-        {
-            claims.Add(new Claim("airbac_kind", kind));
-        }
-
-        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return new ClaimsIdentity(claims, "test");
-    }
-
-    private static ClaimsPrincipal User(string name, params string[] roles) => new(Identity(name, null, roles));
-
-    private static ClaimsPrincipal BotForAlice()
-    {
-        var alice = Identity("alice", null, "analyst");
-        alice.Actor = Identity("support-bot", "agent", "support-agent");
-        return new ClaimsPrincipal(alice);
-    }
-
     [Theory]
     [InlineData("alice", "/models/gpt-4o", HttpStatusCode.OK)]
     [InlineData("alice", "/models/claude-opus", HttpStatusCode.Forbidden)]

@@ -5,33 +5,13 @@ using Microsoft.Extensions.Options;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
+using static AiRbac.IntegrationTests.TestPrincipals;
+
 namespace AiRbac.ModelContextProtocol.Tests;
 
 public sealed class AiRbacMcpFiltersTests
 {
     private readonly List<string> ran = [];
-
-    private static ClaimsIdentity Identity(string name, string? kind, params string[] roles)
-    {
-        var claims = new List<Claim> { new(ClaimTypes.Name, name) };
-        if (kind is not null)
-        {
-            claims.Add(new Claim("airbac_kind", kind));
-        }
-
-        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return new ClaimsIdentity(claims, "test");
-    }
-
-    private static ClaimsPrincipal User(string name, params string[] roles) => new(Identity(name, null, roles));
-
-    // The agent holds support-agent and acts for alice (an analyst): ClaimsIdentity.Actor, as from a token-exchange "act" claim.
-    private static ClaimsPrincipal BotForAlice()
-    {
-        var alice = Identity("alice", null, "analyst");
-        alice.Actor = Identity("support-bot", "agent", "support-agent");
-        return new ClaimsPrincipal(alice);
-    }
 
     private async Task<McpPair> StartAsync(ClaimsPrincipal? user, AiRbacMcpOptions? options = null)
     {
