@@ -53,28 +53,21 @@ public sealed partial class CompiledPolicy
             isStatic &= binding.Scope is null && binding.Expires is null && !binding.Never;
         }
 
-        int[] effective = [];
-        int sodSet = -1, sodRole = -1;
-        if (isStatic)
+        if (isStatic && !invalid && id.Length > 0 && resolved.Count > 0)
         {
             var union = resolved.SelectMany(b => b.Closure).ToArray();
             Array.Sort(union);
-            effective = union[..Dedupe(union)];
-            sodSet = FindExclusiveConflict(effective, out sodRole);
+            return StaticResolution(union[..Dedupe(union)]);
         }
 
+        // Everything else: no identity, a bad binding scope, no declared role, or bindings that depend on the request.
         return new ResolvedSubject
         {
             Policy = this,
-            Id = id,
-            Kind = kind,
-            HasBindings = bindings.Count > 0,
+            MissingIdentity = id.Length == 0 || bindings.Count == 0,
             Invalid = invalid,
             Static = isStatic,
             HasExpiry = hasExpiry,
-            Effective = effective,
-            SodSet = sodSet,
-            SodRole = sodRole,
             Bindings = [.. resolved],
             ClosureTotal = total,
         };

@@ -117,7 +117,7 @@ public sealed partial class CompiledPolicy
 
         var request = new Request(action, resource);
         Prepare(ref request);
-        var actor = Decide(Resolve(subject), ref request);
+        var actor = Decide(subject, Resolve(subject), ref request);
         if (!actor.Allowed)
         {
             return actor;
@@ -126,7 +126,7 @@ public sealed partial class CompiledPolicy
         // On behalf of: every link down the chain must be allowed too; no link exceeds the one it acts for.
         for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
-            var decision = Decide(Resolve(link), ref request);
+            var decision = Decide(link, Resolve(link), ref request);
             if (!decision.Allowed)
             {
                 // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
@@ -171,35 +171,40 @@ public sealed partial class CompiledPolicy
 
     internal const ulong UnknownTagBit = 1UL << 63;
 
-    private Decision Decide(ResolvedSubject subject, ref Request request)
+    private Decision Decide(Subject subject, ResolvedSubject resolved, ref Request request)
     {
-        if (subject.Id.Length == 0 || !subject.HasBindings)
+        if (resolved.MissingIdentity)
         {
             return new Decision(this, DecisionReason.MissingIdentity);
         }
 
-        if (request.Invalid || subject.Invalid)
+        if (request.Invalid || resolved.Invalid)
         {
             return new Decision(this, DecisionReason.InvalidRequest);
         }
 
-        if (subject.Static)
+        if (resolved.View is { } view)
         {
-            return DecideForRoles(subject, subject.Effective, subject.SodSet, subject.SodRole, ref request);
+            return DecideView(subject, view, ref request);
         }
 
-        return DecideDynamic(subject, ref request);
+        if (resolved.Static)
+        {
+            return DecideForRoles(subject, resolved.Effective, resolved.SodSet, resolved.SodRole, ref request);
+        }
+
+        return DecideDynamic(subject, resolved, ref request);
     }
 
-    private Decision DecideDynamic(ResolvedSubject subject, ref Request request)
+    private Decision DecideDynamic(Subject subject, ResolvedSubject resolved, ref Request request)
     {
-        long now = subject.HasExpiry ? timeProvider.GetUtcNow().UtcTicks : 0;
-        int total = subject.ClosureTotal;
+        long now = resolved.HasExpiry ? timeProvider.GetUtcNow().UtcTicks : 0;
+        int total = resolved.ClosureTotal;
         int[]? rented = null;
         Span<int> buffer = total <= StackRoles ? stackalloc int[StackRoles] : (rented = ArrayPool<int>.Shared.Rent(total));
         int count = 0;
         string? scope = request.Resource.Scope;
-        foreach (ref readonly var binding in subject.Bindings.AsSpan())
+        foreach (ref readonly var binding in resolved.Bindings.AsSpan())
         {
             if (binding.Never || now >= binding.ExpiresUtcTicks)
             {
@@ -277,7 +282,7 @@ public sealed partial class CompiledPolicy
         return -1;
     }
 
-    private Decision DecideForRoles(ResolvedSubject subject, ReadOnlySpan<int> effective, int sodSet, int sodRole, ref Request request)
+    private Decision DecideForRoles(Subject subject, ReadOnlySpan<int> effective, int sodSet, int sodRole, ref Request request)
     {
         if (sodSet >= 0)
         {
@@ -321,7 +326,7 @@ public sealed partial class CompiledPolicy
             // Each matching role is judged by its first matching grant, with its own ceiling and clearances.
             if (firstRole < 0)
             {
-                Classify(ref request, k);
+                Classify(ref request, rules[k].CatalogEntry);
                 firstRole = r;
                 firstRule = k;
             }
@@ -463,9 +468,8 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>The resource's tier and tags: its catalog entry's (known from the matched grant when it can be) and the caller's.</summary>
-    private void Classify(ref Request request, int matchedRule)
+    private void Classify(ref Request request, int entry)
     {
-        int entry = rules[matchedRule].CatalogEntry;
         if (entry == RuleData.CatalogUnknown)
         {
             entry = FindCatalogEntry(request.Resource.Name);

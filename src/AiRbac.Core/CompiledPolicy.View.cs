@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using AiRbac.Patterns;
+
+namespace AiRbac;
+
+public sealed partial class CompiledPolicy
+{
+    // Resolutions of static subjects, shared by effective role set. Bounded so that callers inventing role sets cannot
+    // grow it without limit: past the bound, a subject gets a resolution of its own.
+    private const int MaxSharedResolutions = 16_384;
+    private readonly ConcurrentDictionary<string, ResolvedSubject> sharedResolutions = new(StringComparer.Ordinal);
+
+    /// <summary>The resolution of a static subject with an id, valid bindings and these effective roles (sorted, distinct).</summary>
+    private ResolvedSubject StaticResolution(int[] effective)
+    {
+        string key = string.Join(',', effective);
+        if (sharedResolutions.TryGetValue(key, out var shared))
+        {
+            return shared;
+        }
+
+        int sodSet = FindExclusiveConflict(effective, out int sodRole);
+        var resolution = new ResolvedSubject
+        {
+            Policy = this,
+            Static = true,
+            Effective = effective,
+            SodSet = sodSet,
+            SodRole = sodRole,
+            View = sodSet < 0 && effective.Length > 0 ? BuildView(effective) : null,
+        };
+        return sharedResolutions.Count < MaxSharedResolutions ? sharedResolutions.GetOrAdd(key, resolution) : resolution;
+    }
+
+    internal SubjectView? BuildView(int[] effective)
+    {
+        var actions = new List<int>();
+        foreach (int r in effective)
+        {
+            ref readonly var role = ref roles[r];
+            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            {
+                if (!actions.Contains(slots[i].ActionId))
+                {
+                    actions.Add(slots[i].ActionId);
+                }
+            }
+        }
+
+        if (actions.Count + 1 > SubjectView.MaxRuns)
+        {
+            return null;
+        }
+
+        actions.Add(-1);
+        var runs = new ViewRun[actions.Count];
+        var viewRules = new List<ViewRule>();
+        var chars = new List<char>();
+        var picked = new List<int>();
+        for (int a = 0; a < actions.Count; a++)
+        {
+            int actionId = actions[a];
+            int denyStart = viewRules.Count;
+            for (int pass = 0; pass < 2; pass++)
+            {
+                bool deny = pass == 0;
+                foreach (int r in effective)
+                {
+                    ref readonly var role = ref roles[r];
+                    int slot = SlotOf(in role, actionId);
+                    var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
+                    var any = deny ? role.AnyDeny : role.AnyAllow;
+                    if (exact.Exact is not null || any.Exact is not null)
+                    {
+                        return null; // hashed runs of exact names stay with the role-by-role path
+                    }
+
+                    picked.Clear();
+                    for (int k = exact.Start; k < exact.Start + exact.Count; k++)
+                    {
+                        picked.Add(k);
+                    }
+
+                    for (int k = any.Start; k < any.Start + any.Count; k++)
+                    {
+                        if (actionId < 0 || rules[k].ActionId == AnyAction || actionGlobMatches[(rules[k].ActionGlob * actionCount) + actionId])
+                        {
+                            picked.Add(k);
+                        }
+                    }
+
+                    // Within a role, its first matching rule in file order decides.
+                    picked.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
+                    foreach (int k in picked)
+                    {
+                        viewRules.Add(ToViewRule(k, r, actionId < 0, chars));
+                    }
+                }
+
+                if (viewRules.Count > SubjectView.MaxRules)
+                {
+                    return null;
+                }
+
+                if (deny)
+                {
+                    runs[a] = new ViewRun(actionId, denyStart, viewRules.Count, 0);
+                }
+                else
+                {
+                    runs[a] = runs[a] with { End = viewRules.Count };
+                }
+            }
+        }
+
+        return new SubjectView(runs, [.. viewRules], [.. chars]);
+    }
+
+    private ViewRule ToViewRule(int k, int r, bool fallback, List<char> chars)
+    {
+        ref readonly var rule = ref rules[k];
+        int prefixStart = chars.Count;
+        if (rule.ResourceShape is PatternShape.Exact or PatternShape.PrefixNoSlash or PatternShape.PrefixAny)
+        {
+            chars.AddRange(rule.ResourcePrefix);
+        }
+
+        // Only the fallback run serves actions its rules do not name exactly: there a glob action is tested per request.
+        int actionGlob = fallback && rule.ActionId == GlobAction ? rule.ActionGlob : -1;
+        return new ViewRule(k, r, actionGlob, rule.ResourceShape, prefixStart, chars.Count - prefixStart,
+            rule.ResourcePattern, rule.CatalogEntry, roles[r].Ceiling, roles[r].Clearances);
+    }
+
+    /// <summary>Steps 6–8 for a subject with a view; the same answers as <see cref="DecideForRoles"/>.</summary>
+    private Decision DecideView(Subject subject, SubjectView view, ref Request request)
+    {
+        var runs = view.Runs;
+        int last = runs.Length - 1;
+        int i = 0;
+        while (i < last && runs[i].ActionId != request.ActionId)
+        {
+            i++;
+        }
+
+        var run = runs[i];
+        bool testAction = i == last;
+        var viewRules = view.Rules;
+        string name = request.Resource.Name;
+        for (int k = run.DenyStart; k < run.AllowStart; k++)
+        {
+            ref readonly var rule = ref viewRules[k];
+            if ((!testAction || ViewActionMatches(in rule, ref request)) && ViewResourceMatches(in rule, view.Chars, name))
+            {
+                return new Decision(this, DecisionReason.ExplicitDeny, rule.Role, rule.Rule);
+            }
+        }
+
+        if (request.Resource.Owner is not null && notByOwner.Length > 0
+            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        {
+            return new Decision(this, DecisionReason.OwnerConflict);
+        }
+
+        int judged = -1, firstRole = -1, firstRule = -1, fitRole = -1, fitRule = -1;
+        for (int k = run.AllowStart; k < run.End; k++)
+        {
+            ref readonly var rule = ref viewRules[k];
+
+            // Each role is judged by its first matching grant only.
+            if (rule.Role == judged
+                || (testAction && !ViewActionMatches(in rule, ref request))
+                || !ViewResourceMatches(in rule, view.Chars, name))
+            {
+                continue;
+            }
+
+            judged = rule.Role;
+            if (firstRole < 0)
+            {
+                Classify(ref request, rule.CatalogEntry);
+                firstRole = rule.Role;
+                firstRule = rule.Rule;
+            }
+
+            if (rule.Ceiling >= request.Tier)
+            {
+                if (fitRole < 0)
+                {
+                    fitRole = rule.Role;
+                    fitRule = rule.Rule;
+                }
+
+                if ((request.Tags & ~rule.Clearances) == 0)
+                {
+                    return new Decision(this, DecisionReason.Allowed, rule.Role, rule.Rule, request.Tier);
+                }
+            }
+        }
+
+        if (firstRole < 0)
+        {
+            return new Decision(this, DecisionReason.NoMatchingGrant);
+        }
+
+        return fitRole < 0
+            ? new Decision(this, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
+            : new Decision(this, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ViewActionMatches(in ViewRule rule, ref Request request)
+    {
+        if (rule.ActionGlob < 0)
+        {
+            return true;
+        }
+
+        return request.ActionId >= 0
+            ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
+            : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ViewResourceMatches(in ViewRule rule, char[] chars, string name) => rule.Shape switch
+    {
+        PatternShape.Exact => name.AsSpan().SequenceEqual(chars.AsSpan(rule.PrefixStart, rule.PrefixLength)),
+        PatternShape.All => true,
+        PatternShape.PrefixNoSlash => name.AsSpan().StartsWith(chars.AsSpan(rule.PrefixStart, rule.PrefixLength))
+            && name.AsSpan(rule.PrefixLength).IndexOf('/') < 0,
+        PatternShape.PrefixAny => name.AsSpan().StartsWith(chars.AsSpan(rule.PrefixStart, rule.PrefixLength)),
+        _ => rule.Pattern!.MatchGeneral(name),
+    };
+}
