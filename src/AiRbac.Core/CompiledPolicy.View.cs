@@ -11,6 +11,9 @@ public sealed partial class CompiledPolicy
     private const int MaxSharedResolutions = 16_384;
     private readonly ConcurrentDictionary<string, ResolvedSubject> sharedResolutions = new(StringComparer.Ordinal);
 
+    // Tests turn views off to check the role-by-role path (which role sets beyond the view bounds take) against them.
+    internal bool ViewsDisabled { get; set; }
+
     /// <summary>The resolution of a static subject with an id, valid bindings and these effective roles (sorted, distinct).</summary>
     private ResolvedSubject StaticResolution(int[] effective)
     {
@@ -28,7 +31,7 @@ public sealed partial class CompiledPolicy
             Effective = effective,
             SodSet = sodSet,
             SodRole = sodRole,
-            View = sodSet < 0 && effective.Length > 0 ? BuildView(effective) : null,
+            View = sodSet < 0 && effective.Length > 0 && !ViewsDisabled ? BuildView(effective) : null,
         };
         return sharedResolutions.Count < MaxSharedResolutions ? sharedResolutions.GetOrAdd(key, resolution) : resolution;
     }
@@ -129,7 +132,7 @@ public sealed partial class CompiledPolicy
         // Only the fallback run serves actions its rules do not name exactly: there a glob action is tested per request.
         int actionGlob = fallback && rule.ActionId == GlobAction ? rule.ActionGlob : -1;
         return new ViewRule(k, r, actionGlob, rule.ResourceShape, prefixStart, chars.Count - prefixStart,
-            rule.ResourcePattern, rule.CatalogEntry, roles[r].Ceiling, roles[r].Clearances);
+            rule.ResourcePattern, rule.CatalogEntry, rule.CatalogCandidates, roles[r].Ceiling, roles[r].Clearances);
     }
 
     /// <summary>Steps 6–8 for a subject with a view; the same answers as <see cref="DecideForRoles"/>.</summary>
@@ -178,7 +181,7 @@ public sealed partial class CompiledPolicy
             judged = rule.Role;
             if (firstRole < 0)
             {
-                Classify(ref request, rule.CatalogEntry);
+                Classify(ref request, rule.CatalogEntry, rule.CatalogCandidates);
                 firstRole = rule.Role;
                 firstRule = rule.Rule;
             }

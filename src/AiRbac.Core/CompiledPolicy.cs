@@ -326,7 +326,7 @@ public sealed partial class CompiledPolicy
             // Each matching role is judged by its first matching grant, with its own ceiling and clearances.
             if (firstRole < 0)
             {
-                Classify(ref request, rules[k].CatalogEntry);
+                Classify(ref request, rules[k].CatalogEntry, rules[k].CatalogCandidates);
                 firstRole = r;
                 firstRule = k;
             }
@@ -468,17 +468,30 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>The resource's tier and tags: its catalog entry's (known from the matched grant when it can be) and the caller's.</summary>
-    private void Classify(ref Request request, int entry)
+    private void Classify(ref Request request, int entry, int[]? candidates)
     {
         if (entry == RuleData.CatalogUnknown)
         {
-            entry = FindCatalogEntry(request.Resource.Name);
+            entry = candidates is null ? FindCatalogEntry(request.Resource.Name) : FirstMatchingEntry(candidates, request.Resource.Name);
         }
 
         int tier = entry >= 0 ? catalog[entry].Tier : defaultTier;
         ulong tags = entry >= 0 ? catalog[entry].Tags : 0;
         request.Tier = Math.Max(tier, request.CallerTier);
         request.Tags = tags | request.CallerTags;
+    }
+
+    private int FirstMatchingEntry(int[] candidates, string resource)
+    {
+        foreach (int i in candidates)
+        {
+            if (catalog[i].Pattern.IsMatch(resource))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The first catalog entry matching the resource: only entries that can match its type (the text before the first ':') are tried.</summary>

@@ -41,6 +41,7 @@ internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleB
 internal struct RuleData
 {
     public const int CatalogUnknown = -2;
+    public const int MaxCatalogCandidates = 8;
 
     // Declaration order within the role's grants (or denies): ties go to the first rule declared.
     public int Order;
@@ -55,6 +56,10 @@ internal struct RuleData
     // The catalog entry of every resource this rule matches, when the compiler can tell: the entry of an exact name,
     // or -1 when no catalog pattern can overlap the rule's; otherwise CatalogUnknown and the catalog is searched.
     public int CatalogEntry;
+
+    // With CatalogUnknown: the catalog entries that can overlap the rule's pattern, in file order, when there are at
+    // most MaxCatalogCandidates of them (the first of them that matches is the resource's entry); else null.
+    public int[]? CatalogCandidates;
     public string Text;
     public SourceLocation Location;
 }

@@ -788,10 +788,7 @@ internal sealed class CompilerRun
         var ruleArray = rules.ToArray();
         for (int k = 0; k < ruleArray.Length; k++)
         {
-            var pattern = ruleArray[k].ResourcePattern!;
-            ruleArray[k].CatalogEntry = pattern.IsExact
-                ? Array.FindIndex(catalogArray, e => e.Pattern.IsMatch(pattern.Text))
-                : catalogArray.Any(e => PatternCover.Overlaps(pattern, e.Pattern)) ? RuleData.CatalogUnknown : -1;
+            (ruleArray[k].CatalogEntry, ruleArray[k].CatalogCandidates) = CatalogEntryOf(ruleArray[k].ResourcePattern!, catalogArray);
         }
 
         var notByOwnerByAction = actionNames.Select(name => notByOwner.Any(p => p.IsMatch(name))).ToArray();
@@ -850,6 +847,32 @@ internal sealed class CompilerRun
     /// Groups catalog entries by the resource type they can match (the text before the first ':' of their literal
     /// prefix). Entries without a fixed type can match any type and join every group; file order is kept within each.
     /// </summary>
+    /// <summary>
+    /// The catalog entry of every resource a grant or deny matches, when it is the same for all of them: the first entry
+    /// that can overlap the rule's pattern, if it also covers it; -1 when none can overlap. Otherwise
+    /// <see cref="RuleData.CatalogUnknown"/>, with the entries that can overlap when they are few: only those need trying.
+    /// </summary>
+    private static (int Entry, int[]? Candidates) CatalogEntryOf(Pattern pattern, CatalogEntry[] catalog)
+    {
+        if (pattern.IsExact)
+        {
+            return (Array.FindIndex(catalog, e => e.Pattern.IsMatch(pattern.Text)), null);
+        }
+
+        var overlapping = Enumerable.Range(0, catalog.Length).Where(i => PatternCover.Overlaps(pattern, catalog[i].Pattern)).ToArray();
+        if (overlapping.Length == 0)
+        {
+            return (-1, null);
+        }
+
+        if (PatternCover.Covers(catalog[overlapping[0]].Pattern, pattern))
+        {
+            return (overlapping[0], null);
+        }
+
+        return (RuleData.CatalogUnknown, overlapping.Length <= RuleData.MaxCatalogCandidates ? overlapping : null);
+    }
+
     private static (string[] Types, IndexedList[] ByType, IndexedList Untyped) IndexCatalogByType(CatalogEntry[] catalog)
     {
         static string? TypeOf(Pattern pattern)

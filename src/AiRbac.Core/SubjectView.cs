@@ -30,10 +30,11 @@ internal readonly record struct ViewRun(int ActionId, int DenyStart, int AllowSt
 
 /// <summary>One grant or deny of a view, with its role's ceiling and clearances.</summary>
 internal readonly struct ViewRule(int rule, int role, int actionGlob, PatternShape shape, int prefixStart, int prefixLength,
-    Pattern? pattern, int catalogEntry, int ceiling, ulong clearances)
+    Pattern? pattern, int catalogEntry, int[]? catalogCandidates, int ceiling, ulong clearances)
 {
     public readonly ulong Clearances = clearances;
     public readonly Pattern? Pattern = pattern;
+    public readonly int[]? CatalogCandidates = catalogCandidates;
     public readonly int Rule = rule;
     public readonly int Role = role;
 

@@ -39,25 +39,29 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 string.Join("\n", compilation.Errors.Select(e => e.Code + ": " + e.Message)),
                 RandomPolicyGenerator.ToYaml(doc));
             CompiledPolicy policy = compilation.Policy!;
+            CompiledPolicy roleByRole = PolicyCompiler.Compile(doc, new PolicyCompilerOptions { TimeProvider = clock }).Policy!;
+            roleByRole.ViewsDisabled = true;
             var reference = new ReferenceEvaluator(doc);
 
             for (int i = 0; i < RequestsPerPolicy; i++)
             {
                 GeneratedRequest request = generator.NextRequest(doc);
                 Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource);
+                Decision withoutViews = roleByRole.Authorize(request.Subject, request.Action, request.Resource);
                 ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now);
                 decisions++;
                 Increment(reasons, actual.Reason);
 
                 bool same = actual.Allowed == expected.Allowed && actual.Reason == expected.Reason
                     && actual.Role == expected.Role && actual.Rule == expected.Rule
-                    && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason);
+                    && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason)
+                    && withoutViews.ToString() == actual.ToString() && withoutViews.DelegatedReason == actual.DelegatedReason;
                 if (!same)
                 {
                     mismatchCount++;
                     if (mismatches.Count < MaxReportedMismatches)
                     {
-                        mismatches.Add(Report(seed, i, doc, request, actual, expected));
+                        mismatches.Add(Report(seed, i, doc, request, actual, withoutViews, expected));
                     }
                 }
                 else if (actual.Allowed && actual.Rule is { } rule)
@@ -174,12 +178,13 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         where T : notnull
         => string.Join(", ", counts.Select(kv => kv.Key + "=" + kv.Value.ToString(CultureInfo.InvariantCulture)));
 
-    private static string Report(int seed, int index, PolicyDocument doc, GeneratedRequest request, Decision actual, ReferenceDecision expected)
+    private static string Report(int seed, int index, PolicyDocument doc, GeneratedRequest request, Decision actual, Decision withoutViews, ReferenceDecision expected)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"--- seed {seed}, request #{index}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"request:   {request}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"no views:  {withoutViews} delegated={DecisionReasons.ToName(withoutViews.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reference: {expected}");
         sb.Append(RandomPolicyGenerator.ToYaml(doc));
         return sb.ToString();

@@ -130,4 +130,60 @@ public class PatternTests
             }
         }
     }
+
+    // Patterns and texts chosen so that slashes, prefixes and wildcards meet in every combination.
+    private static readonly string[] RelationPatterns =
+    [
+        "dataset:*", "dataset:**", "dataset:claims/**", "dataset:claims/*", "dataset:*/pii/**", "dataset:*/*", "dataset:a*b",
+        "dataset:[a-c]*", "dataset:?/x", "dataset:claims", "dataset:claims/2024", "**", "*", "a/**/b", "a**b", "model:*",
+        "model:clinical-*", "model:*-4o", "**/pii/**", "tool:report_*", "tool:*_weekly", "dataset:**/x/*",
+    ];
+
+    private static readonly string[] RelationTexts =
+    [
+        "dataset:", "dataset:claims", "dataset:claims/", "dataset:claims/2024", "dataset:claims/a/b", "dataset:x/pii/y",
+        "dataset:x/pii/", "dataset:x/y/pii/z", "dataset:ab", "dataset:a/b", "dataset:b", "dataset:c/x", "dataset:a/x/b",
+        "dataset:q/x", "dataset:q/x/y", "dataset:x/x/y", "a/b", "a//b", "a/x/b", "ab", "model:gpt-4o", "model:clinical-x",
+        "model:clinical-x/4o", "x/pii/y", "tool:report_weekly", "tool:report_a/b_weekly", "", "/",
+    ];
+
+    [Fact]
+    public void Overlaps_is_never_false_for_patterns_that_share_a_match_and_covers_never_claims_a_missing_one()
+    {
+        int overlapsRejected = 0;
+        foreach (string a in RelationPatterns)
+        {
+            foreach (string b in RelationPatterns)
+            {
+                Pattern.TryParse(a, out var pa, out _).Should().BeTrue();
+                Pattern.TryParse(b, out var pb, out _).Should().BeTrue();
+                string? shared = RelationTexts.FirstOrDefault(t => Reference.ReferenceGlob.IsMatch(a, t) && Reference.ReferenceGlob.IsMatch(b, t));
+                bool overlaps = PatternCover.Overlaps(pa!, pb!);
+                if (shared is not null)
+                {
+                    overlaps.Should().BeTrue($"'{shared}' matches both '{a}' and '{b}'");
+                }
+
+                overlapsRejected += overlaps ? 0 : 1;
+                if (PatternCover.Covers(pa!, pb!))
+                {
+                    RelationTexts.Where(t => Reference.ReferenceGlob.IsMatch(b, t) && !Reference.ReferenceGlob.IsMatch(a, t))
+                        .Should().BeEmpty($"'{a}' is said to cover '{b}'");
+                }
+            }
+        }
+
+        // The relation must also say "disjoint" where it can, or it is useless for precomputing catalog entries.
+        PatternCover.Overlaps(Parse("dataset:*"), Parse("dataset:claims/**")).Should().BeFalse();
+        PatternCover.Overlaps(Parse("dataset:*"), Parse("dataset:*/pii/**")).Should().BeFalse();
+        PatternCover.Overlaps(Parse("dataset:claims/*"), Parse("dataset:*/*/x")).Should().BeFalse();
+        PatternCover.Overlaps(Parse("dataset:*"), Parse("dataset:**")).Should().BeTrue();
+        overlapsRejected.Should().BeGreaterThan(0);
+    }
+
+    private static Pattern Parse(string text)
+    {
+        Pattern.TryParse(text, out var pattern, out _).Should().BeTrue();
+        return pattern!;
+    }
 }

@@ -45,6 +45,38 @@ internal static class PatternCover
             return a.IsMatch(b.Text);
         }
 
-        return a.Literal.StartsWith(b.Literal, StringComparison.Ordinal) || b.Literal.StartsWith(a.Literal, StringComparison.Ordinal);
+        if (!a.Literal.StartsWith(b.Literal, StringComparison.Ordinal) && !b.Literal.StartsWith(a.Literal, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return !FewerSlashes(a, b) && !FewerSlashes(b, a);
+    }
+
+    /// <summary>
+    /// Whether every text <paramref name="fixedCount"/> matches holds fewer <c>/</c> than every text <paramref name="other"/>
+    /// matches. Only <c>**</c> matches a <c>/</c>, so a pattern without it matches texts with exactly the <c>/</c> of its
+    /// literals, and any pattern's matches hold at least the <c>/</c> of its literals (<c>dataset:*</c> against
+    /// <c>dataset:claims/**</c>).
+    /// </summary>
+    private static bool FewerSlashes(Pattern fixedCount, Pattern other)
+    {
+        int fixedSlashes = 0, otherSlashes = 0;
+        foreach (var token in fixedCount.Tokens)
+        {
+            if (token.Kind == PatternTokenKind.DoubleStar)
+            {
+                return false;
+            }
+
+            fixedSlashes += token.Kind == PatternTokenKind.Literal ? token.Literal!.AsSpan().Count('/') : 0;
+        }
+
+        foreach (var token in other.Tokens)
+        {
+            otherSlashes += token.Kind == PatternTokenKind.Literal ? token.Literal!.AsSpan().Count('/') : 0;
+        }
+
+        return otherSlashes > fixedSlashes;
     }
 }

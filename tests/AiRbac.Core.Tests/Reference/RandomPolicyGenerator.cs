@@ -103,7 +103,7 @@ internal sealed class RandomPolicyGenerator
     private static readonly string[] CatalogPatterns =
     [
         "dataset:claims/**", "model:clinical-*", "dataset:*/pii/**", "tool:report_*", "**", "model:gpt-4o", "dataset:**",
-        "tool:[a-c]*",
+        "tool:[a-c]*", "dataset:*", "dataset:research/*", "model:*", "output:*",
     ];
 
     private static readonly string[] Tags = ["phi", "pii", "secret"];
