@@ -115,9 +115,11 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.MissingIdentity);
         }
 
+        // The subject first: its load is then under way while the action and resource are read.
+        var resolved = Resolve(subject);
         var request = new Request(action, resource);
         Prepare(ref request);
-        var actor = Decide(subject, Resolve(subject), ref request);
+        var actor = Decide(subject, resolved, ref request);
         if (!actor.Allowed)
         {
             return actor;

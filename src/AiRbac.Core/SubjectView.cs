@@ -30,8 +30,13 @@ internal readonly record struct ViewRun(int ActionId, int DenyStart, int AllowSt
 
 /// <summary>One grant or deny of a view, with its role's ceiling and clearances.</summary>
 internal readonly struct ViewRule(int rule, int role, int actionGlob, PatternShape shape, int prefixStart, int prefixLength,
-    Pattern? pattern, int catalogEntry, int[]? catalogCandidates, int ceiling, ulong clearances)
+    ulong tail, Pattern? pattern, int catalogEntry, int[]? catalogCandidates, int ceiling, ulong clearances)
 {
+    // Characters of the prefix packed into Tail.
+    public const int TailLength = 4;
+
+    // The prefix's last TailLength characters, when it has that many: most rules that do not match differ there.
+    public readonly ulong Tail = tail;
     public readonly ulong Clearances = clearances;
     public readonly Pattern? Pattern = pattern;
     public readonly int[]? CatalogCandidates = catalogCandidates;
