@@ -32,7 +32,7 @@ public sealed partial class CompiledPolicy
             Effective = effective,
             SodSet = sodSet,
             SodRole = sodRole,
-            View = sodSet < 0 && effective.Length > 0 && !ViewsDisabled ? BuildView(effective) : null,
+            View = sodSet < 0 && effective.Length > 0 && !ViewsDisabled ? BuildView(effective) ?? default : default,
         };
         return sharedResolutions.Count < MaxSharedResolutions ? sharedResolutions.GetOrAdd(key, resolution) : resolution;
     }
@@ -139,9 +139,10 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>Steps 6–8 for a subject with a view; the same answers as <see cref="DecideForRoles"/>.</summary>
-    private Decision DecideView(Subject subject, SubjectView view, ref Request request)
+    private Decision DecideView(Subject subject, ResolvedSubject resolved, ref Request request)
     {
-        var runs = view.Runs;
+        var view = resolved.View;
+        var runs = view.Runs!;
         int last = runs.Length - 1;
         int i = 0;
         while (i < last && runs[i].ActionId != request.ActionId)

@@ -185,9 +185,9 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.InvalidRequest);
         }
 
-        if (resolved.View is { } view)
+        if (resolved.View.Runs is not null)
         {
-            return DecideView(subject, view, ref request);
+            return DecideView(subject, resolved, ref request);
         }
 
         if (resolved.Static)

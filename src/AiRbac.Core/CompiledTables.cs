@@ -135,8 +135,9 @@ internal sealed class ResolvedSubject
 
     public int ClosureTotal { get; init; }
 
-    // The decision table of the effective roles, for a static subject without a separation-of-duties conflict.
-    public SubjectView? View { get; init; }
+    // The decision table of the effective roles, for a static subject without a separation-of-duties conflict
+    // (Runs is null when there is none).
+    public SubjectView View { get; init; }
 }
 
 /// <summary>A binding resolved to the roles it makes effective (inheritance closure for the subject's kind, sorted).</summary>

@@ -7,16 +7,17 @@ namespace AiRbac;
 /// merged into two runs in tie order (roles in file order, then rules in file order), with what matching and judging
 /// a rule needs stored inline. A subject whose roles are unscoped and permanent is decided from its view alone:
 /// one scan of a few adjacent entries, however many roles the policy declares. Views are built when a subject is
-/// resolved and shared by every subject with the same effective roles.
+/// resolved and shared by every subject with the same effective roles. A struct, so that its arrays are read straight
+/// from the resolution that holds it: one dependent load fewer per request.
 /// </summary>
-internal sealed class SubjectView(ViewRun[] runs, ViewRule[] rules, char[] chars)
+internal readonly struct SubjectView(ViewRun[] runs, ViewRule[] rules, char[] chars)
 {
     // Bounds that keep a view small and its scans short; a role set beyond them is decided role by role instead.
     internal const int MaxRuns = 32;
     internal const int MaxRules = 256;
 
-    /// <summary>One run per action a rule names exactly; the last run (action -1) serves every other action.</summary>
-    public ViewRun[] Runs { get; } = runs;
+    /// <summary>One run per action a rule names exactly; the last run (action -1) serves every other action. Null for no view.</summary>
+    public ViewRun[]? Runs { get; } = runs;
 
     /// <summary>The runs' rules.</summary>
     public ViewRule[] Rules { get; } = rules;

@@ -22,7 +22,7 @@ public sealed class SubjectViewTests
         policy.Authorize(bob, "data:read", "output:summary").Allowed.Should().BeTrue();
         policy.Authorize(carol, "tool:invoke", "tool:report_weekly").Reason.Should().Be(DecisionReason.NoMatchingGrant);
 
-        alice.Resolved!.View.Should().NotBeNull();
+        alice.Resolved!.View.Runs.Should().NotBeNull();
         bob.Resolved.Should().BeSameAs(alice.Resolved, "analyst alone and viewer + analyst make the same roles effective");
         carol.Resolved.Should().NotBeSameAs(alice.Resolved);
     }
@@ -67,8 +67,8 @@ public sealed class SubjectViewTests
         policy.Authorize(busy, "ns:verbX", "thing:a").Reason.Should().Be(DecisionReason.NoMatchingGrant);
         policy.Authorize(plain, "model:query", "model:m3").Allowed.Should().BeTrue();
 
-        catalogUser.Resolved!.View.Should().BeNull("a hashed run of exact names stays with the role-by-role path");
-        busy.Resolved!.View.Should().BeNull("more actions than a view holds");
-        plain.Resolved!.View.Should().NotBeNull();
+        catalogUser.Resolved!.View.Runs.Should().BeNull("a hashed run of exact names stays with the role-by-role path");
+        busy.Resolved!.View.Runs.Should().BeNull("more actions than a view holds");
+        plain.Resolved!.View.Runs.Should().NotBeNull();
     }
 }
