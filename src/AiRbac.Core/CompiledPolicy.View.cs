@@ -60,6 +60,7 @@ public sealed partial class CompiledPolicy
         actions.Add(-1);
         var runs = new ViewRun[actions.Count];
         var viewRules = new List<ViewRule>();
+        var infos = new List<ViewRuleInfo>();
         var chars = new List<char>();
         var picked = new List<int>();
         for (int a = 0; a < actions.Count; a++)
@@ -98,7 +99,9 @@ public sealed partial class CompiledPolicy
                     picked.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
                     foreach (int k in picked)
                     {
-                        viewRules.Add(ToViewRule(k, r, actionId < 0, chars));
+                        var (rule, info) = ToViewRule(k, r, actionId < 0, chars);
+                        viewRules.Add(rule);
+                        infos.Add(info);
                     }
                 }
 
@@ -118,10 +121,10 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        return new SubjectView(runs, [.. viewRules], [.. chars]);
+        return new SubjectView(runs, [.. viewRules], [.. infos], [.. chars]);
     }
 
-    private ViewRule ToViewRule(int k, int r, bool fallback, List<char> chars)
+    private (ViewRule Rule, ViewRuleInfo Info) ToViewRule(int k, int r, bool fallback, List<char> chars)
     {
         ref readonly var rule = ref rules[k];
         int prefixStart = chars.Count;
@@ -134,8 +137,8 @@ public sealed partial class CompiledPolicy
         int actionGlob = fallback && rule.ActionId == GlobAction ? rule.ActionGlob : -1;
         int prefixLength = chars.Count - prefixStart;
         ulong tail = prefixLength >= ViewRule.TailLength ? TailOf(rule.ResourcePrefix.AsSpan(0, prefixLength)) : 0;
-        return new ViewRule(k, r, actionGlob, rule.ResourceShape, prefixStart, prefixLength, tail,
-            rule.ResourcePattern, rule.CatalogEntry, rule.CatalogCandidates, roles[r].Ceiling, roles[r].Clearances);
+        return (new ViewRule(r, rule.ResourceShape, actionGlob >= 0, prefixStart, prefixLength, tail),
+            new ViewRuleInfo(k, actionGlob, rule.ResourcePattern, rule.CatalogEntry, rule.CatalogCandidates, roles[r].Ceiling, roles[r].Clearances));
     }
 
     /// <summary>Steps 6–8 for a subject with a view; the same answers as <see cref="DecideForRoles"/>.</summary>
@@ -151,15 +154,15 @@ public sealed partial class CompiledPolicy
         }
 
         var run = runs[i];
-        bool testAction = i == last;
         var viewRules = view.Rules;
+        var infos = view.Infos;
         string name = request.Resource.Name;
         for (int k = run.DenyStart; k < run.AllowStart; k++)
         {
             ref readonly var rule = ref viewRules[k];
-            if ((!testAction || ViewActionMatches(in rule, ref request)) && ViewResourceMatches(in rule, view.Chars, name))
+            if ((!rule.TestAction || ViewActionMatches(infos[k].ActionGlob, ref request)) && ViewResourceMatches(in rule, infos, k, view.Chars, name))
             {
-                return new Decision(this, DecisionReason.ExplicitDeny, rule.Role, rule.Rule);
+                return new Decision(this, DecisionReason.ExplicitDeny, rule.Role, infos[k].Rule);
             }
         }
 
@@ -176,31 +179,32 @@ public sealed partial class CompiledPolicy
 
             // Each role is judged by its first matching grant only.
             if (rule.Role == judged
-                || (testAction && !ViewActionMatches(in rule, ref request))
-                || !ViewResourceMatches(in rule, view.Chars, name))
+                || (rule.TestAction && !ViewActionMatches(infos[k].ActionGlob, ref request))
+                || !ViewResourceMatches(in rule, infos, k, view.Chars, name))
             {
                 continue;
             }
 
             judged = rule.Role;
+            ref readonly var info = ref infos[k];
             if (firstRole < 0)
             {
-                Classify(ref request, rule.CatalogEntry, rule.CatalogCandidates);
+                Classify(ref request, info.CatalogEntry, info.CatalogCandidates);
                 firstRole = rule.Role;
-                firstRule = rule.Rule;
+                firstRule = info.Rule;
             }
 
-            if (rule.Ceiling >= request.Tier)
+            if (info.Ceiling >= request.Tier)
             {
                 if (fitRole < 0)
                 {
                     fitRole = rule.Role;
-                    fitRule = rule.Rule;
+                    fitRule = info.Rule;
                 }
 
-                if ((request.Tags & ~rule.Clearances) == 0)
+                if ((request.Tags & ~info.Clearances) == 0)
                 {
-                    return new Decision(this, DecisionReason.Allowed, rule.Role, rule.Rule, request.Tier);
+                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
                 }
             }
         }
@@ -216,20 +220,13 @@ public sealed partial class CompiledPolicy
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ViewActionMatches(in ViewRule rule, ref Request request)
-    {
-        if (rule.ActionGlob < 0)
-        {
-            return true;
-        }
-
-        return request.ActionId >= 0
-            ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
-            : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
-    }
+    private bool ViewActionMatches(int actionGlob, ref Request request)
+        => request.ActionId >= 0
+            ? actionGlobMatches[(actionGlob * actionCount) + request.ActionId]
+            : actionGlobs[actionGlob].IsMatch(request.Action);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool ViewResourceMatches(in ViewRule rule, char[] chars, string name)
+    private static bool ViewResourceMatches(in ViewRule rule, ViewRuleInfo[] infos, int index, char[] chars, string name)
     {
         var shape = rule.Shape;
         if (shape == PatternShape.All)
@@ -239,7 +236,7 @@ public sealed partial class CompiledPolicy
 
         if (shape == PatternShape.General)
         {
-            return rule.Pattern!.MatchGeneral(name);
+            return infos[index].Pattern!.MatchGeneral(name);
         }
 
         int length = rule.PrefixLength;
