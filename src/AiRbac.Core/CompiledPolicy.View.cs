@@ -7,10 +7,13 @@ namespace AiRbac;
 
 public sealed partial class CompiledPolicy
 {
-    // Resolutions of static subjects, shared by effective role set. Bounded so that callers inventing role sets cannot
-    // grow it without limit: past the bound, a subject gets a resolution of its own.
+    // Resolutions of static subjects, shared by effective role set. The policy keeps them as long as it lives, so they
+    // are bounded (by count, and by view rules: about 72 bytes each) so that callers inventing role sets cannot grow
+    // it without limit. Past a bound, a subject gets a resolution of its own, which lives as long as the subject.
     private const int MaxSharedResolutions = 16_384;
+    private const long MaxSharedViewRules = 1_000_000;
     private readonly ConcurrentDictionary<string, ResolvedSubject> sharedResolutions = new(StringComparer.Ordinal);
+    private long sharedViewRules;
 
     // Tests turn views off to check the role-by-role path (which role sets beyond the view bounds take) against them.
     internal bool ViewsDisabled { get; set; }
@@ -34,8 +37,22 @@ public sealed partial class CompiledPolicy
             SodRole = sodRole,
             View = sodSet < 0 && effective.Length > 0 && !ViewsDisabled ? BuildView(effective) ?? default : default,
         };
-        return sharedResolutions.Count < MaxSharedResolutions ? sharedResolutions.GetOrAdd(key, resolution) : resolution;
+        if (sharedResolutions.Count >= MaxSharedResolutions || Volatile.Read(ref sharedViewRules) >= MaxSharedViewRules)
+        {
+            return resolution;
+        }
+
+        shared = sharedResolutions.GetOrAdd(key, resolution);
+        if (ReferenceEquals(shared, resolution))
+        {
+            Interlocked.Add(ref sharedViewRules, resolution.View.Runs is null ? 0 : resolution.View.Rules.Length);
+        }
+
+        return shared;
     }
+
+    /// <summary>How many resolutions the policy shares (for tests of the bound).</summary>
+    internal int SharedResolutionCount => sharedResolutions.Count;
 
     internal SubjectView? BuildView(int[] effective)
     {

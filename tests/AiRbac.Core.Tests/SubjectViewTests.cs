@@ -71,4 +71,28 @@ public sealed class SubjectViewTests
         busy.Resolved!.View.Runs.Should().BeNull("more actions than a view holds");
         plain.Resolved!.View.Runs.Should().NotBeNull();
     }
+
+    [Fact]
+    public void Shared_resolutions_are_bounded_and_subjects_past_the_bound_still_get_the_same_decisions()
+    {
+        // 20 roles give far more distinct role sets than the bound on shared resolutions.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 20; i++)
+        {
+            builder.Role($"r{i}", allow: [$"tool:invoke on tool:t{i}_*"]);
+        }
+
+        var policy = builder.Build();
+        int sets = 17_000;
+        for (int set = 1; set <= sets; set++)
+        {
+            var roles = Enumerable.Range(0, 20).Where(i => (set & (1 << i)) != 0).Select(i => $"r{i}").ToArray();
+            var subject = Subject.WithRoles($"u{set}", SubjectKind.User, roles);
+            int granting = Enumerable.Range(0, 20).First(i => (set & (1 << i)) != 0);
+            policy.Authorize(subject, "tool:invoke", $"tool:t{granting}_x").Rule.Should().Be($"tool:invoke on tool:t{granting}_*");
+            policy.Authorize(subject, "tool:invoke", "tool:none").Reason.Should().Be(DecisionReason.NoMatchingGrant);
+        }
+
+        policy.SharedResolutionCount.Should().BeLessThan(sets).And.BeGreaterThan(0);
+    }
 }
