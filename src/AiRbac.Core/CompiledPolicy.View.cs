@@ -8,12 +8,12 @@ namespace AiRbac;
 public sealed partial class CompiledPolicy
 {
     // Resolutions of static subjects, shared by effective role set. The policy keeps them as long as it lives, so they
-    // are bounded (by count, and by view rules: about 72 bytes each) so that callers inventing role sets cannot grow
-    // it without limit. Past a bound, a subject gets a resolution of its own, which lives as long as the subject.
+    // are bounded (by count, and by the bytes of their views) so that callers inventing role sets cannot grow it without
+    // limit. Past a bound, a subject gets a resolution of its own, which lives as long as the subject.
     private const int MaxSharedResolutions = 16_384;
-    private const long MaxSharedViewRules = 1_000_000;
+    private const long MaxSharedViewBytes = 64L << 20;
     private readonly ConcurrentDictionary<string, ResolvedSubject> sharedResolutions = new(StringComparer.Ordinal);
-    private long sharedViewRules;
+    private long sharedViewBytes;
 
     // Tests turn views off to check the role-by-role path (which role sets beyond the view bounds take) against them.
     internal bool ViewsDisabled { get; set; }
@@ -37,7 +37,7 @@ public sealed partial class CompiledPolicy
             SodRole = sodRole,
             View = sodSet < 0 && effective.Length > 0 && !ViewsDisabled ? BuildView(effective) ?? default : default,
         };
-        if (sharedResolutions.Count >= MaxSharedResolutions || Volatile.Read(ref sharedViewRules) >= MaxSharedViewRules)
+        if (sharedResolutions.Count >= MaxSharedResolutions || Volatile.Read(ref sharedViewBytes) >= MaxSharedViewBytes)
         {
             return resolution;
         }
@@ -45,7 +45,7 @@ public sealed partial class CompiledPolicy
         shared = sharedResolutions.GetOrAdd(key, resolution);
         if (ReferenceEquals(shared, resolution))
         {
-            Interlocked.Add(ref sharedViewRules, resolution.View.Runs is null ? 0 : resolution.View.Rules.Length);
+            Interlocked.Add(ref sharedViewBytes, resolution.View.Bytes);
         }
 
         return shared;
@@ -54,7 +54,56 @@ public sealed partial class CompiledPolicy
     /// <summary>How many resolutions the policy shares (for tests of the bound).</summary>
     internal int SharedResolutionCount => sharedResolutions.Count;
 
+    /// <summary>The view of a set of effective roles (sorted, distinct), or null when it would exceed the view bounds.</summary>
     internal SubjectView? BuildView(int[] effective)
+    {
+        var actions = ActionsNamedBy(effective);
+        if (actions.Count + 1 > SubjectView.MaxRuns)
+        {
+            return null;
+        }
+
+        actions.Add(-1); // the fallback run: every action no rule names exactly
+        var runs = new ViewRun[actions.Count];
+        var viewRules = new List<ViewRule>();
+        var infos = new List<ViewRuleInfo>();
+        var chars = new List<char>();
+        for (int a = 0; a < actions.Count; a++)
+        {
+            int denyStart = viewRules.Count;
+            if (!AppendAll(actions[a], deny: true))
+            {
+                return null;
+            }
+
+            int allowStart = viewRules.Count;
+            if (!AppendAll(actions[a], deny: false))
+            {
+                return null;
+            }
+
+            runs[a] = new ViewRun(actions[a], denyStart, allowStart, viewRules.Count);
+        }
+
+        // Every role's rules of one kind, roles in file order (the effective set is sorted by declaration).
+        bool AppendAll(int actionId, bool deny)
+        {
+            foreach (int r in effective)
+            {
+                if (!AppendRules(r, actionId, deny, viewRules, infos, chars))
+                {
+                    return false; // hashed runs of exact names stay with the role-by-role path
+                }
+            }
+
+            return viewRules.Count <= SubjectView.MaxRules && chars.Count <= SubjectView.MaxChars;
+        }
+
+        return new SubjectView(runs, [.. viewRules], [.. infos], [.. chars]);
+    }
+
+    /// <summary>The actions the roles' rules name exactly, each once.</summary>
+    private List<int> ActionsNamedBy(int[] effective)
     {
         var actions = new List<int>();
         foreach (int r in effective)
@@ -69,76 +118,48 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        if (actions.Count + 1 > SubjectView.MaxRuns)
+        return actions;
+    }
+
+    /// <summary>
+    /// Appends one role's denies (or grants) that can apply to an action — those naming it exactly and those whose action
+    /// pattern matches it; for the fallback run (-1), those with a wildcard action — in file order, since within a role
+    /// the first matching rule decides. False when the role keeps a hashed run of exact names.
+    /// </summary>
+    private bool AppendRules(int r, int actionId, bool deny, List<ViewRule> viewRules, List<ViewRuleInfo> infos, List<char> chars)
+    {
+        ref readonly var role = ref roles[r];
+        int slot = SlotOf(in role, actionId);
+        var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
+        var any = deny ? role.AnyDeny : role.AnyAllow;
+        if (exact.Exact is not null || any.Exact is not null)
         {
-            return null;
+            return false;
         }
 
-        actions.Add(-1);
-        var runs = new ViewRun[actions.Count];
-        var viewRules = new List<ViewRule>();
-        var infos = new List<ViewRuleInfo>();
-        var chars = new List<char>();
-        var picked = new List<int>();
-        for (int a = 0; a < actions.Count; a++)
+        var picked = new List<int>(exact.Count + any.Count);
+        for (int k = exact.Start; k < exact.Start + exact.Count; k++)
         {
-            int actionId = actions[a];
-            int denyStart = viewRules.Count;
-            for (int pass = 0; pass < 2; pass++)
+            picked.Add(k);
+        }
+
+        for (int k = any.Start; k < any.Start + any.Count; k++)
+        {
+            if (actionId < 0 || rules[k].ActionId == AnyAction || actionGlobMatches[(rules[k].ActionGlob * actionCount) + actionId])
             {
-                bool deny = pass == 0;
-                foreach (int r in effective)
-                {
-                    ref readonly var role = ref roles[r];
-                    int slot = SlotOf(in role, actionId);
-                    var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
-                    var any = deny ? role.AnyDeny : role.AnyAllow;
-                    if (exact.Exact is not null || any.Exact is not null)
-                    {
-                        return null; // hashed runs of exact names stay with the role-by-role path
-                    }
-
-                    picked.Clear();
-                    for (int k = exact.Start; k < exact.Start + exact.Count; k++)
-                    {
-                        picked.Add(k);
-                    }
-
-                    for (int k = any.Start; k < any.Start + any.Count; k++)
-                    {
-                        if (actionId < 0 || rules[k].ActionId == AnyAction || actionGlobMatches[(rules[k].ActionGlob * actionCount) + actionId])
-                        {
-                            picked.Add(k);
-                        }
-                    }
-
-                    // Within a role, its first matching rule in file order decides.
-                    picked.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
-                    foreach (int k in picked)
-                    {
-                        var (rule, info) = ToViewRule(k, r, actionId < 0, chars);
-                        viewRules.Add(rule);
-                        infos.Add(info);
-                    }
-                }
-
-                if (viewRules.Count > SubjectView.MaxRules)
-                {
-                    return null;
-                }
-
-                if (deny)
-                {
-                    runs[a] = new ViewRun(actionId, denyStart, viewRules.Count, 0);
-                }
-                else
-                {
-                    runs[a] = runs[a] with { End = viewRules.Count };
-                }
+                picked.Add(k);
             }
         }
 
-        return new SubjectView(runs, [.. viewRules], [.. infos], [.. chars]);
+        picked.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        foreach (int k in picked)
+        {
+            var (rule, info) = ToViewRule(k, r, actionId < 0, chars);
+            viewRules.Add(rule);
+            infos.Add(info);
+        }
+
+        return true;
     }
 
     private (ViewRule Rule, ViewRuleInfo Info) ToViewRule(int k, int r, bool fallback, List<char> chars)

@@ -15,6 +15,7 @@ internal readonly struct SubjectView(ViewRun[] runs, ViewRule[] rules, ViewRuleI
     // Bounds that keep a view small and its scans short; a role set beyond them is decided role by role instead.
     internal const int MaxRuns = 32;
     internal const int MaxRules = 256;
+    internal const int MaxChars = 16_384;
 
     /// <summary>One run per action a rule names exactly; the last run (action -1) serves every other action. Null for no view.</summary>
     public ViewRun[]? Runs { get; } = runs;
@@ -27,6 +28,10 @@ internal readonly struct SubjectView(ViewRun[] runs, ViewRule[] rules, ViewRuleI
 
     /// <summary>The exact names and literal prefixes of the rules, side by side.</summary>
     public char[] Chars { get; } = chars;
+
+    /// <summary>About how many bytes the view holds (0 for no view).</summary>
+    public long Bytes => Runs is null ? 0
+        : (Runs.Length * 16L) + (Rules.Length * (24L + 48L)) + (Chars.Length * (long)sizeof(char));
 }
 
 /// <summary>The denies <c>[DenyStart, AllowStart)</c> and grants <c>[AllowStart, End)</c> that apply to one action.</summary>
