@@ -204,13 +204,13 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        if (request.Resource.Owner is not null && notByOwner.Length > 0
-            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        if (IsOwnerConflict(subject, ref request))
         {
             return new Decision(this, DecisionReason.OwnerConflict);
         }
 
-        int judged = -1, firstRole = -1, firstRule = -1, fitRole = -1, fitRule = -1;
+        int judged = -1;
+        var grants = new GrantJudgement();
         for (int k = run.AllowStart; k < run.End; k++)
         {
             ref readonly var rule = ref viewRules[k];
@@ -225,36 +225,18 @@ public sealed partial class CompiledPolicy
 
             judged = rule.Role;
             ref readonly var info = ref infos[k];
-            if (firstRole < 0)
+            if (!grants.AnyMatch)
             {
                 Classify(ref request, info.CatalogEntry, info.CatalogCandidates);
-                firstRole = rule.Role;
-                firstRule = info.Rule;
             }
 
-            if (info.Ceiling >= request.Tier)
+            if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
             {
-                if (fitRole < 0)
-                {
-                    fitRole = rule.Role;
-                    fitRule = info.Rule;
-                }
-
-                if ((request.Tags & ~info.Clearances) == 0)
-                {
-                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
-                }
+                return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
             }
         }
 
-        if (firstRole < 0)
-        {
-            return new Decision(this, DecisionReason.NoMatchingGrant);
-        }
-
-        return fitRole < 0
-            ? new Decision(this, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
-            : new Decision(this, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
+        return grants.Denied(this, ref request);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

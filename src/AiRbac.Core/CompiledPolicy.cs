@@ -308,13 +308,12 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        if (request.Resource.Owner is not null && notByOwner.Length > 0
-            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        if (IsOwnerConflict(subject, ref request))
         {
             return new Decision(this, DecisionReason.OwnerConflict);
         }
 
-        int firstRole = -1, firstRule = -1, fitRole = -1, fitRule = -1;
+        var grants = new GrantJudgement();
         foreach (int r in effective)
         {
             ref readonly var role = ref roles[r];
@@ -325,37 +324,71 @@ public sealed partial class CompiledPolicy
                 continue;
             }
 
-            // Each matching role is judged by its first matching grant, with its own ceiling and clearances.
-            if (firstRole < 0)
+            if (!grants.AnyMatch)
             {
                 Classify(ref request, rules[k].CatalogEntry, rules[k].CatalogCandidates);
-                firstRole = r;
-                firstRule = k;
             }
 
-            if (role.Ceiling >= request.Tier)
+            if (grants.Allows(r, k, role.Ceiling, role.Clearances, ref request))
             {
-                if (fitRole < 0)
-                {
-                    fitRole = r;
-                    fitRule = k;
-                }
-
-                if ((request.Tags & ~role.Clearances) == 0)
-                {
-                    return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
-                }
+                return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
             }
         }
 
-        if (firstRole < 0)
+        return grants.Denied(this, ref request);
+    }
+
+    // Step 7: the two-person rule.
+    private bool IsOwnerConflict(Subject subject, ref Request request)
+        => request.Resource.Owner is not null && notByOwner.Length > 0
+            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request);
+
+    /// <summary>
+    /// Step 8 over the matching roles, in file order, each judged by its first matching grant with its own ceiling and
+    /// clearances: the first that fits both allows; otherwise the reason and deciding role and rule of §4.
+    /// </summary>
+    private struct GrantJudgement()
+    {
+        private int firstRole = -1, firstRule = -1, fitRole = -1, fitRule = -1;
+
+        /// <summary>Whether some role has matched yet (the resource is classified at the first match).</summary>
+        public readonly bool AnyMatch => firstRole >= 0;
+
+        /// <summary>Judges a matching role; true when it allows the request.</summary>
+        public bool Allows(int role, int rule, int ceiling, ulong clearances, ref Request request)
         {
-            return new Decision(this, DecisionReason.NoMatchingGrant);
+            if (firstRole < 0)
+            {
+                firstRole = role;
+                firstRule = rule;
+            }
+
+            if (ceiling < request.Tier)
+            {
+                return false;
+            }
+
+            if (fitRole < 0)
+            {
+                fitRole = role;
+                fitRule = rule;
+            }
+
+            return (request.Tags & ~clearances) == 0;
         }
 
-        return fitRole < 0
-            ? new Decision(this, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
-            : new Decision(this, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
+        /// <summary>The denial when no matching role allowed.</summary>
+        public readonly Decision Denied(CompiledPolicy policy, ref Request request)
+        {
+            if (firstRole < 0)
+            {
+                return new Decision(policy, DecisionReason.NoMatchingGrant);
+            }
+
+            return fitRole < 0
+                ? new Decision(policy, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
+                : new Decision(policy, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
+        }
     }
 
     /// <summary>
