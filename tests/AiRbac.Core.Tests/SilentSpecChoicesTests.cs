@@ -77,6 +77,8 @@ public class SilentSpecChoicesTests
     [InlineData("""{"subject":1,"action":"x:y","resource":"r:s"}""", "'subject' must be a string")]
     [InlineData("""["not","an","object"]""", "must be a JSON object")]
     [InlineData("""{"action":""", "not valid JSON")]
+    [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","sensitivity":"restricted","sensitivity":"public"}""", "not valid JSON")]
+    [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","on_behalf_of":{"subject":"u","subject":"v"}}""", "not valid JSON")]
     public void ParseRequest_BadLine_RefusedWithReason(string line, string reason)
         => FluentActions.Invoking(() => RequestJson.ParseRequest(line)).Should().Throw<RequestFormatException>().WithMessage($"*{reason}*");
 

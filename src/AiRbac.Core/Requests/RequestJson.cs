@@ -24,7 +24,7 @@ public static class RequestJson
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = MaxDepth * 3 });
+            document = JsonDocument.Parse(line, new JsonDocumentOptions { MaxDepth = MaxDepth * 3, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
