@@ -203,10 +203,10 @@ public sealed class PolicyReloader
             }
             else
             {
-                var (policy, diagnostics) = Compile(read.Bytes);
+                var (policy, diagnostics, failure) = TryCompile(read.Bytes);
                 if (policy is null)
                 {
-                    result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, diagnostics, null);
+                    result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, diagnostics, failure);
                 }
                 else
                 {
@@ -233,6 +233,22 @@ public sealed class PolicyReloader
         }
 
         return result;
+    }
+
+    // A loader or compiler bug must not leave a reload unreported: it becomes a failed reload (the last good policy stays).
+    private (CompiledPolicy? Policy, IReadOnlyList<PolicyDiagnostic> Diagnostics, Exception? Failure) TryCompile(byte[] bytes)
+    {
+        try
+        {
+            var (policy, diagnostics) = Compile(bytes);
+            return (policy, diagnostics, null);
+        }
+#pragma warning disable CA1031 // Reason: any exception while loading a candidate policy means that policy is rejected; it is reported with the result.
+        catch (Exception e) when (e is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            return (null, [], e);
+        }
     }
 
     private (CompiledPolicy? Policy, IReadOnlyList<PolicyDiagnostic> Diagnostics) Compile(byte[] bytes)
