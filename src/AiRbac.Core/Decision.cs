@@ -80,7 +80,7 @@ public readonly struct Decision : IEquatable<Decision>
     private readonly CompiledPolicy? policy;
     private readonly int role;
     private readonly int rule;
-    private readonly short tier;
+    private readonly int tier;
     private readonly DecisionReason delegatedReason;
 
     internal Decision(CompiledPolicy policy, DecisionReason reason, int role = -1, int rule = -1, int tier = -1, DecisionReason delegatedReason = DecisionReason.Allowed)
@@ -89,7 +89,7 @@ public readonly struct Decision : IEquatable<Decision>
         Reason = reason;
         this.role = role;
         this.rule = rule;
-        this.tier = (short)tier;
+        this.tier = tier;
         this.delegatedReason = delegatedReason;
     }
 
