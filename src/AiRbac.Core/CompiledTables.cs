@@ -72,7 +72,6 @@ internal sealed class IndexedList
 {
     public IndexedList(int[] all, Func<int, string?> exactName)
     {
-        All = all;
         var exact = all.Where(i => exactName(i) is not null).ToArray();
         if (exact.Length > RuleBucket.HashThreshold)
         {
@@ -84,9 +83,6 @@ internal sealed class IndexedList
             NonExact = all;
         }
     }
-
-    /// <summary>Every index, ascending.</summary>
-    public int[] All { get; }
 
     /// <summary>Exact name → its first index, or null when the list is short.</summary>
     public NameTable? Exact { get; }
