@@ -7,6 +7,7 @@ public class ValueTests
     [InlineData("2026-12-31T01:00:00+01:00", "2026-12-31T00:00:00Z")]
     [InlineData("2026-12-31T00:00:00.5Z", "2026-12-31T00:00:00.5000000Z")]
     [InlineData("2026-12-30T23:00:00-01:00", "2026-12-31T00:00:00Z")]
+    [InlineData("2026-12-31t00:00:00z", "2026-12-31T00:00:00Z")] // lowercase: policy-language.md, choice 22
     public void Rfc3339_Valid_Parses(string text, string utc)
     {
         Rfc3339.TryParse(text, out var value).Should().BeTrue();
@@ -21,6 +22,7 @@ public class ValueTests
     [InlineData("2026-12-31T24:00:00Z")]
     [InlineData("2026-12-31T00:00:00.Z")]
     [InlineData("2026-12-31T00:00:00+0100")]
+    [InlineData("2026-12-31T23:59:60Z")] // leap second: policy-language.md, choice 22
     [InlineData("")]
     [InlineData(null)]
     public void Rfc3339_Invalid_Fails(string? text) => Rfc3339.TryParse(text, out _).Should().BeFalse();
