@@ -38,6 +38,15 @@ public static class AllocationGate
         ArgumentNullException.ThrowIfNull(summaries);
         ArgumentNullException.ThrowIfNull(output);
         int checkedCount = 0, failures = 0;
+
+        // The gate's own check: a workload that allocates 24 bytes a call must not measure 0, or the gate cannot fail.
+        long control = LeastAllocated(static () => new object().GetHashCode() & 1, 1_000);
+        if (control < 24 * 1_000)
+        {
+            output.WriteLine($"allocation gate: FAIL the measurement saw {control} B for a workload that allocates at least 24,000 B");
+            return 1;
+        }
+
         foreach (var report in summaries.SelectMany(s => s.Reports))
         {
             var benchmark = report.BenchmarkCase;
@@ -69,7 +78,7 @@ public static class AllocationGate
                 }
             }
 
-            output.WriteLine($"allocation gate: {(ok ? "ok  " : "FAIL")} {benchmark.DisplayInfo}: {verdict}");
+            output.WriteLine($"allocation gate: {(ok ? "ok  " : "FAIL")} {benchmark.Descriptor.DisplayInfo} [{benchmark.Parameters.DisplayInfo}]: {verdict}");
             failures += ok ? 0 : 1;
         }
 
@@ -106,30 +115,36 @@ public static class AllocationGate
             var workload = descriptor.WorkloadMethod.CreateDelegate<Func<int>>(instance);
             int operationsPerInvoke = Math.Max(1, descriptor.OperationsPerInvoke);
             int invocations = Math.Max(2, MinimumOperations / operationsPerInvoke);
-            int sink = 0;
-            for (int i = 0; i < invocations; i++)
-            {
-                sink += workload(); // warm-up: every subject resolved, every path jitted
-            }
-
-            long least = long.MaxValue;
-            for (int attempt = 0; attempt < Attempts; attempt++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < invocations; i++)
-                {
-                    sink += workload();
-                }
-
-                least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
-            }
-
-            GC.KeepAlive(sink);
-            return (least, (long)invocations * operationsPerInvoke);
+            return (LeastAllocated(workload, invocations), (long)invocations * operationsPerInvoke);
         }
         finally
         {
             descriptor.GlobalCleanupMethod?.Invoke(instance, null);
         }
+    }
+
+    /// <summary>Warms <paramref name="workload"/>, then returns the least bytes this thread allocated over <see cref="Attempts"/> loops of it.</summary>
+    private static long LeastAllocated(Func<int> workload, int invocations)
+    {
+        int sink = 0;
+        for (int i = 0; i < invocations; i++)
+        {
+            sink += workload(); // warm-up: every subject resolved, every path jitted
+        }
+
+        long least = long.MaxValue;
+        for (int attempt = 0; attempt < Attempts; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < invocations; i++)
+            {
+                sink += workload();
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        GC.KeepAlive(sink);
+        return least;
     }
 }

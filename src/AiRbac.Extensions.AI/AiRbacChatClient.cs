@@ -14,9 +14,12 @@ namespace AiRbac.Extensions.AI;
 /// <see cref="FunctionCallContent.InformationalOnly"/> (so no <see cref="FunctionInvokingChatClient"/> runs it) and
 /// answered with a tool result that gives the reason; when every call of a response is denied, the denials are sent
 /// back to the model at once;</description></item>
-/// <item><description>wraps each permitted <see cref="AIFunction"/> so that it is authorized again when it runs.</description></item>
+/// <item><description>wraps each permitted <see cref="AIFunction"/> so that it is authorized again when it runs;</description></item>
+/// <item><description>placed outside a <see cref="FunctionInvokingChatClient"/>, makes that client ask the policy before every
+/// invocation (see <see cref="AiRbacFunctionInvocation.AuthorizeWithAiRbac"/>), so an approval response in a posted
+/// history or a tool in its <see cref="FunctionInvokingChatClient.AdditionalTools"/> cannot run what the policy denies.</description></item>
 /// </list>
-/// Place it inside or outside a <see cref="FunctionInvokingChatClient"/>; docs/integrations.md compares the two orders.
+/// docs/integrations.md says what each order of the pipeline protects.
 /// </summary>
 public sealed class AiRbacChatClient : DelegatingChatClient
 {
@@ -25,8 +28,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     private readonly string modelAction;
     private readonly string modelPrefix;
     private readonly string? defaultModelId;
-    private readonly string toolAction;
-    private readonly string toolPrefix;
+    private readonly ToolPolicy toolPolicy;
     private readonly int maximumDeniedRounds;
 
     /// <summary>Creates the decorator.</summary>
@@ -44,9 +46,15 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         modelAction = options.ModelAction;
         modelPrefix = options.ModelResourcePrefix;
         defaultModelId = options.DefaultModelId;
-        toolAction = options.ToolAction;
-        toolPrefix = options.ToolResourcePrefix;
+        toolPolicy = new ToolPolicy(authorizer, options.ToolAction, options.ToolResourcePrefix);
         maximumDeniedRounds = Math.Max(0, options.MaximumDeniedRounds);
+
+        // Outside a FunctionInvokingChatClient: make it ask the policy before every invocation, whatever asked for
+        // it (an approval response in a posted history, a tool in its AdditionalTools), not only the calls seen here.
+        if (innerClient.GetService(typeof(FunctionInvokingChatClient)) is FunctionInvokingChatClient invoker)
+        {
+            AiRbacFunctionInvocation.Install(invoker, toolPolicy, contextProvider);
+        }
     }
 
     /// <summary>The text of the tool result sent to the model for a denied call: the reason only, never policy internals.</summary>
@@ -146,7 +154,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
 
     private ChatOptions Prepare(AiRbacChatContext? context, ChatOptions? options)
     {
-        var subject = context?.Subject ?? ClaimsFreeAnonymous.Instance;
+        var subject = context?.Subject ?? ToolPolicy.Anonymous;
         string? modelId = options?.ModelId ?? InnerClient.GetService<ChatClientMetadata>()?.DefaultModelId ?? defaultModelId;
         if (string.IsNullOrEmpty(modelId))
         {
@@ -154,7 +162,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         }
 
         string modelResource = modelPrefix + modelId;
-        var decision = authorizer.Authorize(subject, modelAction, Resource(context, modelResource));
+        var decision = authorizer.Authorize(subject, modelAction, ToolPolicy.Resource(context, modelResource));
         if (!decision.Allowed)
         {
             throw new AiRbacAccessDeniedException(modelAction, modelResource, decision);
@@ -166,9 +174,21 @@ public sealed class AiRbacChatClient : DelegatingChatClient
             List<AITool> permitted = new(tools.Count);
             foreach (var tool in tools)
             {
+                if (tool is AuthorizedFunction guarded)
+                {
+                    // Wrapped by WithAiRbac: a FunctionInvokingChatClient outside this one invokes the caller's
+                    // object, so it must know the policy too.
+                    guarded.Bind(toolPolicy);
+                }
+
                 if (Authorize(context, tool.Name).Allowed)
                 {
-                    permitted.Add(tool is AIFunction function && tool is not AuthorizedFunction ? new AuthorizedFunction(function, this, context) : tool);
+                    permitted.Add(tool switch
+                    {
+                        AuthorizedFunction wrapped => new AuthorizedFunction(wrapped.Unguarded, context, toolPolicy),
+                        AIFunction function => new AuthorizedFunction(function, context, toolPolicy),
+                        _ => tool,
+                    });
                 }
             }
 
@@ -221,33 +241,5 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         return new FunctionResultContent(call.CallId, DeniedToolResult(call.Name, decision));
     }
 
-    internal Decision Authorize(AiRbacChatContext? context, string toolName)
-        => authorizer.Authorize(context?.Subject ?? ClaimsFreeAnonymous.Instance, toolAction, Resource(context, toolPrefix + toolName));
-
-    private static ResourceRequest Resource(AiRbacChatContext? context, string name)
-        => context is null ? new ResourceRequest(name) : new ResourceRequest(name)
-        {
-            Sensitivity = context.Sensitivity,
-            Tags = context.Tags as string[] ?? [.. context.Tags],
-            Scope = context.Scope,
-        };
-
-    private static class ClaimsFreeAnonymous
-    {
-        // No context: an empty subject, which every policy denies (missing_identity).
-        internal static readonly Subject Instance = new(string.Empty, SubjectKind.User, []);
-    }
-
-    // A permitted function, authorized again when it runs (the policy may have changed since the tool list was sent,
-    // and the decision is then recorded per call).
-    private sealed class AuthorizedFunction(AIFunction inner, AiRbacChatClient owner, AiRbacChatContext? context) : DelegatingAIFunction(inner)
-    {
-        protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
-        {
-            var decision = owner.Authorize(context, Name);
-            return decision.Allowed
-                ? base.InvokeCoreAsync(arguments, cancellationToken)
-                : new ValueTask<object?>(DeniedToolResult(Name, decision));
-        }
-    }
+    private Decision Authorize(AiRbacChatContext? context, string toolName) => toolPolicy.Authorize(context, toolName);
 }

@@ -46,16 +46,51 @@ public sealed class AiRbacChatContext
 /// <summary>Attaches an <see cref="AiRbacChatContext"/> to <see cref="ChatOptions"/>.</summary>
 public static class AiRbacChatOptionsExtensions
 {
-    /// <summary>Stores the context in <see cref="ChatOptions.AdditionalProperties"/> (replacing any earlier one).</summary>
+    /// <summary>
+    /// Stores the context in <see cref="ChatOptions.AdditionalProperties"/> (replacing any earlier one) and wraps every
+    /// <see cref="AIFunction"/> in <see cref="ChatOptions.Tools"/> so that invoking it asks the policy for this context,
+    /// whoever invokes it (a <see cref="FunctionInvokingChatClient"/> answering an approval response from the posted
+    /// history, for example). A wrapped tool finds the policy through the first <see cref="AiRbacChatClient"/> the options
+    /// pass through, or a <see cref="PolicyAuthorizer"/> in the invocation's services; with neither it does not run.
+    /// Tools added to the options afterwards are not wrapped.
+    /// </summary>
     /// <param name="options">The options to change.</param>
     /// <param name="context">The context.</param>
     /// <returns><paramref name="options"/>.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
-    public static ChatOptions WithAiRbac(this ChatOptions options, AiRbacChatContext context)
+    public static ChatOptions WithAiRbac(this ChatOptions options, AiRbacChatContext context) => Attach(options, context, policy: null);
+
+    /// <summary>
+    /// As <see cref="WithAiRbac(ChatOptions, AiRbacChatContext)"/>, with the policy bound to the wrapped tools at once:
+    /// use it when a <see cref="FunctionInvokingChatClient"/> sits outside the <see cref="AiRbacChatClient"/> and approval
+    /// responses must be honoured, since that client invokes approved tools before AiRbac sees the request.
+    /// </summary>
+    /// <param name="options">The options to change.</param>
+    /// <param name="context">The context.</param>
+    /// <param name="authorizer">The authorizer that decides every invocation of the wrapped tools (default tool action and prefix).</param>
+    /// <returns><paramref name="options"/>.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static ChatOptions WithAiRbac(this ChatOptions options, AiRbacChatContext context, PolicyAuthorizer authorizer)
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        return Attach(options, context, ToolPolicy.WithDefaults(authorizer));
+    }
+
+    private static ChatOptions Attach(ChatOptions options, AiRbacChatContext context, ToolPolicy? policy)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         (options.AdditionalProperties ??= [])[AiRbacChatContext.PropertyName] = context;
+        if (options.Tools is { Count: > 0 } tools)
+        {
+            options.Tools = [.. tools.Select(tool => tool switch
+            {
+                AuthorizedFunction wrapped => new AuthorizedFunction(wrapped.Unguarded, context, policy),
+                AIFunction function => new AuthorizedFunction(function, context, policy),
+                _ => tool,
+            })];
+        }
+
         return options;
     }
 
