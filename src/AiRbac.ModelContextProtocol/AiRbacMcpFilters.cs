@@ -16,7 +16,7 @@ public sealed class AiRbacMcpFilters
     private readonly string? nameClaimType;
     private readonly string? roleClaimType;
     private readonly string kindClaimType;
-    private readonly SubjectKind defaultKind;
+    private readonly SubjectKind? defaultKind;
     private readonly Func<MessageContext, Subject?>? subjectProvider;
 
     /// <summary>Creates the filters.</summary>

@@ -21,8 +21,12 @@ public sealed class AiRbacMcpOptions
     /// <summary>The claim that holds the subject kind (<c>user</c>, <c>service</c> or <c>agent</c>). Default <c>airbac_kind</c>.</summary>
     public string KindClaimType { get; set; } = "airbac_kind";
 
-    /// <summary>The kind of a subject without a kind claim. Default <see cref="SubjectKind.User"/>.</summary>
-    public SubjectKind DefaultKind { get; set; } = SubjectKind.User;
+    /// <summary>
+    /// The kind of a subject whose identity has no kind claim. Default <see langword="null"/>: the policy's bindings
+    /// decide (else <c>user</c>), so a token without a kind claim cannot make an agent the policy declares into a user.
+    /// Set it only when every such subject really is of that kind.
+    /// </summary>
+    public SubjectKind? DefaultKind { get; set; }
 
     /// <summary>
     /// Supplies the subject of a request instead of the claims mapping (for example a fixed subject for a stdio server,

@@ -10,22 +10,27 @@ internal static class ClaimsSubjectMapper
     internal static readonly Subject Anonymous = new(string.Empty, SubjectKind.User, []);
 
     /// <summary>
-    /// Maps a principal to a subject: the id from the name claim, roles from the role claims (none: the policy's
-    /// bindings), the kind from the kind claim (else <paramref name="defaultKind"/>). When the identity has an
-    /// <see cref="ClaimsIdentity.Actor"/> (delegation), the actor is the subject and acts on behalf of the identity.
-    /// Anything unusable (no identity, not authenticated, no name, an unknown kind) maps to <see cref="Anonymous"/>.
+    /// Maps a principal to a subject: the id and the kind from the primary identity's name and kind claims (no kind
+    /// claim: <paramref name="defaultKind"/>, which is <see langword="null"/> unless the operator opts in, so the
+    /// policy's bindings decide, as in the core); roles from the role claims of every identity of the principal, as
+    /// <see cref="ClaimsPrincipal.IsInRole"/> reads them (claims transformation commonly adds a second identity with
+    /// application roles); none: the policy's bindings. When the primary identity has an
+    /// <see cref="ClaimsIdentity.Actor"/> (delegation), the actor is the subject and acts on behalf of the identity;
+    /// an actor's roles are its own claims only. Anything unusable (no identity, primary identity not authenticated,
+    /// no name, an unknown kind) maps to <see cref="Anonymous"/>.
     /// </summary>
-    internal static Subject Map(ClaimsPrincipal? principal, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind defaultKind)
+    internal static Subject Map(ClaimsPrincipal? principal, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind? defaultKind)
     {
         if (principal?.Identity is not ClaimsIdentity identity || !identity.IsAuthenticated)
         {
             return Anonymous;
         }
 
-        return Map(identity, nameClaimType, roleClaimType, kindClaimType, defaultKind, onBehalfOf: null, depth: 0);
+        return Map(identity, principal.Identities, nameClaimType, roleClaimType, kindClaimType, defaultKind, onBehalfOf: null, depth: 0);
     }
 
-    private static Subject Map(ClaimsIdentity identity, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind defaultKind, Subject? onBehalfOf, int depth)
+    private static Subject Map(
+        ClaimsIdentity identity, IEnumerable<ClaimsIdentity> roleSources, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind? defaultKind, Subject? onBehalfOf, int depth)
     {
         string? id = identity.FindFirst(nameClaimType ?? identity.NameClaimType)?.Value;
         if (string.IsNullOrEmpty(id) || !TryKind(identity.FindFirst(kindClaimType)?.Value, defaultKind, out var kind))
@@ -34,26 +39,34 @@ internal static class ClaimsSubjectMapper
         }
 
         List<RoleBinding>? roles = null;
-        foreach (var claim in identity.FindAll(roleClaimType ?? identity.RoleClaimType))
+        foreach (var source in roleSources)
         {
-            (roles ??= []).Add(new RoleBinding(claim.Value));
+            foreach (var claim in source.FindAll(roleClaimType ?? source.RoleClaimType))
+            {
+                var binding = new RoleBinding(claim.Value);
+                if (roles is null || !roles.Contains(binding))
+                {
+                    (roles ??= []).Add(binding);
+                }
+            }
         }
 
         // No role claims: the policy's bindings section decides (roles: null).
         var subject = new Subject(id, kind, roles, onBehalfOf);
 
         // Delegation (for example an RFC 8693 "act" claim mapped to ClaimsIdentity.Actor): the actor asks on behalf of
-        // this identity; an actor's own actor extends the chain. An actor's kind defaults to agent. The depth bound
-        // only stops a cyclic Actor graph; real chains are short.
+        // this identity; an actor's own actor extends the chain. An actor's kind, like anyone's, comes from its kind
+        // claim, else the opt-in default, else the policy. The depth bound only stops a cyclic Actor graph; real
+        // chains are short.
         if (identity.Actor is { } actor)
         {
-            return depth < 8 ? Map(actor, nameClaimType, roleClaimType, kindClaimType, SubjectKind.Agent, subject, depth + 1) : Anonymous;
+            return depth < 8 ? Map(actor, [actor], nameClaimType, roleClaimType, kindClaimType, defaultKind, subject, depth + 1) : Anonymous;
         }
 
         return subject;
     }
 
-    private static bool TryKind(string? value, SubjectKind defaultKind, out SubjectKind kind)
+    private static bool TryKind(string? value, SubjectKind? defaultKind, out SubjectKind? kind)
     {
         switch (value)
         {
