@@ -15,9 +15,9 @@ public sealed partial class CompiledPolicy
         var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
         var bindings = new List<PolicyBinding>();
         bool invalid = false;
-        if (subject.Roles is not null)
+        if (subject.HasRoles)
         {
-            foreach (var binding in subject.Roles)
+            foreach (var binding in subject.RoleSpan)
             {
                 // A scope the caller passes must be well formed, like the resource's (step 2).
                 invalid |= binding.Scope is not null && !Scope.IsValid(binding.Scope);

@@ -70,21 +70,28 @@ public static class Rfc3339
             return false;
         }
 
-        if (year < 1 || month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year, month)
+        // Year 0000 is valid RFC 3339 (and a leap year, as 2000 is) but has no DateTimeOffset.
+        if (month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year == 0 ? 2000 : year, month)
             || hour > 23 || minute > 59 || second > 59)
         {
             return false;
         }
 
-        try
+        // An instant before or after what .NET represents (year 0000, or an offset across 0001-01-01 or
+        // 9999-12-31) is read as the earliest or latest instant: every comparison with a representable time, which
+        // is all the engine does with one (expiry), gives the answer the exact instant would.
+        if (year == 0)
         {
-            value = new DateTimeOffset(year, month, day, hour, minute, second, offset).AddTicks(ticks);
+            value = DateTimeOffset.MinValue;
             return true;
         }
-        catch (ArgumentOutOfRangeException)
-        {
-            return false; // an offset that pushes the instant outside DateTimeOffset's range
-        }
+
+        var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(ticks);
+        long utcTicks = local.Ticks - offset.Ticks;
+        value = utcTicks < DateTimeOffset.MinValue.UtcTicks ? DateTimeOffset.MinValue
+            : utcTicks > DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
+            : new DateTimeOffset(utcTicks, TimeSpan.Zero).ToOffset(offset);
+        return true;
     }
 
     /// <summary>Formats an instant as RFC 3339 in UTC.</summary>

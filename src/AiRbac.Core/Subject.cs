@@ -26,6 +26,7 @@ public readonly record struct RoleBinding(string Role, string? Scope = null, Dat
 /// </summary>
 public sealed class Subject
 {
+    private readonly RoleBinding[]? roles;
     private ResolvedSubject? resolved;
 
     /// <summary>Creates a subject.</summary>
@@ -40,7 +41,10 @@ public sealed class Subject
     {
         Id = id ?? string.Empty;
         Kind = kind;
-        Roles = roles?.ToArray();
+        // A private copy behind a read-only view: the caller can change neither its own collection's effect nor the
+        // subject's bindings after the first decision has cached their resolution.
+        this.roles = roles?.ToArray();
+        Roles = this.roles is null ? null : Array.AsReadOnly(this.roles);
         OnBehalfOf = onBehalfOf;
     }
 
@@ -61,7 +65,7 @@ public sealed class Subject
     /// <summary>The kind as given, or <see langword="null"/> to take it from the policy.</summary>
     public SubjectKind? Kind { get; }
 
-    /// <summary>The bindings as given, or <see langword="null"/> to take them from the policy.</summary>
+    /// <summary>The bindings as given (a read-only view of the subject's own copy), or <see langword="null"/> to take them from the policy.</summary>
     public IReadOnlyList<RoleBinding>? Roles { get; }
 
     /// <summary>The subject this one acts on behalf of, or <see langword="null"/>.</summary>
@@ -70,7 +74,13 @@ public sealed class Subject
     /// <summary>A new subject that acts on behalf of <paramref name="principal"/>.</summary>
     /// <param name="principal">The subject acted for.</param>
     /// <returns>A copy of this subject with <see cref="OnBehalfOf"/> set.</returns>
-    public Subject ActingFor(Subject principal) => new(Id, Kind, Roles, principal);
+    public Subject ActingFor(Subject principal) => new(Id, Kind, roles, principal);
+
+    /// <summary>The bindings as given, for the engine (no enumerator boxed), or an empty span with <see cref="HasRoles"/> false.</summary>
+    internal ReadOnlySpan<RoleBinding> RoleSpan => roles;
+
+    /// <summary>Whether the subject carries its own bindings (else the policy's bindings section applies).</summary>
+    internal bool HasRoles => roles is not null;
 
     // The resolution against the last policy used; replaced atomically when the policy changes.
     internal ResolvedSubject? Resolved

@@ -43,6 +43,7 @@ public class CheckCommandTests
     [InlineData("{\"subject\":\"a\",\"sensitivty\":\"x\",\"action\":\"x:y\",\"resource\":\"a:b\"}", "unknown field")]
     [InlineData("", "blank line")]
     [InlineData("   ", "blank line")]
+    [InlineData("{\"subject\":\"\\ud800\",\"action\":\"x:y\",\"resource\":\"a:b\"}", "lone surrogate")]
     public void Check_BadLine_StopsWithStatusTwoNamingTheLine(string badLine, string message)
     {
         using var files = new TempFiles();

@@ -106,6 +106,22 @@ public class DiffCommandTests
     }
 
     [Fact]
+    public void Diff_And_Bench_LoneSurrogateLine_IsStatusTwoNamingTheLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("old.yaml", Policies.Basic);
+        const string Corpus = "{\"subject\":\"alice\",\"action\":\"x:y\",\"resource\":\"a:b\"}\n{\"subject\":\"\\ud800\",\"action\":\"x:y\",\"resource\":\"a:b\"}\n";
+
+        var diff = Cli.RunWithInput(Corpus, "diff", policy, policy, "--requests", "-");
+        var bench = Cli.RunWithInput(Corpus, "bench", policy, "--requests", "-", "--seconds", "0.01");
+
+        diff.ExitCode.Should().Be(2);
+        diff.Error.Should().Contain("line 2:").And.Contain("lone surrogate");
+        bench.ExitCode.Should().Be(2);
+        bench.Error.Should().Contain("line 2:").And.Contain("lone surrogate");
+    }
+
+    [Fact]
     public void Diff_BadOrMissingPolicy_IsStatusTwo()
     {
         using var files = new TempFiles();

@@ -30,6 +30,33 @@ public partial class LintCommandTests
     }
 
     [Fact]
+    public void Lint_EscapeSequenceInARoleName_NeverReachesTheTerminalRaw()
+    {
+        // The attacker's policy: ESC[8m (conceal) in a role name would hide the rest of the warning.
+        using var files = new TempFiles();
+        string path = files.Write("p.yaml", "version: 1\nroles:\n  \"\\e[8mroot\":\n    allow: [\"* on **\"]\n  other:\n    inherits: [\"\\e[8mroot\", \"missing\\u202E\"]\n");
+
+        var result = Cli.Run("lint", path);
+
+        result.ExitCode.Should().Be(1);
+        result.Out.Should().NotContainAny("\u001b", "\u202E");
+        result.Error.Should().NotContainAny("\u001b", "\u202E");
+        result.OutLines.Should().Contain(l => l.Contains("invalid_value", StringComparison.Ordinal) && l.Contains("\\u001B[8mroot", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_EscapeSequenceInARequestLine_IsABadLineAndNotEchoedRaw()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", "version: 1\nroles:\n  viewer:\n    allow: [\"data:read on output:*\"]\n");
+
+        var result = Cli.RunWithInput("{\"subject\":\"u\",\"\\u001b[8m\":1,\"action\":\"x:y\",\"resource\":\"a:b\"}\n", "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain("line 1:").And.Contain("\\u001B[8m").And.NotContain("\u001b");
+    }
+
+    [Fact]
     public void Lint_Errors_ExitsOneAndPrintsEveryProblemInTheFormat()
     {
         using var files = new TempFiles();

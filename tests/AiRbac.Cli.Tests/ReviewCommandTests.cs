@@ -70,6 +70,19 @@ public sealed class ReviewCommandTests
         result.Out.Should().BeEmpty();
     }
 
+    [Fact]
+    public void Review_LoneSurrogateInAuditLine_Exit2NamingTheLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit.Replace("\"subject\":\"", "\"subject\":\"\\ud800", StringComparison.Ordinal));
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain($"error: {audit}: line 1: a string holds an escape that is not valid UTF-16");
+    }
+
     [Theory]
     [InlineData("--since", "90")]
     [InlineData("--since", "3y")]

@@ -79,6 +79,11 @@ public class SilentSpecChoicesTests
     [InlineData("""{"action":""", "not valid JSON")]
     [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","sensitivity":"restricted","sensitivity":"public"}""", "not valid JSON")]
     [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","on_behalf_of":{"subject":"u","subject":"v"}}""", "not valid JSON")]
+    [InlineData("""{"subject":"\ud800","action":"x:y","resource":"r:s"}""", "lone surrogate")]
+    [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","tags":["\udfff"]}""", "lone surrogate")]
+    [InlineData("""{"subject":"a","roles":["r\ud800"],"action":"x:y","resource":"r:s"}""", "lone surrogate")]
+    [InlineData("""{"subject":"a","action":"x:y","resource":"r:s","on_behalf_of":{"subject":"\ud83d"}}""", "lone surrogate")]
+    [InlineData("""{"\ud800":"a","action":"x:y","resource":"r:s"}""", "lone surrogate")]
     public void ParseRequest_BadLine_RefusedWithReason(string line, string reason)
         => FluentActions.Invoking(() => RequestJson.ParseRequest(line)).Should().Throw<RequestFormatException>().WithMessage($"*{reason}*");
 

@@ -8,6 +8,10 @@ public class ValueTests
     [InlineData("2026-12-31T00:00:00.5Z", "2026-12-31T00:00:00.5000000Z")]
     [InlineData("2026-12-30T23:00:00-01:00", "2026-12-31T00:00:00Z")]
     [InlineData("2026-12-31t00:00:00z", "2026-12-31T00:00:00Z")] // lowercase: policy-language.md, choice 22
+    [InlineData("0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z")] // year 0000 and instants before .NET's range: choice 23
+    [InlineData("0000-02-29T12:00:00+05:00", "0001-01-01T00:00:00Z")]
+    [InlineData("0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00Z")]
+    [InlineData("9999-12-31T23:59:59-01:00", "9999-12-31T23:59:59.9999999Z")]
     public void Rfc3339_Valid_Parses(string text, string utc)
     {
         Rfc3339.TryParse(text, out var value).Should().BeTrue();
@@ -23,6 +27,8 @@ public class ValueTests
     [InlineData("2026-12-31T00:00:00.Z")]
     [InlineData("2026-12-31T00:00:00+0100")]
     [InlineData("2026-12-31T23:59:60Z")] // leap second: policy-language.md, choice 22
+    [InlineData("0000-02-30T00:00:00Z")]
+    [InlineData("0000-13-01T00:00:00Z")]
     [InlineData("")]
     [InlineData(null)]
     public void Rfc3339_Invalid_Fails(string? text) => Rfc3339.TryParse(text, out _).Should().BeFalse();

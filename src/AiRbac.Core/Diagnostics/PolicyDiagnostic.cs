@@ -15,10 +15,13 @@ public enum DiagnosticSeverity
 /// <summary>One problem found while loading, validating or linting a policy.</summary>
 /// <param name="Code">A stable code from <see cref="DiagnosticCodes"/>.</param>
 /// <param name="Severity">Error or warning.</param>
-/// <param name="Message">A human-readable message.</param>
+/// <param name="Message">A human-readable message. Control and bidirectional formatting characters in it (from names in a hostile policy) are kept as <c>\uXXXX</c> escapes, so it is safe to print.</param>
 /// <param name="Location">Where the problem was written.</param>
 public sealed record PolicyDiagnostic(string Code, DiagnosticSeverity Severity, string Message, SourceLocation Location)
 {
+    /// <summary>A human-readable message, safe to print: control and bidirectional formatting characters are written as <c>\uXXXX</c>.</summary>
+    public string Message { get; } = UnsafeText.Escape(Message);
+
     /// <summary>Whether the problem rejects the policy.</summary>
     public bool IsError => Severity == DiagnosticSeverity.Error;
 

@@ -20,9 +20,9 @@ public sealed record AuthorizationRequest(Subject Subject, string Action, Resour
 public sealed class RequestFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    /// <param name="message">Why the line is bad.</param>
+    /// <param name="message">Why the line is bad (control and bidirectional formatting characters are kept as <c>\uXXXX</c>, so it is safe to print).</param>
     public RequestFormatException(string message)
-        : base(message)
+        : base(Diagnostics.UnsafeText.Escape(message ?? string.Empty))
     {
     }
 
@@ -32,10 +32,10 @@ public sealed class RequestFormatException : Exception
     }
 
     /// <summary>Creates the exception.</summary>
-    /// <param name="message">Why the line is bad.</param>
+    /// <param name="message">Why the line is bad (control and bidirectional formatting characters are kept as <c>\uXXXX</c>, so it is safe to print).</param>
     /// <param name="innerException">The cause.</param>
     public RequestFormatException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(Diagnostics.UnsafeText.Escape(message ?? string.Empty), innerException)
     {
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AiRbac.Diagnostics;
 
 namespace AiRbac.Requests;
 
@@ -12,6 +13,8 @@ public static class RequestJson
 
     private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of"];
     private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];
+    private const string LoneSurrogate = "a string holds an escape that is not valid UTF-16 (a lone surrogate)";
+
     private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
 
     /// <summary>Parses one request line.</summary>
@@ -30,28 +33,46 @@ public static class RequestJson
         {
             throw new RequestFormatException($"not valid JSON: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // The duplicate-property check decodes property names: a lone surrogate escape in one fails there.
+            throw new RequestFormatException(LoneSurrogate, e);
+        }
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
+            try
             {
-                throw new RequestFormatException("a request must be a JSON object");
+                return ReadRequest(document.RootElement);
             }
-
-            CheckFields(root, RequestFields, "request");
-            string action = RequiredString(root, "action");
-            string resource = RequiredString(root, "resource");
-            var subject = ReadSubject(root, 0);
-            var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
-            return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
+            catch (InvalidOperationException e)
             {
-                Scope = OptionalString(root, "scope"),
-                Sensitivity = OptionalString(root, "sensitivity"),
-                Tags = tags,
-                Owner = OptionalString(root, "owner"),
-            });
+                // System.Text.Json refuses to decode a string holding a lone surrogate escape ("\ud800"): no text
+                // of ours can carry it faithfully, so the line is refused, never repaired into U+FFFD.
+                throw new RequestFormatException(LoneSurrogate, e);
+            }
         }
+    }
+
+    private static AuthorizationRequest ReadRequest(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new RequestFormatException("a request must be a JSON object");
+        }
+
+        CheckFields(root, RequestFields, "request");
+        string action = RequiredString(root, "action");
+        string resource = RequiredString(root, "resource");
+        var subject = ReadSubject(root, 0);
+        var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
+        return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
+        {
+            Scope = OptionalString(root, "scope"),
+            Sensitivity = OptionalString(root, "sensitivity"),
+            Tags = tags,
+            Owner = OptionalString(root, "owner"),
+        });
     }
 
     private static Subject ReadSubject(JsonElement element, int depth)
@@ -100,7 +121,7 @@ public static class RequestJson
     {
         if (element.ValueKind == JsonValueKind.String)
         {
-            return new RoleBinding(element.GetString()!);
+            return new RoleBinding(Text(element, "roles"));
         }
 
         if (element.ValueKind != JsonValueKind.Object)
@@ -147,7 +168,16 @@ public static class RequestJson
             return null;
         }
 
-        return value.ValueKind == JsonValueKind.String ? value.GetString() : throw new RequestFormatException($"'{name}' must be a string");
+        return value.ValueKind == JsonValueKind.String ? Text(value, name) : throw new RequestFormatException($"'{name}' must be a string");
+    }
+
+    // A JSON string as text. Control and bidirectional formatting characters are refused (choice 24): no name the
+    // policy can hold has them, and echoed raw they would rewrite what an operator's terminal shows.
+    private static string Text(JsonElement value, string name)
+    {
+        string text = value.GetString()!;
+        int bad = UnsafeText.IndexOfUnsafe(text);
+        return bad < 0 ? text : throw new RequestFormatException($"'{name}' holds a control or bidirectional formatting character ({UnsafeText.Describe(text[bad])})");
     }
 
     private static string[] StringArray(JsonElement element, string name)
@@ -157,7 +187,7 @@ public static class RequestJson
             throw new RequestFormatException($"'{name}' must be an array of strings");
         }
 
-        return [.. element.EnumerateArray().Select(e => e.GetString()!)];
+        return [.. element.EnumerateArray().Select(e => Text(e, name))];
     }
 
     /// <summary>Formats a decision as one JSON line: <c>allowed</c>, <c>reason</c>, and <c>role</c>/<c>rule</c> when there are any.</summary>

@@ -51,7 +51,16 @@ internal sealed class AuditLogReader(TextReader reader)
                 continue;
             }
 
-            Parse(text);
+            try
+            {
+                Parse(text);
+            }
+            catch (InvalidOperationException)
+            {
+                // System.Text.Json will not decode a lone surrogate escape ("\ud800"): the line is refused, never repaired.
+                throw Bad("a string holds an escape that is not valid UTF-16 (a lone surrogate)");
+            }
+
             return record;
         }
 
