@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using AiRbac.Diagnostics;
 
 namespace AiRbac.Review;
 
@@ -104,7 +105,7 @@ public sealed partial class AccessReviewReport
         text.Append("\n## Subjects\n\n| subject | kind | roles | last seen | grants used in the window | grants not used in the window |\n|---|---|---|---|---|---|\n");
         foreach (var subject in Subjects)
         {
-            text.Append("| ").Append(Code(subject.Id)).Append(" | ").Append(subject.Kind ?? "")
+            text.Append("| ").Append(Code(subject.Id)).Append(" | ").Append(UnsafeText.Escape(subject.Kind ?? ""))
                 .Append(" | ").Append(string.Join(", ", subject.Roles.Select(r => Code(r.Role) + " (" + SourceText(r.Source) + (r.Declared ? "" : ", undeclared") + ")")))
                 .Append(" | ").Append(subject.LastSeen is { } seen ? Rfc3339.Format(seen) : "never")
                 .Append(" | ").Append(GrantList(subject.Grants.Where(g => !g.Unused), withTime: false))
@@ -320,8 +321,9 @@ public sealed partial class AccessReviewReport
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    // Backticks keep glob characters literal in rendered Markdown; pipes and newlines would break the table.
+    // Backticks keep glob characters literal in rendered Markdown; pipes would break the table. Audit records carry
+    // ids from claims: control and bidirectional formatting characters (newlines included) are written as \uXXXX,
+    // so the report cannot hide or reorder text on the terminal that shows it (policy-language.md, choice 24).
     private static string Code(string value)
-        => "`" + value.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
-            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal) + "`";
+        => "`" + UnsafeText.Escape(value).Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal) + "`";
 }

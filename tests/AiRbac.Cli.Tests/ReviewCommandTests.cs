@@ -71,6 +71,20 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
+    public void Review_EscapeSequenceInAnAuditedSubject_IsEscapedInTheReport()
+    {
+        // Subject ids in the audit log come from claims: a hostile one must not drive the reviewer's terminal.
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit.Replace("\"subject\":\"mallory", "\"subject\":\"\\u001b[8mmallory\\u202E", StringComparison.Ordinal));
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().NotContainAny("\u001b", "\u202E");
+    }
+
+    [Fact]
     public void Review_LoneSurrogateInAuditLine_Exit2NamingTheLine()
     {
         using var files = new TempFiles();
