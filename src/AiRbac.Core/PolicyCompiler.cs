@@ -117,7 +117,9 @@ internal sealed class CompilerRun
 
     // "Did you mean" hints are given for this many undeclared role names; each costs a pass over every role.
     private const int MaxSpellingHints = 100;
+    private const long MaxSpellingHintCells = 50_000_000;
     private int hintsGiven;
+    private long hintCells;
 
     // Every role's ancestors (sorted), when inheritance has no cycle and is within the limits.
     private int[][]? ancestors;
@@ -318,6 +320,13 @@ internal sealed class CompilerRun
         int bestDistance = int.MaxValue;
         foreach (var role in doc.Roles)
         {
+            // Long names cost length × length each: the hints together compare at most MaxSpellingHintCells characters.
+            hintCells += (long)(name.Length + 1) * (role.Name.Value.Length + 1);
+            if (hintCells > MaxSpellingHintCells)
+            {
+                return string.Empty;
+            }
+
             int distance = Levenshtein(name, role.Name.Value);
             if (distance < bestDistance)
             {
