@@ -145,7 +145,7 @@ public sealed partial class CompiledPolicy
 
         for (int k = any.Start; k < any.Start + any.Count; k++)
         {
-            if (actionId < 0 || rules[k].ActionId == AnyAction || actionGlobMatches[(rules[k].ActionGlob * actionCount) + actionId])
+            if (actionId < 0 || rules[k].ActionId == AnyAction || GlobMatchesAction(rules[k].ActionGlob, actionId))
             {
                 picked.Add(k);
             }
@@ -241,9 +241,15 @@ public sealed partial class CompiledPolicy
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool ViewActionMatches(int actionGlob, ref Request request)
-        => request.ActionId >= 0
+        => request.ActionId >= 0 && actionGlobMatches.Length != 0
             ? actionGlobMatches[(actionGlob * actionCount) + request.ActionId]
             : actionGlobs[actionGlob].IsMatch(request.Action);
+
+    /// <summary>Whether an action glob matches an interned action: from the table, or matched when the table was too large to build.</summary>
+    private bool GlobMatchesAction(int actionGlob, int actionId)
+        => actionGlobMatches.Length != 0
+            ? actionGlobMatches[(actionGlob * actionCount) + actionId]
+            : actionGlobs[actionGlob].IsMatch(actionNames[actionId]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool ViewResourceMatches(in ViewRule rule, ViewRuleInfo[] infos, int index, char[] chars, string name)

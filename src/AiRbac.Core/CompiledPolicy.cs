@@ -26,8 +26,9 @@ public sealed partial class CompiledPolicy
     private readonly ActionSlot[] slots;
     private readonly NameTable actionIds;
     private readonly Pattern[] actionGlobs;
-    private readonly bool[] actionGlobMatches; // [glob * actionCount + action]
+    private readonly bool[] actionGlobMatches; // [glob * actionCount + action], or empty when too large to build
     private readonly int actionCount;
+    private readonly string[] actionNames; // by id
     private readonly CatalogEntry[] catalog;
     private readonly string[] catalogTypes;
     private readonly IndexedList[] catalogByType;
@@ -50,6 +51,11 @@ public sealed partial class CompiledPolicy
         slots = tables.Slots;
         actionIds = new NameTable(tables.ActionIds);
         actionCount = tables.ActionIds.Count;
+        actionNames = new string[actionCount];
+        foreach (var (name, id) in tables.ActionIds)
+        {
+            actionNames[id] = name;
+        }
         actionGlobs = tables.ActionGlobs;
         actionGlobMatches = tables.ActionGlobMatches;
         catalog = tables.Catalog;
@@ -464,7 +470,8 @@ public sealed partial class CompiledPolicy
             return true;
         }
 
-        return request.ActionId >= 0
+        // The table is empty when the compiler found it too large to build.
+        return request.ActionId >= 0 && actionGlobMatches.Length != 0
             ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
             : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
     }
@@ -486,7 +493,8 @@ public sealed partial class CompiledPolicy
 
     private bool IsNotByOwnerAction(ref Request request)
     {
-        if (request.ActionId >= 0)
+        // The table is empty when the compiler found it too large to build.
+        if (request.ActionId >= 0 && notByOwnerByActionId.Length != 0)
         {
             return notByOwnerByActionId[request.ActionId];
         }

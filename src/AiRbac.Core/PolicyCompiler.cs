@@ -20,11 +20,83 @@ public static class PolicyCompiler
     }
 }
 
-/// <summary>Options for <see cref="PolicyCompiler.Compile"/>.</summary>
+/// <summary>
+/// Options for <see cref="PolicyCompiler.Compile"/>. The limits keep the cost of compiling any policy within the YAML
+/// size limits near linear in its size: a policy over a limit is refused with a <c>limit_exceeded</c> error that names
+/// the limit and the count, and is not loaded.
+/// </summary>
 public sealed class PolicyCompilerOptions
 {
     /// <summary>The clock used for expiry checks and compile-time lint; <see cref="TimeProvider.System"/> by default.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The longest chain of inheritance: how many <c>inherits</c> steps lead up from a role (32 by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int MaxInheritanceDepth
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 32;
+
+    /// <summary>The inherited roles of all roles together: each role's direct and indirect ancestors, summed over roles (1,000,000 by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int MaxInheritedRoles
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 1_000_000;
+
+    /// <summary>The role bindings of all subjects in <c>bindings</c> together, each group's bindings counted once per subject naming it (1,000,000 by default).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int MaxExpandedBindings
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 1_000_000;
+
+    /// <summary>
+    /// The role checks of the binding and separation-of-duties checks (20,000,000 by default): for every subject binding,
+    /// the roles it makes effective (inherited ones included), each weighted by one plus the <c>mutually_exclusive</c> lists
+    /// naming it; and for every <c>mutually_exclusive</c> list, its roles and the roles inheriting them.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxRoleChecks
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 20_000_000;
+
+    /// <summary>
+    /// The pattern comparisons of the catalog and lint checks (20,000,000 by default): every grant and deny against
+    /// every catalog entry, every grant of a role without <c>max_sensitivity</c> against every classified catalog entry,
+    /// and every grant of a role against every deny of the same role.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxPatternPairs
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 20_000_000;
 }
 
 /// <summary>One compilation: validation, then table building, then lint. Cold path; allocates freely.</summary>
@@ -42,6 +114,15 @@ internal sealed class CompilerRun
     private readonly Dictionary<string, int> tagBits = new(StringComparer.Ordinal);
     private string[] tiers = DefaultTiers;
     private int defaultTier;
+
+    // "Did you mean" hints are given for this many undeclared role names; each costs a pass over every role.
+    private const int MaxSpellingHints = 100;
+    private const long MaxSpellingHintCells = 50_000_000;
+    private int hintsGiven;
+    private long hintCells;
+
+    // Every role's ancestors (sorted), when inheritance has no cycle and is within the limits.
+    private int[][]? ancestors;
 
     public CompilerRun(PolicyDocument doc, PolicyCompilerOptions options)
     {
@@ -113,6 +194,8 @@ internal sealed class CompilerRun
             Error(DiagnosticCodes.LimitExceeded, $"the policy names {tagBits.Count} distinct tags; at most {MaxTags} are supported", DocLocation);
         }
 
+        CheckPatternPairs(parsedRules, catalog);
+        CheckRoleChecks(parents, kinds, exclusive, subjects);
         if (diagnostics.Any(d => d.IsError))
         {
             return new PolicyCompilation(null, Sorted());
@@ -242,10 +325,23 @@ internal sealed class CompilerRun
 
     private string NearestRole(string name)
     {
+        // Each hint compares the name with every role: only the first few undeclared names get one.
+        if (++hintsGiven > MaxSpellingHints)
+        {
+            return string.Empty;
+        }
+
         string? best = null;
         int bestDistance = int.MaxValue;
         foreach (var role in doc.Roles)
         {
+            // Long names cost length × length each: the hints together compare at most MaxSpellingHintCells characters.
+            hintCells += (long)(name.Length + 1) * (role.Name.Value.Length + 1);
+            if (hintCells > MaxSpellingHintCells)
+            {
+                return string.Empty;
+            }
+
             int distance = Levenshtein(name, role.Name.Value);
             if (distance < bestDistance)
             {
@@ -285,25 +381,45 @@ internal sealed class CompilerRun
         return row[b.Length];
     }
 
+    // Bounds of the glob × exact action tables (an optimization; past them, action globs are matched per request).
+    internal const long MaxGlobTableEntries = 4_000_000;
+    internal const long MaxGlobTableWork = 200_000_000;
+
+    // Cycle messages show at most this many roles of a long cycle: the first ones and the last ones.
+    private const int MaxCycleRolesShown = 12;
+
     private int[][] ResolveInheritance()
     {
         var parents = new int[doc.Roles.Count][];
+        var parentRefs = new int[doc.Roles.Count][];
+        var distinct = new HashSet<int>();
         for (int i = 0; i < doc.Roles.Count; i++)
         {
             var list = new List<int>();
-            foreach (var reference in doc.Roles[i].Inherits)
+            var refs = new List<int>();
+            distinct.Clear();
+            var inherits = doc.Roles[i].Inherits;
+            for (int k = 0; k < inherits.Count; k++)
             {
-                if (TryRole(reference, $"role '{doc.Roles[i].Name.Value}' inherits", out int parent) && !list.Contains(parent))
+                if (TryRole(inherits[k], $"role '{doc.Roles[i].Name.Value}' inherits", out int parent) && distinct.Add(parent))
                 {
                     list.Add(parent);
+                    refs.Add(k);
                 }
             }
 
             parents[i] = [.. list];
+            parentRefs[i] = [.. refs];
         }
 
-        // Cycle detection: iterative depth-first search; a grey node reached again closes a cycle.
+        // Cycle detection: iterative depth-first search; a grey node reached again closes a cycle. Roles finish after
+        // all their parents, so the finishing order is a topological order (parents first) when there is no cycle.
         var colour = new byte[parents.Length];
+        var onPath = new int[parents.Length];
+        var pathRoles = new List<int>();
+        var pathNext = new List<int>();
+        var finished = new List<int>(parents.Length);
+        bool cycle = false;
         for (int start = 0; start < parents.Length; start++)
         {
             if (colour[start] != 0)
@@ -311,36 +427,139 @@ internal sealed class CompilerRun
                 continue;
             }
 
-            var stack = new Stack<(int Role, int Next)>();
-            stack.Push((start, 0));
+            onPath[start] = 0;
+            pathRoles.Add(start);
+            pathNext.Add(0);
             colour[start] = 1;
-            while (stack.Count > 0)
+            while (pathRoles.Count > 0)
             {
-                var (role, next) = stack.Pop();
+                int top = pathRoles.Count - 1;
+                int role = pathRoles[top];
+                int next = pathNext[top];
                 if (next >= parents[role].Length)
                 {
                     colour[role] = 2;
+                    finished.Add(role);
+                    pathRoles.RemoveAt(top);
+                    pathNext.RemoveAt(top);
                     continue;
                 }
 
-                stack.Push((role, next + 1));
+                pathNext[top] = next + 1;
                 int parent = parents[role][next];
                 if (colour[parent] == 1)
                 {
-                    var path = stack.Select(f => doc.Roles[f.Role].Name.Value).Reverse().SkipWhile(n => n != doc.Roles[parent].Name.Value).ToList();
-                    path.Add(doc.Roles[parent].Name.Value);
-                    var at = doc.Roles[role].Inherits.FirstOrDefault(r => roleLookup.TryGetValue(r.Value, out int p) && p == parent);
-                    Error(DiagnosticCodes.InheritanceCycle, $"inheritance cycle: {string.Join(" -> ", path)}", at.Location);
+                    cycle = true;
+                    var at = doc.Roles[role].Inherits[parentRefs[role][next]];
+                    Error(DiagnosticCodes.InheritanceCycle, $"inheritance cycle: {CyclePath(pathRoles, onPath[parent], parent)}", at.Location);
                 }
                 else if (colour[parent] == 0)
                 {
                     colour[parent] = 1;
-                    stack.Push((parent, 0));
+                    onPath[parent] = pathRoles.Count;
+                    pathRoles.Add(parent);
+                    pathNext.Add(0);
                 }
             }
         }
 
+        if (!cycle)
+        {
+            ancestors = ComputeAncestors(parents, finished);
+        }
+
         return parents;
+    }
+
+    /// <summary>The roles of a cycle, from the first role on it back to that role; a long cycle shows its ends only.</summary>
+    private string CyclePath(List<int> path, int from, int closing)
+    {
+        int length = path.Count - from;
+        IEnumerable<int> shown = length <= MaxCycleRolesShown
+            ? path.Skip(from).Take(length)
+            : path.Skip(from).Take(MaxCycleRolesShown / 2);
+        var names = shown.Select(r => doc.Roles[r].Name.Value).ToList();
+        if (length > MaxCycleRolesShown)
+        {
+            names.Add(string.Create(CultureInfo.InvariantCulture, $"... ({length - MaxCycleRolesShown} more roles)"));
+            names.AddRange(path.Skip(path.Count - (MaxCycleRolesShown / 2)).Select(r => doc.Roles[r].Name.Value));
+        }
+
+        names.Add(doc.Roles[closing].Name.Value);
+        return string.Join(" -> ", names);
+    }
+
+    /// <summary>
+    /// Every role's ancestors (sorted role indices), each computed once from its parents' in topological order; null
+    /// after a <see cref="PolicyCompilerOptions.MaxInheritanceDepth"/> or <see cref="PolicyCompilerOptions.MaxInheritedRoles"/> error.
+    /// </summary>
+    private int[][]? ComputeAncestors(int[][] parents, List<int> topological)
+    {
+        var depth = new int[parents.Length];
+        bool tooDeep = false;
+        foreach (int role in topological)
+        {
+            foreach (int parent in parents[role])
+            {
+                depth[role] = Math.Max(depth[role], depth[parent] + 1);
+            }
+
+            // Reported once per path: at the roles one step past the limit.
+            if (depth[role] == options.MaxInheritanceDepth + 1)
+            {
+                tooDeep = true;
+                Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"role '{doc.Roles[role].Name.Value}' is {depth[role]} inheritance steps below its furthest ancestor; at most {options.MaxInheritanceDepth} (MaxInheritanceDepth) are supported"),
+                    doc.Roles[role].Name.Location);
+            }
+        }
+
+        if (tooDeep)
+        {
+            return null;
+        }
+
+        var result = new int[parents.Length][];
+        var stamp = new int[parents.Length];
+        Array.Fill(stamp, -1);
+        long total = 0;
+        var list = new List<int>();
+        foreach (int role in topological)
+        {
+            list.Clear();
+            foreach (int parent in parents[role])
+            {
+                if (stamp[parent] != role)
+                {
+                    stamp[parent] = role;
+                    list.Add(parent);
+                }
+
+                foreach (int ancestor in result[parent])
+                {
+                    if (stamp[ancestor] != role)
+                    {
+                        stamp[ancestor] = role;
+                        list.Add(ancestor);
+                    }
+                }
+            }
+
+            total += list.Count;
+            if (total > options.MaxInheritedRoles)
+            {
+                Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"the roles inherit more than {options.MaxInheritedRoles} roles in total (MaxInheritedRoles; each role's direct and indirect ancestors, summed over roles), reached at role '{doc.Roles[role].Name.Value}'"),
+                    doc.Roles[role].Name.Location);
+                return null;
+            }
+
+            int[] sorted = [.. list];
+            Array.Sort(sorted);
+            result[role] = sorted;
+        }
+
+        return result;
     }
 
     internal sealed record ParsedRule(Pattern Action, Pattern Resource, string Text, SourceLocation Location);
@@ -496,10 +715,13 @@ internal sealed class CompilerRun
     private List<ExclusiveSet> CheckExclusiveSets(int[][] parents)
     {
         var sets = new List<ExclusiveSet>();
+        var memberSets = new List<List<int>>();
+        var seen = new HashSet<int>();
         foreach (var set in doc.Constraints.MutuallyExclusive)
         {
             bool ok = true;
             var members = new List<int>();
+            seen.Clear();
             if (set.Roles.Count < 2)
             {
                 Error(DiagnosticCodes.InvalidExclusiveSet, "a mutually_exclusive list needs at least two roles", set.Location);
@@ -512,7 +734,7 @@ internal sealed class CompilerRun
                 {
                     ok = false;
                 }
-                else if (members.Contains(role))
+                else if (!seen.Add(role))
                 {
                     Error(DiagnosticCodes.InvalidExclusiveSet, $"mutually_exclusive names role '{doc.Roles[role].Name.Value}' twice", reference.Location);
                     ok = false;
@@ -523,27 +745,65 @@ internal sealed class CompilerRun
                 }
             }
 
-            if (ok && !HasCycle() && JoinedThroughInheritance(members, parents) is { } joiner)
+            memberSets.Add(ok ? members : []);
+        }
+
+        // The join check walks down from every member: bounded by MaxRoleChecks, counted before any walk. Without
+        // ancestors (a cycle, or an inheritance limit) there is nothing to check: the policy is refused already.
+        int[]? descendants = null;
+        if (ancestors is not null)
+        {
+            descendants = new int[parents.Length];
+            foreach (var list in ancestors)
             {
-                Error(DiagnosticCodes.InvalidExclusiveSet, $"the roles of this mutually_exclusive list are joined through inheritance: role '{doc.Roles[joiner].Name.Value}' holds two of them", set.Location);
-                ok = false;
+                foreach (int ancestor in list)
+                {
+                    descendants[ancestor]++;
+                }
             }
 
-            if (ok)
+            long checks = 0;
+            foreach (var members in memberSets)
             {
-                sets.Add(new ExclusiveSet([.. members], set.Location));
+                foreach (int member in members)
+                {
+                    checks += descendants[member] + 1;
+                }
             }
+
+            if (checks > options.MaxRoleChecks)
+            {
+                Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"checking the mutually_exclusive lists for roles joined through inheritance needs {checks} role checks (their roles and the roles inheriting them); at most {options.MaxRoleChecks} (MaxRoleChecks)"),
+                    doc.Constraints.MutuallyExclusive[0].Location);
+                descendants = null;
+            }
+        }
+
+        List<int>[]? children = null;
+        for (int i = 0; i < memberSets.Count; i++)
+        {
+            var set = doc.Constraints.MutuallyExclusive[i];
+            var members = memberSets[i];
+            if (members.Count == 0)
+            {
+                continue;
+            }
+
+            if (descendants is not null && JoinedThroughInheritance(members, children ??= Children(parents)) is { } joiner)
+            {
+                Error(DiagnosticCodes.InvalidExclusiveSet, $"the roles of this mutually_exclusive list are joined through inheritance: role '{doc.Roles[joiner].Name.Value}' holds two of them", set.Location);
+                continue;
+            }
+
+            sets.Add(new ExclusiveSet([.. members], set.Location));
         }
 
         return sets;
     }
 
-    private bool HasCycle() => diagnostics.Any(d => d.Code == DiagnosticCodes.InheritanceCycle);
-
-    /// <summary>A role whose inheritance closure holds two members of the list (a member inheriting another counts), or null.</summary>
-    private static int? JoinedThroughInheritance(List<int> members, int[][] parents)
+    private static List<int>[] Children(int[][] parents)
     {
-        // Walk the reverse graph from each member: count, per role, how many members it reaches.
         var children = new List<int>[parents.Length];
         for (int i = 0; i < parents.Length; i++)
         {
@@ -553,15 +813,27 @@ internal sealed class CompilerRun
             }
         }
 
-        var reached = new int[parents.Length];
+        return children;
+    }
+
+    /// <summary>A role whose inheritance closure holds two members of the list (a member inheriting another counts), or null.</summary>
+    private static int? JoinedThroughInheritance(List<int> members, List<int>[] children)
+    {
+        // Walk the reverse graph from each member: count, per role, how many members it reaches.
+        var reached = new Dictionary<int, int>();
+        var seen = new HashSet<int>();
+        var stack = new Stack<int>();
         foreach (int member in members)
         {
-            var seen = new HashSet<int> { member };
-            var stack = new Stack<int>([member]);
+            seen.Clear();
+            seen.Add(member);
+            stack.Push(member);
             while (stack.Count > 0)
             {
                 int role = stack.Pop();
-                if (++reached[role] >= 2)
+                int count = reached.GetValueOrDefault(role) + 1;
+                reached[role] = count;
+                if (count >= 2)
                 {
                     return role;
                 }
@@ -637,6 +909,8 @@ internal sealed class CompilerRun
     private Dictionary<string, PolicySubject> CheckSubjects(Dictionary<string, List<PolicyBinding>> groups)
     {
         var subjects = new Dictionary<string, PolicySubject>(StringComparer.Ordinal);
+        long expanded = 0;
+        bool tooMany = false;
         foreach (var subject in doc.Bindings.Subjects)
         {
             string where = $"subject '{subject.Id.Value}'";
@@ -654,6 +928,8 @@ internal sealed class CompilerRun
                 bindings.Add(Narrow(CheckBinding(binding, where), scope, expires));
             }
 
+            expanded += subject.Roles.Count;
+            CheckExpanded(subject);
             foreach (var group in subject.Groups)
             {
                 if (!groups.TryGetValue(group.Value, out var members))
@@ -662,13 +938,29 @@ internal sealed class CompilerRun
                     continue;
                 }
 
-                bindings.AddRange(members.Select(b => Narrow(b, scope, expires)));
+                expanded += members.Count;
+                CheckExpanded(subject);
+                if (!tooMany)
+                {
+                    bindings.AddRange(members.Select(b => Narrow(b, scope, expires)));
+                }
             }
 
             subjects[subject.Id.Value] = new PolicySubject(kind, [.. bindings]);
         }
 
         return subjects;
+
+        void CheckExpanded(SubjectDefinition subject)
+        {
+            if (expanded > options.MaxExpandedBindings && !tooMany)
+            {
+                tooMany = true;
+                Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"the subjects' role bindings, groups expanded, number more than {options.MaxExpandedBindings} (MaxExpandedBindings), reached at subject '{subject.Id.Value}'"),
+                    subject.Id.Location);
+            }
+        }
     }
 
     /// <summary>
@@ -712,10 +1004,34 @@ internal sealed class CompilerRun
             var allow = parsedRules[r].Allow.Select((p, i) => ToRule(p, i)).ToList();
             var deny = parsedRules[r].Deny.Select((p, i) => ToRule(p, i)).ToList();
             int slotStart = slots.Count;
-            foreach (int action in allow.Concat(deny).Where(x => x.ActionId >= 0).Select(x => x.ActionId).Distinct())
+
+            // One pass groups the rules by exact action, actions in order of first mention.
+            var byAction = new Dictionary<int, (List<RuleData> Allow, List<RuleData> Deny)>();
+            var actionOrder = new List<int>();
+            foreach (var (list, isDeny) in new[] { (allow, false), (deny, true) })
             {
-                var allowBucket = Emit(allow.Where(x => x.ActionId == action), hashExact: true);
-                var denyBucket = Emit(deny.Where(x => x.ActionId == action), hashExact: true);
+                foreach (var rule in list)
+                {
+                    if (rule.ActionId < 0)
+                    {
+                        continue;
+                    }
+
+                    if (!byAction.TryGetValue(rule.ActionId, out var group))
+                    {
+                        group = ([], []);
+                        byAction.Add(rule.ActionId, group);
+                        actionOrder.Add(rule.ActionId);
+                    }
+
+                    (isDeny ? group.Deny : group.Allow).Add(rule);
+                }
+            }
+
+            foreach (int action in actionOrder)
+            {
+                var allowBucket = Emit(byAction[action].Allow, hashExact: true);
+                var denyBucket = Emit(byAction[action].Deny, hashExact: true);
                 slots.Add(new ActionSlot(action, allowBucket, denyBucket));
             }
 
@@ -789,12 +1105,18 @@ internal sealed class CompilerRun
             actionNames[id] = name;
         }
 
-        var globMatches = new bool[actionGlobs.Count * actionNames.Length];
-        for (int g = 0; g < actionGlobs.Count; g++)
+        // The table of which glob matches which exact action spares matching action globs per request. It is an
+        // optimization only: past a bound on its size and on the matching it costs, globs are matched per request.
+        bool[] globMatches = [];
+        if (GlobTableAffordable(actionGlobs, actionNames))
         {
-            for (int a = 0; a < actionNames.Length; a++)
+            globMatches = new bool[actionGlobs.Count * actionNames.Length];
+            for (int g = 0; g < actionGlobs.Count; g++)
             {
-                globMatches[(g * actionNames.Length) + a] = actionGlobs[g].IsMatch(actionNames[a]);
+                for (int a = 0; a < actionNames.Length; a++)
+                {
+                    globMatches[(g * actionNames.Length) + a] = actionGlobs[g].IsMatch(actionNames[a]);
+                }
             }
         }
 
@@ -806,7 +1128,14 @@ internal sealed class CompilerRun
             (ruleArray[k].CatalogEntry, ruleArray[k].CatalogCandidates) = CatalogEntryOf(ruleArray[k].ResourcePattern!, catalogArray);
         }
 
-        var notByOwnerByAction = actionNames.Select(name => notByOwner.Any(p => p.IsMatch(name))).ToArray();
+        // Exact not_by_owner actions by hash; glob ones in a table like the action globs', or per request past its bound.
+        var notByOwnerExact = notByOwner.Where(p => p.IsExact).Select(p => p.Text).ToHashSet(StringComparer.Ordinal);
+        var notByOwnerGlobs = notByOwner.Where(p => !p.IsExact).ToList();
+        bool[] notByOwnerByAction = [];
+        if (notByOwnerGlobs.Count == 0 || GlobTableAffordable(notByOwnerGlobs, actionNames))
+        {
+            notByOwnerByAction = [.. actionNames.Select(name => notByOwnerExact.Contains(name) || notByOwnerGlobs.Any(p => p.IsMatch(name)))];
+        }
 
         var infos = new RoleInfo[roleData.Length];
         for (int r = 0; r < infos.Length; r++)
@@ -852,10 +1181,27 @@ internal sealed class CompilerRun
 
         for (int r = 0; r < infos.Length; r++)
         {
-            infos[r].Ancestors = [.. AllAncestors(r, parents).Select(a => infos[a].Name)];
+            infos[r].Ancestors = [.. ancestors![r].Select(a => infos[a].Name)];
         }
 
         return policy;
+    }
+
+    /// <summary>
+    /// Whether a table of globs × exact actions is small enough to build: at most <see cref="MaxGlobTableEntries"/>
+    /// entries, and matching work (glob tokens × action characters) of at most <see cref="MaxGlobTableWork"/>.
+    /// </summary>
+    private static bool GlobTableAffordable(List<Pattern> globs, string[] actions)
+    {
+        long entries = (long)globs.Count * actions.Length;
+        if (entries > MaxGlobTableEntries)
+        {
+            return false;
+        }
+
+        long tokens = globs.Sum(g => (long)g.Tokens.Length + 1);
+        long chars = actions.Sum(a => (long)a.Length + 1);
+        return tokens * chars <= MaxGlobTableWork;
     }
 
     /// <summary>
@@ -904,25 +1250,6 @@ internal sealed class CompilerRun
         return (types, byType, untyped);
     }
 
-    internal static IEnumerable<int> AllAncestors(int role, int[][] parents)
-    {
-        var seen = new HashSet<int>();
-        var stack = new Stack<int>(parents[role]);
-        while (stack.Count > 0)
-        {
-            int parent = stack.Pop();
-            if (parent != role && seen.Add(parent))
-            {
-                foreach (int grand in parents[parent])
-                {
-                    stack.Push(grand);
-                }
-            }
-        }
-
-        return seen.Order();
-    }
-
     private void Lint(CompiledPolicy policy, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, List<CatalogEntry> catalog,
         List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
     {
@@ -957,13 +1284,87 @@ internal sealed class CompilerRun
             }
         }
 
-        LintBindings(policy, exclusive, subjects);
+        LintBindings(exclusive, subjects);
     }
 
-    private void LintBindings(CompiledPolicy policy, List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    /// <summary>Whether lint counts a policy binding: it can apply, has not expired at compile time, and names a declared role.</summary>
+    private bool IsActive(PolicyBinding binding, long now, out int role)
     {
+        role = -1;
+        return !binding.Never && (binding.Expires is null || binding.Expires.Value.UtcTicks > now) && roleLookup.TryGetValue(binding.Role, out role);
+    }
+
+    /// <summary>For each role, the indices of the mutually_exclusive lists naming it (null when none).</summary>
+    private List<int>?[] SetsOfRoles(List<ExclusiveSet> exclusive)
+    {
+        var setsOf = new List<int>?[doc.Roles.Count];
+        for (int s = 0; s < exclusive.Count; s++)
+        {
+            foreach (int role in exclusive[s].Roles)
+            {
+                (setsOf[role] ??= []).Add(s);
+            }
+        }
+
+        return setsOf;
+    }
+
+    // The roles a binding makes effective for a subject kind, memoized per role and kind (see KindClosure).
+    private readonly Dictionary<int, int[]> kindClosures = [];
+    private int[][] rolesParents = [];
+    private byte[] roleKinds = [];
+
+    /// <summary>
+    /// The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted:
+    /// the role and its ancestors, never entering (or passing through) a role whose kinds exclude the subject. Each is
+    /// computed once, from its parents' (the same rule as <see cref="CompiledPolicy.Closure"/>).
+    /// </summary>
+    private int[] KindClosure(int role, SubjectKind kind)
+    {
+        int key = (role * 4) + (int)kind;
+        if (kindClosures.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        int[] result;
+        if ((roleKinds[role] & (1 << (int)kind)) == 0)
+        {
+            result = [];
+        }
+        else
+        {
+            var set = new HashSet<int> { role };
+            foreach (int parent in rolesParents[role])
+            {
+                set.UnionWith(KindClosure(parent, kind));
+            }
+
+            result = [.. set];
+            Array.Sort(result);
+        }
+
+        kindClosures[key] = result;
+        return result;
+    }
+
+    /// <summary>
+    /// Refuses, before any of it is done, binding lint whose role checks exceed <see cref="PolicyCompilerOptions.MaxRoleChecks"/>:
+    /// per subject binding, the roles it makes effective, each weighted by one plus the mutually_exclusive lists naming it.
+    /// </summary>
+    private void CheckRoleChecks(int[][] parents, byte[] kinds, List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    {
+        if (ancestors is null || diagnostics.Any(d => d.IsError))
+        {
+            return;
+        }
+
+        rolesParents = parents;
+        roleKinds = kinds;
         long now = options.TimeProvider.GetUtcNow().UtcTicks;
-        var holders = new int[doc.Roles.Count];
+        var setsOf = SetsOfRoles(exclusive);
+        var weights = new Dictionary<int, long>();
+        long checks = 0;
         foreach (var definition in doc.Bindings.Subjects)
         {
             if (!subjects.TryGetValue(definition.Id.Value, out var subject))
@@ -971,28 +1372,124 @@ internal sealed class CompilerRun
                 continue;
             }
 
-            var held = new SortedSet<int>();
             foreach (var binding in subject.Bindings)
             {
-                if (!binding.Never && (binding.Expires is null || binding.Expires.Value.UtcTicks > now) && roleLookup.TryGetValue(binding.Role, out int role))
+                if (!IsActive(binding, now, out int role))
                 {
-                    held.UnionWith(policy.Closure(role, subject.Kind));
+                    continue;
+                }
+
+                int key = (role * 4) + (int)subject.Kind;
+                if (!weights.TryGetValue(key, out long weight))
+                {
+                    weight = KindClosure(role, subject.Kind).Sum(r => 1L + (setsOf[r]?.Count ?? 0));
+                    weights.Add(key, weight);
+                }
+
+                checks += weight;
+                if (checks > options.MaxRoleChecks)
+                {
+                    Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                        $"checking the subjects' bindings needs more than {options.MaxRoleChecks} role checks (MaxRoleChecks; per binding, the roles it makes effective, inherited ones included, each once plus once per mutually_exclusive list naming it), reached at subject '{definition.Id.Value}'"),
+                        definition.Id.Location);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Refuses, before any of it is done, catalog and lint work whose pattern comparisons exceed
+    /// <see cref="PolicyCompilerOptions.MaxPatternPairs"/>.
+    /// </summary>
+    private void CheckPatternPairs((List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, List<CatalogEntry> catalog)
+    {
+        long rules = 0, unclassifiedGrants = 0, shadow = 0;
+        for (int r = 0; r < parsedRules.Length; r++)
+        {
+            var (allow, deny) = parsedRules[r];
+            rules += allow.Count + deny.Count;
+            shadow += (long)allow.Count * deny.Count;
+            if (doc.Roles[r].MaxSensitivity is null)
+            {
+                unclassifiedGrants += allow.Count;
+            }
+        }
+
+        long classified = defaultTier > 0 ? 0 : catalog.Count(e => e.Tier > 0 || e.Tags != 0);
+        long typed = catalog.Count(e => e.Pattern.Literal.Contains(':', StringComparison.Ordinal));
+        long types = catalog.Select(e => e.Pattern.Literal.IndexOf(':', StringComparison.Ordinal) is int c and >= 0 ? e.Pattern.Literal[..c] : null)
+            .OfType<string>().Distinct(StringComparer.Ordinal).LongCount();
+        long pairs = (rules * catalog.Count) + (unclassifiedGrants * classified) + shadow + (types * (catalog.Count - typed));
+        if (pairs > options.MaxPatternPairs)
+        {
+            Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                $"checking the rules against the catalog and each other needs {pairs} pattern comparisons; at most {options.MaxPatternPairs} (MaxPatternPairs): {rules} rules x {catalog.Count} catalog entries, {unclassifiedGrants} grants without max_sensitivity x {classified} classified entries, {shadow} grant x deny pairs within roles, {types} resource types x {catalog.Count - typed} untyped entries"),
+                DocLocation);
+        }
+    }
+
+    private void LintBindings(List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    {
+        long now = options.TimeProvider.GetUtcNow().UtcTicks;
+        var holders = new int[doc.Roles.Count];
+        var setsOf = SetsOfRoles(exclusive);
+        var heldStamp = new int[doc.Roles.Count];
+        var setStamp = new int[exclusive.Count];
+        var setCount = new int[exclusive.Count];
+        Array.Fill(heldStamp, -1);
+        Array.Fill(setStamp, -1);
+        var held = new List<int>();
+        var broken = new List<int>();
+        int stamp = 0;
+        foreach (var definition in doc.Bindings.Subjects)
+        {
+            if (!subjects.TryGetValue(definition.Id.Value, out var subject))
+            {
+                continue;
+            }
+
+            stamp++;
+            held.Clear();
+            broken.Clear();
+            foreach (var binding in subject.Bindings)
+            {
+                if (IsActive(binding, now, out int role))
+                {
+                    foreach (int r in KindClosure(role, subject.Kind))
+                    {
+                        if (heldStamp[r] != stamp)
+                        {
+                            heldStamp[r] = stamp;
+                            held.Add(r);
+                        }
+                    }
                 }
             }
 
             foreach (int role in held)
             {
                 holders[role]++;
+                foreach (int set in setsOf[role] ?? [])
+                {
+                    if (setStamp[set] != stamp)
+                    {
+                        setStamp[set] = stamp;
+                        setCount[set] = 0;
+                    }
+
+                    if (++setCount[set] == 2)
+                    {
+                        broken.Add(set);
+                    }
+                }
             }
 
-            int[] heldArray = [.. held];
-            foreach (var set in exclusive)
+            broken.Sort();
+            foreach (int set in broken)
             {
-                var both = set.Roles.Where(r => Array.BinarySearch(heldArray, r) >= 0).Select(r => doc.Roles[r].Name.Value).ToList();
-                if (both.Count >= 2)
-                {
-                    Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{definition.Id.Value}' holds {string.Join(" and ", both.Select(b => $"'{b}'"))}, which are mutually exclusive", definition.Id.Location);
-                }
+                var both = exclusive[set].Roles.Where(r => heldStamp[r] == stamp).Select(r => doc.Roles[r].Name.Value).ToList();
+                Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{definition.Id.Value}' holds {string.Join(" and ", both.Select(b => $"'{b}'"))}, which are mutually exclusive", definition.Id.Location);
             }
         }
 

@@ -1,0 +1,232 @@
+using System.Text;
+
+namespace AiRbac.Yaml.Tests;
+
+/// <summary>
+/// Generators of small but hostile policies: each is a few megabytes at most, well within the YAML limits, and aims at
+/// one compile step whose cost could grow faster than the file.
+/// </summary>
+internal static class HostilePolicies
+{
+    private static StringBuilder Header() => new("version: 1\nroles:\n");
+
+    /// <summary>One role with <paramref name="n"/> glob actions and <paramref name="n"/> exact actions (glob × action table).</summary>
+    public static string GlobActions(int n)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - g").Append(i).Append(":* on x:y\n");
+            yaml.Append("      - g").Append(i).Append(":v on x:y\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>One role with <paramref name="n"/> grants and <paramref name="n"/> denies (shadowing lint).</summary>
+    public static string AllowDenyPairs(int n)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - a:v on x:a").Append(i).Append('\n');
+        }
+
+        yaml.Append("    deny:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - a:v on x:d").Append(i).Append("*\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="n"/> catalog globs and <paramref name="n"/> glob grants (catalog entry of each rule).</summary>
+    public static string Catalog(int n)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - a:v on x:r").Append(i).Append("*\n");
+        }
+
+        yaml.Append("resources:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  - {match: \"x:c").Append(i).Append("*\", sensitivity: internal}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="n"/> roles, each inheriting the one before it.</summary>
+    public static string Chain(int n)
+    {
+        var yaml = Header().Append("  r0: {allow: [\"a:v on x:y\"]}\n");
+        for (int i = 1; i < n; i++)
+        {
+            yaml.Append("  r").Append(i).Append(": {inherits: [r").Append(i - 1).Append("]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="layers"/> layers of <paramref name="width"/> roles, each inheriting every role of the layer before.</summary>
+    public static string Wide(int width, int layers)
+    {
+        var yaml = Header();
+        for (int l = 0; l < layers; l++)
+        {
+            for (int w = 0; w < width; w++)
+            {
+                yaml.Append("  l").Append(l).Append('w').Append(w).Append(": {allow: [\"a:v on x:y\"]");
+                if (l > 0)
+                {
+                    yaml.Append(", inherits: [");
+                    for (int p = 0; p < width; p++)
+                    {
+                        yaml.Append(p == 0 ? string.Empty : ",").Append('l').Append(l - 1).Append('w').Append(p);
+                    }
+
+                    yaml.Append(']');
+                }
+
+                yaml.Append("}\n");
+            }
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>A chain of <paramref name="depth"/> roles and <paramref name="subjects"/> subjects bound to its last role.</summary>
+    public static string SubjectsOnChain(int depth, int subjects)
+    {
+        var yaml = new StringBuilder(Chain(depth)).Append("bindings:\n  subjects:\n");
+        for (int i = 0; i < subjects; i++)
+        {
+            yaml.Append("    s").Append(i).Append(": {roles: [r").Append(depth - 1).Append("]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="sets"/> mutually exclusive pairs over as many roles, and <paramref name="subjects"/> subjects.</summary>
+    public static string ExclusiveSets(int sets, int subjects)
+    {
+        var yaml = Header();
+        for (int i = 0; i <= sets; i++)
+        {
+            yaml.Append("  r").Append(i).Append(": {allow: [\"a:v on x:y\"]}\n");
+        }
+
+        yaml.Append("constraints:\n  mutually_exclusive:\n");
+        for (int i = 0; i < sets; i++)
+        {
+            yaml.Append("    - [r0, r").Append(i + 1).Append("]\n");
+        }
+
+        yaml.Append("bindings:\n  subjects:\n");
+        for (int i = 0; i < subjects; i++)
+        {
+            yaml.Append("    s").Append(i).Append(": {roles: [r0]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>One group of <paramref name="roles"/> bindings named by <paramref name="subjects"/> subjects.</summary>
+    public static string GroupFanOut(int roles, int subjects)
+    {
+        var yaml = Header();
+        for (int i = 0; i < roles; i++)
+        {
+            yaml.Append("  r").Append(i).Append(": {allow: [\"a:v on x:y\"]}\n");
+        }
+
+        yaml.Append("bindings:\n  groups:\n    g: [");
+        for (int i = 0; i < roles; i++)
+        {
+            yaml.Append(i == 0 ? "r" : ", r").Append(i);
+        }
+
+        yaml.Append("]\n  subjects:\n");
+        for (int i = 0; i < subjects; i++)
+        {
+            yaml.Append("    s").Append(i).Append(": {groups: [g]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>One role inheriting the same <paramref name="n"/> roles over and over (duplicate parents).</summary>
+    public static string ManyInherits(int n)
+    {
+        var yaml = Header().Append("  p: {allow: [\"a:v on x:y\"]}\n  r: {inherits: [");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append(i == 0 ? "p" : ",p");
+        }
+
+        return yaml.Append("]}\n").ToString();
+    }
+
+    /// <summary><paramref name="n"/> references to undeclared roles among <paramref name="n"/> declared ones (spelling hints).</summary>
+    public static string UndeclaredReferences(int n)
+    {
+        var yaml = Header();
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  role").Append(i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)).Append(": {inherits: [rolX")
+                .Append(i.ToString("D6", System.Globalization.CultureInfo.InvariantCulture)).Append("]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>A chain of <paramref name="n"/> roles where every role also inherits the last one (a cycle at every depth).</summary>
+    public static string DeepCycles(int n)
+    {
+        var yaml = Header();
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  r").Append(i).Append(": {inherits: [r").Append(i + 1 < n ? i + 1 : 0).Append(i > 0 ? ", r0" : string.Empty).Append("]}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="n"/> not_by_owner globs and <paramref name="n"/> exact actions.</summary>
+    public static string NotByOwner(int n)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - g").Append(i).Append(":v on x:y\n");
+        }
+
+        yaml.Append("constraints:\n  not_by_owner:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("    - \"n").Append(i).Append(":*\"\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="types"/> typed catalog entries and <paramref name="untyped"/> untyped ones (per-type lists).</summary>
+    public static string CatalogTypes(int types, int untyped)
+    {
+        var yaml = Header().Append("  r: {allow: [\"a:v on x:y\"]}\nresources:\n");
+        for (int i = 0; i < untyped; i++)
+        {
+            yaml.Append("  - {match: \"u").Append(i).Append("*\"}\n");
+        }
+
+        for (int i = 0; i < types; i++)
+        {
+            yaml.Append("  - {match: \"t").Append(i).Append(":x\"}\n");
+        }
+
+        return yaml.ToString();
+    }
+}
