@@ -58,12 +58,16 @@ public sealed class PolicyReloader
         requireChecksum = options.RequireChecksumFile;
     }
 
-    /// <summary>Raised after a reload swapped in a new policy. Runs on the thread that reloaded.</summary>
+    /// <summary>
+    /// Raised after a reload swapped in a new policy. Runs on the thread that reloaded. The result lists the roles and
+    /// deny rules the new policy no longer declares (<see cref="PolicyReloadResult.RemovedRoles"/>,
+    /// <see cref="PolicyReloadResult.RemovedDenies"/>, and its <see cref="PolicyReloadResult.ToString"/>).
+    /// </summary>
     public event EventHandler<PolicyReloadResult>? Reloaded;
 
     /// <summary>
     /// Raised after a reload failed; the last good policy keeps answering. Runs on the thread that reloaded. During
-    /// reloads started by the file watcher, exceptions thrown by handlers are discarded.
+    /// reloads started by the file watcher or the periodic check, exceptions thrown by handlers are discarded.
     /// </summary>
     public event EventHandler<PolicyReloadResult>? ReloadFailed;
 

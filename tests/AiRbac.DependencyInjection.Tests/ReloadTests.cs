@@ -23,6 +23,7 @@ public sealed class ReloadTests
 
         Policies.WaitUntil(() => authorizer.Version.ContentHash == Policies.Hash(Policies.B)).Should().BeTrue();
         authorizer.Authorize(Policies.Alice, "tool:invoke", "tool:b_x").Allowed.Should().BeTrue();
+        Policies.WaitUntil(() => !reloaded.IsEmpty).Should().BeTrue(); // the event is raised just after the swap
         reloaded.Should().NotBeEmpty().And.AllSatisfy(r => r.Status.Should().Be(PolicyReloadStatus.Loaded));
     }
 
@@ -184,7 +185,10 @@ public sealed class ReloadTests
                 Policies.ReplaceFile(path, text);
             }
 
-            Thread.Sleep(15);
+            // Mostly faster than a watched reload may settle on a loaded machine (two reads a debounce apart must
+            // agree), with a quiet spell after every fifth write, alternately after B and after A, so that reloads
+            // happen during the run.
+            Thread.Sleep(i % 5 == 4 ? 300 : 15);
         }
 
         Policies.ReplaceFile(path, Policies.B);
