@@ -12,10 +12,27 @@ public sealed class AiRbacOptions
     public bool WatchFile { get; set; } = true;
 
     /// <summary>
-    /// How long the file must stay quiet after a change before it is reloaded: editors and deploy tools write a
-    /// file in several steps. Default 250 ms.
+    /// How long the file must stay quiet after a change before it is read, and the settle time between the two reads
+    /// that must agree before a watched change is taken: editors and deploy tools write a file in several steps.
+    /// Default 250 ms.
     /// </summary>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How often a watched file is read and its content hash compared with the last one seen, to catch the changes no
+    /// file system event reports (a directory above the file replaced, a watcher that lost events, a network file
+    /// system). A difference starts the same checked reload as a file event. Default 5 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> or a value not above zero turns the periodic check off.
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Whether a file source is taken only when a checksum file next to it, the policy path followed by
+    /// <c>.sha256</c>, holds the SHA-256 of its content (hex, as the first word, as <c>sha256sum</c> writes it). Writers
+    /// then write the policy, then its checksum: a policy whose writer died half-way never matches and is rejected.
+    /// Applies to the start-up load and to every reload. Default <see langword="false"/>.
+    /// </summary>
+    public bool RequireChecksumFile { get; set; }
 
     /// <summary>Compiler options, or <see langword="null"/> for the defaults.</summary>
     public PolicyCompilerOptions? CompilerOptions { get; set; }

@@ -88,12 +88,17 @@ public sealed class AiRbacPolicySource
     /// <inheritdoc/>
     public override string ToString() => SourceName;
 
-    // Reads the policy bytes. Every failure to read is a diagnostic, never an exception.
-    internal SourceBytes Read(YamlLoadLimits limits)
+    // The checksum file of a file source: the path followed by .sha256.
+    internal string? ChecksumFilePath => FilePath is null ? null : FilePath + ".sha256";
+
+    // Reads the policy bytes (for a file, with its length and last write time, and checked against the checksum file
+    // when one is required). Every failure to read is a diagnostic, never an exception.
+    internal SourceBytes Read(YamlLoadLimits limits, bool requireChecksum = false)
     {
         if (FilePath is not null)
         {
-            return ReadFile(FilePath, limits);
+            var read = ReadFile(FilePath, limits);
+            return requireChecksum && read.Bytes is not null ? CheckChecksum(read, ReadChecksumFile()) : read;
         }
 
         if (yaml is not null)
@@ -124,16 +129,37 @@ public sealed class AiRbacPolicySource
     }
 
     // Reads the policy bytes asynchronously (real asynchronous I/O for files; the other sources are in memory or user code).
-    internal async ValueTask<SourceBytes> ReadAsync(YamlLoadLimits limits, CancellationToken cancellationToken)
+    internal async ValueTask<SourceBytes> ReadAsync(YamlLoadLimits limits, bool requireChecksum, CancellationToken cancellationToken)
     {
         if (FilePath is null)
         {
             return Read(limits);
         }
 
+        var read = await ReadFileAsync(FilePath, limits, cancellationToken).ConfigureAwait(false);
+        if (!requireChecksum || read.Bytes is null)
+        {
+            return read;
+        }
+
+        string? checksum;
         try
         {
-            var file = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
+            checksum = await File.ReadAllTextAsync(ChecksumFilePath!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return SourceBytes.Failed(Problem($"cannot read the checksum file '{ChecksumFilePath}': {ex.Message}"), ex);
+        }
+
+        return CheckChecksum(read, checksum);
+    }
+
+    private async ValueTask<SourceBytes> ReadFileAsync(string path, YamlLoadLimits limits, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, useAsync: true);
             await using (file.ConfigureAwait(false))
             {
                 if (file.Length > limits.MaxFileBytes)
@@ -154,7 +180,7 @@ public sealed class AiRbacPolicySource
                     read += n;
                 }
 
-                return SourceBytes.Of(read == bytes.Length ? bytes : bytes[..read]);
+                return SourceBytes.Of(read == bytes.Length ? bytes : bytes[..read], file.Length, File.GetLastWriteTimeUtc(file.SafeFileHandle));
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -168,12 +194,50 @@ public sealed class AiRbacPolicySource
         try
         {
             using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            return file.Length > limits.MaxFileBytes ? TooLarge(file, limits) : SourceBytes.Of(ReadAll(file));
+            if (file.Length > limits.MaxFileBytes)
+            {
+                return TooLarge(file, limits);
+            }
+
+            // The length and the last write time from the open file (the target of a link), after the read: a
+            // writer still at work changes one of them or the bytes before the second read of a watched reload.
+            byte[] bytes = ReadAll(file);
+            return SourceBytes.Of(bytes, file.Length, File.GetLastWriteTimeUtc(file.SafeFileHandle));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return SourceBytes.Failed(Problem($"cannot read the policy: {ex.Message}"), ex);
         }
+    }
+
+    private string? ReadChecksumFile()
+    {
+        try
+        {
+            return File.ReadAllText(ChecksumFilePath!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return "!" + ex.Message;
+        }
+    }
+
+    // The policy is taken only when the first word of the checksum file is the SHA-256 of the bytes read. The hashes
+    // are in the message, so that a different content or checksum gives a different failure.
+    private SourceBytes CheckChecksum(SourceBytes read, string? checksumText)
+    {
+        if (checksumText is null || checksumText.StartsWith('!'))
+        {
+            return SourceBytes.Failed(Problem($"cannot read the checksum file '{ChecksumFilePath}': {checksumText?[1..]}"), null);
+        }
+
+        string actual = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(read.Bytes!));
+        string expected = checksumText.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries) is [var first, ..] ? first : string.Empty;
+        return string.Equals(expected, actual, StringComparison.OrdinalIgnoreCase)
+            ? read
+            : SourceBytes.Failed(
+                Problem($"the policy (sha256 {actual}) does not match its checksum file '{ChecksumFilePath}' (sha256 '{expected}'): it is incomplete, or its checksum was not written yet"),
+                null);
     }
 
     private SourceBytes ReadStreamOnce(YamlLoadLimits limits)
@@ -217,9 +281,24 @@ public sealed class AiRbacPolicySource
 }
 
 /// <summary>The bytes of a policy, or why they could not be read.</summary>
-internal readonly record struct SourceBytes(byte[]? Bytes, IReadOnlyList<PolicyDiagnostic> Diagnostics, Exception? Exception)
+/// <remarks>For a file, <see cref="Length"/> and <see cref="LastWriteUtc"/> are the file's at the read; otherwise -1 and the default.</remarks>
+internal readonly record struct SourceBytes(byte[]? Bytes, IReadOnlyList<PolicyDiagnostic> Diagnostics, Exception? Exception, long Length, DateTime LastWriteUtc)
 {
-    public static SourceBytes Of(byte[] bytes) => new(bytes, [], null);
+    public static SourceBytes Of(byte[] bytes) => new(bytes, [], null, -1, default);
 
-    public static SourceBytes Failed(IReadOnlyList<PolicyDiagnostic> diagnostics, Exception? exception) => new(null, diagnostics, exception);
+    public static SourceBytes Of(byte[] bytes, long length, DateTime lastWriteUtc) => new(bytes, [], null, length, lastWriteUtc);
+
+    public static SourceBytes Failed(IReadOnlyList<PolicyDiagnostic> diagnostics, Exception? exception) => new(null, diagnostics, exception, -1, default);
+
+    // What a read saw, to tell whether the source changed: the content hash, or the reason it could not be read.
+    public string Fingerprint()
+        => Bytes is not null
+            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Bytes))
+            : "!" + string.Join("\n", Diagnostics.Select(d => d.Message));
+
+    // Two reads of a stable source: the same bytes, length and last write time, or the same failure.
+    public bool SameAs(SourceBytes other)
+        => Bytes is not null && other.Bytes is not null
+            ? Length == other.Length && LastWriteUtc == other.LastWriteUtc && Bytes.AsSpan().SequenceEqual(other.Bytes)
+            : Bytes is null && other.Bytes is null && Fingerprint() == other.Fingerprint();
 }

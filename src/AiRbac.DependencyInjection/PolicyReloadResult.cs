@@ -18,13 +18,22 @@ public enum PolicyReloadStatus
 /// <summary>The outcome of a load or reload: the status, the version that answers afterwards, and every diagnostic.</summary>
 public sealed class PolicyReloadResult : EventArgs
 {
-    internal PolicyReloadResult(PolicyReloadStatus status, string sourceName, PolicyVersion version, IReadOnlyList<PolicyDiagnostic> diagnostics, Exception? exception)
+    internal PolicyReloadResult(
+        PolicyReloadStatus status,
+        string sourceName,
+        PolicyVersion version,
+        IReadOnlyList<PolicyDiagnostic> diagnostics,
+        Exception? exception,
+        IReadOnlyList<string>? removedRoles = null,
+        IReadOnlyList<RemovedDeny>? removedDenies = null)
     {
         Status = status;
         SourceName = sourceName;
         Version = version;
         Diagnostics = diagnostics;
         Exception = exception;
+        RemovedRoles = removedRoles ?? [];
+        RemovedDenies = removedDenies ?? [];
     }
 
     /// <summary>How it ended.</summary>
@@ -45,11 +54,59 @@ public sealed class PolicyReloadResult : EventArgs
     /// <summary>The exception behind a read failure (an I/O error, or one thrown by a delegate source), if any.</summary>
     public Exception? Exception { get; }
 
+    /// <summary>
+    /// The roles (by name) of the policy answering before a <see cref="PolicyReloadStatus.Loaded"/> reload that the
+    /// new policy no longer declares (a role is identified by its id); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> RemovedRoles { get; }
+
+    /// <summary>
+    /// The deny rules of the policy answering before a <see cref="PolicyReloadStatus.Loaded"/> reload that the new
+    /// policy no longer declares on the same role, including those of removed roles; empty otherwise. Only declared
+    /// denies are compared: a deny no longer reached through a changed <c>inherits</c> is not listed.
+    /// </summary>
+    public IReadOnlyList<RemovedDeny> RemovedDenies { get; }
+
     /// <inheritdoc/>
     public override string ToString()
-        => Status == PolicyReloadStatus.Failed
-            ? $"{SourceName}: reload failed ({Diagnostics.Count(d => d.IsError)} error(s)); {Version} keeps answering"
-            : $"{SourceName}: {Status.ToString().ToLowerInvariant()}, {Version} answers";
+    {
+        if (Status == PolicyReloadStatus.Failed)
+        {
+            return $"{SourceName}: reload failed ({Diagnostics.Count(d => d.IsError)} error(s)); {Version} keeps answering";
+        }
+
+        string text = $"{SourceName}: {Status.ToString().ToLowerInvariant()}, {Version} answers";
+        if (RemovedRoles.Count > 0)
+        {
+            text += $"; removed {RemovedRoles.Count} role(s) ({string.Join(", ", RemovedRoles)})";
+        }
+
+        if (RemovedDenies.Count > 0)
+        {
+            text += $"; removed {RemovedDenies.Count} deny rule(s) ({string.Join(", ", RemovedDenies)})";
+        }
+
+        return text;
+    }
+}
+
+/// <summary>A deny rule that a reload removed: the role that declared it and the rule.</summary>
+public sealed class RemovedDeny
+{
+    internal RemovedDeny(string role, string rule)
+    {
+        Role = role;
+        Rule = rule;
+    }
+
+    /// <summary>The name of the role that declared the deny.</summary>
+    public string Role { get; }
+
+    /// <summary>The deny, as its canonical <c>ACTION on RESOURCE</c> text.</summary>
+    public string Rule { get; }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Role}: {Rule}";
 }
 
 /// <summary>Thrown when the policy is rejected at start-up: the message lists every diagnostic.</summary>

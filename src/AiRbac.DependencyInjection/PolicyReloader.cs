@@ -5,13 +5,22 @@ using AiRbac.Yaml;
 namespace AiRbac;
 
 /// <summary>
-/// Loads the policy into the <see cref="PolicyAuthorizer"/>, watches a file source and reloads it when it changes
-/// (debounced), and swaps the compiled policy atomically. A reload that fails keeps the last good policy answering
-/// and is reported (<see cref="ReloadFailed"/>, <see cref="AiRbacOptions.OnReloadFailed"/> and a metric).
-/// Registered as a singleton by <c>AddAiRbac</c>; thread-safe.
+/// Loads the policy into the <see cref="PolicyAuthorizer"/>, watches a file source and reloads it when it changes,
+/// and swaps the compiled policy atomically. A watched change is taken only once two reads a settle time apart agree
+/// (see <see cref="AiRbacOptions.ReloadDebounce"/>); a periodic content check catches what no file event reports
+/// (<see cref="AiRbacOptions.PollInterval"/>). A reload that fails keeps the last good policy answering and is reported
+/// (<see cref="ReloadFailed"/>, <see cref="AiRbacOptions.OnReloadFailed"/> and a metric). Registered as a singleton by
+/// <c>AddAiRbac</c>; thread-safe.
 /// </summary>
 public sealed class PolicyReloader
 {
+    // How many successive reads of a watched file may differ from the one before before the reload is reported as
+    // failed (the file kept changing); a later change or periodic check starts again.
+    private const int MaxUnstableReads = 5;
+
+    // How many symbolic links a path is followed through when choosing the directories to watch (as the kernel's limit).
+    private const int MaxLinkHops = 40;
+
     private readonly PolicyAuthorizer authorizer;
     private readonly YamlLoadLimits limits;
     private readonly PolicyCompilerOptions? compilerOptions;
@@ -19,10 +28,19 @@ public sealed class PolicyReloader
     private readonly AiRbacInstruments? instruments;
     private readonly Action<PolicyReloadResult>? onReloadFailed;
     private readonly TimeSpan debounce;
+    private readonly TimeSpan pollInterval;
+    private readonly bool requireChecksum;
     private readonly SemaphoreSlim gate = new(1, 1); // one load at a time, so an older read never overwrites a newer one
     private readonly Lock watchGate = new();
-    private FileSystemWatcher? watcher;
+    private readonly List<FileSystemWatcher> watchers = [];
+    private Dictionary<string, HashSet<string>> watchSet = new(StringComparer.Ordinal);
     private ITimer? debounceTimer;
+    private ITimer? pollTimer;
+    private bool watching;
+    private bool checkPending; // a file event or a periodic check started a checked reload that has not ended yet
+    private SourceBytes? candidate; // the first read of a checked reload, waiting for the second
+    private int unstableReads;
+    private volatile string? lastSeen; // the fingerprint of the last read that ended a reload
     private volatile bool disposed;
     private volatile PolicyReloadResult? lastResult;
 
@@ -36,14 +54,20 @@ public sealed class PolicyReloader
         this.instruments = instruments;
         onReloadFailed = options.OnReloadFailed;
         debounce = options.ReloadDebounce < TimeSpan.Zero ? TimeSpan.Zero : options.ReloadDebounce;
+        pollInterval = options.PollInterval <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : options.PollInterval;
+        requireChecksum = options.RequireChecksumFile;
     }
 
-    /// <summary>Raised after a reload swapped in a new policy. Runs on the thread that reloaded.</summary>
+    /// <summary>
+    /// Raised after a reload swapped in a new policy. Runs on the thread that reloaded. The result lists the roles and
+    /// deny rules the new policy no longer declares (<see cref="PolicyReloadResult.RemovedRoles"/>,
+    /// <see cref="PolicyReloadResult.RemovedDenies"/>, and its <see cref="PolicyReloadResult.ToString"/>).
+    /// </summary>
     public event EventHandler<PolicyReloadResult>? Reloaded;
 
     /// <summary>
     /// Raised after a reload failed; the last good policy keeps answering. Runs on the thread that reloaded. During
-    /// reloads started by the file watcher, exceptions thrown by handlers are discarded.
+    /// reloads started by the file watcher or the periodic check, exceptions thrown by handlers are discarded.
     /// </summary>
     public event EventHandler<PolicyReloadResult>? ReloadFailed;
 
@@ -57,16 +81,19 @@ public sealed class PolicyReloader
     public PolicyReloadResult? LastResult => lastResult;
 
     /// <summary>Whether the file source is being watched.</summary>
-    public bool IsWatching => watcher is not null;
+    public bool IsWatching => watching;
 
-    /// <summary>Reads and compiles the source now and, when it compiles, swaps it in.</summary>
+    /// <summary>
+    /// Reads and compiles the source now and, when it compiles, swaps it in. The file is read once: call it when the
+    /// file is complete (the settle check applies to reloads started by the watcher and the periodic check).
+    /// </summary>
     /// <returns>The outcome; a failure keeps the last good policy and is also reported as an event and a metric.</returns>
     public PolicyReloadResult Reload()
     {
         gate.Wait();
         try
         {
-            return Apply(Source.Read(limits), initial: false);
+            return Apply(Source.Read(limits, requireChecksum), initial: false);
         }
         finally
         {
@@ -82,7 +109,7 @@ public sealed class PolicyReloader
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var bytes = await Source.ReadAsync(limits, cancellationToken).ConfigureAwait(false);
+            var bytes = await Source.ReadAsync(limits, requireChecksum, cancellationToken).ConfigureAwait(false);
             return Apply(bytes, initial: false);
         }
         finally
@@ -97,7 +124,7 @@ public sealed class PolicyReloader
         gate.Wait();
         try
         {
-            var result = Apply(Source.Read(limits), initial: true);
+            var result = Apply(Source.Read(limits, requireChecksum), initial: true);
             if (!result.Succeeded)
             {
                 throw new PolicyLoadException(result);
@@ -111,35 +138,26 @@ public sealed class PolicyReloader
 
     internal void StartWatching()
     {
-        string? path = Source.FilePath;
-        string? directory = path is null ? null : Path.GetDirectoryName(path);
-        if (path is null || directory is null)
+        if (Source.FilePath is null)
         {
             return;
         }
 
         lock (watchGate)
         {
-            if (disposed || watcher is not null)
+            if (disposed || watching)
             {
                 return;
             }
 
-            debounceTimer = timeProvider.CreateTimer(OnDebounced, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-
-            // Watch the directory, not the file: editors and deploy tools replace a file by renaming another onto
-            // it, which a watch on the file itself would lose. A rename matches when its old or new name is the file.
-            watcher = new FileSystemWatcher(directory, Path.GetFileName(path))
+            watching = true;
+            debounceTimer = timeProvider.CreateTimer(OnTimer, null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (pollInterval != Timeout.InfiniteTimeSpan)
             {
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
-                IncludeSubdirectories = false,
-            };
-            watcher.Changed += OnFileEvent;
-            watcher.Created += OnFileEvent;
-            watcher.Deleted += OnFileEvent;
-            watcher.Renamed += OnFileEvent;
-            watcher.Error += OnWatcherError; // e.g. an overflowing event buffer: reload to be sure
-            watcher.EnableRaisingEvents = true;
+                pollTimer = timeProvider.CreateTimer(OnPoll, null, pollInterval, pollInterval);
+            }
+
+            RefreshWatchers(force: true);
         }
     }
 
@@ -148,27 +166,172 @@ public sealed class PolicyReloader
         lock (watchGate)
         {
             disposed = true;
-            watcher?.Dispose();
-            watcher = null;
+            DisposeWatchers();
             debounceTimer?.Dispose();
             debounceTimer = null;
+            pollTimer?.Dispose();
+            pollTimer = null;
         }
     }
 
-    private void OnFileEvent(object sender, FileSystemEventArgs e) => ScheduleReload();
+    // Every (directory, name) the path resolves through: each symbolic link met on the way, in the directory that
+    // holds it, and the file finally reached. For a ConfigMap volume (policy.yaml -> ..data/policy.yaml, ..data ->
+    // ..<timestamp>) that is policy.yaml and ..data in the volume and policy.yaml in the timestamped directory.
+    internal static Dictionary<string, HashSet<string>> ResolveWatchSet(IEnumerable<string> paths)
+    {
+        var set = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string path in paths)
+        {
+            string pending = Path.GetFullPath(path);
+            int hops = 0;
+            bool followed = true;
+            while (followed)
+            {
+                followed = false;
+                string root = Path.GetPathRoot(pending) ?? string.Empty;
+                string[] parts = pending[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+                string current = root;
+                for (int i = 0; i < parts.Length; i++)
+                {
+                    string next = Path.Combine(current, parts[i]);
+                    string? target = LinkTarget(next);
+                    if (target is not null && hops++ < MaxLinkHops)
+                    {
+                        Add(set, current, parts[i]);
+                        string resolved = Path.GetFullPath(target, current);
+                        pending = i == parts.Length - 1 ? resolved : Path.Combine([resolved, .. parts[(i + 1)..]]);
+                        followed = true;
+                        break;
+                    }
 
-    private void OnWatcherError(object sender, ErrorEventArgs e) => ScheduleReload();
+                    if (i == parts.Length - 1)
+                    {
+                        Add(set, current, parts[i]);
+                    }
 
-    private void ScheduleReload()
+                    current = next;
+                }
+            }
+        }
+
+        return set;
+
+        static void Add(Dictionary<string, HashSet<string>> set, string directory, string name)
+        {
+            if (!set.TryGetValue(directory, out var names))
+            {
+                set[directory] = names = new HashSet<string>(StringComparer.Ordinal);
+            }
+
+            names.Add(name);
+        }
+
+        static string? LinkTarget(string path)
+        {
+            try
+            {
+                return new FileInfo(path).LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+    }
+
+    // Watches the directories the path (and the checksum file) resolves through, again when they changed. Each
+    // watcher sees its whole directory and keeps the events naming a link or file of the chain: a rename matches
+    // when its old or new name does (a file replaced by renaming another onto it, the kubelet's ..data swap).
+    // A directory that does not exist is not watched; the periodic check covers it until it does.
+    private void RefreshWatchers(bool force)
+    {
+        string[] paths = requireChecksum ? [Source.FilePath!, Source.ChecksumFilePath!] : [Source.FilePath!];
+        var wanted = ResolveWatchSet(paths);
+        lock (watchGate)
+        {
+            if (disposed || !watching)
+            {
+                return;
+            }
+
+            bool same = !force && wanted.Count == watchSet.Count && wanted.All(w =>
+                watchSet.TryGetValue(w.Key, out var names) && names.SetEquals(w.Value)
+                && (watchers.Any(x => x.Path == w.Key) || !Directory.Exists(w.Key)));
+            if (same)
+            {
+                return;
+            }
+
+            DisposeWatchers();
+            watchSet = wanted;
+            foreach (var (directory, names) in wanted)
+            {
+                FileSystemWatcher watcher;
+                try
+                {
+                    watcher = new FileSystemWatcher(directory)
+                    {
+                        NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+                        IncludeSubdirectories = false,
+                    };
+                }
+                catch (ArgumentException)
+                {
+                    continue; // the directory does not exist (now)
+                }
+
+                FileSystemEventHandler onEvent = (_, e) =>
+                {
+                    if (e.Name is null || names.Contains(e.Name) || (e is RenamedEventArgs r && (r.OldName is null || names.Contains(r.OldName))))
+                    {
+                        ScheduleCheck();
+                    }
+                };
+                watcher.Changed += onEvent;
+                watcher.Created += onEvent;
+                watcher.Deleted += onEvent;
+                watcher.Renamed += (sender, e) => onEvent(sender, e);
+                watcher.Error += OnWatcherError; // e.g. an overflowing event buffer: check to be sure
+                try
+                {
+                    watcher.EnableRaisingEvents = true;
+                }
+                catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+                {
+                    watcher.Dispose(); // removed in between, or out of watches: the periodic check covers it
+                    continue;
+                }
+
+                watchers.Add(watcher);
+            }
+        }
+    }
+
+    private void DisposeWatchers()
+    {
+        foreach (var watcher in watchers)
+        {
+            watcher.Dispose();
+        }
+
+        watchers.Clear();
+    }
+
+    private void OnWatcherError(object sender, ErrorEventArgs e) => ScheduleCheck();
+
+    private void ScheduleCheck()
     {
         lock (watchGate)
         {
-            // Every event pushes the reload back: it runs once the file has been quiet for the debounce time.
+            // Every event pushes the check back: it runs once the file has been quiet for the debounce time. A first
+            // read already taken stays: the next read must match it.
+            checkPending = true;
             debounceTimer?.Change(debounce, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void OnDebounced(object? state)
+    // The periodic check: one read; a content (or failure) different from the last one seen starts a checked reload.
+    private void OnPoll(object? state)
     {
         if (disposed)
         {
@@ -177,7 +340,38 @@ public sealed class PolicyReloader
 
         try
         {
-            Reload();
+            string seen = Source.Read(limits, requireChecksum).Fingerprint();
+            bool pending;
+            lock (watchGate)
+            {
+                pending = checkPending;
+            }
+
+            if (!pending && seen != lastSeen)
+            {
+                ScheduleCheck();
+            }
+
+            RefreshWatchers(force: false);
+        }
+#pragma warning disable CA1031 // Reason: a timer callback that throws ends the process; the next tick checks again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    private void OnTimer(object? state)
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        try
+        {
+            CheckedReload();
+            RefreshWatchers(force: false);
         }
 #pragma warning disable CA1031 // Reason: a timer callback that throws ends the process; a failed reload is already reported through events and metrics, and handler exceptions have no caller to reach.
         catch (Exception)
@@ -186,8 +380,83 @@ public sealed class PolicyReloader
         }
     }
 
-    private PolicyReloadResult Apply(SourceBytes read, bool initial)
+    // A watched reload takes only a stable file: a first read, then, a debounce time later, a second one that must
+    // hold the same bytes, length and last write time (or the same failure to read). A read that differs becomes the
+    // first read of the next pair; after MaxUnstableReads differing reads the reload fails (the last good policy stays).
+    private void CheckedReload()
     {
+        gate.Wait();
+        try
+        {
+            var read = Source.Read(limits, requireChecksum);
+            SourceBytes? first;
+            lock (watchGate)
+            {
+                first = candidate;
+            }
+
+            if (first is null)
+            {
+                Again(read, unstable: 0);
+                return;
+            }
+
+            if (first.Value.SameAs(read))
+            {
+                Done();
+                Apply(read, initial: false);
+                return;
+            }
+
+            int unstable;
+            lock (watchGate)
+            {
+                unstable = ++unstableReads;
+            }
+
+            if (unstable < MaxUnstableReads)
+            {
+                Again(read, unstable);
+                return;
+            }
+
+            Done();
+            var why = PolicyDiagnostic.Error(
+                DiagnosticCodes.YamlSyntax,
+                $"the policy file kept changing while it was read ({unstable + 1} reads {debounce.TotalMilliseconds} ms apart all differed); it was not taken",
+                new Model.SourceLocation(Source.SourceName, 0, 0));
+            Apply(SourceBytes.Failed([why, .. read.Diagnostics], read.Exception), initial: false, seen: read.Fingerprint());
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        void Again(SourceBytes read, int unstable)
+        {
+            lock (watchGate)
+            {
+                candidate = read;
+                unstableReads = unstable;
+                checkPending = true;
+                debounceTimer?.Change(debounce, Timeout.InfiniteTimeSpan);
+            }
+        }
+
+        void Done()
+        {
+            lock (watchGate)
+            {
+                candidate = null;
+                unstableReads = 0;
+                checkPending = false;
+            }
+        }
+    }
+
+    private PolicyReloadResult Apply(SourceBytes read, bool initial, string? seen = null)
+    {
+        lastSeen = seen ?? read.Fingerprint();
         var current = authorizer.Version;
         PolicyReloadResult result;
         if (read.Bytes is null)
@@ -211,8 +480,9 @@ public sealed class PolicyReloader
                 else
                 {
                     var version = new PolicyVersion(hash, timeProvider.GetUtcNow());
+                    var (removedRoles, removedDenies) = authorizer.HasPolicy ? Removed(authorizer.Policy, policy) : ([], []);
                     authorizer.Update(policy, version);
-                    result = new PolicyReloadResult(PolicyReloadStatus.Loaded, Source.SourceName, version, diagnostics, null);
+                    result = new PolicyReloadResult(PolicyReloadStatus.Loaded, Source.SourceName, version, diagnostics, null, removedRoles, removedDenies);
                 }
             }
         }
@@ -233,6 +503,38 @@ public sealed class PolicyReloader
         }
 
         return result;
+    }
+
+    // What the new policy no longer restricts: the roles (by id) it no longer declares, and the denies each role of the
+    // old policy declared that the same role (by id) no longer declares.
+    private static (List<string> Roles, List<RemovedDeny> Denies) Removed(CompiledPolicy before, CompiledPolicy after)
+    {
+        var roles = new List<string>();
+        var denies = new List<RemovedDeny>();
+        var kept = new Dictionary<string, RoleInfo>(StringComparer.Ordinal);
+        foreach (var role in after.Roles)
+        {
+            kept.TryAdd(role.Id, role);
+        }
+
+        foreach (var role in before.Roles)
+        {
+            kept.TryGetValue(role.Id, out var now);
+            if (now is null)
+            {
+                roles.Add(role.Name);
+            }
+
+            foreach (string deny in role.Deny)
+            {
+                if (now is null || !now.Deny.Contains(deny, StringComparer.Ordinal))
+                {
+                    denies.Add(new RemovedDeny(role.Name, deny));
+                }
+            }
+        }
+
+        return (roles, denies);
     }
 
     // A loader or compiler bug must not leave a reload unreported: it becomes a failed reload (the last good policy stays).

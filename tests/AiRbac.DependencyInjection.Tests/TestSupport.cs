@@ -39,6 +39,43 @@ internal static class Policies
             colour: blue
         """;
 
+    // Grants as A, and denies tool:a_secret; the deny block is last, so the text before it is a valid, broader policy.
+    public const string DenyingA = """
+        version: 1
+        roles:
+          analyst:
+            max_sensitivity: confidential
+            allow:
+              - model:query on model:gpt
+              - tool:invoke on tool:a_*
+            deny:
+              - tool:invoke on tool:a_secret
+        """;
+
+    // Grants as B, and denies tool:b_secret; the deny block is last.
+    public const string DenyingB = """
+        version: 1
+        roles:
+          analyst:
+            max_sensitivity: confidential
+            allow:
+              - model:query on model:gpt
+              - tool:invoke on tool:b_*
+            deny:
+              - tool:invoke on tool:b_secret
+        """;
+
+    // DenyingA and a second role, ops.
+    public const string DenyingAWithOps = DenyingA + """
+
+          ops:
+            allow:
+              - tool:invoke on tool:restart
+        """;
+
+    /// <summary>The text of <paramref name="yaml"/> before its <c>deny:</c> block: what a stalled writer has written.</summary>
+    public static string BeforeDeny(string yaml) => yaml[..yaml.IndexOf("    deny:", StringComparison.Ordinal)];
+
     public static string Hash(string yaml) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(yaml)));
 
     public static Subject Alice { get; } = Subject.WithRoles("alice", SubjectKind.User, "analyst");
@@ -103,6 +140,132 @@ internal sealed class TempDirectory : IDisposable
         catch (IOException)
         {
             // A watcher or writer still closing; the OS cleans temp.
+        }
+    }
+}
+
+/// <summary>
+/// A clock that moves only when <see cref="Advance"/> is called; due timers fire on the advancing thread. It counts
+/// how often a timer is armed, so a test can wait until a real file event has reached the reloader before it moves
+/// the clock.
+/// </summary>
+internal sealed class ManualTimeProvider : TimeProvider
+{
+    private readonly Lock gate = new();
+    private readonly List<ManualTimer> timers = [];
+    private DateTimeOffset now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    private long arms;
+
+    public long Arms => Interlocked.Read(ref arms);
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (gate)
+        {
+            return now;
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(this, callback, state);
+        lock (gate)
+        {
+            timers.Add(timer);
+        }
+
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    /// <summary>Moves the clock forward, firing every timer that falls due on the way (in due order).</summary>
+    public void Advance(TimeSpan by)
+    {
+        DateTimeOffset target;
+        lock (gate)
+        {
+            target = now + by;
+        }
+
+        while (true)
+        {
+            ManualTimer? next = null;
+            lock (gate)
+            {
+                foreach (var timer in timers)
+                {
+                    if (timer.Due is { } due && due <= target && (next is null || due < next.Due))
+                    {
+                        next = timer;
+                    }
+                }
+
+                if (next is null)
+                {
+                    now = target;
+                    return;
+                }
+
+                if (next.Due > now)
+                {
+                    now = next.Due.Value;
+                }
+
+                next.Due = next.Period is { } period ? now + period : null;
+            }
+
+            next.Fire();
+        }
+    }
+
+    /// <summary>Waits (up to 10 s) until a timer has been armed since <paramref name="since"/>, then lets stragglers land.</summary>
+    public bool WaitForArm(long since)
+    {
+        bool armed = Policies.WaitUntil(() => Arms > since);
+        Thread.Sleep(150); // the other events of the same write re-arm to the same due time (the clock does not move)
+        return armed;
+    }
+
+    private sealed class ManualTimer(ManualTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? Due { get; set; }
+
+        public TimeSpan? Period { get; set; }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (owner.gate)
+            {
+                if (!owner.timers.Contains(this))
+                {
+                    return false;
+                }
+
+                Due = dueTime == Timeout.InfiniteTimeSpan ? null : owner.now + dueTime;
+                Period = period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? null : period;
+                if (Due is not null)
+                {
+                    Interlocked.Increment(ref owner.arms);
+                }
+            }
+
+            return true;
+        }
+
+        public void Fire() => callback(state);
+
+        public void Dispose()
+        {
+            lock (owner.gate)
+            {
+                owner.timers.Remove(this);
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
         }
     }
 }
