@@ -26,7 +26,7 @@ public sealed partial class AccessReviewReport
     public string ToMarkdown()
     {
         var text = new StringBuilder();
-        int never = Roles.Sum(r => r.Grants.Count(g => g.LastUsed is null));
+        int never = Roles.Sum(r => r.Grants.Count(g => g.Unused && g.LastUsed is null));
         int idleRoles = Roles.Count(r => r.Grants.Count > 0 && r.Grants.All(g => g.Unused));
         text.Append("# Access review: ").Append(Code(PolicySource)).Append("\n\n");
         text.Append("- Audit log: ").Append(Code(AuditSource)).Append(": ").Append(Number(AuditRecords)).Append(" records (")
@@ -298,7 +298,7 @@ public sealed partial class AccessReviewReport
         }
 
         text.Append("- **The audit log is incomplete**: ").Append(Number(LostRecords)).Append(" records lost (")
-            .Append(Number(LossMarkers)).Append(" loss markers");
+            .Append(Number(LossMarkers)).Append(LossMarkers == 1 ? " loss marker" : " loss markers");
         if (TornLine is { } torn)
         {
             text.Append("; line ").Append(Number(torn)).Append(" is a torn final line, a write cut off, time unknown");

@@ -43,11 +43,13 @@ public sealed class IncompleteLogTests
         report.Subjects.SelectMany(s => s.Grants).Should().NotContain(g => g.Unused);
 
         string text = report.ToMarkdown();
-        text.Should().Contain("**The audit log is incomplete**: 120 records lost (1 loss markers).");
+        text.Should().Contain("**The audit log is incomplete**: 120 records lost (1 loss marker).");
         text.Should().Contain("120 records lost between 2026-05-10T00:00:00Z and 2026-05-11T00:00:00Z");
         text.Should().Contain("| 8 | 120 | 2026-05-10T00:00:00Z | 2026-05-11T00:00:00Z | yes |");
         text.Should().Contain("| `clinician` | `data:read on dataset:patients/**` | never | 0 | not seen, log incomplete |");
         text.Should().NotContain("**unused**");
+        text.Should().Contain("| grants unused in the window | 0 (0 never used) |");
+        text.Should().Contain("| grants not seen in the window, log incomplete (not called unused) | 5 |");
     }
 
     [Fact]
