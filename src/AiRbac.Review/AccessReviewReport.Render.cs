@@ -12,15 +12,21 @@ public sealed partial class AccessReviewReport
     /// <summary>The number of grants of the policy.</summary>
     public int GrantCount => Roles.Sum(r => r.Grants.Count);
 
-    /// <summary>The number of grants unused in the window (never used, or last used before <see cref="Since"/>).</summary>
+    /// <summary>
+    /// The number of grants unused in the window (never used, or last used before <see cref="Since"/>, with no record
+    /// lost in the window).
+    /// </summary>
     public int UnusedGrantCount => Roles.Sum(r => r.Grants.Count(g => g.Unused));
+
+    /// <summary>The number of grants not seen in the window while records may be missing from it (<see cref="GrantStatus.NotSeenLogIncomplete"/>).</summary>
+    public int NotSeenLogIncompleteGrantCount => Roles.Sum(r => r.Grants.Count(g => g.Status == GrantStatus.NotSeenLogIncomplete));
 
     /// <summary>Renders the report as Markdown: summary, high-risk roles, separation-of-duties breaches, grants by role, subjects.</summary>
     /// <returns>The Markdown text, ending with a newline.</returns>
     public string ToMarkdown()
     {
         var text = new StringBuilder();
-        int never = Roles.Sum(r => r.Grants.Count(g => g.LastUsed is null));
+        int never = Roles.Sum(r => r.Grants.Count(g => g.Unused && g.LastUsed is null));
         int idleRoles = Roles.Count(r => r.Grants.Count > 0 && r.Grants.All(g => g.Unused));
         text.Append("# Access review: ").Append(Code(PolicySource)).Append("\n\n");
         text.Append("- Audit log: ").Append(Code(AuditSource)).Append(": ").Append(Number(AuditRecords)).Append(" records (")
@@ -32,6 +38,7 @@ public sealed partial class AccessReviewReport
 
         text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(ReviewDuration.Format(Window))
             .Append(": a grant not used since ").Append(Rfc3339.Format(Since)).Append(" is unused.\n");
+        AppendIncompleteLog(text);
         if (UnmatchedAllowedRecords > 0)
         {
             text.Append("- ").Append(Number(UnmatchedAllowedRecords))
@@ -46,11 +53,17 @@ public sealed partial class AccessReviewReport
         text.Append("\n## Summary\n\n| item | count |\n|---|---|\n");
         text.Append("| grants | ").Append(GrantCount).Append(" |\n");
         text.Append("| grants unused in the window | ").Append(UnusedGrantCount).Append(" (").Append(never).Append(" never used) |\n");
+        if (AuditLogIncompleteOverWindow)
+        {
+            text.Append("| grants not seen in the window, log incomplete (not called unused) | ").Append(NotSeenLogIncompleteGrantCount).Append(" |\n");
+        }
+
         text.Append("| roles with grants, none used in the window | ").Append(idleRoles).Append(" |\n");
         text.Append("| subjects | ").Append(Subjects.Count).Append(" |\n");
         text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (holders: ").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(") |\n");
         text.Append("| separation-of-duties breaches | ").Append(ConstraintsKnown ? ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture) : "not checked").Append(" |\n");
 
+        AppendGaps(text);
         text.Append("\n## High-risk roles\n\n");
         if (HighRiskRoles.Count == 0)
         {
@@ -98,7 +111,7 @@ public sealed partial class AccessReviewReport
             foreach (var grant in role.Grants)
             {
                 text.Append("| ").Append(Code(role.Name)).Append(" | ").Append(Code(grant.Rule)).Append(" | ").Append(LastUsedText(grant.LastUsed))
-                    .Append(" | ").Append(Number(grant.UsesInWindow)).Append(" | ").Append(grant.Unused ? "**unused**" : "used").Append(" |\n");
+                    .Append(" | ").Append(Number(grant.UsesInWindow)).Append(" | ").Append(StatusText(grant.Status)).Append(" |\n");
             }
         }
 
@@ -108,8 +121,8 @@ public sealed partial class AccessReviewReport
             text.Append("| ").Append(Code(subject.Id)).Append(" | ").Append(UnsafeText.Escape(subject.Kind ?? ""))
                 .Append(" | ").Append(string.Join(", ", subject.Roles.Select(r => Code(r.Role) + " (" + SourceText(r.Source) + (r.Declared ? "" : ", undeclared") + ")")))
                 .Append(" | ").Append(subject.LastSeen is { } seen ? Rfc3339.Format(seen) : "never")
-                .Append(" | ").Append(GrantList(subject.Grants.Where(g => !g.Unused), withTime: false))
-                .Append(" | ").Append(GrantList(subject.Grants.Where(g => g.Unused), withTime: true)).Append(" |\n");
+                .Append(" | ").Append(GrantList(subject.Grants.Where(g => g.Status == GrantStatus.Used), withTime: false))
+                .Append(" | ").Append(GrantList(subject.Grants.Where(g => g.Status != GrantStatus.Used), withTime: true)).Append(" |\n");
         }
 
         return text.ToString();
@@ -136,6 +149,9 @@ public sealed partial class AccessReviewReport
             json.WriteBoolean("constraints_checked", ConstraintsKnown);
             json.WriteNumber("grants", GrantCount);
             json.WriteNumber("unused_grants", UnusedGrantCount);
+            json.WriteNumber("not_seen_log_incomplete_grants", NotSeenLogIncompleteGrantCount);
+            json.WriteBoolean("audit_log_complete", AuditLogComplete);
+            WriteLosses(json);
 
             json.WriteStartArray("high_risk_roles");
             foreach (var role in HighRiskRoles)
@@ -233,11 +249,130 @@ public sealed partial class AccessReviewReport
             WriteTime(json, "last_used", grant.LastUsed);
             json.WriteNumber("uses_in_window", grant.UsesInWindow);
             json.WriteBoolean("unused", grant.Unused);
+            json.WriteString("status", StatusCode(grant.Status));
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
     }
+
+    private void WriteLosses(Utf8JsonWriter json)
+    {
+        json.WriteStartObject("losses");
+        json.WriteNumber("lost_records", LostRecords);
+        json.WriteNumber("loss_markers", LossMarkers);
+        if (TornLine is { } torn)
+        {
+            json.WriteNumber("torn_line", torn);
+        }
+        else
+        {
+            json.WriteNull("torn_line");
+        }
+
+        json.WriteNumber("lost_records_in_window", LostRecordsInWindow);
+        WriteTime(json, "lost_in_window_from", LostInWindowFrom);
+        WriteTime(json, "lost_in_window_to", LostInWindowTo);
+        json.WriteStartArray("gaps");
+        foreach (var gap in Gaps)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("line", gap.LineNumber);
+            json.WriteNumber("lost", gap.Lost);
+            json.WriteString("from", Rfc3339.Format(gap.From));
+            json.WriteString("to", Rfc3339.Format(gap.To));
+            json.WriteBoolean("in_window", gap.InWindow);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteNumber("gaps_not_listed", LossMarkers - Gaps.Count);
+        json.WriteEndObject();
+    }
+
+    private void AppendIncompleteLog(StringBuilder text)
+    {
+        if (AuditLogComplete)
+        {
+            return;
+        }
+
+        text.Append("- **The audit log is incomplete**: ").Append(Number(LostRecords)).Append(" records lost (")
+            .Append(Number(LossMarkers)).Append(LossMarkers == 1 ? " loss marker" : " loss markers");
+        if (TornLine is { } torn)
+        {
+            text.Append("; line ").Append(Number(torn)).Append(" is a torn final line, a write cut off, time unknown");
+        }
+
+        text.Append(").");
+        if (AuditLogIncompleteOverWindow)
+        {
+            text.Append(" The window is not fully covered: ").Append(IncompleteReason())
+                .Append(". A grant not seen since ").Append(Rfc3339.Format(Since))
+                .Append(" may have been used in them, so it is reported as **not seen, log incomplete**, not as unused.\n");
+        }
+        else
+        {
+            text.Append(" All of them were lost before ").Append(Rfc3339.Format(Since)).Append(", outside the window: the unused verdicts stand.\n");
+        }
+    }
+
+    /// <summary>Why grants not seen are not called unused: the records lost in the window, and when.</summary>
+    private string IncompleteReason()
+    {
+        var reason = new StringBuilder();
+        long marked = LostRecordsInWindow - (TornLine is null ? 0 : 1);
+        if (marked > 0 && LostInWindowFrom is { } from && LostInWindowTo is { } to)
+        {
+            reason.Append(Number(marked)).Append(" records lost between ").Append(Rfc3339.Format(from)).Append(" and ").Append(Rfc3339.Format(to));
+        }
+
+        if (TornLine is not null)
+        {
+            reason.Append(reason.Length > 0 ? ", and " : "").Append("1 record of unknown time (the torn final line)");
+        }
+
+        return reason.ToString();
+    }
+
+    private void AppendGaps(StringBuilder text)
+    {
+        if (AuditLogComplete)
+        {
+            return;
+        }
+
+        text.Append("\n## Gaps in the audit log\n\n| line | records lost | from | to | in the window |\n|---|---|---|---|---|\n");
+        foreach (var gap in Gaps)
+        {
+            text.Append("| ").Append(Number(gap.LineNumber)).Append(" | ").Append(Number(gap.Lost)).Append(" | ").Append(Rfc3339.Format(gap.From))
+                .Append(" | ").Append(Rfc3339.Format(gap.To)).Append(" | ").Append(gap.InWindow ? "yes" : "no").Append(" |\n");
+        }
+
+        if (TornLine is { } torn)
+        {
+            text.Append("| ").Append(Number(torn)).Append(" | 1 (torn final line) | unknown | unknown | assumed |\n");
+        }
+
+        if (LossMarkers > Gaps.Count)
+        {
+            text.Append("\n").Append(Number(LossMarkers - Gaps.Count)).Append(" more loss markers are not listed; the totals above count them.\n");
+        }
+    }
+
+    private static string StatusText(GrantStatus status) => status switch
+    {
+        GrantStatus.Used => "used",
+        GrantStatus.Unused => "**unused**",
+        _ => "not seen, log incomplete",
+    };
+
+    private static string StatusCode(GrantStatus status) => status switch
+    {
+        GrantStatus.Used => "used",
+        GrantStatus.Unused => "unused",
+        _ => "not_seen_log_incomplete",
+    };
 
     private static void WriteHolders(Utf8JsonWriter json, IReadOnlyList<RoleHolder> holders)
     {
@@ -306,7 +441,8 @@ public sealed partial class AccessReviewReport
 
     private static string GrantList(IEnumerable<GrantUsage> grants, bool withTime)
     {
-        var items = grants.Select(g => Code(g.Role + ": " + g.Rule) + (withTime ? " (" + LastUsedText(g.LastUsed) + ")" : "")).ToList();
+        var items = grants.Select(g => Code(g.Role + ": " + g.Rule)
+            + (withTime ? " (" + LastUsedText(g.LastUsed) + (g.Status == GrantStatus.NotSeenLogIncomplete ? "; not seen, log incomplete" : "") + ")" : "")).ToList();
         return items.Count == 0 ? "none" : string.Join("<br>", items);
     }
 

@@ -14,16 +14,32 @@ public enum RoleSource
     Audit = 2,
 }
 
+/// <summary>The verdict on one grant.</summary>
+public enum GrantStatus
+{
+    /// <summary>Used in the window.</summary>
+    Used = 0,
+
+    /// <summary>Never used, or last used before the window began, and the log is complete over the window: a candidate for removal.</summary>
+    Unused = 1,
+
+    /// <summary>
+    /// Not seen in the window, but records the log lost may fall in the window (loss markers reaching into it, or a
+    /// torn final line): the grant may have been used, so it is not called unused.
+    /// </summary>
+    NotSeenLogIncomplete = 2,
+}
+
 /// <summary>One grant and when it was last used, for a role or for one subject.</summary>
 public sealed class GrantUsage
 {
-    internal GrantUsage(string role, string rule, DateTimeOffset? lastUsed, long usesInWindow, bool unused)
+    internal GrantUsage(string role, string rule, DateTimeOffset? lastUsed, long usesInWindow, GrantStatus status)
     {
         Role = role;
         Rule = rule;
         LastUsed = lastUsed;
         UsesInWindow = usesInWindow;
-        Unused = unused;
+        Status = status;
     }
 
     /// <summary>The role that declares the grant, by name.</summary>
@@ -35,11 +51,48 @@ public sealed class GrantUsage
     /// <summary>The time of the latest allowed decision that this grant decided, or <see langword="null"/> if none is in the log.</summary>
     public DateTimeOffset? LastUsed { get; }
 
-    /// <summary>How many allowed decisions in the window this grant decided.</summary>
+    /// <summary>
+    /// How many allowed decisions in the window this grant decided. A coalesced record counts in full when its last
+    /// decision is in the window.
+    /// </summary>
     public long UsesInWindow { get; }
 
-    /// <summary>Whether the grant was never used or last used before the window began.</summary>
-    public bool Unused { get; }
+    /// <summary>The verdict: used, unused, or not seen while the log is incomplete over the window.</summary>
+    public GrantStatus Status { get; }
+
+    /// <summary>
+    /// Whether the grant is unused: never used or last used before the window began, with no record lost in the window
+    /// (<see cref="Status"/> is <see cref="GrantStatus.Unused"/>).
+    /// </summary>
+    public bool Unused => Status == GrantStatus.Unused;
+}
+
+/// <summary>A loss marker of the audit log: decisions made between two times that are missing from the log.</summary>
+public sealed class AuditGap
+{
+    internal AuditGap(long lineNumber, long lost, DateTimeOffset from, DateTimeOffset to, bool inWindow)
+    {
+        LineNumber = lineNumber;
+        Lost = lost;
+        From = from;
+        To = to;
+        InWindow = inWindow;
+    }
+
+    /// <summary>The marker's line in the log.</summary>
+    public long LineNumber { get; }
+
+    /// <summary>How many decisions are missing.</summary>
+    public long Lost { get; }
+
+    /// <summary>The decision time of the first missing record (<c>first_time</c>).</summary>
+    public DateTimeOffset From { get; }
+
+    /// <summary>The decision time of the last missing record (<c>last_time</c>).</summary>
+    public DateTimeOffset To { get; }
+
+    /// <summary>Whether the gap reaches into the review window (<see cref="To"/> at or after its start).</summary>
+    public bool InWindow { get; }
 }
 
 /// <summary>A subject that holds a role.</summary>
@@ -205,7 +258,7 @@ public sealed class ExclusionBreach
 public sealed partial class AccessReviewReport
 {
     internal AccessReviewReport(string policySource, string auditSource, DateTimeOffset now, TimeSpan window, AuditSummary audit,
-        bool constraintsKnown, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
+        Internal.AuditLosses losses, bool constraintsKnown, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
         IReadOnlyList<HighRiskRole> highRiskRoles, IReadOnlyList<ExclusionBreach> exclusionBreaches)
     {
         PolicySource = policySource;
@@ -217,6 +270,13 @@ public sealed partial class AccessReviewReport
         UnmatchedAllowedRecords = audit.Unmatched;
         FirstRecord = audit.First;
         LastRecord = audit.Last;
+        LostRecords = losses.Lost;
+        LossMarkers = losses.Markers;
+        TornLine = losses.TornLine;
+        LostRecordsInWindow = losses.LostInWindow;
+        LostInWindowFrom = losses.InWindowFrom;
+        LostInWindowTo = losses.InWindowTo;
+        Gaps = losses.Gaps;
         ConstraintsKnown = constraintsKnown;
         Roles = roles;
         Subjects = subjects;
@@ -253,6 +313,36 @@ public sealed partial class AccessReviewReport
 
     /// <summary>The latest record time, if any record was read.</summary>
     public DateTimeOffset? LastRecord { get; }
+
+    /// <summary>Whether the log misses no record: no loss marker and no torn final line.</summary>
+    public bool AuditLogComplete => LostRecords == 0;
+
+    /// <summary>
+    /// Whether records may be missing from the window: a loss marker reaches into it or the last line is torn. Then a
+    /// grant not seen in the window is <see cref="GrantStatus.NotSeenLogIncomplete"/>, never unused.
+    /// </summary>
+    public bool AuditLogIncompleteOverWindow => LostRecordsInWindow > 0;
+
+    /// <summary>The decisions missing from the log: the sum of the loss markers' counts, plus one for a torn final line.</summary>
+    public long LostRecords { get; }
+
+    /// <summary>The number of loss markers (<c>"event":"records_lost"</c>) in the log.</summary>
+    public long LossMarkers { get; }
+
+    /// <summary>The line number of a torn final line (no newline, not valid JSON: a write cut off), or <see langword="null"/>.</summary>
+    public long? TornLine { get; }
+
+    /// <summary>The missing decisions that may fall in the window: those of markers whose <c>last_time</c> is at or after <see cref="Since"/>, plus a torn line (time unknown).</summary>
+    public long LostRecordsInWindow { get; }
+
+    /// <summary>The earliest <c>first_time</c> of the markers that reach into the window, or <see langword="null"/>.</summary>
+    public DateTimeOffset? LostInWindowFrom { get; }
+
+    /// <summary>The latest <c>last_time</c> of the markers that reach into the window, or <see langword="null"/>.</summary>
+    public DateTimeOffset? LostInWindowTo { get; }
+
+    /// <summary>The first loss markers of the log, in log order, at most 20 (<see cref="LossMarkers"/> counts them all).</summary>
+    public IReadOnlyList<AuditGap> Gaps { get; }
 
     /// <summary>Whether the policy document (bindings and constraints) was available; without it, separation-of-duties breaches and bound holders are not reported.</summary>
     public bool ConstraintsKnown { get; }

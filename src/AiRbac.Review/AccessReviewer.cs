@@ -72,15 +72,23 @@ public sealed class AccessReviewer
         state.AddBindings(document, now);
 
         var reader = new AuditLogReader(auditLog);
+        var losses = new AuditLosses(since);
         long records = 0, allowed = 0, unmatched = 0;
         DateTimeOffset? first = null, last = null;
         while (reader.Next() is { } record)
         {
-            records++;
+            if (record.Type != AuditLineType.Decision)
+            {
+                losses.Add(record);
+                continue;
+            }
+
+            // A coalesced record stands for Count identical decisions, the first at Time, the last at LastTime.
+            records += record.Count;
             first = first is null || record.Time < first ? record.Time : first;
-            last = last is null || record.Time > last ? record.Time : last;
+            last = last is null || record.LastTime > last ? record.LastTime : last;
             var subject = state.Subject(record.Subject);
-            subject.See(record.Time, record.Kind);
+            subject.See(record.LastTime, record.Kind);
             foreach (string role in record.Roles)
             {
                 subject.Hold(state.RoleName(role), RoleSource.Audit);
@@ -91,18 +99,19 @@ public sealed class AccessReviewer
                 continue;
             }
 
-            allowed++;
+            allowed += record.Count;
             if (record.Role is null || record.Rule is null || !state.TryFindGrant(record.Role, record.Rule, out int grant))
             {
-                unmatched++;
+                unmatched += record.Count;
                 continue;
             }
 
-            bool recent = record.Time >= since;
-            state.Grants[grant].Use(record.Time, recent);
-            subject.Use(grant, record.Time, recent);
+            // All of a coalesced record's uses count as in the window when its last one is (an upper bound when it straddles the start).
+            long recent = record.LastTime >= since ? record.Count : 0;
+            state.Grants[grant].Use(record.LastTime, recent);
+            subject.Use(grant, record.LastTime, recent);
         }
 
-        return state.Build(document, new AuditSummary(records, allowed, unmatched, first, last), auditSource, now, window);
+        return state.Build(document, new AuditSummary(records, allowed, unmatched, first, last), losses, auditSource, now, window);
     }
 }

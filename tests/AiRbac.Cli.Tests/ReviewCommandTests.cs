@@ -97,6 +97,108 @@ public sealed class ReviewCommandTests
         result.Error.Should().Contain($"error: {audit}: line 1: a string holds an escape that is not valid UTF-16");
     }
 
+    [Fact]
+    public void Review_LossMarkerInWindow_ReportsTheGapAndNoUnusedGrant()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + """
+            {"time":"2026-05-11T00:00:05Z","event":"records_lost","lost":40,"first_time":"2026-05-10T00:00:00Z","last_time":"2026-05-11T00:00:00Z"}
+
+            """);
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--now", "2026-06-01T00:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("**The audit log is incomplete**: 40 records lost");
+        result.Out.Should().Contain("40 records lost between 2026-05-10T00:00:00Z and 2026-05-11T00:00:00Z");
+        result.Out.Should().Contain("| `viewer` | `data:read on output:*` | 2026-01-10T10:00:00Z | 0 | not seen, log incomplete |");
+        result.Out.Should().NotContain("**unused**");
+    }
+
+    [Fact]
+    public void Review_LossMarkerBeforeWindow_UnusedVerdictsStand()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + """
+            {"time":"2026-01-11T00:00:05Z","event":"records_lost","lost":3,"first_time":"2026-01-10T00:00:00Z","last_time":"2026-01-11T00:00:00Z"}
+
+            """);
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--now", "2026-06-01T00:00:00Z", "--json");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        using var json = JsonDocument.Parse(result.Out);
+        json.RootElement.GetProperty("audit_log_complete").GetBoolean().Should().BeFalse();
+        json.RootElement.GetProperty("losses").GetProperty("lost_records_in_window").GetInt64().Should().Be(0);
+        var viewer = json.RootElement.GetProperty("roles").EnumerateArray().Single(r => r.GetProperty("role").GetString() == "viewer");
+        viewer.GetProperty("grants")[0].GetProperty("status").GetString().Should().Be("unused");
+        viewer.GetProperty("grants")[0].GetProperty("unused").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
+    public void Review_CoalescedRecord_CountsWithItsLastTime()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + """
+            {"time":"2026-01-05T00:00:00Z","subject":"alice","action":"data:read","resource":"output:y","allowed":true,"reason":"allowed","role":"viewer","rule":"data:read on output:*","count":4,"last_time":"2026-05-25T00:00:00Z"}
+
+            """);
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--now", "2026-06-01T00:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("| `viewer` | `data:read on output:*` | 2026-05-25T00:00:00Z | 4 | used |");
+    }
+
+    [Fact]
+    public void Review_TornFinalLine_SucceedsReportingTheIncompleteLog()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + "{\"time\":\"2026-05-31T00:00:00Z\",\"subj");
+
+        var result = Cli.Run("review", policy, "--audit", audit, "--now", "2026-06-01T00:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("line 4 is a torn final line");
+        result.Out.Should().Contain("| `viewer` | `data:read on output:*` | 2026-01-10T10:00:00Z | 0 | not seen, log incomplete |");
+        result.Out.Should().NotContain("**unused**");
+    }
+
+    [Fact]
+    public void Review_MalformedLastLineWithNewline_Exit2NamingTheLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + "{\"time\":\"2026-05-31T00:00:00Z\",\"subj\n");
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain($"error: {audit}: line 4: not valid JSON");
+        result.Out.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Review_UnknownEvent_Exit2NamingTheLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit + """
+            {"time":"2026-05-11T00:00:05Z","event":"policy_reloaded"}
+
+            """);
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain($"error: {audit}: line 4: unknown 'event': 'policy_reloaded'");
+        result.Out.Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("--since", "90")]
     [InlineData("--since", "3y")]

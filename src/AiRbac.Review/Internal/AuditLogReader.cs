@@ -4,10 +4,35 @@ using AiRbac.Requests;
 
 namespace AiRbac.Review.Internal;
 
-/// <summary>The fields of one audit record that the review uses.</summary>
+/// <summary>What an audit log line is.</summary>
+internal enum AuditLineType
+{
+    /// <summary>A decision record (possibly coalesced: <see cref="AuditRecord.Count"/> identical decisions).</summary>
+    Decision,
+
+    /// <summary>A loss marker (<c>"event":"records_lost"</c>): <see cref="AuditRecord.Count"/> decisions are missing.</summary>
+    Loss,
+
+    /// <summary>A final line without a newline that is not valid JSON: a write cut off, one decision of unknown time lost.</summary>
+    Torn,
+}
+
+/// <summary>The fields of one audit line that the review uses.</summary>
 internal sealed class AuditRecord
 {
+    public AuditLineType Type { get; set; }
+
+    /// <summary>The line's number in the log.</summary>
+    public long Line { get; set; }
+
+    /// <summary>A decision's time (the first, when coalesced); a loss marker's <c>first_time</c>.</summary>
     public DateTimeOffset Time { get; set; }
+
+    /// <summary>The last decision's time: <c>last_time</c> of a coalesced record or a loss marker, else <see cref="Time"/>.</summary>
+    public DateTimeOffset LastTime { get; set; }
+
+    /// <summary>The decisions the line stands for (1, or a coalesced record's <c>count</c>), or the records a marker says were lost.</summary>
+    public long Count { get; set; } = 1;
 
     public string Subject { get; set; } = string.Empty;
 
@@ -34,14 +59,17 @@ internal sealed class AuditLogReader(TextReader reader)
     private static readonly HashSet<string> Kinds = ["user", "service", "agent"];
     private static readonly string[] OptionalStrings = ["policy_version", "policy_loaded_at", "scope", "sensitivity"];
 
-    private readonly BoundedLineReader lines = new(reader, MaxLineLength);
+    private readonly EndTrackingReader source = new(reader);
     private readonly AuditRecord record = new();
+    private BoundedLineReader? lines;
+
+    private BoundedLineReader Lines => lines ??= new BoundedLineReader(source, MaxLineLength);
 
     /// <summary>The number of the line last read.</summary>
-    public long LineNumber => lines.LineNumber;
+    public long LineNumber => Lines.LineNumber;
 
-    /// <summary>Reads the next record; blank lines are skipped. The returned object is reused by the next call.</summary>
-    /// <exception cref="AuditLogFormatException">The line is too long or not a valid record.</exception>
+    /// <summary>Reads the next record, loss marker or torn final line; blank lines are skipped. The returned object is reused by the next call.</summary>
+    /// <exception cref="AuditLogFormatException">The line is too long or not a valid record or marker.</exception>
     public AuditRecord? Next()
     {
         while (ReadLine(out string text))
@@ -51,9 +79,23 @@ internal sealed class AuditLogReader(TextReader reader)
                 continue;
             }
 
+            record.Line = LineNumber;
             try
             {
-                Parse(text);
+                if (!Parse(text, out string? syntaxError))
+                {
+                    // Invalid JSON on the last line, with no newline after it, is a write cut off by a crash: one record of
+                    // unknown time is lost. Followed by a newline (or by anything), it is a corrupt log and stops the review.
+                    long line = LineNumber;
+                    if (IsUnterminatedLastLine())
+                    {
+                        record.Type = AuditLineType.Torn;
+                        record.Count = 1;
+                        return record;
+                    }
+
+                    throw new AuditLogFormatException(line, $"not valid JSON ({syntaxError})");
+                }
             }
             catch (InvalidOperationException)
             {
@@ -67,23 +109,29 @@ internal sealed class AuditLogReader(TextReader reader)
         return null;
     }
 
-    private bool ReadLine(out string text) => lines.Read(out text) switch
+    /// <summary>Whether the line just read was the last and the log does not end with a newline (consumes the rest of the log).</summary>
+    private bool IsUnterminatedLastLine()
+        => Lines.Read(out _) == LineStatus.End && !source.EndsWithNewline;
+
+    private bool ReadLine(out string text) => Lines.Read(out text) switch
     {
         LineStatus.Line => true,
         LineStatus.TooLong => throw Bad($"the line is longer than {MaxLineLength} characters"),
         _ => false,
     };
 
-    private void Parse(string text)
+    private bool Parse(string text, out string? syntaxError)
     {
         JsonDocument document;
+        syntaxError = null;
         try
         {
             document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {
-            throw Bad($"not valid JSON ({e.Message})");
+            syntaxError = e.Message;
+            return false;
         }
 
         using (document)
@@ -94,13 +142,38 @@ internal sealed class AuditLogReader(TextReader reader)
                 throw Bad("not a JSON object");
             }
 
-            string time = RequiredString(root, "time");
-            if (!Rfc3339.TryParse(time, out var instant))
+            var instant = RequiredTime(root, "time");
+            if (root.TryGetProperty("event", out var kind))
             {
-                throw Bad($"'time' is not an RFC 3339 date-time: {Shorten(time)}");
+                ParseEvent(root, kind);
+                return true;
             }
 
+            record.Type = AuditLineType.Decision;
             record.Time = instant;
+            record.LastTime = instant;
+            record.Count = 1;
+            bool coalesced = root.TryGetProperty("count", out var count);
+            if (coalesced != root.TryGetProperty("last_time", out _))
+            {
+                throw Bad("'count' and 'last_time' go together (a coalesced record has both)");
+            }
+
+            if (coalesced)
+            {
+                if (count.ValueKind != JsonValueKind.Number || !count.TryGetInt64(out long n) || n < 2)
+                {
+                    throw Bad("'count' must be an integer of at least 2");
+                }
+
+                record.Count = n;
+                record.LastTime = RequiredTime(root, "last_time");
+                if (record.LastTime < instant)
+                {
+                    throw Bad("'last_time' is before 'time'");
+                }
+            }
+
             record.Subject = RequiredString(root, "subject");
             _ = RequiredString(root, "action");
             _ = RequiredString(root, "resource");
@@ -152,6 +225,43 @@ internal sealed class AuditLogReader(TextReader reader)
                 }
             }
         }
+
+        return true;
+    }
+
+    private void ParseEvent(JsonElement root, JsonElement kind)
+    {
+        if (kind.ValueKind != JsonValueKind.String)
+        {
+            throw Bad("'event' must be a string");
+        }
+
+        string name = kind.GetString()!;
+        if (name != "records_lost")
+        {
+            // Fail closed: a line the reviewer cannot interpret might hide lost or used grants.
+            throw Bad($"unknown 'event': {Shorten(name)} (expected records_lost)");
+        }
+
+        if (!root.TryGetProperty("lost", out var lost) || lost.ValueKind != JsonValueKind.Number || !lost.TryGetInt64(out long n) || n < 1)
+        {
+            throw Bad("'lost' must be present and be a positive integer");
+        }
+
+        record.Type = AuditLineType.Loss;
+        record.Count = n;
+        record.Time = RequiredTime(root, "first_time");
+        record.LastTime = RequiredTime(root, "last_time");
+        if (record.LastTime < record.Time)
+        {
+            throw Bad("'last_time' is before 'first_time'");
+        }
+    }
+
+    private DateTimeOffset RequiredTime(JsonElement root, string name)
+    {
+        string text = RequiredString(root, name);
+        return Rfc3339.TryParse(text, out var instant) ? instant : throw Bad($"'{name}' is not an RFC 3339 date-time: {Shorten(text)}");
     }
 
     private string RequiredString(JsonElement root, string name)
@@ -198,4 +308,52 @@ internal sealed class AuditLogReader(TextReader reader)
     private AuditLogFormatException Bad(string message) => new(LineNumber, message);
 
     private static string Shorten(string value) => value.Length <= 64 ? $"'{value}'" : $"'{value[..61]}...'";
+}
+
+/// <summary>Passes a reader through and remembers its last character, to tell whether the log ends with a newline.</summary>
+internal sealed class EndTrackingReader(TextReader inner) : TextReader
+{
+    private char last;
+    private bool any;
+
+    /// <summary>Whether everything read so far ends with <c>'\n'</c> (true for an empty log).</summary>
+    public bool EndsWithNewline => !any || last == '\n';
+
+    public override int Read(char[] buffer, int index, int count)
+    {
+        int n = inner.Read(buffer, index, count);
+        if (n > 0)
+        {
+            last = buffer[index + n - 1];
+            any = true;
+        }
+
+        return n;
+    }
+
+    public override int Read(Span<char> buffer)
+    {
+        int n = inner.Read(buffer);
+        if (n > 0)
+        {
+            last = buffer[n - 1];
+            any = true;
+        }
+
+        return n;
+    }
+
+    public override int Read()
+    {
+        int c = inner.Read();
+        if (c >= 0)
+        {
+            last = (char)c;
+            any = true;
+        }
+
+        return c;
+    }
+
+    public override int Peek() => inner.Peek();
 }

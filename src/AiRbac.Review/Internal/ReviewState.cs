@@ -9,17 +9,15 @@ internal sealed class UseCounter
 
     public long Recent { get; private set; }
 
-    public void Use(DateTimeOffset time, bool recent)
+    /// <summary>Counts <paramref name="recent"/> uses in the window, the last of them at <paramref name="time"/>.</summary>
+    public void Use(DateTimeOffset time, long recent)
     {
         if (Last is null || time > Last)
         {
             Last = time;
         }
 
-        if (recent)
-        {
-            Recent++;
-        }
+        Recent += recent;
     }
 }
 
@@ -57,7 +55,7 @@ internal sealed class SubjectState(string id)
     public void Hold(string role, RoleSource source)
         => Roles[role] = Roles.TryGetValue(role, out var known) ? known | source : source;
 
-    public void Use(int grant, DateTimeOffset time, bool recent)
+    public void Use(int grant, DateTimeOffset time, long recent)
     {
         if (!Used.TryGetValue(grant, out var counter))
         {
@@ -75,6 +73,7 @@ internal sealed class ReviewState
     private readonly CompiledPolicy policy;
     private readonly Dictionary<(string Role, string Rule), int> grantIndex = [];
     private readonly Dictionary<string, SubjectState> subjects = new(StringComparer.Ordinal);
+    private bool incompleteOverWindow;
 
     public ReviewState(CompiledPolicy policy)
     {
@@ -166,9 +165,10 @@ internal sealed class ReviewState
         subject.Hold(RoleName(binding.Role.Value), RoleSource.Binding);
     }
 
-    public AccessReviewReport Build(PolicyDocument? document, AuditSummary audit, string auditSource, DateTimeOffset now, TimeSpan window)
+    public AccessReviewReport Build(PolicyDocument? document, AuditSummary audit, AuditLosses losses, string auditSource, DateTimeOffset now, TimeSpan window)
     {
         var since = now - window;
+        incompleteOverWindow = losses.LostInWindow > 0;
         var ordered = subjects.Values.OrderBy(s => s.Id, StringComparer.Ordinal).ToList();
 
         var holders = new Dictionary<string, List<RoleHolder>>(StringComparer.Ordinal);
@@ -226,13 +226,16 @@ internal sealed class ReviewState
             }
         }
 
-        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, document is not null, roles, subjectReviews, highRisk, breaches);
+        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, losses, document is not null, roles, subjectReviews, highRisk, breaches);
     }
 
     private GrantUsage Usage(int grant, UseCounter? counter, DateTimeOffset since)
     {
         var last = counter?.Last;
-        return new GrantUsage(GrantRoles[grant], GrantRules[grant], last, counter?.Recent ?? 0, last is null || last < since);
+        // Not seen in the window: unused, unless records lost in the window might have been its uses.
+        var status = last is not null && last >= since ? GrantStatus.Used
+            : incompleteOverWindow ? GrantStatus.NotSeenLogIncomplete : GrantStatus.Unused;
+        return new GrantUsage(GrantRoles[grant], GrantRules[grant], last, counter?.Recent ?? 0, status);
     }
 
     private SubjectReview ReviewSubject(SubjectState subject, DateTimeOffset since)
@@ -362,6 +365,57 @@ internal sealed class ReviewState
 
                 breaches.Add(new ExclusionBreach(subject.Id, names, inSet, source));
             }
+        }
+    }
+}
+
+/// <summary>
+/// The losses the log records (loss markers and a torn final line): totals, the part that overlaps the window, and the
+/// first <see cref="MaxListedGaps"/> markers. Bounded memory whatever the number of markers.
+/// </summary>
+internal sealed class AuditLosses(DateTimeOffset since)
+{
+    /// <summary>How many loss markers the report lists one by one; the rest are only counted.</summary>
+    public const int MaxListedGaps = 20;
+
+    public long Lost { get; private set; }
+
+    public long Markers { get; private set; }
+
+    public long? TornLine { get; private set; }
+
+    /// <summary>Records lost by markers that reach into the window (<c>last_time</c> at or after its start), plus a torn line.</summary>
+    public long LostInWindow { get; private set; }
+
+    public DateTimeOffset? InWindowFrom { get; private set; }
+
+    public DateTimeOffset? InWindowTo { get; private set; }
+
+    public List<AuditGap> Gaps { get; } = [];
+
+    public void Add(AuditRecord record)
+    {
+        Lost += record.Count;
+        if (record.Type == AuditLineType.Torn)
+        {
+            // Its time is unknown: it may fall in the window (fail closed).
+            TornLine = record.Line;
+            LostInWindow += record.Count;
+            return;
+        }
+
+        Markers++;
+        bool inWindow = record.LastTime >= since;
+        if (inWindow)
+        {
+            LostInWindow += record.Count;
+            InWindowFrom = InWindowFrom is null || record.Time < InWindowFrom ? record.Time : InWindowFrom;
+            InWindowTo = InWindowTo is null || record.LastTime > InWindowTo ? record.LastTime : InWindowTo;
+        }
+
+        if (Gaps.Count < MaxListedGaps)
+        {
+            Gaps.Add(new AuditGap(record.Line, record.Count, record.Time, record.LastTime, inWindow));
         }
     }
 }
