@@ -62,6 +62,13 @@ internal sealed class NameTable
             }
 
             longest = Math.Max(longest, probe);
+
+            // Names the cheap hash clusters (same length and ends, like "x:10000" ... "x:99999") would make the rest
+            // of this fill quadratic: give up at once, and the full hash is used instead.
+            if (!full && longest > MaxCheapProbe)
+            {
+                return longest;
+            }
         }
 
         return longest;

@@ -97,6 +97,39 @@ public sealed class PolicyCompilerOptions
             field = value;
         }
     } = 20_000_000;
+
+    /// <summary>
+    /// The steps of computing every role's inherited roles (20,000,000 by default): per role, each parent taken and each
+    /// inherited role of that parent's that is not already known. Bounds policies whose roles share many overlapping
+    /// ancestors, where the steps can far outnumber the inherited roles themselves.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxInheritanceSteps
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 20_000_000;
+
+    /// <summary>
+    /// The matching work of the catalog and lint checks when a general glob (a wildcard other than one trailing <c>*</c>
+    /// or <c>**</c>) is matched against an exact name (200,000,000 by default): for every such pair the checks compare,
+    /// the glob's length plus its token count plus one, times the name's length plus one. Long patterns cost that much
+    /// per comparison; short ones almost nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxPatternMatchCells
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 200_000_000;
 }
 
 /// <summary>One compilation: validation, then table building, then lint. Cold path; allocates freely.</summary>
@@ -123,6 +156,9 @@ internal sealed class CompilerRun
 
     // Every role's ancestors (sorted), when inheritance has no cycle and is within the limits.
     private int[][]? ancestors;
+
+    // Every role's inheritance depth (steps up to its furthest ancestor), when inheritance has no cycle.
+    private int[] roleDepth = [];
 
     public CompilerRun(PolicyDocument doc, PolicyCompilerOptions options)
     {
@@ -256,12 +292,28 @@ internal sealed class CompilerRun
         }
     }
 
+    // Tier names by index, built on first use (a policy may declare many tiers and name them many times).
+    private Dictionary<string, int>? tierLookup;
+
+    // An unknown tier's error lists the declared tiers, at most this many of them.
+    private const int MaxTiersShown = 10;
+
     private int TierIndex(LocatedString tier, string where)
     {
-        int index = Array.IndexOf(tiers, tier.Value);
-        if (index < 0)
+        if (tierLookup is null)
         {
-            Error(DiagnosticCodes.UnknownTier, $"{where}: tier '{tier.Value}' is not declared (tiers: {string.Join(", ", tiers)})", tier.Location);
+            tierLookup = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = tiers.Length - 1; i >= 0; i--)
+            {
+                tierLookup[tiers[i]] = i;
+            }
+        }
+
+        if (!tierLookup.TryGetValue(tier.Value, out int index))
+        {
+            string shown = string.Join(", ", tiers.Take(MaxTiersShown))
+                + (tiers.Length > MaxTiersShown ? string.Create(CultureInfo.InvariantCulture, $", ... ({tiers.Length - MaxTiersShown} more)") : string.Empty);
+            Error(DiagnosticCodes.UnknownTier, $"{where}: tier '{tier.Value}' is not declared (tiers: {shown})", tier.Location);
             return 0;
         }
 
@@ -495,7 +547,7 @@ internal sealed class CompilerRun
     /// </summary>
     private int[][]? ComputeAncestors(int[][] parents, List<int> topological)
     {
-        var depth = new int[parents.Length];
+        var depth = roleDepth = new int[parents.Length];
         bool tooDeep = false;
         foreach (int role in topological)
         {
@@ -524,15 +576,37 @@ internal sealed class CompilerRun
         Array.Fill(stamp, -1);
         long total = 0;
         var list = new List<int>();
+        long steps = 0;
         foreach (int role in topological)
         {
             list.Clear();
-            foreach (int parent in parents[role])
+
+            // Deepest parents first: a parent already reached as another parent's ancestor brings nothing new, so its
+            // own ancestors are skipped. What is left is counted and bounded (MaxInheritanceSteps) as it is done.
+            var byDepth = parents[role];
+            if (byDepth.Length > 1)
             {
-                if (stamp[parent] != role)
+                byDepth = [.. byDepth];
+                Array.Sort(byDepth, (a, b) => depth[b].CompareTo(depth[a]));
+            }
+
+            foreach (int parent in byDepth)
+            {
+                steps++;
+                if (stamp[parent] == role)
                 {
-                    stamp[parent] = role;
-                    list.Add(parent);
+                    continue;
+                }
+
+                stamp[parent] = role;
+                list.Add(parent);
+                steps += result[parent].Length;
+                if (steps > options.MaxInheritanceSteps)
+                {
+                    Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                        $"computing the roles' inherited roles needs more than {options.MaxInheritanceSteps} steps (MaxInheritanceSteps; per role, each parent and each inherited role of a parent not reached before), reached at role '{doc.Roles[role].Name.Value}'"),
+                        doc.Roles[role].Name.Location);
+                    return null;
                 }
 
                 foreach (int ancestor in result[parent])
@@ -1189,7 +1263,7 @@ internal sealed class CompilerRun
 
     /// <summary>
     /// Whether a table of globs × exact actions is small enough to build: at most <see cref="MaxGlobTableEntries"/>
-    /// entries, and matching work (glob tokens × action characters) of at most <see cref="MaxGlobTableWork"/>.
+    /// entries, and matching work (glob weights × action characters, see <see cref="MatchWeight"/>) of at most <see cref="MaxGlobTableWork"/>.
     /// </summary>
     private static bool GlobTableAffordable(List<Pattern> globs, string[] actions)
     {
@@ -1199,9 +1273,10 @@ internal sealed class CompilerRun
             return false;
         }
 
-        long tokens = globs.Sum(g => (long)g.Tokens.Length + 1);
+        // A literal token is tried at each position, so a glob costs its tokens plus its literal characters per position.
+        long weight = globs.Sum(MatchWeight);
         long chars = actions.Sum(a => (long)a.Length + 1);
-        return tokens * chars <= MaxGlobTableWork;
+        return SaturatingMultiply(weight, chars) <= MaxGlobTableWork;
     }
 
     /// <summary>
@@ -1246,7 +1321,38 @@ internal sealed class CompilerRun
         var typeOf = catalog.Select(e => TypeOf(e.Pattern)).ToArray();
         var untyped = new IndexedList([.. Enumerable.Range(0, catalog.Length).Where(i => typeOf[i] is null)], ExactName);
         var types = typeOf.OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
-        var byType = types.Select(t => new IndexedList([.. Enumerable.Range(0, catalog.Length).Where(i => typeOf[i] is null || typeOf[i] == t)], ExactName)).ToArray();
+
+        // Each type's own entries, gathered in one pass, then merged in file order with the untyped ones: linear in the
+        // catalog plus types × untyped entries (counted by MaxPatternPairs), never types × the whole catalog.
+        var typeIndex = new Dictionary<string, int>(types.Length, StringComparer.Ordinal);
+        for (int t = 0; t < types.Length; t++)
+        {
+            typeIndex[types[t]] = t;
+        }
+
+        var own = new List<int>[types.Length];
+        for (int i = 0; i < catalog.Length; i++)
+        {
+            if (typeOf[i] is { } type)
+            {
+                (own[typeIndex[type]] ??= []).Add(i);
+            }
+        }
+
+        int[] untypedEntries = [.. Enumerable.Range(0, catalog.Length).Where(i => typeOf[i] is null)];
+        var byType = new IndexedList[types.Length];
+        for (int t = 0; t < types.Length; t++)
+        {
+            var merged = new int[own[t].Count + untypedEntries.Length];
+            int a = 0, b = 0, k = 0;
+            while (a < own[t].Count || b < untypedEntries.Length)
+            {
+                merged[k++] = b >= untypedEntries.Length || (a < own[t].Count && own[t][a] < untypedEntries[b]) ? own[t][a++] : untypedEntries[b++];
+            }
+
+            byType[t] = new IndexedList(merged, ExactName);
+        }
+
         return (types, byType, untyped);
     }
 
@@ -1313,11 +1419,14 @@ internal sealed class CompilerRun
     private readonly Dictionary<int, int[]> kindClosures = [];
     private int[][] rolesParents = [];
     private byte[] roleKinds = [];
+    private int[] closureStamp = [];
+    private int closureStamps;
 
     /// <summary>
     /// The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted:
     /// the role and its ancestors, never entering (or passing through) a role whose kinds exclude the subject. Each is
-    /// computed once, from its parents' (the same rule as <see cref="CompiledPolicy.Closure"/>).
+    /// computed once, from its parents' (the same rule as <see cref="CompiledPolicy.Closure"/>); the union takes no more
+    /// steps than the inherited-role computation, which <see cref="PolicyCompilerOptions.MaxInheritanceSteps"/> bounds.
     /// </summary>
     private int[] KindClosure(int role, SubjectKind kind)
     {
@@ -1334,13 +1443,42 @@ internal sealed class CompilerRun
         }
         else
         {
-            var set = new HashSet<int> { role };
-            foreach (int parent in rolesParents[role])
+            // Parents' closures first (recursion is at most MaxInheritanceDepth deep), then one stamped union, deepest
+            // parents first: a parent already reached through another brings nothing new (as in ComputeAncestors).
+            int[] byDepth = [.. rolesParents[role]];
+            Array.Sort(byDepth, (a, b) => roleDepth[b].CompareTo(roleDepth[a]));
+            var parentClosures = new int[byDepth.Length][];
+            for (int p = 0; p < parentClosures.Length; p++)
             {
-                set.UnionWith(KindClosure(parent, kind));
+                parentClosures[p] = KindClosure(byDepth[p], kind);
             }
 
-            result = [.. set];
+            if (closureStamp.Length != rolesParents.Length)
+            {
+                closureStamp = new int[rolesParents.Length];
+            }
+
+            int stamp = ++closureStamps;
+            var list = new List<int> { role };
+            closureStamp[role] = stamp;
+            for (int p = 0; p < parentClosures.Length; p++)
+            {
+                if (closureStamp[byDepth[p]] == stamp)
+                {
+                    continue;
+                }
+
+                foreach (int r in parentClosures[p])
+                {
+                    if (closureStamp[r] != stamp)
+                    {
+                        closureStamp[r] = stamp;
+                        list.Add(r);
+                    }
+                }
+            }
+
+            result = [.. list];
             Array.Sort(result);
         }
 
@@ -1405,14 +1543,34 @@ internal sealed class CompilerRun
     private void CheckPatternPairs((List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, List<CatalogEntry> catalog)
     {
         long rules = 0, unclassifiedGrants = 0, shadow = 0;
+        MatchSides ruleSides = default, unclassifiedSides = default, catalogSides = default, classifiedSides = default;
+        long cells = 0;
         for (int r = 0; r < parsedRules.Length; r++)
         {
             var (allow, deny) = parsedRules[r];
             rules += allow.Count + deny.Count;
             shadow += (long)allow.Count * deny.Count;
+            MatchSides allowActions = default, allowResources = default, denyActions = default, denyResources = default;
+            foreach (var rule in allow)
+            {
+                allowActions.Add(rule.Action);
+                allowResources.Add(rule.Resource);
+                ruleSides.Add(rule.Resource);
+            }
+
+            foreach (var rule in deny)
+            {
+                denyActions.Add(rule.Action);
+                denyResources.Add(rule.Resource);
+                ruleSides.Add(rule.Resource);
+            }
+
+            // Shadowing lint: each deny glob against each exact grant, actions and resources.
+            cells = SaturatingAdd(cells, SaturatingAdd(MatchSides.GlobsAgainstNames(denyActions, allowActions), MatchSides.GlobsAgainstNames(denyResources, allowResources)));
             if (doc.Roles[r].MaxSensitivity is null)
             {
                 unclassifiedGrants += allow.Count;
+                unclassifiedSides.Add(allowResources);
             }
         }
 
@@ -1426,7 +1584,72 @@ internal sealed class CompilerRun
             Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
                 $"checking the rules against the catalog and each other needs {pairs} pattern comparisons; at most {options.MaxPatternPairs} (MaxPatternPairs): {rules} rules x {catalog.Count} catalog entries, {unclassifiedGrants} grants without max_sensitivity x {classified} classified entries, {shadow} grant x deny pairs within roles, {types} resource types x {catalog.Count - typed} untyped entries"),
                 DocLocation);
+            return;
         }
+
+        foreach (var entry in catalog)
+        {
+            catalogSides.Add(entry.Pattern);
+            if (defaultTier == 0 && (entry.Tier > 0 || entry.Tags != 0))
+            {
+                classifiedSides.Add(entry.Pattern);
+            }
+        }
+
+        cells = SaturatingAdd(cells, SaturatingAdd(MatchSides.Both(ruleSides, catalogSides), MatchSides.Both(unclassifiedSides, classifiedSides)));
+        if (cells > options.MaxPatternMatchCells)
+        {
+            Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                $"checking the rules against the catalog and each other needs {cells} glob matching cells; at most {options.MaxPatternMatchCells} (MaxPatternMatchCells; per general glob matched against an exact name, the glob's length plus tokens plus one, times the name's length plus one)"),
+                DocLocation);
+        }
+    }
+
+    /// <summary>
+    /// What matching a glob costs per position of a text: one step per token, and a literal token compares its
+    /// characters at each position it is tried (see <see cref="Pattern.MatchGeneral"/>). At least the text length plus one.
+    /// </summary>
+    internal static long MatchWeight(Pattern glob) => (long)glob.Text.Length + glob.Tokens.Length + 1;
+
+    internal static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
+
+    internal static long SaturatingMultiply(long a, long b)
+    {
+        long high = Math.BigMul(a, b, out long low);
+        return high != 0 || low < 0 ? long.MaxValue : low;
+    }
+
+    /// <summary>
+    /// The sides of a set of pattern comparisons, summed up front: general globs by <see cref="MatchWeight"/> and exact
+    /// names by length plus one. Only a general glob against an exact name runs the position simulation; every other
+    /// comparison is a prefix or equality check, linear in the shorter side.
+    /// </summary>
+    private struct MatchSides
+    {
+        public long Globs;
+        public long Names;
+
+        public void Add(Pattern pattern)
+        {
+            if (pattern.Shape == PatternShape.General)
+            {
+                Globs = SaturatingAdd(Globs, MatchWeight(pattern));
+            }
+            else if (pattern.IsExact)
+            {
+                Names = SaturatingAdd(Names, pattern.Text.Length + 1L);
+            }
+        }
+
+        public void Add(MatchSides other)
+        {
+            Globs = SaturatingAdd(Globs, other.Globs);
+            Names = SaturatingAdd(Names, other.Names);
+        }
+
+        public static long GlobsAgainstNames(MatchSides globs, MatchSides names) => SaturatingMultiply(globs.Globs, names.Names);
+
+        public static long Both(MatchSides a, MatchSides b) => SaturatingAdd(GlobsAgainstNames(a, b), GlobsAgainstNames(b, a));
     }
 
     private void LintBindings(List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)

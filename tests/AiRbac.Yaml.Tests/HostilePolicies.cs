@@ -229,4 +229,152 @@ internal static class HostilePolicies
 
         return yaml.ToString();
     }
+
+    private static string Run(char c, int length) => new(c, length);
+
+    // A glob of about <paramref name="length"/> characters with one token per two characters ("x:*a*a...*ab"), sharing
+    // its literal prefix with the long names below, so no comparison stops early.
+    private static string LongGlob(int length) => "x:" + new StringBuilder().Insert(0, "*a", length / 2) + "b";
+
+    private static string LongName(int length, int i) => "x:" + Run('a', length) + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>One role with <paramref name="n"/> exact grants and <paramref name="n"/> glob denies, each about <paramref name="length"/> characters long.</summary>
+    public static string LongAllowDeny(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    max_sensitivity: public\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - a:v on ").Append(LongName(length, i)).Append('\n');
+        }
+
+        yaml.Append("    deny:\n");
+        string glob = LongGlob(length);
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - \"a:v on ").Append(glob).Append(i).Append("\"\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="n"/> exact grants and <paramref name="n"/> catalog globs, each about <paramref name="length"/> characters long.</summary>
+    public static string LongCatalog(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    max_sensitivity: public\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - a:v on ").Append(LongName(length, i)).Append('\n');
+        }
+
+        yaml.Append("resources:\n");
+        string glob = LongGlob(length);
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  - {match: \"").Append(glob).Append(i).Append("\"}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary><paramref name="n"/> glob grants and <paramref name="n"/> exact catalog entries, each about <paramref name="length"/> characters long.</summary>
+    public static string LongCatalogReversed(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    max_sensitivity: public\n    allow:\n");
+        string glob = LongGlob(length);
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - \"a:v on ").Append(glob).Append(i).Append("\"\n");
+        }
+
+        yaml.Append("resources:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  - {match: \"").Append(LongName(length, i)).Append("\"}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="globs"/> action globs (<c>**</c> then a long literal) and <paramref name="actions"/> exact actions,
+    /// about <paramref name="length"/> and half as many characters long: the glob table (or, with <paramref name="notByOwner"/>, the
+    /// not_by_owner table).
+    /// </summary>
+    public static string LongGlobTable(int globs, int actions, int length, bool notByOwner = false)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n");
+        // The glob's literal is half as long as the actions: it is tried at every position of their first half.
+        string literal = Run('a', length / 2);
+        for (int i = 0; i < actions; i++)
+        {
+            yaml.Append("      - g").Append(Run('a', length)).Append(i).Append(" on x:y\n");
+        }
+
+        if (!notByOwner)
+        {
+            for (int i = 0; i < globs; i++)
+            {
+                yaml.Append("      - \"g**").Append(literal).Append('b').Append(i).Append(" on x:y\"\n");
+            }
+        }
+        else
+        {
+            yaml.Append("constraints:\n  not_by_owner:\n");
+            for (int i = 0; i < globs; i++)
+            {
+                yaml.Append("    - \"g**").Append(literal).Append('b').Append(i).Append("\"\n");
+            }
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>
+    /// Three layers of <paramref name="width"/> roles: each role of layers 1 and 2 inherits every role of the layer
+    /// before, so every role of layer 2 reaches the roles of layer 0 through each of its parents.
+    /// </summary>
+    public static string OverlappingLayers(int width) => Wide(width, 3);
+
+    /// <summary><paramref name="tiers"/> tiers and <paramref name="entries"/> catalog entries naming the last one (or an undeclared one).</summary>
+    public static string ManyTiers(int tiers, int entries, bool undeclared = false)
+    {
+        var yaml = new StringBuilder("version: 1\nsensitivity: [");
+        for (int i = 0; i < tiers; i++)
+        {
+            yaml.Append(i == 0 ? "t" : ",t").Append(i);
+        }
+
+        yaml.Append("]\nroles:\n  r: {allow: [\"a:v on x:y\"], max_sensitivity: t0}\nresources:\n");
+        string tier = undeclared ? "u" : "t" + (tiers - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (int i = 0; i < entries; i++)
+        {
+            yaml.Append("  - {match: \"x:").Append(i).Append("\", sensitivity: ").Append(tier).Append("}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>A role with a name <paramref name="nameLength"/> long and id <c>a</c>, and <paramref name="n"/> roles reusing that id.</summary>
+    public static string DuplicateIds(int n, int nameLength)
+    {
+        var yaml = Header().Append("  ").Append(Run('n', nameLength)).Append(": {id: a, allow: [\"a:v on x:y\"]}\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  r").Append(i).Append(": {id: a}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>One rule text <paramref name="length"/> long, anchored once and used <paramref name="n"/> times through aliases.</summary>
+    public static string AliasedLongRules(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    allow:\n      - &a \"a:v on x:").Append(Run('a', length)).Append("\"\n");
+        for (int i = 1; i < n; i++)
+        {
+            yaml.Append("      - *a\n");
+        }
+
+        return yaml.ToString();
+    }
 }

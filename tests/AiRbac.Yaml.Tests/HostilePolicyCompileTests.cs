@@ -90,7 +90,9 @@ public sealed class HostilePolicyCompileTests
     public void Compile_WideInheritance_IsRefusedByMaxInheritedRoles()
     {
         // 30 layers of 100 roles, each inheriting the whole layer before: 100 × 100 × 29 × 30 / 2 ancestors.
-        var result = Compile(HostilePolicies.Wide(100, 30));
+        // With the default MaxInheritanceSteps that limit is reached first (each role takes 100 parents' ancestors).
+        ShouldBeRefusedBy(Compile(HostilePolicies.Wide(100, 30)), "(MaxInheritanceSteps;");
+        var result = Compile(HostilePolicies.Wide(100, 30), new PolicyCompilerOptions { MaxInheritanceSteps = 200_000_000 });
 
         ShouldBeRefusedBy(result, "(MaxInheritedRoles;");
     }
@@ -175,6 +177,89 @@ public sealed class HostilePolicyCompileTests
     }
 
     [Fact]
+    public void Compile_LongGlobDeniesOverLongExactGrants_IsRefusedByMaxPatternMatchCells()
+    {
+        // 300 × 300 pairs, under MaxPatternPairs, but each runs a 900-token glob over an 1,800-character name.
+        var result = Compile(HostilePolicies.LongAllowDeny(300, 1_780));
+
+        ShouldBeRefusedBy(result, "(MaxPatternMatchCells;");
+        result.Diagnostics.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Compile_LongCatalogGlobsAndLongExactGrants_IsRefusedByMaxPatternMatchCells()
+    {
+        ShouldBeRefusedBy(Compile(HostilePolicies.LongCatalog(300, 1_780)), "(MaxPatternMatchCells;");
+        ShouldBeRefusedBy(Compile(HostilePolicies.LongCatalogReversed(300, 1_780)), "(MaxPatternMatchCells;");
+    }
+
+    [Fact]
+    public void Compile_LongGlobsAndExactNamesUnderTheLimit_CompileAndMatch()
+    {
+        var result = Compile(HostilePolicies.LongCatalog(3, 1_780));
+
+        result.Succeeded.Should().BeTrue(because: string.Join(" | ", result.Diagnostics.Take(5)));
+        var subject = new Subject("s", roles: [new RoleBinding("r")]);
+        result.Policy!.Authorize(subject, "a:v", "x:" + new string('a', 1_780) + "2").Allowed.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Compile_LongActionGlobsAndLongActions_CompilesWithTheSameDecisions()
+    {
+        // The glob table weighs each glob by its length, not its 3 tokens: this one is matched per request instead.
+        foreach (bool notByOwner in new[] { false, true })
+        {
+            var result = Compile(HostilePolicies.LongGlobTable(40, 40, 30_000, notByOwner));
+
+            result.Succeeded.Should().BeTrue(because: string.Join(" | ", result.Diagnostics.Take(5)));
+            var subject = new Subject("s", roles: [new RoleBinding("r")]);
+            string action = "g" + new string('a', 30_000) + "7";
+            result.Policy!.Authorize(subject, action, "x:y").Allowed.Should().BeTrue();
+            string globbed = "g" + new string('a', 20_000) + "b7";
+            result.Policy.Authorize(subject, globbed, new ResourceRequest("x:y") { Owner = "s" }).Allowed.Should().Be(!notByOwner);
+        }
+    }
+
+    [Fact]
+    public void Compile_OverlappingInheritanceLayers_IsRefusedByMaxInheritanceSteps()
+    {
+        // 3 layers of 471 roles: 665,000 inherited roles, under MaxInheritedRoles, but 105,000,000 steps to compute them.
+        var result = Compile(HostilePolicies.OverlappingLayers(471));
+
+        ShouldBeRefusedBy(result, "(MaxInheritanceSteps;");
+        result.Diagnostics.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Compile_OverlappingInheritanceUnderTheLimit_CompilesWithEveryAncestor()
+    {
+        var result = Compile(HostilePolicies.OverlappingLayers(100));
+
+        result.Succeeded.Should().BeTrue();
+        result.Policy!.FindRole("l2w0")!.Ancestors.Should().HaveCount(200);
+    }
+
+    [Fact]
+    public void Compile_ManyResourceTypes_IndexesTheCatalogInLinearTime()
+    {
+        // Before: every type's list was gathered by a pass over the whole catalog (types × entries).
+        var result = Compile(HostilePolicies.CatalogTypes(50_000, 0));
+
+        result.Succeeded.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Compile_ManyTiersNamedManyTimes_CompilesAndAnUnknownTierListsTenTiers()
+    {
+        Compile(HostilePolicies.ManyTiers(20_000, 20_000)).Succeeded.Should().BeTrue();
+
+        var result = Compile(HostilePolicies.ManyTiers(20_000, 2_000, undeclared: true));
+
+        result.Diagnostics.Should().HaveCount(2_000).And.OnlyContain(d => d.Code == DiagnosticCodes.UnknownTier);
+        result.Diagnostics[0].Message.Should().EndWith("(tiers: t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, ... (19990 more))");
+    }
+
+    [Fact]
     public void Options_NonPositiveLimit_Throws()
     {
         FluentActions.Invoking(() => new PolicyCompilerOptions { MaxInheritanceDepth = 0 }).Should().Throw<ArgumentOutOfRangeException>();
@@ -182,6 +267,8 @@ public sealed class HostilePolicyCompileTests
         FluentActions.Invoking(() => new PolicyCompilerOptions { MaxExpandedBindings = -1 }).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => new PolicyCompilerOptions { MaxRoleChecks = 0 }).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => new PolicyCompilerOptions { MaxPatternPairs = 0 }).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new PolicyCompilerOptions { MaxInheritanceSteps = 0 }).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new PolicyCompilerOptions { MaxPatternMatchCells = -1 }).Should().Throw<ArgumentOutOfRangeException>();
     }
 
     [Fact]
@@ -191,5 +278,6 @@ public sealed class HostilePolicyCompileTests
 
         (options.MaxInheritanceDepth, options.MaxInheritedRoles, options.MaxExpandedBindings, options.MaxRoleChecks, options.MaxPatternPairs)
             .Should().Be((32, 1_000_000, 1_000_000, 20_000_000L, 20_000_000L));
+        (options.MaxInheritanceSteps, options.MaxPatternMatchCells).Should().Be((20_000_000L, 200_000_000L));
     }
 }
