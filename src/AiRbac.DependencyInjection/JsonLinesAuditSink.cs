@@ -601,9 +601,9 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         long last = slot.LastTicks;
         Exit(ref slot.Gate);
 
-        if (Volatile.Read(ref pendingLost) != 0)
+        if (buffered == 0 && Volatile.Read(ref pendingLost) != 0)
         {
-            AppendMarker();
+            AppendMarker(); // at most one marker starts a buffer, one ends it (Commit): losses during a burst share lines
         }
 
         try
