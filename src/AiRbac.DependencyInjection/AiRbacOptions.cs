@@ -83,4 +83,17 @@ public sealed class AuditLogOptions
 
     /// <summary>How many rotated files (<c>&lt;name&gt;.1</c> … <c>&lt;name&gt;.N</c>) are kept. Default 5; 0 keeps none.</summary>
     public int FilesKept { get; set; } = 5;
+
+    /// <summary>
+    /// How close together identical decisions must be to become one record with <c>count</c> and <c>last_time</c>
+    /// (measured from the record's first decision). Default 1 s; <see cref="TimeSpan.Zero"/> writes every decision
+    /// on its own line.
+    /// </summary>
+    public TimeSpan CoalesceWindow { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How many of a request's tags a record keeps (copied at hand-off into space reserved per slot); the number
+    /// beyond it is written as <c>tags_omitted</c>. Default 16; at most 1024.
+    /// </summary>
+    public int MaxTags { get; set; } = 16;
 }

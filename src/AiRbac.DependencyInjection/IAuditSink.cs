@@ -8,12 +8,12 @@ namespace AiRbac;
 /// </summary>
 public interface IAuditSink : IDecisionObserver
 {
-    /// <summary>How many records have been written so far.</summary>
+    /// <summary>How many decisions have been written so far (handed to the operating system in complete records).</summary>
     long RecordsWritten { get; }
 
-    /// <summary>How many records have been dropped so far (buffer full, write error, or recorded after disposal).</summary>
+    /// <summary>How many decisions have been dropped so far (buffer full, write error, or recorded after disposal).</summary>
     long RecordsDropped { get; }
 
-    /// <summary>Blocks until every record handed over before the call is written out.</summary>
+    /// <summary>Blocks until every record handed over before the call is written out or counted as dropped.</summary>
     void Flush();
 }

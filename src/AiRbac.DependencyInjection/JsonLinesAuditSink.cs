@@ -1,30 +1,39 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using System.Text.Unicode;
 
 namespace AiRbac;
 
 /// <summary>
 /// An <see cref="IAuditSink"/> that writes one JSON object per decision to a file (JSON Lines; schema in
-/// <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies references into a preallocated
-/// ring of slots (no string is copied, nothing is allocated, no lock is taken) and returns; a background thread
-/// formats and writes. When the ring is full the record is dropped and counted, or, with
-/// <see cref="AuditOverflow.Block"/>, the caller waits. <see cref="Dispose"/> writes out everything recorded before it.
+/// <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies the record into a preallocated
+/// ring of slots (references to immutable values, and the tag references into a per-slot array: nothing is
+/// allocated, no lock is taken) and returns; a background thread formats and writes. Identical decisions close
+/// together become one record with a count. Every decision handed over is either in a complete line on disk or
+/// counted as dropped, and every drop is also reported in the file by a <c>records_lost</c> marker line as soon as
+/// the sink can write again.
 /// </summary>
 public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 {
-    private const int IdleWaitMilliseconds = 100; // also bounds the delay of a wake-up lost to a race
+    private const int IdleWaitMilliseconds = 100; // also bounds the delay of a wake-up lost to a race, and of a marker retry
     private const int BlockedWaitMilliseconds = 10;
     private const int MaxCapacity = 1 << 24;
+    private const int MaxTagsLimit = 1024;
+    private const int BufferBytes = 256 * 1024;
+    private const int MarkerBound = 256;
+    private const long ClosedBit = 1L << 62; // set on the tail by Dispose: no position can be claimed after it
 
-    // UnsafeRelaxedJsonEscaping keeps non-ASCII ids readable; it still escapes quotes, backslashes and control
-    // characters, which is all JSON requires. The log is never embedded in HTML.
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+    // Characters a JSON string must escape, plus DEL. Lone surrogates are found by the UTF-8 transcoder.
+    private static readonly SearchValues<char> Escaped = SearchValues.Create(
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\"\\\u007F");
 
     private readonly Slot[] slots;
+    private readonly string?[] tagStore; // slot i keeps its tags in [i * maxTags, (i + 1) * maxTags)
+    private readonly int maxTags;
     private readonly long mask;
+    private readonly long coalesceTicks;
     private readonly AuditOverflow overflow;
     private readonly TimeProvider timeProvider;
     private readonly string path;
@@ -34,12 +43,10 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     private readonly SemaphoreSlim space = new(0);
     private readonly object progressGate = new();
     private readonly Thread writer;
-    private readonly ArrayBufferWriter<byte> line = new(1024);
-    private readonly Utf8JsonWriter json;
 
-    private long tail;      // next position a producer claims
+    private long tail;      // next position a producer claims; ClosedBit once disposed
     private long head;      // next position the writer reads (writer thread only)
-    private long flushed;   // every position below it is on disk
+    private long flushed;   // every position below it is written or counted as dropped
     private long written;
     private long dropped;
     private int idle;
@@ -47,8 +54,28 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     private int started;
     private int disposed;
     private volatile bool stopping;
+
+    // Decisions dropped and not yet reported by a marker line that reached the file; guarded by lossGate.
+    private int lossGate;
+    private long pendingLost;
+    private long pendingFirst;
+    private long pendingLast;
+
+    // Writer thread only: the output buffer and what its bytes stand for.
+    private byte[] buffer = new byte[BufferBytes];
+    private int buffered;
+    private long bufferDecisions;
+    private long bufferFirst = long.MaxValue;
+    private long bufferLast = long.MinValue;
+    private long bufferMarkerLost;
+    private long bufferMarkerFirst = long.MaxValue;
+    private long bufferMarkerLast = long.MinValue;
+    private PolicyVersion? cachedVersion;
+    private byte[] cachedVersionBytes = [];
+
     private FileStream? file;
-    private long fileLength;
+    private long fileLength; // bytes of the open file known to end with a complete line
+    private string? fileIdentity; // what /proc/self/fd/N named when the file was opened
 
     /// <summary>Creates the sink and starts its writer thread. The file is opened (and appended to) at the first record.</summary>
     /// <param name="options">The settings; <see cref="AuditLogOptions.Path"/> is required. They are copied.</param>
@@ -78,26 +105,57 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             throw new ArgumentException("AuditLogOptions.MaxFileBytes must be positive and FilesKept not negative.", nameof(options));
         }
 
+        if (options.CoalesceWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentException("AuditLogOptions.CoalesceWindow must not be negative.", nameof(options));
+        }
+
+        if (options.MaxTags < 0 || options.MaxTags > MaxTagsLimit)
+        {
+            throw new ArgumentException($"AuditLogOptions.MaxTags must be between 0 and {MaxTagsLimit}.", nameof(options));
+        }
+
         path = System.IO.Path.GetFullPath(options.Path);
         maxFileBytes = options.MaxFileBytes;
         filesKept = options.FilesKept;
         overflow = options.Overflow;
+        coalesceTicks = options.CoalesceWindow.Ticks;
+        maxTags = options.MaxTags;
         this.timeProvider = timeProvider ?? TimeProvider.System;
 
         int capacity = (int)BitOperations.RoundUpToPowerOf2((uint)options.Capacity);
+        if ((long)capacity * options.MaxTags > Array.MaxLength)
+        {
+            throw new ArgumentException("AuditLogOptions.Capacity times MaxTags is too large.", nameof(options));
+        }
+
         slots = new Slot[capacity];
+        tagStore = new string?[(long)capacity * maxTags];
         mask = capacity - 1;
         for (int i = 0; i < capacity; i++)
         {
             slots[i].Sequence = i;
         }
 
-        json = new Utf8JsonWriter(line, WriterOptions);
         writer = new Thread(WriterLoop) { IsBackground = true, Name = "AiRbac audit writer" };
         if (startWriter)
         {
             StartWriter();
         }
+    }
+
+    private enum Enqueued
+    {
+        Done,
+        Full,
+        Closed,
+    }
+
+    private enum FileState
+    {
+        Same,
+        Deleted,
+        Moved,
     }
 
     /// <summary>The log file's full path.</summary>
@@ -106,41 +164,50 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     /// <summary>How many records the ring holds.</summary>
     public int Capacity => slots.Length;
 
-    /// <inheritdoc/>
+    /// <summary>How many decisions are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
     public long RecordsWritten => Interlocked.Read(ref written);
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// How many decisions were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
+    /// also reported by a <c>records_lost</c> line in the file once the sink can write again (not after disposal).
+    /// </summary>
     public long RecordsDropped => Interlocked.Read(ref dropped);
 
     /// <summary>Hands the record to the writer: never allocates; never waits unless the overflow policy is <see cref="AuditOverflow.Block"/>.</summary>
     /// <param name="record">The decision.</param>
     public void OnDecision(in DecisionRecord record)
     {
+        long ticks = timeProvider.GetUtcNow().UtcTicks;
         if (stopping)
         {
-            Interlocked.Increment(ref dropped);
+            Drop(ticks);
             return;
         }
 
-        long ticks = timeProvider.GetUtcNow().UtcTicks;
-        if (TryEnqueue(in record, ticks))
+        ReadOnlySpan<string> tags = record.Resource.Tags.Span;
+        if (coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
         {
-            WakeWriterIfIdle();
+            return;
         }
-        else if (overflow == AuditOverflow.Block)
+
+        switch (TryEnqueue(in record, tags, ticks))
         {
-            EnqueueBlocking(in record, ticks);
-        }
-        else
-        {
-            Interlocked.Increment(ref dropped);
+            case Enqueued.Done:
+                WakeWriterIfIdle();
+                break;
+            case Enqueued.Full when overflow == AuditOverflow.Block:
+                EnqueueBlocking(in record, tags, ticks);
+                break;
+            default:
+                Drop(ticks);
+                break;
         }
     }
 
-    /// <inheritdoc/>
+    /// <summary>Blocks until every record handed over before the call is written to the operating system or counted as dropped.</summary>
     public void Flush()
     {
-        long target = Interlocked.Read(ref tail);
+        long target = Volatile.Read(ref tail) & ~ClosedBit;
         lock (progressGate)
         {
             while (Interlocked.Read(ref flushed) < target && writer.IsAlive)
@@ -151,7 +218,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
-    /// <summary>Writes out every record handed over before the call, stops the writer and closes the file. Later records are dropped and counted.</summary>
+    /// <summary>
+    /// Closes the ring, writes out every record handed over before it (waiting for records being handed over at that
+    /// moment), writes a marker for any loss not yet reported, stops the writer and closes the file. Later records
+    /// are counted as dropped.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
@@ -160,9 +231,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
 
         stopping = true;
+        Interlocked.Or(ref tail, ClosedBit);
         StartWriter(); // a writer held back by a test still drains
         wake.Set();
         writer.Join();
+        ReleaseBlockedProducers();
     }
 
     internal void StartWriter()
@@ -173,36 +246,97 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
+    private static bool SameSubject(Subject? a, Subject? b)
+    {
+        while (true)
+        {
+            if (ReferenceEquals(a, b))
+            {
+                return true;
+            }
+
+            if (a is null || b is null || a.Kind != b.Kind || !string.Equals(a.Id, b.Id, StringComparison.Ordinal) || !SameRoles(a.Roles, b.Roles))
+            {
+                return false;
+            }
+
+            a = a.OnBehalfOf;
+            b = b.OnBehalfOf;
+        }
+    }
+
+    private static bool SameRoles(IReadOnlyList<RoleBinding>? a, IReadOnlyList<RoleBinding>? b)
+    {
+        if (ReferenceEquals(a, b))
+        {
+            return true;
+        }
+
+        if (a is null || b is null || a.Count != b.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (!string.Equals(a[i].Role, b[i].Role, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Enter(ref int gate)
+    {
+        if (Interlocked.CompareExchange(ref gate, 1, 0) == 0)
+        {
+            return;
+        }
+
+        var spinner = default(SpinWait);
+        do
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+        while (Interlocked.CompareExchange(ref gate, 1, 0) != 0);
+    }
+
+    private static void Exit(ref int gate) => Volatile.Write(ref gate, 0);
+
     // A bounded multi-producer, single-consumer ring (Vyukov): a slot's sequence says whose turn it is. A producer
     // claims a position with one compare-and-swap on the tail, fills the slot, then publishes it by advancing the
-    // slot's sequence; the writer frees it by advancing the sequence by the capacity.
-    private bool TryEnqueue(in DecisionRecord record, long ticks)
+    // slot's sequence; the writer frees it by advancing the sequence by the capacity. Dispose sets ClosedBit on the
+    // tail, after which every claim fails, so the writer knows exactly which positions to wait for.
+    private Enqueued TryEnqueue(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
     {
         long position = Volatile.Read(ref tail);
         while (true)
         {
-            ref Slot slot = ref slots[position & mask];
+            if ((position & ClosedBit) != 0)
+            {
+                return Enqueued.Closed;
+            }
+
+            long index = position & mask;
+            ref Slot slot = ref slots[index];
             long difference = Volatile.Read(ref slot.Sequence) - position;
             if (difference == 0)
             {
                 long observed = Interlocked.CompareExchange(ref tail, position + 1, position);
                 if (observed == position)
                 {
-                    slot.Ticks = ticks;
-                    slot.Subject = record.Subject;
-                    slot.Action = record.Action;
-                    slot.Resource = record.Resource;
-                    slot.Decision = record.Decision;
-                    slot.Version = record.Version;
+                    Fill(ref slot, index, in record, tags, ticks);
                     Volatile.Write(ref slot.Sequence, position + 1);
-                    return true;
+                    return Enqueued.Done;
                 }
 
                 position = observed;
             }
             else if (difference < 0)
             {
-                return false; // full: the slot still holds a record from one lap ago
+                return Enqueued.Full; // the slot still holds a record from one lap ago
             }
             else
             {
@@ -211,21 +345,138 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
-    private void EnqueueBlocking(in DecisionRecord record, long ticks)
+    private void Fill(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    {
+        slot.Ticks = ticks;
+        slot.LastTicks = ticks;
+        slot.Count = 1;
+        slot.Sealed = false;
+        slot.Subject = record.Subject;
+        slot.Action = record.Action;
+        var resource = record.Resource;
+        slot.ResourceName = resource.Name;
+        slot.Scope = resource.Scope;
+        slot.Sensitivity = resource.Sensitivity;
+        slot.Decision = record.Decision;
+        slot.Version = record.Version;
+
+        // The caller's tag buffer may be reused the moment Authorize returns: copy the references now.
+        int kept = Math.Min(tags.Length, maxTags);
+        var store = tagStore.AsSpan((int)(index * maxTags), kept);
+        for (int i = 0; i < store.Length; i++)
+        {
+            store[i] = tags[i];
+        }
+
+        slot.TagCount = kept;
+        slot.TagTotal = tags.Length;
+    }
+
+    // A hot loop of identical decisions must not fill the ring: when the newest published record is the same
+    // decision and has not been taken by the writer yet, count this one into it. The comparison reads the slot
+    // without the gate; the gate then confirms the writer has not sealed the slot (sealing comes before it reads or
+    // clears anything) and the slot has not been reused, so the fields compared were the ones published.
+    private bool TryCoalesce(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    {
+        long last = Volatile.Read(ref tail) - 1;
+        if (last < 0 || (last & ClosedBit) != 0)
+        {
+            return false;
+        }
+
+        long index = last & mask;
+        ref Slot slot = ref slots[index];
+        if (Volatile.Read(ref slot.Sequence) != last + 1 || Math.Abs(ticks - slot.Ticks) > coalesceTicks || !Same(ref slot, index, in record, tags))
+        {
+            return false;
+        }
+
+        if (Interlocked.CompareExchange(ref slot.Gate, 1, 0) != 0)
+        {
+            return false; // the writer or another producer holds it: enqueue instead of waiting
+        }
+
+        bool merged = !slot.Sealed && Volatile.Read(ref slot.Sequence) == last + 1;
+        if (merged)
+        {
+            slot.Count++;
+            if (ticks < slot.Ticks)
+            {
+                slot.Ticks = ticks;
+            }
+
+            if (ticks > slot.LastTicks)
+            {
+                slot.LastTicks = ticks;
+            }
+        }
+
+        Exit(ref slot.Gate);
+        return merged;
+    }
+
+    private bool Same(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags)
+    {
+        var version = slot.Version;
+        if (slot.Decision != record.Decision
+            || !(ReferenceEquals(version, record.Version)
+                 || (version is not null && version.LoadedAt == record.Version.LoadedAt && string.Equals(version.ContentHash, record.Version.ContentHash, StringComparison.Ordinal)))
+            || !string.Equals(slot.Action, record.Action, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var resource = record.Resource;
+        if (!string.Equals(slot.ResourceName, resource.Name, StringComparison.Ordinal)
+            || !string.Equals(slot.Scope, resource.Scope, StringComparison.Ordinal)
+            || !string.Equals(slot.Sensitivity, resource.Sensitivity, StringComparison.Ordinal)
+            || slot.TagTotal != tags.Length)
+        {
+            return false;
+        }
+
+        int kept = slot.TagCount;
+        if (kept > tags.Length)
+        {
+            return false; // read while the slot was being reused; the gate check would refuse it anyway
+        }
+
+        var stored = tagStore.AsSpan((int)(index * maxTags), kept);
+        for (int i = 0; i < kept; i++)
+        {
+            if (!string.Equals(stored[i], tags[i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return SameSubject(slot.Subject, record.Subject);
+    }
+
+    private void EnqueueBlocking(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
     {
         var spinner = default(SpinWait);
         while (true)
         {
             if (stopping)
             {
-                Interlocked.Increment(ref dropped);
+                Drop(ticks);
                 return;
             }
 
-            if (TryEnqueue(in record, ticks))
+            if (coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
             {
-                WakeWriterIfIdle();
                 return;
+            }
+
+            switch (TryEnqueue(in record, tags, ticks))
+            {
+                case Enqueued.Done:
+                    WakeWriterIfIdle();
+                    return;
+                case Enqueued.Closed:
+                    Drop(ticks);
+                    return;
             }
 
             if (spinner.Count < 20)
@@ -241,6 +492,36 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
+    private void Drop(long ticks)
+    {
+        Interlocked.Increment(ref dropped);
+        AddLoss(1, ticks, ticks);
+        WakeWriterIfIdle(); // so the marker is written as soon as possible
+    }
+
+    private void AddLoss(long count, long first, long last)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        Enter(ref lossGate);
+        if (pendingLost == 0)
+        {
+            pendingFirst = first;
+            pendingLast = last;
+        }
+        else
+        {
+            pendingFirst = Math.Min(pendingFirst, first);
+            pendingLast = Math.Max(pendingLast, last);
+        }
+
+        pendingLost += count;
+        Exit(ref lossGate);
+    }
+
     private void WakeWriterIfIdle()
     {
         if (Volatile.Read(ref idle) != 0 && Interlocked.Exchange(ref idle, 0) != 0)
@@ -254,7 +535,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         while (true)
         {
             int count = 0;
-            while (TryWriteOne())
+            while (TryTakeOne())
             {
                 if ((++count & 255) == 0)
                 {
@@ -264,18 +545,30 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
             if (count > 0)
             {
-                FlushFile();
+                Commit();
                 ReleaseBlockedProducers();
                 continue;
             }
 
-            if (stopping && head == Interlocked.Read(ref tail))
+            long end = Volatile.Read(ref tail);
+            if ((end & ClosedBit) != 0)
             {
-                break;
+                if (head == (end & ~ClosedBit))
+                {
+                    break;
+                }
+
+                Thread.Yield(); // a producer claimed a position before the ring closed and is filling it
+                continue;
+            }
+
+            if (Volatile.Read(ref pendingLost) != 0)
+            {
+                Commit(); // the marker alone; if the disk still refuses, the idle wait below paces the retries
             }
 
             Interlocked.Exchange(ref idle, 1);
-            if (IsPublished(head))
+            if (IsPublished(head) || (Volatile.Read(ref tail) & ClosedBit) != 0)
             {
                 Volatile.Write(ref idle, 0);
                 continue;
@@ -286,42 +579,359 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             Volatile.Write(ref idle, 0);
         }
 
-        FlushFile();
+        Commit();
         CloseFile();
     }
 
     private bool IsPublished(long position) => Volatile.Read(ref slots[position & mask].Sequence) == position + 1;
 
-    private bool TryWriteOne()
+    private bool TryTakeOne()
     {
-        ref Slot slot = ref slots[head & mask];
+        long index = head & mask;
+        ref Slot slot = ref slots[index];
         if (Volatile.Read(ref slot.Sequence) != head + 1)
         {
             return false; // empty, or claimed and not yet published
         }
 
+        Enter(ref slot.Gate);
+        slot.Sealed = true; // no producer counts into it from here on
+        long count = slot.Count;
+        long first = slot.Ticks;
+        long last = slot.LastTicks;
+        Exit(ref slot.Gate);
+
+        if (buffered == 0 && Volatile.Read(ref pendingLost) != 0)
+        {
+            AppendMarker(); // at most one marker starts a buffer, one ends it (Commit): losses during a burst share lines
+        }
+
         try
         {
-            Format(ref slot);
-            WriteLine(line.WrittenSpan);
-            Interlocked.Increment(ref written);
+            Append(ref slot, index, count, first, last);
         }
-#pragma warning disable CA1031 // Reason: the writer thread must outlive any failure (disk full, permissions): a record it cannot write is counted as dropped, and the next one reopens the file.
+#pragma warning disable CA1031 // Reason: the writer thread must outlive any failure: a record it cannot format is counted as dropped.
         catch (Exception)
 #pragma warning restore CA1031
         {
-            Interlocked.Increment(ref dropped);
-            CloseFile();
+            Interlocked.Add(ref dropped, count);
+            AddLoss(count, first, last);
         }
 
         slot.Subject = null; // let the subject and policy go
         slot.Action = null;
-        slot.Resource = default;
+        slot.ResourceName = null;
+        slot.Scope = null;
+        slot.Sensitivity = null;
         slot.Decision = default;
         slot.Version = null;
+        tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
+        slot.TagCount = 0;
         Volatile.Write(ref slot.Sequence, head + slots.Length);
         head++;
         return true;
+    }
+
+    // Formats one record at the end of the buffer; rotates between records; the record's decisions are added to
+    // the buffer's account only once its bytes are in the buffer that will be written.
+    private void Append(ref Slot slot, long index, long count, long first, long last)
+    {
+        EnsureSpace(Bound(ref slot, index));
+        int start = buffered;
+        Format(ref slot, index, count, first, last);
+
+        if (file is null)
+        {
+            TryOpen(); // to know the file's length for rotation; a failure here shows again when writing
+        }
+
+        if (file is not null && fileLength + buffered > maxFileBytes && fileLength + start > 0)
+        {
+            int length = buffered - start;
+            buffered = start;
+            WriteOut(); // everything before this record, into the current file
+            try
+            {
+                Rotate();
+            }
+            catch (IOException)
+            {
+                CloseFile(); // the next open appends to the file as it is
+            }
+            catch (UnauthorizedAccessException)
+            {
+                CloseFile();
+            }
+
+            buffer.AsSpan(start, length).CopyTo(buffer);
+            buffered = length;
+        }
+
+        bufferDecisions += count;
+        bufferFirst = Math.Min(bufferFirst, first);
+        bufferLast = Math.Max(bufferLast, last);
+    }
+
+    private void AppendMarker()
+    {
+        EnsureSpace(MarkerBound);
+        Enter(ref lossGate);
+        long lost = pendingLost;
+        long first = pendingFirst;
+        long last = pendingLast;
+        pendingLost = 0;
+        Exit(ref lossGate);
+        if (lost == 0)
+        {
+            return;
+        }
+
+        Raw("{\"time\":\""u8);
+        WriteTime(timeProvider.GetUtcNow().UtcTicks);
+        Raw("\",\"event\":\"records_lost\",\"lost\":"u8);
+        WriteNumber(lost);
+        Raw(",\"first_time\":\""u8);
+        WriteTime(first);
+        Raw("\",\"last_time\":\""u8);
+        WriteTime(last);
+        Raw("\"}\n"u8);
+        bufferMarkerLost += lost;
+        bufferMarkerFirst = Math.Min(bufferMarkerFirst, first);
+        bufferMarkerLast = Math.Max(bufferMarkerLast, last);
+    }
+
+    private void EnsureSpace(int bound)
+    {
+        if (buffered + bound <= buffer.Length)
+        {
+            return;
+        }
+
+        WriteOut();
+        if (bound > buffer.Length)
+        {
+            buffer = new byte[BitOperations.RoundUpToPowerOf2((uint)bound)]; // one record larger than the buffer
+        }
+    }
+
+    // Writes the buffer, reports progress to Flush: every position taken so far is now written or counted.
+    private void Commit()
+    {
+        if (Volatile.Read(ref pendingLost) != 0)
+        {
+            AppendMarker();
+        }
+
+        WriteOut();
+        lock (progressGate)
+        {
+            Interlocked.Exchange(ref flushed, head);
+            Monitor.PulseAll(progressGate);
+        }
+    }
+
+    // One write call for the whole buffer. The records in it count as written only when the call succeeded and the
+    // file is still the one at Path; otherwise the file is cut back to its last complete line and they count as
+    // dropped (and their marker, if the buffer carried one, goes back to be written again).
+    private void WriteOut()
+    {
+        if (buffered == 0)
+        {
+            return;
+        }
+
+        bool ok = false;
+        try
+        {
+            if (file is null)
+            {
+                Open();
+            }
+
+            WriteBuffer();
+            switch (CheckIdentity())
+            {
+                case FileState.Deleted:
+                    // Deleted underneath us: the bytes went to an unlinked file. Start a new one and write them again.
+                    CloseFile();
+                    Open();
+                    WriteBuffer();
+                    break;
+                case FileState.Moved:
+                    CloseFile(); // renamed away (external rotation): the bytes are in it; the next write starts a new file
+                    break;
+            }
+
+            ok = true;
+        }
+#pragma warning disable CA1031 // Reason: the writer thread must outlive any failure (disk full, permissions, deleted directory): what it cannot write is counted and marked.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            CutBack();
+        }
+
+        if (ok)
+        {
+            Interlocked.Add(ref written, bufferDecisions);
+        }
+        else
+        {
+            Interlocked.Add(ref dropped, bufferDecisions);
+            AddLoss(bufferDecisions, bufferFirst, bufferLast);
+            AddLoss(bufferMarkerLost, bufferMarkerFirst, bufferMarkerLast); // already counted as dropped
+        }
+
+        buffered = 0;
+        bufferDecisions = 0;
+        bufferFirst = long.MaxValue;
+        bufferLast = long.MinValue;
+        bufferMarkerLost = 0;
+        bufferMarkerFirst = long.MaxValue;
+        bufferMarkerLast = long.MinValue;
+    }
+
+    private void WriteBuffer()
+    {
+        file!.Write(buffer, 0, buffered);
+        fileLength += buffered;
+    }
+
+    // After a failed write the file may end in part of a line: truncate it back to the last complete one.
+    private void CutBack()
+    {
+        var failed = file;
+        if (failed is not null)
+        {
+            try
+            {
+                failed.SetLength(fileLength);
+            }
+            catch (IOException)
+            {
+                // Left for the tail check at the next open.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // As above.
+            }
+        }
+
+        CloseFile();
+    }
+
+    private void Open()
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        try
+        {
+            long length = RepairTail(stream);
+            stream.Position = length;
+            if (length > 0 && length + buffered > maxFileBytes)
+            {
+                stream.Dispose();
+                Rotate();
+                stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
+                length = 0;
+            }
+
+            file = stream;
+            fileLength = length;
+            fileIdentity = Identity(stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    private void TryOpen()
+    {
+        try
+        {
+            Open();
+        }
+#pragma warning disable CA1031 // Reason: a file that cannot be opened now is reported by the write that follows.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            CloseFile();
+        }
+    }
+
+    // A file that does not end with a newline (a crash in the middle of a write, or a cut-back that failed) is
+    // truncated after its last complete line, so the next line never continues a torn one.
+    private static long RepairTail(FileStream stream)
+    {
+        long length = stream.Length;
+        if (length == 0)
+        {
+            return 0;
+        }
+
+        Span<byte> last = stackalloc byte[1];
+        if (RandomAccess.Read(stream.SafeFileHandle, last, length - 1) == 1 && last[0] == (byte)'\n')
+        {
+            return length;
+        }
+
+        byte[] chunk = new byte[8192];
+        long end = length;
+        while (end > 0)
+        {
+            int size = (int)Math.Min(chunk.Length, end);
+            int read = RandomAccess.Read(stream.SafeFileHandle, chunk.AsSpan(0, size), end - size);
+            int newline = chunk.AsSpan(0, read).LastIndexOf((byte)'\n');
+            if (newline >= 0)
+            {
+                long keep = end - size + newline + 1;
+                stream.SetLength(keep);
+                return keep;
+            }
+
+            end -= size;
+        }
+
+        stream.SetLength(0);
+        return 0;
+    }
+
+    // On Linux /proc/self/fd/N names the open file: its path, the path it was renamed to, or "… (deleted)".
+    private static string? Identity(FileStream stream)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+
+        try
+        {
+            int fd = (int)stream.SafeFileHandle.DangerousGetHandle();
+            return new FileInfo(string.Create(CultureInfo.InvariantCulture, $"/proc/self/fd/{fd}")).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private FileState CheckIdentity()
+    {
+        if (fileIdentity is null)
+        {
+            return File.Exists(path) ? FileState.Same : FileState.Deleted;
+        }
+
+        string? now = Identity(file!);
+        return now is null || string.Equals(now, fileIdentity, StringComparison.Ordinal) ? FileState.Same
+            : now.EndsWith(" (deleted)", StringComparison.Ordinal) ? FileState.Deleted
+            : FileState.Moved;
     }
 
     private void ReleaseBlockedProducers()
@@ -333,118 +943,298 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
-    private void Format(ref Slot slot)
+    // An upper bound of the record's bytes: each UTF-16 unit becomes at most 6 bytes (a \uXXXX escape).
+    private int Bound(ref Slot slot, long index)
     {
-        line.ResetWrittenCount();
-        json.Reset(line);
-        json.WriteStartObject();
-        WriteTime("time"u8, slot.Ticks);
-        var version = slot.Version ?? PolicyVersion.None;
-        json.WriteString("policy_version"u8, version.ContentHash);
-        WriteTime("policy_loaded_at"u8, version.LoadedAt.UtcTicks);
+        long chars = 0;
+        int strings = 0;
+        var subject = slot.Subject;
+        if (subject is not null)
+        {
+            chars += subject.Id.Length;
+            if (subject.Roles is { } roles)
+            {
+                foreach (var binding in roles)
+                {
+                    chars += binding.Role.Length;
+                    strings++;
+                }
+            }
+
+            for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+            {
+                chars += link.Id.Length;
+                strings++;
+            }
+        }
+
+        chars += (slot.Action?.Length ?? 0) + (slot.ResourceName?.Length ?? 0) + (slot.Scope?.Length ?? 0) + (slot.Sensitivity?.Length ?? 0);
+        foreach (string? tag in tagStore.AsSpan((int)(index * maxTags), slot.TagCount))
+        {
+            chars += tag?.Length ?? 0;
+            strings++;
+        }
+
+        var decision = slot.Decision;
+        chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0);
+        long bound = 640 + (chars * 6) + (strings * 4L);
+        return bound > int.MaxValue / 2 ? throw new InvalidOperationException("The audit record is too large.") : (int)bound;
+    }
+
+    private void Format(ref Slot slot, long index, long count, long first, long last)
+    {
+        Raw("{\"time\":\""u8);
+        WriteTime(first);
+        Raw("\","u8);
+        WriteVersion(slot.Version ?? PolicyVersion.None);
 
         var subject = slot.Subject;
-        json.WriteString("subject"u8, subject?.Id ?? string.Empty);
+        Raw("\"subject\":"u8);
+        WriteString(subject?.Id ?? string.Empty);
         if (subject?.Kind is { } kind)
         {
-            json.WriteString("kind"u8, kind switch { SubjectKind.Service => "service", SubjectKind.Agent => "agent", _ => "user" });
+            Raw(kind switch { SubjectKind.Service => ",\"kind\":\"service\""u8, SubjectKind.Agent => ",\"kind\":\"agent\""u8, _ => ",\"kind\":\"user\""u8 });
         }
 
         if (subject?.Roles is { } roles)
         {
-            json.WriteStartArray("roles"u8);
-            foreach (var binding in roles)
+            Raw(",\"roles\":["u8);
+            for (int i = 0; i < roles.Count; i++)
             {
-                json.WriteStringValue(binding.Role);
+                if (i > 0)
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(roles[i].Role);
             }
 
-            json.WriteEndArray();
+            Raw("]"u8);
         }
 
         if (subject?.OnBehalfOf is { } principal)
         {
-            json.WriteStartArray("on_behalf_of"u8);
+            Raw(",\"on_behalf_of\":["u8);
             for (var link = principal; link is not null; link = link.OnBehalfOf)
             {
-                json.WriteStringValue(link.Id);
+                if (!ReferenceEquals(link, principal))
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(link.Id);
             }
 
-            json.WriteEndArray();
+            Raw("]"u8);
         }
 
-        json.WriteString("action"u8, slot.Action ?? string.Empty);
-        json.WriteString("resource"u8, slot.Resource.Name ?? string.Empty);
-        if (slot.Resource.Scope is { } scope)
+        Raw(",\"action\":"u8);
+        WriteString(slot.Action ?? string.Empty);
+        Raw(",\"resource\":"u8);
+        WriteString(slot.ResourceName ?? string.Empty);
+        if (slot.Scope is { } scope)
         {
-            json.WriteString("scope"u8, scope);
+            Raw(",\"scope\":"u8);
+            WriteString(scope);
         }
 
-        if (slot.Resource.Sensitivity is { } sensitivity)
+        if (slot.Sensitivity is { } sensitivity)
         {
-            json.WriteString("sensitivity"u8, sensitivity);
+            Raw(",\"sensitivity\":"u8);
+            WriteString(sensitivity);
         }
 
-        if (!slot.Resource.Tags.IsEmpty)
+        if (slot.TagTotal > 0)
         {
-            json.WriteStartArray("tags"u8);
-            foreach (string tag in slot.Resource.Tags.Span)
+            Raw(",\"tags\":["u8);
+            var tags = tagStore.AsSpan((int)(index * maxTags), slot.TagCount);
+            for (int i = 0; i < tags.Length; i++)
             {
-                json.WriteStringValue(tag);
+                if (i > 0)
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(tags[i] ?? string.Empty);
             }
 
-            json.WriteEndArray();
+            Raw("]"u8);
+            if (slot.TagTotal > slot.TagCount)
+            {
+                Raw(",\"tags_omitted\":"u8);
+                WriteNumber(slot.TagTotal - slot.TagCount);
+            }
         }
 
         var decision = slot.Decision;
-        json.WriteBoolean("allowed"u8, decision.Allowed);
-        json.WriteString("reason"u8, decision.ReasonName);
+        Raw(decision.Allowed ? ",\"allowed\":true,\"reason\":"u8 : ",\"allowed\":false,\"reason\":"u8);
+        WriteString(decision.ReasonName);
         if (decision.Role is { } role)
         {
-            json.WriteString("role"u8, role);
+            Raw(",\"role\":"u8);
+            WriteString(role);
         }
 
         if (decision.Rule is { } rule)
         {
-            json.WriteString("rule"u8, rule);
+            Raw(",\"rule\":"u8);
+            WriteString(rule);
         }
 
-        json.WriteEndObject();
-        json.Flush();
-        line.Write("\n"u8);
-    }
-
-    // RFC 3339 in UTC, as Rfc3339.Format writes it (fractional seconds only when present), without a string.
-    private void WriteTime(ReadOnlySpan<byte> name, long utcTicks)
-    {
-        var utc = new DateTime(utcTicks, DateTimeKind.Utc);
-        Span<char> text = stackalloc char[32];
-        string format = utcTicks % TimeSpan.TicksPerSecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
-        utc.TryFormat(text, out int length, format, CultureInfo.InvariantCulture);
-        json.WriteString(name, text[..length]);
-    }
-
-    private void WriteLine(ReadOnlySpan<byte> bytes)
-    {
-        if (file is not null && fileLength > 0 && fileLength + bytes.Length > maxFileBytes)
+        if (count > 1)
         {
-            Rotate();
+            Raw(",\"count\":"u8);
+            WriteNumber(count);
+            Raw(",\"last_time\":\""u8);
+            WriteTime(last);
+            Raw("\""u8);
         }
 
-        if (file is null)
+        Raw("}\n"u8);
+    }
+
+    // "policy_version":"…","policy_loaded_at":"…", formatted once per version.
+    private void WriteVersion(PolicyVersion version)
+    {
+        if (!ReferenceEquals(version, cachedVersion))
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-            file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
-            fileLength = file.Length;
-            if (fileLength > 0 && fileLength + bytes.Length > maxFileBytes)
+            int start = buffered;
+            Raw("\"policy_version\":"u8);
+            WriteString(version.ContentHash);
+            Raw(",\"policy_loaded_at\":\""u8);
+            WriteTime(version.LoadedAt.UtcTicks);
+            Raw("\","u8);
+            cachedVersionBytes = buffer.AsSpan(start, buffered - start).ToArray();
+            cachedVersion = version;
+            return;
+        }
+
+        Raw(cachedVersionBytes);
+    }
+
+    private void Raw(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(buffer.AsSpan(buffered));
+        buffered += bytes.Length;
+    }
+
+    private void WriteNumber(long value)
+    {
+        value.TryFormat(buffer.AsSpan(buffered), out int length, default, CultureInfo.InvariantCulture);
+        buffered += length;
+    }
+
+    // RFC 3339 in UTC, as Rfc3339.Format writes it: yyyy-MM-ddTHH:mm:ss[.fffffff]Z (fraction only when present).
+    private void WriteTime(long utcTicks)
+    {
+        new DateTime(utcTicks, DateTimeKind.Utc).Deconstruct(out int year, out int month, out int day);
+        long inDay = utcTicks % TimeSpan.TicksPerDay;
+        int seconds = (int)(inDay / TimeSpan.TicksPerSecond);
+        int fraction = (int)(inDay % TimeSpan.TicksPerSecond);
+        var span = buffer.AsSpan(buffered);
+        Digits(span, 0, year, 4);
+        span[4] = (byte)'-';
+        Digits(span, 5, month, 2);
+        span[7] = (byte)'-';
+        Digits(span, 8, day, 2);
+        span[10] = (byte)'T';
+        Digits(span, 11, seconds / 3600, 2);
+        span[13] = (byte)':';
+        Digits(span, 14, seconds / 60 % 60, 2);
+        span[16] = (byte)':';
+        Digits(span, 17, seconds % 60, 2);
+        int length = 19;
+        if (fraction != 0)
+        {
+            span[19] = (byte)'.';
+            Digits(span, 20, fraction, 7);
+            length = 27;
+        }
+
+        span[length] = (byte)'Z';
+        buffered += length + 1;
+    }
+
+    private static void Digits(Span<byte> span, int at, int value, int width)
+    {
+        for (int i = at + width - 1; i >= at; i--)
+        {
+            span[i] = (byte)('0' + (value % 10));
+            value /= 10;
+        }
+    }
+
+    // A JSON string: quotes, backslashes and control characters escaped; other characters as UTF-8, except lone
+    // surrogates, which UTF-8 cannot carry: they are written as \uXXXX escapes so that distinct ids stay distinct.
+    private void WriteString(string value)
+    {
+        buffer[buffered++] = (byte)'"';
+        ReadOnlySpan<char> rest = value;
+        while (true)
+        {
+            int special = rest.IndexOfAny(Escaped);
+            WriteUtf8(special < 0 ? rest : rest[..special]);
+            if (special < 0)
             {
-                Rotate();
-                file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read | FileShare.Delete, 64 * 1024);
-                fileLength = 0;
+                break;
             }
+
+            WriteEscape(rest[special]);
+            rest = rest[(special + 1)..];
         }
 
-        file.Write(bytes);
-        fileLength += bytes.Length;
+        buffer[buffered++] = (byte)'"';
+    }
+
+    private void WriteUtf8(ReadOnlySpan<char> text)
+    {
+        while (!text.IsEmpty)
+        {
+            var status = Utf8.FromUtf16(text, buffer.AsSpan(buffered), out int read, out int writtenBytes, replaceInvalidSequences: false, isFinalBlock: true);
+            buffered += writtenBytes;
+            if (status == OperationStatus.Done)
+            {
+                return;
+            }
+
+            if (status != OperationStatus.InvalidData)
+            {
+                throw new InvalidOperationException("The audit record outgrew its bound."); // cannot happen: Bound allows 6 bytes a unit
+            }
+
+            WriteUnicodeEscape(text[read]); // a lone surrogate
+            text = text[(read + 1)..];
+        }
+    }
+
+    private void WriteEscape(char c)
+    {
+        switch (c)
+        {
+            case '"': Raw("\\\""u8); break;
+            case '\\': Raw("\\\\"u8); break;
+            case '\n': Raw("\\n"u8); break;
+            case '\r': Raw("\\r"u8); break;
+            case '\t': Raw("\\t"u8); break;
+            case '\b': Raw("\\b"u8); break;
+            case '\f': Raw("\\f"u8); break;
+            default: WriteUnicodeEscape(c); break;
+        }
+    }
+
+    private void WriteUnicodeEscape(char c)
+    {
+        var span = buffer.AsSpan(buffered, 6);
+        span[0] = (byte)'\\';
+        span[1] = (byte)'u';
+        for (int i = 5; i >= 2; i--)
+        {
+            int nibble = c & 0xF;
+            span[i] = (byte)(nibble < 10 ? '0' + nibble : 'A' + nibble - 10);
+            c = (char)(c >> 4);
+        }
+
+        buffered += 6;
     }
 
     // audit.jsonl -> audit.jsonl.1 -> audit.jsonl.2 ... ; the oldest beyond FilesKept is deleted.
@@ -466,52 +1256,48 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             }
         }
 
-        File.Move(path, Rotated(1), overwrite: true);
+        if (File.Exists(path))
+        {
+            File.Move(path, Rotated(1), overwrite: true);
+        }
     }
 
     private string Rotated(int index) => string.Create(CultureInfo.InvariantCulture, $"{path}.{index}");
-
-    private void FlushFile()
-    {
-        try
-        {
-            file?.Flush();
-        }
-        catch (IOException)
-        {
-            CloseFile(); // the records were counted as written when handed to the stream; the next record reopens
-        }
-
-        lock (progressGate)
-        {
-            Interlocked.Exchange(ref flushed, head);
-            Monitor.PulseAll(progressGate);
-        }
-    }
 
     private void CloseFile()
     {
         var closing = file;
         file = null;
         fileLength = 0;
+        fileIdentity = null;
         try
         {
             closing?.Dispose();
         }
         catch (IOException)
         {
-            // Nothing more can be done with a stream that cannot flush on close.
+            // Unbuffered: nothing is lost by a close that fails.
         }
     }
 
-    // References only: filling a slot copies no string and allocates nothing.
+    // Copies of what the record shows, taken at hand-off: references to immutable values (strings, the subject,
+    // the version, the decision) and, in tagStore, the tag references. Count and the two times change while the
+    // record waits, under Gate, until the writer seals it.
     private struct Slot
     {
         public long Sequence;
         public long Ticks;
+        public long LastTicks;
+        public long Count;
+        public int Gate;
+        public bool Sealed;
+        public int TagCount;
+        public int TagTotal;
         public Subject? Subject;
         public string? Action;
-        public ResourceRequest Resource;
+        public string? ResourceName;
+        public string? Scope;
+        public string? Sensitivity;
         public Decision Decision;
         public PolicyVersion? Version;
     }

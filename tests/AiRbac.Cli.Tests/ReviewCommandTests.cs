@@ -85,16 +85,32 @@ public sealed class ReviewCommandTests
     }
 
     [Fact]
-    public void Review_LoneSurrogateInAuditLine_Exit2NamingTheLine()
+    public void Review_LoneSurrogateInAnAuditedSubject_IsKeptDistinctInEscapedForm()
+    {
+        // The sink writes a lone surrogate in an id as its escape, so two such subjects stay two; review keeps them so.
+        using var files = new TempFiles();
+        string policy = files.Write("policy.yaml", Policies.Basic);
+        string audit = files.Write("audit.jsonl", Audit
+            .Replace("\"subject\":\"mallory", "\"subject\":\"mallory\\ud800", StringComparison.Ordinal)
+            + Audit.Split('\n')[2].Replace("\"subject\":\"mallory", "\"subject\":\"mallory\\udc00", StringComparison.Ordinal) + "\n");
+
+        var result = Cli.Run("review", policy, "--audit", audit);
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("mallory\\ud800").And.Contain("mallory\\udc00");
+    }
+
+    [Fact]
+    public void Review_LoneSurrogateInAFieldName_Exit2NamingTheLine()
     {
         using var files = new TempFiles();
         string policy = files.Write("policy.yaml", Policies.Basic);
-        string audit = files.Write("audit.jsonl", Audit.Replace("\"subject\":\"", "\"subject\":\"\\ud800", StringComparison.Ordinal));
+        string audit = files.Write("audit.jsonl", Audit.Replace("\"kind\":", "\"\\ud800\":", StringComparison.Ordinal));
 
         var result = Cli.Run("review", policy, "--audit", audit);
 
         result.ExitCode.Should().Be(2);
-        result.Error.Should().Contain($"error: {audit}: line 1: a string holds an escape that is not valid UTF-16");
+        result.Error.Should().Contain($"error: {audit}: line 1: a field name holds an escape that is not valid UTF-16");
     }
 
     [Fact]

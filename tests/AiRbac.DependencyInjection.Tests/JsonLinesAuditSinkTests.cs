@@ -114,7 +114,7 @@ public sealed class JsonLinesAuditSinkTests
     {
         using var temp = new TempDirectory();
         string path = temp.File("audit.jsonl");
-        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 64 }, null, startWriter: false);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 64, CoalesceWindow = TimeSpan.Zero }, null, startWriter: false);
         var authorizer = Authorizer(sink, out _);
 
         for (int i = 0; i < 100; i++)
@@ -127,7 +127,9 @@ public sealed class JsonLinesAuditSinkTests
         sink.Flush();
         sink.RecordsWritten.Should().Be(64);
         sink.Dispose();
-        Policies.ReadRecords(path).Should().HaveCount(64);
+        var log = AuditLog.Read(path);
+        log.Records.Should().HaveCount(64);
+        log.Lost.Should().Be(36, "the drops are reported in the file by a marker");
     }
 
     [Fact]
@@ -135,7 +137,7 @@ public sealed class JsonLinesAuditSinkTests
     {
         using var temp = new TempDirectory();
         string path = temp.File("audit.jsonl");
-        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 16, Overflow = AuditOverflow.Block }, null, startWriter: false);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 16, Overflow = AuditOverflow.Block, CoalesceWindow = TimeSpan.Zero }, null, startWriter: false);
         var authorizer = Authorizer(sink, out _);
         for (int i = 0; i < 16; i++)
         {
@@ -166,7 +168,7 @@ public sealed class JsonLinesAuditSinkTests
     {
         using var temp = new TempDirectory();
         string path = temp.File("audit.jsonl");
-        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 1024 }, null, startWriter: false);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 1024, CoalesceWindow = TimeSpan.Zero }, null, startWriter: false);
         var authorizer = Authorizer(sink, out _);
         for (int i = 0; i < 500; i++)
         {
@@ -176,7 +178,7 @@ public sealed class JsonLinesAuditSinkTests
         sink.Dispose();
         authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
 
-        Policies.ReadRecords(path).Should().HaveCount(500);
+        AuditLog.Read(path).Records.Should().HaveCount(500);
         sink.RecordsDropped.Should().Be(1);
     }
 
@@ -185,7 +187,7 @@ public sealed class JsonLinesAuditSinkTests
     {
         using var temp = new TempDirectory();
         string path = temp.File("audit.jsonl");
-        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, MaxFileBytes = 2048, FilesKept = 2 }))
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, MaxFileBytes = 2048, FilesKept = 2, CoalesceWindow = TimeSpan.Zero }))
         {
             var authorizer = Authorizer(sink, out _);
             for (int i = 0; i < 200; i++)
@@ -205,7 +207,7 @@ public sealed class JsonLinesAuditSinkTests
         foreach (string file in new[] { path, path + ".1", path + ".2" })
         {
             new FileInfo(file).Length.Should().BeLessThanOrEqualTo(2048);
-            Policies.ReadRecords(file).Should().NotBeEmpty();
+            AuditLog.Read(file).Records.Should().NotBeEmpty();
         }
     }
 
@@ -230,5 +232,354 @@ public sealed class JsonLinesAuditSinkTests
 
         using var document = JsonDocument.Parse(File.ReadAllLines(path)[0]);
         document.RootElement.GetProperty("time").GetString().Should().Be(Rfc3339.Format(whole));
+    }
+
+    private static Subject[] DistinctSubjects(int count) =>
+        [.. Enumerable.Range(0, count).Select(i => Subject.WithRoles("user-" + i, SubjectKind.User, "analyst"))];
+
+    [Fact]
+    public void OnDecision_BurstOverflowsTheRing_DropsAreMarkedInTheFileAndEveryDecisionIsAccountedFor()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        const int Threads = 2;
+        const int PerThread = 50_000;
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 64 });
+        var authorizer = Authorizer(sink, out _);
+        var subjects = DistinctSubjects(97);
+
+        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                authorizer.Authorize(subjects[(i + (t * 13)) % subjects.Length], "model:query", "model:gpt");
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        sink.Dispose();
+
+        var log = AuditLog.Read(path);
+        sink.RecordsDropped.Should().BeGreaterThan(0, "a 64-slot ring cannot hold a burst of distinct decisions");
+        log.Markers.Should().NotBeEmpty();
+        log.Lost.Should().Be(sink.RecordsDropped, "every drop is reported by a records_lost line");
+        log.Decisions.Should().Be(sink.RecordsWritten);
+        (log.Decisions + log.Lost).Should().Be(Threads * PerThread);
+        foreach (var marker in log.Markers)
+        {
+            marker.EnumerateObject().Select(p => p.Name).Should().Equal("time", "event", "lost", "first_time", "last_time");
+            Rfc3339.TryParse(marker.GetProperty("time").GetString(), out _).Should().BeTrue();
+            Rfc3339.TryParse(marker.GetProperty("first_time").GetString(), out var first).Should().BeTrue();
+            Rfc3339.TryParse(marker.GetProperty("last_time").GetString(), out var last).Should().BeTrue();
+            first.Should().BeOnOrBefore(last);
+        }
+    }
+
+    [Fact]
+    public void OnDecision_MarkerTimes_AreTheFirstAndLastLostDecisionTimesAndTheWriteTime()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var clock = new ManualTimeProvider(Now);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 2 }, clock, startWriter: false);
+        var authorizer = Authorizer(sink, out _);
+        var subjects = DistinctSubjects(5);
+        for (int i = 0; i < 5; i++)
+        {
+            authorizer.Authorize(subjects[i], "model:query", "model:gpt"); // 2 kept, 3 dropped
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        sink.StartWriter();
+        sink.Dispose();
+
+        var marker = AuditLog.Read(path).Markers.Should().ContainSingle().Subject;
+        File.ReadAllLines(path)[0].Should().Be(
+            "{\"time\":\"2026-03-01T12:30:20.1234567Z\",\"event\":\"records_lost\",\"lost\":3,"
+            + "\"first_time\":\"2026-03-01T12:30:17.1234567Z\",\"last_time\":\"2026-03-01T12:30:19.1234567Z\"}");
+        marker.GetProperty("lost").GetInt64().Should().Be(3);
+    }
+
+    [Fact]
+    public void OnDecision_HotLoopOfIdenticalDecisions_BecomesOneRecordWithCountAndNothingIsDropped()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var clock = new ManualTimeProvider(Now);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 16 }, clock, startWriter: false);
+        var authorizer = Authorizer(sink, out _);
+        for (int i = 0; i < 10_000; i++)
+        {
+            authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
+            clock.Advance(TimeSpan.FromTicks(10)); // 10,000 decisions within 0.1 s
+        }
+
+        sink.RecordsDropped.Should().Be(0, "identical decisions are counted into one slot, not queued");
+        sink.StartWriter();
+        sink.Dispose();
+
+        var log = AuditLog.Read(path);
+        var record = log.Records.Should().ContainSingle().Subject;
+        record.GetProperty("count").GetInt64().Should().Be(10_000);
+        record.GetProperty("time").GetString().Should().Be("2026-03-01T12:30:15.1234567Z");
+        record.GetProperty("last_time").GetString().Should().Be(Rfc3339.Format(Now.AddTicks(10 * 9_999)));
+        log.Markers.Should().BeEmpty();
+        sink.RecordsWritten.Should().Be(10_000);
+    }
+
+    [Fact]
+    public void OnDecision_IdenticalDecisionsOutsideTheWindowOrDifferent_AreSeparateRecordsWithoutCount()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var clock = new ManualTimeProvider(Now);
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 16, CoalesceWindow = TimeSpan.FromSeconds(1) }, clock, startWriter: false);
+        var authorizer = Authorizer(sink, out _);
+        var tagged = new ResourceRequest("tool:a_x") { Tags = new[] { "phi" } };
+        var otherTag = new ResourceRequest("tool:a_x") { Tags = new[] { "pii" } };
+        authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
+        clock.Advance(TimeSpan.FromSeconds(2));
+        authorizer.Authorize(Policies.Alice, "model:query", "model:gpt"); // outside the window
+        authorizer.Authorize(Subject.WithRoles("alice", SubjectKind.User, "analyst"), "model:query", "model:gpt"); // same id, kind and roles: same decision
+        authorizer.Authorize(Subject.WithRoles("alice", SubjectKind.Agent, "analyst"), "model:query", "model:gpt"); // another kind
+        authorizer.Authorize(Policies.Alice, "tool:invoke", tagged);
+        authorizer.Authorize(Policies.Alice, "tool:invoke", otherTag); // other tags
+        sink.StartWriter();
+        sink.Dispose();
+
+        var records = AuditLog.Read(path).Records;
+        records.Should().HaveCount(5);
+        records.Select(r => r.TryGetProperty("count", out var c) ? c.GetInt64() : 1).Should().Equal(1, 2, 1, 1, 1);
+        records[0].TryGetProperty("last_time", out _).Should().BeFalse("count and last_time appear only when count > 1");
+    }
+
+    [Fact]
+    public void OnDecision_DistinctIdenticalAndDroppedDecisions_AllocatesNothing()
+    {
+        using var temp = new TempDirectory();
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = temp.File("audit.jsonl"), Capacity = 64 }, null, startWriter: false);
+        var authorizer = Authorizer(sink, out _);
+        var subjects = DistinctSubjects(8);
+        var tagged = new ResourceRequest("tool:a_x") { Tags = new[] { "phi", "pii" } };
+
+        void Run(int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                authorizer.Authorize(subjects[i % subjects.Length], "tool:invoke", tagged); // distinct: fills, then drops
+                authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
+                authorizer.Authorize(Policies.Alice, "model:query", "model:gpt"); // identical to the one before: coalesced
+            }
+        }
+
+        Run(100); // warm up; fills the ring
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Run(2_000);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        allocated.Should().Be(0);
+        sink.RecordsDropped.Should().BeGreaterThan(0, "the drop path was exercised");
+        sink.Dispose();
+    }
+
+    [Fact]
+    public void OnDecision_TagBufferReusedAfterHandOff_LogShowsTheTagsOfTheDecision()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, MaxTags = 3 }, null, startWriter: false);
+        var authorizer = Authorizer(sink, out _);
+        string[] pooled = ["phi", "pii"];
+        authorizer.Authorize(Policies.Alice, "tool:invoke", new ResourceRequest("tool:a_x") { Tags = pooled });
+        pooled[0] = "public"; // the caller returns its buffer to a pool and the next request fills it
+        pooled[1] = "other";
+        string[] many = ["t1", "t2", "t3", "t4", "t5"];
+        authorizer.Authorize(Policies.Alice, "tool:invoke", new ResourceRequest("tool:a_x") { Tags = many });
+        sink.StartWriter();
+        sink.Dispose();
+
+        var records = AuditLog.Read(path).Records;
+        records[0].GetProperty("tags").EnumerateArray().Select(e => e.GetString()).Should().Equal("phi", "pii");
+        records[0].TryGetProperty("tags_omitted", out _).Should().BeFalse();
+        records[1].GetProperty("tags").EnumerateArray().Select(e => e.GetString()).Should().Equal("t1", "t2", "t3");
+        records[1].GetProperty("tags_omitted").GetInt32().Should().Be(2);
+    }
+
+    [Fact]
+    public void OnDecision_LoneSurrogatesInIds_AreEscapedSoDistinctSubjectsStayDistinct()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path }))
+        {
+            var authorizer = Authorizer(sink, out _);
+            foreach (string id in new[] { "u\uD800", "u\uDBFF", "u\uDC00x", "u\uFFFD", "u\uD83D\uDE00\"\n" })
+            {
+                authorizer.Authorize(new Subject(id), "model:query", "model:gpt");
+            }
+        }
+
+        var raw = AuditLog.Read(path).Records.Select(r => r.GetProperty("subject").GetRawText()).ToList();
+        raw.Should().Equal(
+            "\"u\\uD800\"",
+            "\"u\\uDBFF\"",
+            "\"u\\uDC00x\"",
+            "\"u\uFFFD\"",
+            "\"u\uD83D\uDE00\\\"\\n\"");
+        raw.Should().OnlyHaveUniqueItems();
+        File.ReadAllBytes(path).AsSpan().IndexOf("u\U0001F600"u8).Should().BeGreaterThan(0, "a valid pair stays UTF-8");
+    }
+
+    [Fact]
+    public void Write_FileDeletedUnderneath_ReopensAndLaterRecordsLandInTheNewFile()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, CoalesceWindow = TimeSpan.Zero });
+        var authorizer = Authorizer(sink, out _);
+        for (int i = 0; i < 100; i++)
+        {
+            authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
+        }
+
+        sink.Flush();
+        File.Delete(path);
+        for (int i = 0; i < 1_000; i++)
+        {
+            authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
+            if (i % 100 == 0)
+            {
+                sink.Flush();
+            }
+        }
+
+        sink.Dispose();
+
+        var log = AuditLog.Read(path);
+        File.Exists(path).Should().BeTrue("the sink opens a new file at the path");
+        (log.Decisions + log.Lost).Should().Be(1_000, "every record after the deletion is in the new file or counted and marked there");
+        log.Lost.Should().Be(sink.RecordsDropped);
+        (sink.RecordsWritten + sink.RecordsDropped).Should().Be(1_100);
+    }
+
+    [Fact]
+    public void Dispose_WhileProducersAreHandingOver_EveryDecisionIsWrittenOrCounted()
+    {
+        var subjects = DistinctSubjects(31);
+        for (int round = 0; round < 150; round++)
+        {
+            using var temp = new TempDirectory();
+            string path = temp.File("audit.jsonl");
+            var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Capacity = 16 });
+            var authorizer = Authorizer(sink, out _);
+            long handed = 0;
+            bool stop = false;
+            var producers = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+            {
+                int i = t;
+                while (!Volatile.Read(ref stop))
+                {
+                    authorizer.Authorize(subjects[i++ % subjects.Length], "model:query", "model:gpt");
+                    Interlocked.Increment(ref handed);
+                }
+            })).ToList();
+            producers.ForEach(p => p.Start());
+            while (Interlocked.Read(ref handed) < 500 + (round * 7 % 300))
+            {
+                Thread.Yield();
+            }
+
+            sink.Dispose(); // producers still running
+            Volatile.Write(ref stop, true);
+            producers.ForEach(p => p.Join());
+
+            (sink.RecordsWritten + sink.RecordsDropped).Should().Be(Interlocked.Read(ref handed), $"round {round}");
+            var log = AuditLog.Read(path);
+            log.Decisions.Should().Be(sink.RecordsWritten, $"round {round}");
+        }
+    }
+}
+
+/// <summary>
+/// The audit log on a full file system. Needs root: each test mounts a 64 KiB tmpfs and unmounts it after; where
+/// mounting is not possible the test is reported as skipped, with the reason.
+/// </summary>
+public sealed class JsonLinesAuditSinkDiskFullTests
+{
+    private static PolicyAuthorizer Authorizer(IDecisionObserver sink)
+    {
+        var authorizer = new PolicyAuthorizer([sink]);
+        authorizer.Update(YamlPolicy.Compile(Policies.A, "a.yaml").Policy!, new PolicyVersion(Policies.Hash(Policies.A), DateTimeOffset.UnixEpoch));
+        return authorizer;
+    }
+
+    private static (int ExitCode, string Output) Run(string file, params string[] arguments)
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (string argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, e.Message);
+        }
+    }
+
+    [SkippableFact]
+    public void Write_DiskFull_NoTornLineAndEveryDecisionIsWrittenOrCountedAndMarked()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "needs Linux tmpfs");
+        using var temp = new TempDirectory();
+        string mount = temp.File("small");
+        Directory.CreateDirectory(mount);
+        var (code, output) = Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mount);
+        Skip.If(code != 0, $"cannot mount a 64 KiB tmpfs (needs root; user {Environment.UserName}): {output.Trim()}");
+        try
+        {
+            string filler = System.IO.Path.Combine(mount, "filler");
+            File.WriteAllBytes(filler, new byte[16 * 1024]);
+            string path = System.IO.Path.Combine(mount, "audit.jsonl");
+            var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, Overflow = AuditOverflow.Block, CoalesceWindow = TimeSpan.Zero });
+            var authorizer = Authorizer(sink);
+            var subjects = Enumerable.Range(0, 50).Select(i => Subject.WithRoles("user-" + i, SubjectKind.User, "analyst")).ToArray();
+            for (int i = 0; i < 5_000; i++)
+            {
+                authorizer.Authorize(subjects[i % subjects.Length], "model:query", "model:gpt");
+                if (i % 500 == 0)
+                {
+                    sink.Flush();
+                }
+            }
+
+            sink.Flush();
+            sink.RecordsDropped.Should().BeGreaterThan(0, "5,000 records do not fit in 48 KiB");
+            var full = AuditLog.Read(path); // no torn line even while the disk is full
+            full.Decisions.Should().Be(sink.RecordsWritten, "a record counts as written only when its write succeeded");
+
+            File.Delete(filler); // space again: the marker goes in
+            sink.Dispose();
+
+            var log = AuditLog.Read(path);
+            log.Decisions.Should().Be(sink.RecordsWritten);
+            log.Lost.Should().Be(sink.RecordsDropped);
+            (log.Decisions + log.Lost).Should().Be(5_000);
+        }
+        finally
+        {
+            Run("umount", mount);
+        }
     }
 }

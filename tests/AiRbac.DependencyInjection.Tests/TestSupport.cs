@@ -153,8 +153,10 @@ internal sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock gate = new();
     private readonly List<ManualTimer> timers = [];
-    private DateTimeOffset now = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset now;
     private long arms;
+
+    public ManualTimeProvider(DateTimeOffset? start = null) => now = start ?? new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
     public long Arms => Interlocked.Read(ref arms);
 
@@ -267,5 +269,62 @@ internal sealed class ManualTimeProvider : TimeProvider
             Dispose();
             return ValueTask.CompletedTask;
         }
+    }
+}
+/// <summary>An audit log file read back: decision records and <c>records_lost</c> markers, checked line by line.</summary>
+internal sealed class AuditLog
+{
+    private AuditLog(List<JsonElement> records, List<JsonElement> markers, List<string> lines)
+    {
+        Records = records;
+        Markers = markers;
+        Lines = lines;
+    }
+
+    public List<JsonElement> Records { get; }
+
+    public List<JsonElement> Markers { get; }
+
+    public List<string> Lines { get; }
+
+    /// <summary>Decisions the records stand for: a record with <c>count</c> stands for that many.</summary>
+    public long Decisions => Records.Sum(r => r.TryGetProperty("count", out var count) ? count.GetInt64() : 1);
+
+    /// <summary>Decisions the markers report lost.</summary>
+    public long Lost => Markers.Sum(m => m.GetProperty("lost").GetInt64());
+
+    /// <summary>Reads the file; every line must be complete JSON and the file must end with a newline (no torn line).</summary>
+    public static AuditLog Read(string path)
+    {
+        var records = new List<JsonElement>();
+        var markers = new List<JsonElement>();
+        var lines = new List<string>();
+        if (!File.Exists(path))
+        {
+            return new AuditLog(records, markers, lines);
+        }
+
+        byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.Length > 0 && bytes[^1] != (byte)'\n')
+        {
+            throw new InvalidDataException($"{path} ends in a torn line.");
+        }
+
+        foreach (string line in Encoding.UTF8.GetString(bytes).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            using var document = JsonDocument.Parse(line); // throws on a torn or corrupt line
+            var element = document.RootElement.Clone();
+            lines.Add(line);
+            if (element.TryGetProperty("event", out var kind) && kind.GetString() == "records_lost")
+            {
+                markers.Add(element);
+            }
+            else
+            {
+                records.Add(element);
+            }
+        }
+
+        return new AuditLog(records, markers, lines);
     }
 }
