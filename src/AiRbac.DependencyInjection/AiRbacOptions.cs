@@ -55,7 +55,8 @@ public sealed class AiRbacOptions
     /// <summary>
     /// The policy file path, for configuration (<c>AiRbac:PolicyFile</c>): used, as
     /// <see cref="AiRbacPolicySource.FromFile"/>, when <see cref="Source"/> is not set. A relative path is taken from
-    /// the current directory. Setting both is an options validation error.
+    /// the host's content root when an <c>IHostEnvironment</c> is registered (the generic host), else from the current
+    /// directory. Setting both is an options validation error.
     /// </summary>
     public string? PolicyFile { get; set; }
 

@@ -116,7 +116,7 @@ internal sealed class AiRbacRuntime : IDisposable
         var loggerFactory = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         logger = loggerFactory.CreateLogger(AiRbacLog.Category);
         var timeProvider = provider.GetRequiredService<TimeProvider>();
-        var source = options.Source ?? (options.PolicyFile is { } file ? AiRbacPolicySource.FromFile(file) : null);
+        var source = options.Source ?? (options.PolicyFile is { } file ? AiRbacPolicySource.FromFile(FromContentRoot(provider, file)) : null);
         try
         {
             if (options.AuditLog.Path is not null)
@@ -194,6 +194,13 @@ internal sealed class AiRbacRuntime : IDisposable
     public PolicyAuthorizer Authorizer { get; } = null!;
 
     public PolicyReloader Reloader { get; } = null!;
+
+    // A relative PolicyFile is taken from the host's content root (where appsettings.json is read from), as other
+    // paths in .NET configuration are; without a host, from the current directory.
+    private static string FromContentRoot(IServiceProvider provider, string file)
+        => !Path.IsPathRooted(file) && provider.GetService<IHostEnvironment>()?.ContentRootPath is { Length: > 0 } root
+            ? Path.Combine(root, file)
+            : file;
 
     /// <summary>Records dropped by every audit sink so far.</summary>
     public long TotalDropped()
