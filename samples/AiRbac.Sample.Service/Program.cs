@@ -10,7 +10,14 @@ services.AddAiRbac(options =>
 {
     options.Source = AiRbacPolicySource.FromFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml"));
     options.AuditLog.Path = auditPath;
-    options.OnReloadFailed = result => Console.Error.WriteLine(result);
+    options.OnReloadFailed = result =>
+    {
+        Console.Error.WriteLine(result); // the summary; then every diagnostic, file:line:col: error code: message
+        foreach (var diagnostic in result.Diagnostics)
+        {
+            Console.Error.WriteLine($"  {diagnostic}");
+        }
+    };
 });
 var provider = services.BuildServiceProvider();
 PolicyAuthorizer authorizer;

@@ -31,6 +31,15 @@ public static class AiRbacMetrics
 
     /// <summary>Tag of <see cref="Reloads"/>: <c>loaded</c>, <c>unchanged</c> or <c>failed</c>.</summary>
     public const string ResultTag = "airbac.reload.result";
+
+    /// <summary>
+    /// Observable gauge (<c>{policy}</c>): 1, tagged with <see cref="PolicyVersionTag"/>, the version this instance
+    /// answers from; no measurement before a policy is loaded. Sum it by version to watch a fleet converge on a rollout.
+    /// </summary>
+    public const string PolicyInfo = "airbac.policy.info";
+
+    /// <summary>Tag of <see cref="PolicyInfo"/>: the policy's content hash (SHA-256, lower-case hex), as in the audit log.</summary>
+    public const string PolicyVersionTag = "airbac.policy.version";
 }
 
 /// <summary>The instruments of one service provider; also the decision observer that counts decisions.</summary>
@@ -50,17 +59,27 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
 
     private readonly Counter<long> decisions;
     private readonly Counter<long> reloads;
+    private readonly bool ownsMeter;
+    private (PolicyVersion Version, Measurement<long>[] Measurements)? info; // built once per version
 
-    public AiRbacInstruments(IReadOnlyList<IAuditSink> sinks)
+    // A meter factory (registered by the generic host, or AddMetrics) owns the meter and disposes it; without one
+    // the meter is created here and disposed with the runtime.
+    public AiRbacInstruments(IReadOnlyList<IAuditSink> sinks, IMeterFactory? meterFactory = null)
     {
-        Meter = new Meter(AiRbacMetrics.MeterName, typeof(AiRbacInstruments).Assembly.GetName().Version?.ToString());
+        string? version = typeof(AiRbacInstruments).Assembly.GetName().Version?.ToString();
+        ownsMeter = meterFactory is null;
+        Meter = meterFactory?.Create(new MeterOptions(AiRbacMetrics.MeterName) { Version = version }) ?? new Meter(AiRbacMetrics.MeterName, version);
         decisions = Meter.CreateCounter<long>(AiRbacMetrics.Decisions, "{decision}", "Authorization decisions, by outcome and reason.");
         reloads = Meter.CreateCounter<long>(AiRbacMetrics.Reloads, "{reload}", "Policy reloads after start-up, by result.");
         Meter.CreateObservableCounter(AiRbacMetrics.AuditRecordsWritten, () => Sum(sinks, dropped: false), "{record}", "Audit records written.");
         Meter.CreateObservableCounter(AiRbacMetrics.AuditRecordsDropped, () => Sum(sinks, dropped: true), "{record}", "Audit records dropped (buffer full or write error).");
+        Meter.CreateObservableGauge(AiRbacMetrics.PolicyInfo, ObservePolicy, "{policy}", "1 for the policy version this instance answers from (tag airbac.policy.version).");
     }
 
     public Meter Meter { get; }
+
+    /// <summary>The version that answers now; set once the authorizer exists.</summary>
+    public Func<PolicyVersion>? CurrentVersion { get; set; }
 
     public void OnDecision(in DecisionRecord record)
     {
@@ -71,7 +90,31 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
 
     public void RecordReload(PolicyReloadStatus status) => reloads.Add(1, ResultTags[(int)status]);
 
-    public void Dispose() => Meter.Dispose();
+    public void Dispose()
+    {
+        if (ownsMeter)
+        {
+            Meter.Dispose();
+        }
+    }
+
+    private Measurement<long>[] ObservePolicy()
+    {
+        var version = CurrentVersion?.Invoke();
+        if (version is null || version.ContentHash.Length == 0)
+        {
+            return [];
+        }
+
+        var cached = info;
+        if (cached is null || !ReferenceEquals(cached.Value.Version, version))
+        {
+            cached = (version, [new Measurement<long>(1, new KeyValuePair<string, object?>(AiRbacMetrics.PolicyVersionTag, version.ContentHash))]);
+            info = cached;
+        }
+
+        return cached.Value.Measurements;
+    }
 
     private static long Sum(IReadOnlyList<IAuditSink> sinks, bool dropped)
     {

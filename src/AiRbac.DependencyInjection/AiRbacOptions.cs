@@ -51,6 +51,34 @@ public sealed class AiRbacOptions
     /// that reloaded: the watcher's, or the caller's of <see cref="PolicyReloader.Reload"/>.
     /// </summary>
     public Action<PolicyReloadResult>? OnReloadFailed { get; set; }
+
+    /// <summary>
+    /// The policy file path, for configuration (<c>AiRbac:PolicyFile</c>): used, as
+    /// <see cref="AiRbacPolicySource.FromFile"/>, when <see cref="Source"/> is not set. A relative path is taken from
+    /// the host's content root when an <c>IHostEnvironment</c> is registered (the generic host), else from the current
+    /// directory. Setting both is an options validation error.
+    /// </summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>
+    /// Whether decisions are recorded on the <c>AiRbac</c> <see cref="System.Diagnostics.ActivitySource"/>
+    /// (<see cref="AiRbacTracing"/>): a span per denied decision while a listener samples it. Default <see langword="true"/>;
+    /// with no listener attached it costs one check per decision and allocates nothing.
+    /// </summary>
+    public bool EnableTracing { get; set; } = true;
+
+    /// <summary>
+    /// Whether allowed decisions are recorded too, when the caller's current activity is recorded (sampled).
+    /// Default <see langword="false"/>: only denials.
+    /// </summary>
+    public bool TraceAllowedDecisions { get; set; }
+
+    /// <summary>
+    /// Whether every decision is also written as a structured log event (category <c>AiRbac.Audit</c>, event
+    /// <c>Decision</c>), for fleets that ship audit with their logging pipeline. Default <see langword="false"/>.
+    /// Unlike the file audit log this allocates on every decision while the category is enabled.
+    /// </summary>
+    public bool LogDecisions { get; set; }
 }
 
 /// <summary>What the audit log does when its buffer is full.</summary>

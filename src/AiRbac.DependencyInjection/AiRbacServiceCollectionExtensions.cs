@@ -1,5 +1,11 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace AiRbac;
 
@@ -19,15 +25,37 @@ public static class AiRbacServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Registers a singleton <see cref="PolicyAuthorizer"/> that always answers from the current compiled policy, and
-    /// the <see cref="PolicyReloader"/> that loads and reloads it. The policy is loaded when the authorizer is first
-    /// resolved; a policy with errors then throws a <see cref="PolicyLoadException"/> listing every diagnostic, so
-    /// resolve the authorizer at start-up. Calling this again registers nothing more: the configuration delegates of
-    /// every call run, in order, on one <see cref="AiRbacOptions"/>. <see cref="TimeProvider.System"/> is registered
-    /// unless a <see cref="TimeProvider"/> already is.
+    /// Registers AiRbac with options bound from configuration (for example <c>configuration.GetSection("AiRbac")</c>):
+    /// <c>PolicyFile</c>, <c>WatchFile</c>, <c>ReloadDebounce</c>, <c>PollInterval</c>, <c>RequireChecksumFile</c>,
+    /// <c>EnableMetrics</c>, <c>EnableTracing</c>, <c>TraceAllowedDecisions</c>, <c>LogDecisions</c> and the
+    /// <c>AuditLog</c> section. The options are validated when the host starts; see
+    /// <see cref="AddAiRbac(IServiceCollection, Action{AiRbacOptions})"/> for the rest.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configure">Sets the options; <see cref="AiRbacOptions.Source"/> is required.</param>
+    /// <param name="configuration">The configuration section holding the options.</param>
+    /// <returns>The same services, for chaining.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    public static IServiceCollection AddAiRbac(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<AiRbacOptions>().Bind(configuration);
+        return services.AddAiRbac(static _ => { });
+    }
+
+    /// <summary>
+    /// Registers a singleton <see cref="PolicyAuthorizer"/> that always answers from the current compiled policy, the
+    /// <see cref="PolicyReloader"/> that loads and reloads it, <see cref="AiRbacOptions"/> as
+    /// <c>IOptions&lt;AiRbacOptions&gt;</c> (validated at host start), and a hosted service that loads the policy when
+    /// the host starts: a policy with errors then stops the start with a <see cref="PolicyLoadException"/> listing every
+    /// diagnostic. Without a host, the policy is loaded when the authorizer is first resolved (resolve it at
+    /// start-up). Calling this again registers nothing more: the configuration delegates of every call run, in order,
+    /// on one <see cref="AiRbacOptions"/>. <see cref="TimeProvider.System"/> is registered unless a
+    /// <see cref="TimeProvider"/> already is. Logs through the registered <c>ILoggerFactory</c> and creates its meter
+    /// through the registered <c>IMeterFactory</c>, when there are.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options; <see cref="AiRbacOptions.Source"/> (or <see cref="AiRbacOptions.PolicyFile"/>) is required.</param>
     /// <returns>The same services, for chaining.</returns>
     /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
     public static IServiceCollection AddAiRbac(this IServiceCollection services, Action<AiRbacOptions> configure)
@@ -35,7 +63,7 @@ public static class AiRbacServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
 
-        services.AddSingleton(new AiRbacConfiguration(configure));
+        services.Configure(configure);
         foreach (var descriptor in services)
         {
             if (descriptor.ServiceType == typeof(AiRbacMarker))
@@ -45,6 +73,9 @@ public static class AiRbacServiceCollectionExtensions
         }
 
         services.AddSingleton<AiRbacMarker>();
+        services.AddOptions<AiRbacOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiRbacOptions>, AiRbacOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AiRbacStartupCheck>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider => new AiRbacRuntime(provider));
         services.TryAddSingleton(static provider => provider.GetRequiredService<AiRbacRuntime>().Authorizer);
@@ -56,34 +87,47 @@ public static class AiRbacServiceCollectionExtensions
 /// <summary>Says that <c>AddAiRbac</c> has run on a service collection.</summary>
 internal sealed class AiRbacMarker;
 
-/// <summary>One <c>AddAiRbac</c> call's configuration delegate.</summary>
-internal sealed class AiRbacConfiguration(Action<AiRbacOptions> configure)
-{
-    public Action<AiRbacOptions> Configure { get; } = configure;
-}
-
 /// <summary>
-/// Owns what <c>AddAiRbac</c> builds: the audit sink, the instruments, the authorizer and the reloader. Disposed by
-/// the service provider, which flushes the audit log.
+/// Owns what <c>AddAiRbac</c> builds: the audit sinks, the instruments, the tracer, the authorizer and the reloader.
+/// Disposed by the service provider, which flushes the audit log.
 /// </summary>
 internal sealed class AiRbacRuntime : IDisposable
 {
+    // How often the audit drop count is looked at, and a drop since the last look logged (at most once per interval).
+    internal static readonly TimeSpan DropLogInterval = TimeSpan.FromMinutes(1);
+
+    private readonly List<IAuditSink> sinks = [];
+    private readonly ILogger logger;
+    private readonly ITimer? dropTimer;
+    private long droppedLogged;
+
     public AiRbacRuntime(IServiceProvider provider)
     {
-        var options = new AiRbacOptions();
-        foreach (var configuration in provider.GetServices<AiRbacConfiguration>())
-        {
-            configuration.Configure(options);
-        }
-
-        var timeProvider = provider.GetRequiredService<TimeProvider>();
+        AiRbacOptions options;
         try
         {
-            var sinks = new List<IAuditSink>();
+            options = provider.GetRequiredService<IOptions<AiRbacOptions>>().Value;
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new InvalidOperationException(string.Join(Environment.NewLine, e.Failures), e);
+        }
+
+        var loggerFactory = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        logger = loggerFactory.CreateLogger(AiRbacLog.Category);
+        var timeProvider = provider.GetRequiredService<TimeProvider>();
+        var source = options.Source ?? (options.PolicyFile is { } file ? AiRbacPolicySource.FromFile(FromContentRoot(provider, file)) : null);
+        try
+        {
             if (options.AuditLog.Path is not null)
             {
                 AuditSink = new JsonLinesAuditSink(options.AuditLog, timeProvider);
                 sinks.Add(AuditSink);
+            }
+
+            if (options.LogDecisions)
+            {
+                sinks.Add(new LoggingAuditSink(loggerFactory.CreateLogger(AiRbacLog.AuditCategory)));
             }
 
             foreach (var sink in provider.GetServices<IAuditSink>())
@@ -105,16 +149,33 @@ internal sealed class AiRbacRuntime : IDisposable
 
             if (options.EnableMetrics)
             {
-                Instruments = new AiRbacInstruments(sinks);
+                Instruments = new AiRbacInstruments(sinks, provider.GetService<IMeterFactory>());
                 observers.Add(Instruments);
             }
 
+            if (options.EnableTracing)
+            {
+                Tracer = new AiRbacDecisionTracer(options.TraceAllowedDecisions);
+                observers.Add(Tracer);
+            }
+
             Authorizer = new PolicyAuthorizer(observers);
-            Reloader = new PolicyReloader(Authorizer, options, timeProvider, Instruments);
+            if (Instruments is not null)
+            {
+                var authorizer = Authorizer;
+                Instruments.CurrentVersion = () => authorizer.Version;
+            }
+
+            Reloader = new PolicyReloader(Authorizer, options, timeProvider, Instruments, logger, source);
             Reloader.LoadInitial();
             if (options.WatchFile)
             {
                 Reloader.StartWatching();
+            }
+
+            if (sinks.Count > 0)
+            {
+                dropTimer = timeProvider.CreateTimer(static state => ((AiRbacRuntime)state!).LogDrops(), this, DropLogInterval, DropLogInterval);
             }
         }
         catch
@@ -128,14 +189,48 @@ internal sealed class AiRbacRuntime : IDisposable
 
     public AiRbacInstruments? Instruments { get; }
 
+    public AiRbacDecisionTracer? Tracer { get; }
+
     public PolicyAuthorizer Authorizer { get; } = null!;
 
     public PolicyReloader Reloader { get; } = null!;
 
+    // A relative PolicyFile is taken from the host's content root (where appsettings.json is read from), as other
+    // paths in .NET configuration are; without a host, from the current directory.
+    private static string FromContentRoot(IServiceProvider provider, string file)
+        => !Path.IsPathRooted(file) && provider.GetService<IHostEnvironment>()?.ContentRootPath is { Length: > 0 } root
+            ? Path.Combine(root, file)
+            : file;
+
+    /// <summary>Records dropped by every audit sink so far.</summary>
+    public long TotalDropped()
+    {
+        long total = 0;
+        foreach (var sink in sinks)
+        {
+            total += sink.RecordsDropped;
+        }
+
+        return total;
+    }
+
     public void Dispose()
     {
+        dropTimer?.Dispose();
         Reloader?.Dispose();
         AuditSink?.Dispose();
         Instruments?.Dispose();
+        Tracer?.Dispose();
+    }
+
+    // Logs the records dropped since the last time it logged some: at most one event per interval.
+    internal void LogDrops()
+    {
+        long total = TotalDropped();
+        long delta = total - Interlocked.Exchange(ref droppedLogged, total);
+        if (delta > 0)
+        {
+            AiRbacLog.AuditRecordsDropped(logger, delta, DropLogInterval, total);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AiRbac.Diagnostics;
 using AiRbac.Yaml;
+using Microsoft.Extensions.Logging;
 
 namespace AiRbac;
 
@@ -26,6 +27,7 @@ public sealed class PolicyReloader
     private readonly PolicyCompilerOptions? compilerOptions;
     private readonly TimeProvider timeProvider;
     private readonly AiRbacInstruments? instruments;
+    private readonly ILogger logger;
     private readonly Action<PolicyReloadResult>? onReloadFailed;
     private readonly TimeSpan debounce;
     private readonly TimeSpan pollInterval;
@@ -43,11 +45,13 @@ public sealed class PolicyReloader
     private volatile string? lastSeen; // the fingerprint of the last read that ended a reload
     private volatile bool disposed;
     private volatile PolicyReloadResult? lastResult;
+    private string? lastPollFailure; // the fingerprint of the last failed periodic read that was logged
 
-    internal PolicyReloader(PolicyAuthorizer authorizer, AiRbacOptions options, TimeProvider timeProvider, AiRbacInstruments? instruments)
+    internal PolicyReloader(PolicyAuthorizer authorizer, AiRbacOptions options, TimeProvider timeProvider, AiRbacInstruments? instruments, ILogger? logger = null, AiRbacPolicySource? source = null)
     {
         this.authorizer = authorizer;
-        Source = options.Source ?? throw new InvalidOperationException("AddAiRbac: no policy source was configured (set AiRbacOptions.Source).");
+        this.logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        Source = source ?? options.Source ?? throw new InvalidOperationException("AddAiRbac: no policy source was configured (set AiRbacOptions.Source).");
         limits = options.LoadLimits ?? YamlLoadLimits.Default;
         compilerOptions = options.CompilerOptions;
         this.timeProvider = timeProvider;
@@ -340,7 +344,9 @@ public sealed class PolicyReloader
 
         try
         {
-            string seen = Source.Read(limits, requireChecksum).Fingerprint();
+            var read = Source.Read(limits, requireChecksum);
+            string seen = read.Fingerprint();
+            LogPollRead(read, seen);
             bool pending;
             lock (watchGate)
             {
@@ -355,9 +361,10 @@ public sealed class PolicyReloader
             RefreshWatchers(force: false);
         }
 #pragma warning disable CA1031 // Reason: a timer callback that throws ends the process; the next tick checks again.
-        catch (Exception)
+        catch (Exception e)
 #pragma warning restore CA1031
         {
+            AiRbacLog.PolicyCheckFailed(logger, Source.SourceName, e);
         }
     }
 
@@ -373,10 +380,11 @@ public sealed class PolicyReloader
             CheckedReload();
             RefreshWatchers(force: false);
         }
-#pragma warning disable CA1031 // Reason: a timer callback that throws ends the process; a failed reload is already reported through events and metrics, and handler exceptions have no caller to reach.
-        catch (Exception)
+#pragma warning disable CA1031 // Reason: a timer callback that throws ends the process; a failed reload is already reported through events and metrics, and handler exceptions have no caller to reach but the log.
+        catch (Exception e)
 #pragma warning restore CA1031
         {
+            AiRbacLog.PolicyCheckFailed(logger, Source.SourceName, e);
         }
     }
 
@@ -488,6 +496,7 @@ public sealed class PolicyReloader
         }
 
         lastResult = result;
+        Log(result, current, initial);
         if (!initial)
         {
             instruments?.RecordReload(result.Status);
@@ -503,6 +512,65 @@ public sealed class PolicyReloader
         }
 
         return result;
+    }
+
+    // The log events of a load: logged before the handlers run, so a handler that throws cannot hide them.
+    private void Log(PolicyReloadResult result, PolicyVersion previous, bool initial)
+    {
+        string source = Source.SourceName;
+        switch (result.Status)
+        {
+            case PolicyReloadStatus.Loaded when initial:
+                AiRbacLog.PolicyLoaded(logger, source, result.Version.ContentHash, result.Version.LoadedAt);
+                AiRbacLog.Diagnostics(logger, result.Diagnostics); // warnings
+                break;
+            case PolicyReloadStatus.Loaded:
+                AiRbacLog.PolicyReloaded(logger, source, result.Version.ContentHash, previous.ContentHash, result.RemovedRoles.Count, result.RemovedDenies.Count);
+                if (result.RemovedRoles.Count > 0 || result.RemovedDenies.Count > 0)
+                {
+                    AiRbacLog.PolicyReloadRemovedRules(
+                        logger, source, result.Version.ContentHash, string.Join(", ", result.RemovedRoles), string.Join("; ", result.RemovedDenies));
+                }
+
+                AiRbacLog.Diagnostics(logger, result.Diagnostics);
+                break;
+            case PolicyReloadStatus.Unchanged:
+                AiRbacLog.PolicyReloadUnchanged(logger, source, result.Version.ContentHash);
+                break;
+            default:
+                int errors = result.Diagnostics.Count(d => d.IsError);
+                if (initial)
+                {
+                    AiRbacLog.PolicyLoadFailed(logger, source, errors, AiRbacLog.FirstError(result), result.Exception);
+                }
+                else
+                {
+                    AiRbacLog.PolicyReloadFailed(logger, source, errors, result.Version.ContentHash, AiRbacLog.FirstError(result), result.Exception);
+                }
+
+                AiRbacLog.Diagnostics(logger, result.Diagnostics);
+                break;
+        }
+    }
+
+    // A periodic read that fails is logged once per reason (a vanished file is not logged every tick); a read that
+    // succeeds re-arms it.
+    private void LogPollRead(SourceBytes read, string seen)
+    {
+        if (read.Bytes is not null)
+        {
+            lastPollFailure = null;
+            return;
+        }
+
+        if (seen == lastPollFailure)
+        {
+            return;
+        }
+
+        lastPollFailure = seen;
+        string reason = read.Diagnostics.Count > 0 ? string.Join("; ", read.Diagnostics.Select(d => d.Message)) : read.Exception?.Message ?? "unknown";
+        AiRbacLog.PolicyUnreadable(logger, Source.SourceName, reason, authorizer.Version.ContentHash);
     }
 
     // What the new policy no longer restricts: the roles (by id) it no longer declares, and the denies each role of the

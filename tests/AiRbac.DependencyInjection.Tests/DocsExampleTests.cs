@@ -34,4 +34,35 @@ public sealed class DocsExampleTests
         Policies.ReadRecords(auditPath).Should().ContainSingle();
         failures.Should().BeEmpty();
     }
+
+    // The documented OnReloadFailed callback prints the summary and then every diagnostic, not only the count.
+    [Fact]
+    public void DependencyInjectionDoc_OnReloadFailed_PrintsEveryError()
+    {
+        string yaml = Policies.A;
+        var error = new StringWriter();
+        using var provider = new ServiceCollection()
+            .AddAiRbac(options =>
+            {
+                options.Source = AiRbacPolicySource.FromFactory(() => yaml, "policy.yaml");
+                options.OnReloadFailed = r =>
+                {
+                    error.WriteLine(r);
+                    foreach (var diagnostic in r.Diagnostics)
+                    {
+                        error.WriteLine($"  {diagnostic}");
+                    }
+                };
+            })
+            .BuildServiceProvider();
+        var reloader = provider.GetRequiredService<PolicyReloader>();
+
+        yaml = HostingPolicies.TwoErrors;
+        reloader.Reload();
+
+        string text = error.ToString();
+        text.Should().Contain("reload failed (2 error(s))")
+            .And.Contain("  policy.yaml:5:5: error unknown_key:")
+            .And.Contain("  policy.yaml:6:5: error unknown_key:");
+    }
 }
