@@ -35,6 +35,8 @@ public sealed partial class CompiledPolicy
     private readonly IndexedList catalogUntyped;
     private readonly int defaultTier;
     private readonly string[] tiers;
+    // Tier name -> index: a request's tier is found in constant time however many tiers the policy declares.
+    private readonly NameTable tierIds;
     private readonly NameTable tagBits;
     private readonly ExclusiveSet[] exclusiveSets;
     private readonly Pattern[] notByOwner;
@@ -64,6 +66,7 @@ public sealed partial class CompiledPolicy
         catalogUntyped = tables.CatalogUntyped;
         defaultTier = tables.DefaultTier;
         tiers = tables.Tiers;
+        tierIds = new NameTable(tiers.Select(static (name, index) => KeyValuePair.Create(name, index)));
         tagBits = new NameTable(tables.TagBits);
         exclusiveSets = tables.ExclusiveSets;
         notByOwner = tables.NotByOwner;
@@ -159,7 +162,7 @@ public sealed partial class CompiledPolicy
         string? tier = request.Resource.Sensitivity;
         if (tier is not null)
         {
-            request.CallerTier = Array.IndexOf(tiers, tier);
+            request.CallerTier = tierIds.Find(tier);
             request.Invalid |= request.CallerTier < 0;
         }
 

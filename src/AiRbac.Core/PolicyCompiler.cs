@@ -194,9 +194,47 @@ internal sealed class CompilerRun
 
     private SourceLocation DocLocation => new(doc.SourceName, 1, 1);
 
-    private void Error(string code, string message, SourceLocation at) => diagnostics.Add(PolicyDiagnostic.Error(code, message, Fix(at)));
+    // Past this many errors (and, separately, warnings) one more says the rest were dropped, as the YAML loader does: a
+    // hostile policy can hold a problem in each of a million nodes. A dropped error never hides that the policy is
+    // invalid: the errors kept, and the final limit_exceeded, refuse it.
+    internal const int MaxReportedDiagnostics = 1000;
+    private int errorCount;
+    private int warningCount;
 
-    private void Warn(string code, string message, SourceLocation at) => diagnostics.Add(PolicyDiagnostic.Warning(code, message, Fix(at)));
+    private bool HasErrors => errorCount > 0;
+
+    private void Error(string code, string message, SourceLocation at)
+    {
+        if (errorCount++ < MaxReportedDiagnostics)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(code, message, Fix(at)));
+        }
+        else if (errorCount == MaxReportedDiagnostics + 1)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(
+                DiagnosticCodes.LimitExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"more than {MaxReportedDiagnostics} errors; the rest are not reported"),
+                Fix(at)));
+        }
+    }
+
+    private void Warn(string code, string message, SourceLocation at)
+    {
+        if (warningCount++ < MaxReportedDiagnostics)
+        {
+            diagnostics.Add(PolicyDiagnostic.Warning(code, message, Fix(at)));
+        }
+        else if (warningCount == MaxReportedDiagnostics + 1)
+        {
+            diagnostics.Add(PolicyDiagnostic.Warning(
+                DiagnosticCodes.LimitExceeded,
+                string.Create(CultureInfo.InvariantCulture, $"more than {MaxReportedDiagnostics} warnings; the rest are not reported"),
+                Fix(at)));
+        }
+    }
+
+    // Every name or pattern a message quotes goes through this: at most 100 characters of it are kept.
+    private static string Q(string text) => DiagnosticText.Clip(text);
 
     // Locations written in code carry no source; give them the document's name.
     private SourceLocation Fix(SourceLocation at) => at.Source.Length == 0 && at.Line == 0 ? DocLocation with { Line = 0, Column = 0 } : at;
@@ -205,7 +243,7 @@ internal sealed class CompilerRun
     {
         if (doc.Version.Value != "1")
         {
-            Error(DiagnosticCodes.UnsupportedVersion, $"unsupported policy version '{doc.Version.Value}'; the only version is 1", doc.Version.Location);
+            Error(DiagnosticCodes.UnsupportedVersion, $"unsupported policy version '{Q(doc.Version.Value)}'; the only version is 1", doc.Version.Location);
         }
 
         CheckCharacters();
@@ -232,7 +270,7 @@ internal sealed class CompilerRun
 
         CheckPatternPairs(parsedRules, catalog);
         CheckRoleChecks(parents, kinds, exclusive, subjects);
-        if (diagnostics.Any(d => d.IsError))
+        if (HasErrors)
         {
             return new PolicyCompilation(null, Sorted());
         }
@@ -251,7 +289,7 @@ internal sealed class CompilerRun
             int bad = UnsafeText.IndexOfUnsafe(text.Value);
             if (bad >= 0)
             {
-                Error(DiagnosticCodes.InvalidValue, $"'{text.Value}' holds a control or bidirectional formatting character ({UnsafeText.Describe(text.Value[bad])}) at position {bad + 1}", text.Location);
+                Error(DiagnosticCodes.InvalidValue, $"'{Q(text.Value)}' holds a control or bidirectional formatting character ({UnsafeText.Describe(text.Value[bad])}) at position {bad + 1}", text.Location);
             }
         }
     }
@@ -278,7 +316,7 @@ internal sealed class CompilerRun
                     }
                     else if (!seen.Add(tier.Value))
                     {
-                        Error(DiagnosticCodes.DuplicateTier, $"tier '{tier.Value}' is declared twice", tier.Location);
+                        Error(DiagnosticCodes.DuplicateTier, $"tier '{Q(tier.Value)}' is declared twice", tier.Location);
                     }
                 }
 
@@ -298,6 +336,9 @@ internal sealed class CompilerRun
     // An unknown tier's error lists the declared tiers, at most this many of them.
     private const int MaxTiersShown = 10;
 
+    // The declared tiers an unknown tier's error lists, the same for every such error.
+    private string? tiersShown;
+
     private int TierIndex(LocatedString tier, string where)
     {
         if (tierLookup is null)
@@ -311,9 +352,9 @@ internal sealed class CompilerRun
 
         if (!tierLookup.TryGetValue(tier.Value, out int index))
         {
-            string shown = string.Join(", ", tiers.Take(MaxTiersShown))
+            tiersShown ??= string.Join(", ", tiers.Take(MaxTiersShown).Select(Q))
                 + (tiers.Length > MaxTiersShown ? string.Create(CultureInfo.InvariantCulture, $", ... ({tiers.Length - MaxTiersShown} more)") : string.Empty);
-            Error(DiagnosticCodes.UnknownTier, $"{where}: tier '{tier.Value}' is not declared (tiers: {shown})", tier.Location);
+            Error(DiagnosticCodes.UnknownTier, $"{where}: tier '{Q(tier.Value)}' is not declared (tiers: {tiersShown})", tier.Location);
             return 0;
         }
 
@@ -335,7 +376,7 @@ internal sealed class CompilerRun
             {
                 if (id.Value.Length == 0)
                 {
-                    Error(DiagnosticCodes.InvalidValue, $"role '{role.Name.Value}': the id cannot be empty", id.Location);
+                    Error(DiagnosticCodes.InvalidValue, $"role '{Q(role.Name.Value)}': the id cannot be empty", id.Location);
                 }
 
                 Declare(id, i, "id");
@@ -347,7 +388,7 @@ internal sealed class CompilerRun
     {
         if (roleLookup.TryGetValue(key.Value, out int other) && other != index)
         {
-            Error(DiagnosticCodes.DuplicateRole, $"role {what} '{key.Value}' is already used by role '{doc.Roles[other].Name.Value}' (role names and ids share one namespace)", key.Location);
+            Error(DiagnosticCodes.DuplicateRole, $"role {what} '{Q(key.Value)}' is already used by role '{Q(doc.Roles[other].Name.Value)}' (role names and ids share one namespace)", key.Location);
             return;
         }
 
@@ -362,7 +403,7 @@ internal sealed class CompilerRun
         }
 
         string hint = NearestRole(reference.Value);
-        string message = $"{where} names role '{reference.Value}', which is not declared{hint}";
+        string message = $"{where} names role '{Q(reference.Value)}', which is not declared{hint}";
         if (warnOnly)
         {
             Warn(DiagnosticCodes.BindingUndeclaredRole, message, reference.Location);
@@ -402,7 +443,7 @@ internal sealed class CompilerRun
             }
         }
 
-        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? $" (did you mean '{best}'?)" : string.Empty;
+        return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? $" (did you mean '{Q(best)}'?)" : string.Empty;
     }
 
     private static int Levenshtein(string a, string b)
@@ -451,9 +492,10 @@ internal sealed class CompilerRun
             var refs = new List<int>();
             distinct.Clear();
             var inherits = doc.Roles[i].Inherits;
+            string where = inherits.Count == 0 ? string.Empty : $"role '{Q(doc.Roles[i].Name.Value)}' inherits";
             for (int k = 0; k < inherits.Count; k++)
             {
-                if (TryRole(inherits[k], $"role '{doc.Roles[i].Name.Value}' inherits", out int parent) && distinct.Add(parent))
+                if (TryRole(inherits[k], where, out int parent) && distinct.Add(parent))
                 {
                     list.Add(parent);
                     refs.Add(k);
@@ -530,14 +572,14 @@ internal sealed class CompilerRun
         IEnumerable<int> shown = length <= MaxCycleRolesShown
             ? path.Skip(from).Take(length)
             : path.Skip(from).Take(MaxCycleRolesShown / 2);
-        var names = shown.Select(r => doc.Roles[r].Name.Value).ToList();
+        var names = shown.Select(r => Q(doc.Roles[r].Name.Value)).ToList();
         if (length > MaxCycleRolesShown)
         {
             names.Add(string.Create(CultureInfo.InvariantCulture, $"... ({length - MaxCycleRolesShown} more roles)"));
-            names.AddRange(path.Skip(path.Count - (MaxCycleRolesShown / 2)).Select(r => doc.Roles[r].Name.Value));
+            names.AddRange(path.Skip(path.Count - (MaxCycleRolesShown / 2)).Select(r => Q(doc.Roles[r].Name.Value)));
         }
 
-        names.Add(doc.Roles[closing].Name.Value);
+        names.Add(Q(doc.Roles[closing].Name.Value));
         return string.Join(" -> ", names);
     }
 
@@ -561,7 +603,7 @@ internal sealed class CompilerRun
             {
                 tooDeep = true;
                 Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                    $"role '{doc.Roles[role].Name.Value}' is {depth[role]} inheritance steps below its furthest ancestor; at most {options.MaxInheritanceDepth} (MaxInheritanceDepth) are supported"),
+                    $"role '{Q(doc.Roles[role].Name.Value)}' is {depth[role]} inheritance steps below its furthest ancestor; at most {options.MaxInheritanceDepth} (MaxInheritanceDepth) are supported"),
                     doc.Roles[role].Name.Location);
             }
         }
@@ -604,7 +646,7 @@ internal sealed class CompilerRun
                 if (steps > options.MaxInheritanceSteps)
                 {
                     Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                        $"computing the roles' inherited roles needs more than {options.MaxInheritanceSteps} steps (MaxInheritanceSteps; per role, each parent and each inherited role of a parent not reached before), reached at role '{doc.Roles[role].Name.Value}'"),
+                        $"computing the roles' inherited roles needs more than {options.MaxInheritanceSteps} steps (MaxInheritanceSteps; per role, each parent and each inherited role of a parent not reached before), reached at role '{Q(doc.Roles[role].Name.Value)}'"),
                         doc.Roles[role].Name.Location);
                     return null;
                 }
@@ -623,7 +665,7 @@ internal sealed class CompilerRun
             if (total > options.MaxInheritedRoles)
             {
                 Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                    $"the roles inherit more than {options.MaxInheritedRoles} roles in total (MaxInheritedRoles; each role's direct and indirect ancestors, summed over roles), reached at role '{doc.Roles[role].Name.Value}'"),
+                    $"the roles inherit more than {options.MaxInheritedRoles} roles in total (MaxInheritedRoles; each role's direct and indirect ancestors, summed over roles), reached at role '{Q(doc.Roles[role].Name.Value)}'"),
                     doc.Roles[role].Name.Location);
                 return null;
             }
@@ -656,7 +698,7 @@ internal sealed class CompilerRun
         {
             if (!RuleText.TrySplit(text.Value, out string action, out string resource))
             {
-                Error(DiagnosticCodes.MalformedRule, $"role '{role}' {section}: '{text.Value}' is not 'ACTION_PATTERN on RESOURCE_PATTERN'", text.Location);
+                Error(DiagnosticCodes.MalformedRule, $"role '{Q(role)}' {section}: '{Q(text.Value)}' is not 'ACTION_PATTERN on RESOURCE_PATTERN'", text.Location);
                 continue;
             }
 
@@ -681,8 +723,8 @@ internal sealed class CompilerRun
             return pattern;
         }
 
-        string place = section is null ? where : $"role '{where}' {section}: {part}";
-        Error(DiagnosticCodes.InvalidPattern, $"{place} pattern '{text.Value}' is invalid: {error}", text.Location);
+        string place = section is null ? where : $"role '{Q(where)}' {section}: {part}";
+        Error(DiagnosticCodes.InvalidPattern, $"{place} pattern '{Q(text.Value)}' is invalid: {error}", text.Location);
         return null;
     }
 
@@ -699,8 +741,8 @@ internal sealed class CompilerRun
         {
             var role = doc.Roles[i];
             string name = role.Name.Value;
-            ceilings[i] = role.MaxSensitivity is { } max ? TierIndex(max, $"role '{name}' max_sensitivity") : 0;
-            clearances[i] = TagMask(role.Clearances, $"role '{name}' clearances");
+            ceilings[i] = role.MaxSensitivity is { } max ? TierIndex(max, $"role '{Q(name)}' max_sensitivity") : 0;
+            clearances[i] = TagMask(role.Clearances, $"role '{Q(name)}' clearances");
             kinds[i] = KindMask(role.Kinds, name);
         }
 
@@ -739,14 +781,14 @@ internal sealed class CompilerRun
 
         if (kinds.Count == 0)
         {
-            Error(DiagnosticCodes.InvalidKind, $"role '{role}': 'kinds' cannot be empty (omit it to apply to every kind)", DocLocation);
+            Error(DiagnosticCodes.InvalidKind, $"role '{Q(role)}': 'kinds' cannot be empty (omit it to apply to every kind)", DocLocation);
             return 0;
         }
 
         byte mask = 0;
         foreach (var kind in kinds)
         {
-            if (TryKind(kind, $"role '{role}' kinds", out var parsed))
+            if (TryKind(kind, $"role '{Q(role)}' kinds", out var parsed))
             {
                 mask |= (byte)(1 << (int)parsed);
             }
@@ -764,7 +806,7 @@ internal sealed class CompilerRun
             case "agent": parsed = SubjectKind.Agent; return true;
             default:
                 parsed = default;
-                Error(DiagnosticCodes.InvalidKind, $"{where}: unknown kind '{kind.Value}' (expected user, service or agent)", kind.Location);
+                Error(DiagnosticCodes.InvalidKind, $"{where}: unknown kind '{Q(kind.Value)}' (expected user, service or agent)", kind.Location);
                 return false;
         }
     }
@@ -810,7 +852,7 @@ internal sealed class CompilerRun
                 }
                 else if (!seen.Add(role))
                 {
-                    Error(DiagnosticCodes.InvalidExclusiveSet, $"mutually_exclusive names role '{doc.Roles[role].Name.Value}' twice", reference.Location);
+                    Error(DiagnosticCodes.InvalidExclusiveSet, $"mutually_exclusive names role '{Q(doc.Roles[role].Name.Value)}' twice", reference.Location);
                     ok = false;
                 }
                 else
@@ -866,7 +908,7 @@ internal sealed class CompilerRun
 
             if (descendants is not null && JoinedThroughInheritance(members, children ??= Children(parents)) is { } joiner)
             {
-                Error(DiagnosticCodes.InvalidExclusiveSet, $"the roles of this mutually_exclusive list are joined through inheritance: role '{doc.Roles[joiner].Name.Value}' holds two of them", set.Location);
+                Error(DiagnosticCodes.InvalidExclusiveSet, $"the roles of this mutually_exclusive list are joined through inheritance: role '{Q(doc.Roles[joiner].Name.Value)}' holds two of them", set.Location);
                 continue;
             }
 
@@ -932,7 +974,7 @@ internal sealed class CompilerRun
             TryRole(requirement.Role, "min_holders", out _);
             if (!int.TryParse(requirement.Count.Value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
             {
-                Error(DiagnosticCodes.InvalidValue, $"min_holders: '{requirement.Count.Value}' is not a non-negative whole number", requirement.Count.Location);
+                Error(DiagnosticCodes.InvalidValue, $"min_holders: '{Q(requirement.Count.Value)}' is not a non-negative whole number", requirement.Count.Location);
             }
         }
     }
@@ -942,7 +984,8 @@ internal sealed class CompilerRun
         var groups = new Dictionary<string, List<PolicyBinding>>(StringComparer.Ordinal);
         foreach (var group in doc.Bindings.Groups)
         {
-            groups[group.Name.Value] = [.. group.Roles.Select(b => CheckBinding(b, $"group '{group.Name.Value}'"))];
+            string where = $"group '{Q(group.Name.Value)}'";
+            groups[group.Name.Value] = [.. group.Roles.Select(b => CheckBinding(b, where))];
         }
 
         return groups;
@@ -958,7 +1001,7 @@ internal sealed class CompilerRun
     {
         if (scope is { } s && !Scope.IsValid(s.Value))
         {
-            Error(DiagnosticCodes.InvalidScope, $"{where}: scope '{s.Value}' must be non-empty segments joined by single '/'", s.Location);
+            Error(DiagnosticCodes.InvalidScope, $"{where}: scope '{Q(s.Value)}' must be non-empty segments joined by single '/'", s.Location);
         }
 
         return scope?.Value;
@@ -973,7 +1016,7 @@ internal sealed class CompilerRun
 
         if (!Rfc3339.TryParse(e.Value, out var value))
         {
-            Error(DiagnosticCodes.InvalidTimestamp, $"{where}: expires '{e.Value}' is not an RFC 3339 date-time with Z or an offset", e.Location);
+            Error(DiagnosticCodes.InvalidTimestamp, $"{where}: expires '{Q(e.Value)}' is not an RFC 3339 date-time with Z or an offset", e.Location);
             return null;
         }
 
@@ -987,7 +1030,7 @@ internal sealed class CompilerRun
         bool tooMany = false;
         foreach (var subject in doc.Bindings.Subjects)
         {
-            string where = $"subject '{subject.Id.Value}'";
+            string where = $"subject '{Q(subject.Id.Value)}'";
             var kind = SubjectKind.User;
             if (subject.Kind is { } k && TryKind(k, where, out var parsed))
             {
@@ -1008,7 +1051,7 @@ internal sealed class CompilerRun
             {
                 if (!groups.TryGetValue(group.Value, out var members))
                 {
-                    Error(DiagnosticCodes.UndeclaredGroup, $"{where} names group '{group.Value}', which is not declared in bindings.groups", group.Location);
+                    Error(DiagnosticCodes.UndeclaredGroup, $"{where} names group '{Q(group.Value)}', which is not declared in bindings.groups", group.Location);
                     continue;
                 }
 
@@ -1031,7 +1074,7 @@ internal sealed class CompilerRun
             {
                 tooMany = true;
                 Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                    $"the subjects' role bindings, groups expanded, number more than {options.MaxExpandedBindings} (MaxExpandedBindings), reached at subject '{subject.Id.Value}'"),
+                    $"the subjects' role bindings, groups expanded, number more than {options.MaxExpandedBindings} (MaxExpandedBindings), reached at subject '{Q(subject.Id.Value)}'"),
                     subject.Id.Location);
             }
         }
@@ -1369,24 +1412,24 @@ internal sealed class CompilerRun
             {
                 if (rule.Resource.Shape == PatternShape.All && (rule.Action.Shape == PatternShape.All || rule.Action.Text == "*"))
                 {
-                    Warn(DiagnosticCodes.GrantsEverything, $"role '{name}' grants '{rule.Text}': every action on every resource", rule.Location);
+                    Warn(DiagnosticCodes.GrantsEverything, $"role '{Q(name)}' grants '{Q(rule.Text)}': every action on every resource", rule.Location);
                 }
 
                 if (deny.FirstOrDefault(d => PatternCover.Covers(d.Action, rule.Action) && PatternCover.Covers(d.Resource, rule.Resource)) is { } shadow)
                 {
-                    Warn(DiagnosticCodes.AllowShadowedByDeny, $"role '{name}': allow '{rule.Text}' is fully covered by its deny '{shadow.Text}' and never takes effect", rule.Location);
+                    Warn(DiagnosticCodes.AllowShadowedByDeny, $"role '{Q(name)}': allow '{Q(rule.Text)}' is fully covered by its deny '{Q(shadow.Text)}' and never takes effect", rule.Location);
                 }
             }
 
             if (allow.Count == 0 && role.Inherits.Count == 0)
             {
-                Warn(DiagnosticCodes.RoleWithoutGrants, $"role '{name}' grants nothing and inherits nothing", role.Name.Location);
+                Warn(DiagnosticCodes.RoleWithoutGrants, $"role '{Q(name)}' grants nothing and inherits nothing", role.Name.Location);
             }
 
             if (role.MaxSensitivity is null && classifiedExists
                 && allow.FirstOrDefault(a => defaultTier > 0 || catalog.Any(e => (e.Tier > 0 || e.Tags != 0) && PatternCover.Overlaps(a.Resource, e.Pattern))) is { } classified)
             {
-                Warn(DiagnosticCodes.MissingMaxSensitivity, $"role '{name}' grants '{classified.Text}' on classified resources but has no max_sensitivity, so its ceiling is '{tiers[0]}'", classified.Location);
+                Warn(DiagnosticCodes.MissingMaxSensitivity, $"role '{Q(name)}' grants '{Q(classified.Text)}' on classified resources but has no max_sensitivity, so its ceiling is '{Q(tiers[0])}'", classified.Location);
             }
         }
 
@@ -1492,7 +1535,7 @@ internal sealed class CompilerRun
     /// </summary>
     private void CheckRoleChecks(int[][] parents, byte[] kinds, List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
     {
-        if (ancestors is null || diagnostics.Any(d => d.IsError))
+        if (ancestors is null || HasErrors)
         {
             return;
         }
@@ -1528,7 +1571,7 @@ internal sealed class CompilerRun
                 if (checks > options.MaxRoleChecks)
                 {
                     Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                        $"checking the subjects' bindings needs more than {options.MaxRoleChecks} role checks (MaxRoleChecks; per binding, the roles it makes effective, inherited ones included, each once plus once per mutually_exclusive list naming it), reached at subject '{definition.Id.Value}'"),
+                        $"checking the subjects' bindings needs more than {options.MaxRoleChecks} role checks (MaxRoleChecks; per binding, the roles it makes effective, inherited ones included, each once plus once per mutually_exclusive list naming it), reached at subject '{Q(definition.Id.Value)}'"),
                         definition.Id.Location);
                     return;
                 }
@@ -1712,7 +1755,7 @@ internal sealed class CompilerRun
             foreach (int set in broken)
             {
                 var both = exclusive[set].Roles.Where(r => heldStamp[r] == stamp).Select(r => doc.Roles[r].Name.Value).ToList();
-                Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{definition.Id.Value}' holds {string.Join(" and ", both.Select(b => $"'{b}'"))}, which are mutually exclusive", definition.Id.Location);
+                Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{Q(definition.Id.Value)}' holds {string.Join(" and ", both.Select(b => $"'{Q(b)}'"))}, which are mutually exclusive", definition.Id.Location);
             }
         }
 
@@ -1722,7 +1765,7 @@ internal sealed class CompilerRun
                 && int.TryParse(requirement.Count.Value, NumberStyles.None, CultureInfo.InvariantCulture, out int count)
                 && holders[role] < count)
             {
-                Warn(DiagnosticCodes.MinHoldersNotMet, $"min_holders: role '{doc.Roles[role].Name.Value}' needs {count} holders; bindings give it {holders[role]}", requirement.Role.Location);
+                Warn(DiagnosticCodes.MinHoldersNotMet, $"min_holders: role '{Q(doc.Roles[role].Name.Value)}' needs {count} holders; bindings give it {holders[role]}", requirement.Role.Location);
             }
         }
     }

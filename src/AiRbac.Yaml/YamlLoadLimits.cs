@@ -60,4 +60,21 @@ public sealed class YamlLoadLimits
             field = value;
         }
     } = 1_000_000;
+
+    /// <summary>
+    /// The most characters (UTF-16) in all scalars of the document together, keys included, counted after alias
+    /// expansion: each alias counts as every character of the subtree it names (64 Mi, that is 67,108,864, by default).
+    /// A file without aliases never reaches it (a 16 MiB file holds at most 16 Mi characters); it stops a few anchored
+    /// long scalars from standing, through aliases, for gigabytes of policy text that every later step would read.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public long MaxExpandedScalarCharacters
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            field = value;
+        }
+    } = 64L * 1024 * 1024;
 }

@@ -377,4 +377,61 @@ internal static class HostilePolicies
 
         return yaml.ToString();
     }
+
+    /// <summary>A role whose name is <paramref name="nameLength"/> long, inheriting the same role <paramref name="n"/> times (per-reference messages).</summary>
+    public static string LongNameInherits(int n, int nameLength)
+    {
+        var yaml = Header().Append("  p: {allow: [\"a:v on x:y\"]}\n  ? ").Append(Run('n', nameLength)).Append("\n  : {inherits: [");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append(i == 0 ? "p" : ",p");
+        }
+
+        return yaml.Append("]}\n").ToString();
+    }
+
+    /// <summary>A group whose name is <paramref name="nameLength"/> long, binding one role <paramref name="n"/> times.</summary>
+    public static string LongNameGroup(int n, int nameLength)
+    {
+        var yaml = Header().Append("  r: {allow: [\"a:v on x:y\"]}\nbindings:\n  groups:\n    ? ").Append(Run('g', nameLength)).Append("\n    : [");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append(i == 0 ? "r" : ",r");
+        }
+
+        return yaml.Append("]\n").ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="tiers"/> tiers each <paramref name="tierLength"/> long, and <paramref name="entries"/> catalog entries
+    /// naming an undeclared tier (each error lists declared tiers).
+    /// </summary>
+    public static string LongTiersUndeclared(int tiers, int tierLength, int entries)
+    {
+        var yaml = new StringBuilder("version: 1\nsensitivity: [");
+        for (int i = 0; i < tiers; i++)
+        {
+            yaml.Append(i == 0 ? string.Empty : ",").Append(Run('t', tierLength)).Append(i);
+        }
+
+        yaml.Append("]\nroles:\n  r: {allow: [\"a:v on x:y\"]}\nresources:\n");
+        for (int i = 0; i < entries; i++)
+        {
+            yaml.Append("  - {match: \"x:").Append(i).Append("\", sensitivity: u}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>A role whose name is <paramref name="nameLength"/> long with <paramref name="n"/> grants of everything (one warning each).</summary>
+    public static string LongNameWarnings(int n, int nameLength)
+    {
+        var yaml = Header().Append("  ? ").Append(Run('n', nameLength)).Append("\n  : max_sensitivity: restricted\n    allow:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - \"** on **\"\n");
+        }
+
+        return yaml.ToString();
+    }
 }

@@ -15,6 +15,7 @@ public sealed class YamlLoadLimitsTests
         limits.MaxDepth.Should().Be(64);
         limits.MaxScalarLength.Should().Be(64 * 1024);
         limits.MaxNodes.Should().Be(1_000_000);
+        limits.MaxExpandedScalarCharacters.Should().Be(64L * 1024 * 1024);
     }
 
     [Theory]
@@ -26,6 +27,7 @@ public sealed class YamlLoadLimitsTests
         FluentActions.Invoking(() => new YamlLoadLimits { MaxDepth = value }).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => new YamlLoadLimits { MaxScalarLength = value }).Should().Throw<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => new YamlLoadLimits { MaxNodes = value }).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new YamlLoadLimits { MaxExpandedScalarCharacters = value }).Should().Throw<ArgumentOutOfRangeException>();
     }
 
     [Fact]
@@ -46,6 +48,40 @@ public sealed class YamlLoadLimitsTests
         // Nodes before a5: 134,463; a5 adds its key, its list, then 111,111 per alias: the 8th alias crosses 1,000,000.
         error.ShouldBe(DiagnosticCodes.LimitExceeded, 7, 45);
         error.Message.Should().Contain("1000000 nodes");
+    }
+
+    [Fact]
+    public void Load_AliasesOfALongScalar_AreRefusedAtTheAliasThatCrossesTheCharacterLimit()
+    {
+        // One 60,000-character rule and 900,000 aliases of it: 9.9 MB of YAML standing for 54 G characters of policy.
+        var yaml = HostilePolicies.AliasedLongRules(900_000, 60_000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var result = YamlPolicyLoader.Load(yaml, LoadAssertions.Source);
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(64L << 20);
+        result.Succeeded.Should().BeFalse();
+        var error = result.Diagnostics.Should().ContainSingle().Subject;
+        error.Code.Should().Be(DiagnosticCodes.LimitExceeded);
+        error.Message.Should().Contain("more than 67108864 characters").And.Contain("MaxExpandedScalarCharacters");
+        // The anchor is on line 5; 67,108,864 / 60,007 characters per use is 1,118.3, so use 1,119 (line 1,123) crosses it.
+        (error.Location.Line, error.Location.Column).Should().Be((1_123, 9));
+    }
+
+    [Fact]
+    public void Load_ExpandedScalarCharacters_CountKeysAndNestedAliasesAndRespectTheConfiguredLimit()
+    {
+        // Each use of *b stands for two scalars of 10 characters (the key and the value).
+        var yaml = "version: 1\nx: &b {kkkkkkkkkk: vvvvvvvvvv}\ny: [*b, *b, *b]\n";
+        // version(7) + 1 + x(1) + 20 + y(1) + 3 x 20 = 90 characters.
+        YamlPolicyLoader.Load(yaml, LoadAssertions.Source, new YamlLoadLimits { MaxExpandedScalarCharacters = 90 })
+            .Diagnostics.Should().NotContain(d => d.Code == DiagnosticCodes.LimitExceeded);
+
+        var refused = YamlPolicyLoader.Load(yaml, LoadAssertions.Source, new YamlLoadLimits { MaxExpandedScalarCharacters = 89 });
+
+        var error = refused.Diagnostics.Should().ContainSingle().Subject;
+        error.Code.Should().Be(DiagnosticCodes.LimitExceeded);
+        (error.Location.Line, error.Location.Column).Should().Be((3, 13));
     }
 
     [Fact]

@@ -11,8 +11,8 @@ namespace AiRbac.Yaml.Internal;
 internal readonly record struct YamlTree(YamlNode? Root, bool Complete);
 
 /// <summary>
-/// Builds a <see cref="YamlNode"/> tree from YamlDotNet parser events, enforcing the depth, scalar length and
-/// node count limits as events arrive, so hostile input is refused before it costs time or memory.
+/// Builds a <see cref="YamlNode"/> tree from YamlDotNet parser events, enforcing the depth, scalar length, node count and
+/// expanded scalar character limits as events arrive, so hostile input is refused before it costs time or memory.
 /// </summary>
 internal sealed class YamlTreeBuilder
 {
@@ -22,6 +22,7 @@ internal sealed class YamlTreeBuilder
     private readonly Stack<Frame> open = new();
     private readonly Dictionary<string, Anchor> anchors = new(StringComparer.Ordinal);
     private long nodeCount;
+    private long scalarCharacters;
     private YamlNode? root;
 
     private YamlTreeBuilder(string source, YamlLoadLimits limits, List<PolicyDiagnostic> diagnostics)
@@ -119,7 +120,7 @@ internal sealed class YamlTreeBuilder
             return false;
         }
 
-        if (!Count(1, scalar.Start))
+        if (!Count(1, scalar.Value.Length, scalar.Start))
         {
             return false;
         }
@@ -127,7 +128,7 @@ internal sealed class YamlTreeBuilder
         var node = new YamlScalar(Line(scalar.Start), Column(scalar.Start), scalar.Value, scalar.Style, !scalar.Tag.IsEmpty);
         if (!scalar.Anchor.IsEmpty)
         {
-            anchors[scalar.Anchor.Value] = new Anchor(node) { NodeCount = 1, IsOpen = false };
+            anchors[scalar.Anchor.Value] = new Anchor(node) { NodeCount = 1, CharacterCount = scalar.Value.Length, IsOpen = false };
         }
 
         Attach(node);
@@ -143,7 +144,8 @@ internal sealed class YamlTreeBuilder
         }
 
         var countBefore = nodeCount;
-        if (!Count(1, start.Start))
+        var charactersBefore = scalarCharacters;
+        if (!Count(1, 0, start.Start))
         {
             return false;
         }
@@ -155,7 +157,7 @@ internal sealed class YamlTreeBuilder
             anchors[start.Anchor.Value] = anchor;
         }
 
-        open.Push(new Frame(node, anchor, countBefore));
+        open.Push(new Frame(node, anchor, countBefore, charactersBefore));
         return true;
     }
 
@@ -166,6 +168,7 @@ internal sealed class YamlTreeBuilder
         {
             // Everything counted since the collection opened, alias expansions included.
             anchor.NodeCount = nodeCount - frame.CountBefore;
+            anchor.CharacterCount = scalarCharacters - frame.CharactersBefore;
             anchor.IsOpen = false;
         }
 
@@ -187,7 +190,7 @@ internal sealed class YamlTreeBuilder
         }
 
         // An alias stands for a whole copy of the anchored subtree: count it expanded, share the node.
-        if (!Count(anchor.NodeCount, alias.Start))
+        if (!Count(anchor.NodeCount, anchor.CharacterCount, alias.Start))
         {
             return false;
         }
@@ -196,19 +199,29 @@ internal sealed class YamlTreeBuilder
         return true;
     }
 
-    private bool Count(long nodes, Mark where)
+    private bool Count(long nodes, long characters, Mark where)
     {
         nodeCount += nodes;
-        if (nodeCount <= limits.MaxNodes)
+        scalarCharacters += characters;
+        if (nodeCount > limits.MaxNodes)
         {
-            return true;
+            Error(
+                DiagnosticCodes.LimitExceeded,
+                $"the document has more than {limits.MaxNodes} nodes (aliases counted expanded)",
+                where);
+            return false;
         }
 
-        Error(
-            DiagnosticCodes.LimitExceeded,
-            $"the document has more than {limits.MaxNodes} nodes (aliases counted expanded)",
-            where);
-        return false;
+        if (scalarCharacters > limits.MaxExpandedScalarCharacters)
+        {
+            Error(
+                DiagnosticCodes.LimitExceeded,
+                $"the document's scalars hold more than {limits.MaxExpandedScalarCharacters} characters in total (aliases counted expanded; MaxExpandedScalarCharacters)",
+                where);
+            return false;
+        }
+
+        return true;
     }
 
     private void Attach(YamlNode node)
@@ -283,13 +296,15 @@ internal sealed class YamlTreeBuilder
 
     private static int Column(Mark mark) => (int)Math.Clamp(mark.Column, 0, int.MaxValue);
 
-    private sealed class Frame(YamlNode node, Anchor? anchor, long countBefore)
+    private sealed class Frame(YamlNode node, Anchor? anchor, long countBefore, long charactersBefore)
     {
         public YamlNode Node { get; } = node;
 
         public Anchor? Anchor { get; } = anchor;
 
         public long CountBefore { get; } = countBefore;
+
+        public long CharactersBefore { get; } = charactersBefore;
 
         public YamlNode? PendingKey { get; set; }
     }
@@ -299,6 +314,8 @@ internal sealed class YamlTreeBuilder
         public YamlNode Node { get; } = node;
 
         public long NodeCount { get; set; }
+
+        public long CharacterCount { get; set; }
 
         public bool IsOpen { get; set; }
     }
