@@ -23,6 +23,23 @@ internal static class HostilePolicies
         return yaml.ToString();
     }
 
+    /// <summary><paramref name="n"/> short, distinct grants spread over roles of 1,000 rules each (the cost per rule).</summary>
+    public static string ManyRules(int n)
+    {
+        var yaml = Header();
+        for (int i = 0; i < n; i++)
+        {
+            if (i % 1_000 == 0)
+            {
+                yaml.Append("  r").Append(i / 1_000).Append(":\n    allow:\n");
+            }
+
+            yaml.Append("      - a:v on x:").Append(i).Append('\n');
+        }
+
+        return yaml.ToString();
+    }
+
     /// <summary>One role with <paramref name="n"/> grants and <paramref name="n"/> denies (shadowing lint).</summary>
     public static string AllowDenyPairs(int n)
     {

@@ -42,6 +42,30 @@ public sealed class HostilePolicyCompileTests
     }
 
     [Fact]
+    public void Compile_600000OneLineRules_IsRefusedByMaxRules()
+    {
+        // Before: a million one-line rules (within 16 MiB) peaked near 1 GiB while compiling.
+        var result = Compile(HostilePolicies.ManyRules(600_000));
+
+        ShouldBeRefusedBy(result, "more than 500000 rules (allow and deny entries; MaxRules), reached at role 'r500'");
+        result.Diagnostics.Single(d => d.Message.Contains("; MaxRules)")).Location.Line.Should().BeGreaterThan(500_000);
+    }
+
+    [Theory]
+    [InlineData(2_000, true)]
+    [InlineData(2_001, false)]
+    public void Compile_RulesAtTheLimit_CompileAndOneMoreIsRefused(int rules, bool compiles)
+    {
+        var result = Compile(HostilePolicies.ManyRules(rules), new PolicyCompilerOptions { MaxRules = 2_000 });
+
+        result.Succeeded.Should().Be(compiles, string.Join(" | ", result.Diagnostics.Take(3)));
+        if (!compiles)
+        {
+            ShouldBeRefusedBy(result, "; MaxRules)");
+        }
+    }
+
+    [Fact]
     public void Compile_10000GlobActions_Compiles()
         => Compile(HostilePolicies.GlobActions(10_000)).Succeeded.Should().BeTrue();
 
