@@ -62,7 +62,7 @@ public class AspNetCorePathBenchmarks
         resources = [.. parsed.Select(r => (object)r.Resource)];
         var byAction = new Dictionary<string, IAuthorizationRequirement[]>(StringComparer.Ordinal);
         requirements = [.. parsed.Select(r => byAction.TryGetValue(r.Action, out var req) ? req
-            : byAction[r.Action] = [new AiRbacRequirement(r.Action, "unused:{id}")])];
+            : byAction[r.Action] = [new AiRbac.AspNetCore.AiRbacRequirement(r.Action, "unused:{id}")])];
         scenario.Verify("ASP.NET Core + AiRbac handler", i =>
         {
             bool allowed = authorization.AuthorizeAsync(lines[i].Build(), resources[i], requirements[i]).GetAwaiter().GetResult().Succeeded;
@@ -102,7 +102,7 @@ public class AspNetCorePathBenchmarks
         return allowed;
     }
 
-    /// <summary>AiRbac: a principal built per request and AuthorizeAsync with <see cref="AiRbacRequirement"/> (claims mapped to a subject per request).</summary>
+    /// <summary>AiRbac: a principal built per request and AuthorizeAsync with <see cref="AiRbac.AspNetCore.AiRbacRequirement"/> (claims mapped to a subject per request).</summary>
     /// <returns>The number allowed.</returns>
     [Benchmark(Description = "ASP.NET Core + AiRbac handler", OperationsPerInvoke = ReferenceScenario.CorpusSize)]
     public int AiRbacHandler()
@@ -148,6 +148,8 @@ public class AspNetCorePathBenchmarks
     /// <summary>What a request's token carries: id, kind, role names, and the identity it acts for (RFC 8693 actor).</summary>
     private sealed class PrincipalInputs(string id, string? kind, string[]? roles, PrincipalInputs? onBehalfOf)
     {
+        private readonly PrincipalInputs? next = onBehalfOf;
+
         public static PrincipalInputs Of(Subject s)
             => new(s.Id, s.Kind?.ToString().ToLowerInvariant(), s.Roles?.Select(r => r.Role).ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
 
@@ -157,7 +159,7 @@ public class AspNetCorePathBenchmarks
             // The last subject of the chain (acted for by all the others) is the primary identity; each actor hangs off
             // the identity it acts for.
             var actor = Identity();
-            for (var link = onBehalfOf; link is not null; link = link.onBehalfOf)
+            for (var link = next; link is not null; link = link.next)
             {
                 var principal = link.Identity();
                 principal.Actor = actor;
