@@ -9,7 +9,8 @@ namespace AiRbac;
 
 /// <summary>
 /// An immutable, thread-safe compiled policy: the decision table. <see cref="Authorize(Subject, string, string)"/>
-/// reads it only, never throws because of policy content, and allocates nothing once a subject is resolved.
+/// reads it only, never throws because of policy content, and allocates nothing once the table of the subject's
+/// effective role set is built (once per role set, shared by every subject that has it, whether reused or built per request).
 /// Build one with <see cref="PolicyCompiler.Compile"/>.
 /// </summary>
 public sealed partial class CompiledPolicy
@@ -17,9 +18,6 @@ public sealed partial class CompiledPolicy
     // Rule action codes: an interned action id (>= 0), or one of these.
     internal const int AnyAction = -1;
     internal const int GlobAction = -2;
-
-    // Effective-role lists up to this size are merged on the stack; larger ones rent from the pool.
-    private const int StackRoles = 128;
 
     private readonly RoleData[] roles;
     private readonly RuleData[] rules;
@@ -43,6 +41,7 @@ public sealed partial class CompiledPolicy
     private readonly bool[] notByOwnerByActionId;
     // Cold path (subject resolution): plain read-only dictionaries, cheaper to build than frozen ones.
     private readonly IReadOnlyDictionary<string, int> roleLookup;
+    private readonly NameTable roleIds; // role name or id → role, on the request path
     private readonly IReadOnlyDictionary<string, PolicySubject> policySubjects;
     private readonly TimeProvider timeProvider;
 
@@ -72,6 +71,9 @@ public sealed partial class CompiledPolicy
         notByOwner = tables.NotByOwner;
         notByOwnerByActionId = tables.NotByOwnerByActionId;
         roleLookup = tables.RoleLookup;
+        roleIds = new NameTable(tables.RoleLookup);
+        closures = new int[]?[roles.Length * 3];
+        roleSetLookup = roleSets.GetAlternateLookup<ReadOnlySpan<int>>();
         policySubjects = tables.PolicySubjects;
         timeProvider = tables.TimeProvider;
         Source = tables.Source;
@@ -117,6 +119,12 @@ public sealed partial class CompiledPolicy
     /// <param name="action">The action, <c>namespace:verb</c>.</param>
     /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
     /// <returns>The decision.</returns>
+    /// <remarks>
+    /// The decision steps of docs/policy-language.md §4, top to bottom: steps 1 to 8 in <see cref="Decide"/> for the
+    /// subject, then step 9 for each subject it acts on behalf of. Whatever its bindings (static, scoped, expiring, from
+    /// the request or from the policy), a subject ends in the same lookup of its effective role set's table and the same
+    /// scan of it. Nothing here allocates once that table exists.
+    /// </remarks>
     public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
     {
         if (subject is null)
@@ -124,20 +132,19 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.MissingIdentity);
         }
 
-        // The subject first: its load is then under way while the action and resource are read.
-        var resolved = Resolve(subject);
         var request = new Request(action, resource);
         Prepare(ref request);
-        var actor = Decide(subject, resolved, ref request);
+        var actor = Decide(subject, ref request);
         if (!actor.Allowed)
         {
             return actor;
         }
 
-        // On behalf of: every link down the chain must be allowed too; no link exceeds the one it acts for.
+        // Step 9, delegation_denied: every link down the on-behalf-of chain must be allowed too (steps 1 to 8 again, for
+        // the same request); no link exceeds the one it acts for.
         for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
-            var decision = Decide(link, Resolve(link), ref request);
+            var decision = Decide(link, ref request);
             if (!decision.Allowed)
             {
                 // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
@@ -147,6 +154,339 @@ public sealed partial class CompiledPolicy
         }
 
         return actor;
+    }
+
+    /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
+    private Decision Decide(Subject subject, ref Request request)
+    {
+        // A subject already decided against this policy whose effective roles do not depend on the request keeps its
+        // table (a reference write, free): steps 1 to 3 gave this answer then, but for the request's part of step 2.
+        var table = subject.Table;
+        if (table is null || !ReferenceEquals(table.Policy, this))
+        {
+            PolicySubject? known = null;
+            if (subject.Id.Length > 0 && (!subject.HasRoles || subject.Kind is null))
+            {
+                policySubjects.TryGetValue(subject.Id, out known);
+            }
+
+            // Step 1, missing_identity: no id, or no bindings at all (a binding counts even if its role is undeclared).
+            int bindings = subject.HasRoles ? subject.RoleSpan.Length : known?.Bindings.Length ?? 0;
+            if (subject.Id.Length == 0 || bindings == 0)
+            {
+                return new Decision(this, DecisionReason.MissingIdentity);
+            }
+
+            // Step 2, invalid_request: the request's tier, scope, action and resource (Prepare), and the bindings' scopes.
+            if (request.Invalid || HasMalformedScope(subject))
+            {
+                return new Decision(this, DecisionReason.InvalidRequest);
+            }
+
+            // Step 3: the effective roles, and their table.
+            table = EffectiveRoles(subject, known, ref request, out bool fixedSet);
+            if (fixedSet)
+            {
+                subject.Table = table;
+            }
+        }
+        else if (request.Invalid)
+        {
+            return new Decision(this, DecisionReason.InvalidRequest);
+        }
+
+        // Step 4, separation_of_duties.
+        if (table.SodSet >= 0)
+        {
+            return new Decision(this, DecisionReason.SeparationOfDuties, table.SodRole, table.SodSet);
+        }
+
+        // Step 5, no_active_role.
+        if (table.Roles.Length == 0)
+        {
+            return new Decision(this, DecisionReason.NoActiveRole);
+        }
+
+        // Steps 6 to 8 scan the run of the request's action.
+        ref readonly var run = ref table.Runs[FindRun(table.Runs, request.ActionId)];
+
+        // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
+        var denies = new Scan(table, in run, deny: true, request.Resource.Name);
+        int k = NextMatch(table, ref denies, ref request, skipRole: -1);
+        if (k >= 0)
+        {
+            return new Decision(this, DecisionReason.ExplicitDeny, table.Rules[k].Role, table.Infos[k].Rule);
+        }
+
+        // Step 7, owner_conflict: the two-person rule.
+        if (request.Resource.Owner is not null && notByOwner.Length > 0
+            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        {
+            return new Decision(this, DecisionReason.OwnerConflict);
+        }
+
+        // Step 8, allowed, or no_matching_grant, sensitivity_ceiling or missing_tag_clearance: the matching roles in file
+        // order, each judged alone by its first matching grant, with its own ceiling and clearances.
+        var grants = new GrantJudgement();
+        var allows = new Scan(table, in run, deny: false, request.Resource.Name);
+        int judged = -1;
+        while ((k = NextMatch(table, ref allows, ref request, skipRole: judged)) >= 0)
+        {
+            ref readonly var rule = ref table.Rules[k];
+            ref readonly var info = ref table.Infos[k];
+            judged = rule.Role;
+            if (!grants.AnyMatch)
+            {
+                Classify(ref request, info.CatalogEntry, info.CatalogCandidates);
+            }
+
+            if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
+            {
+                return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
+            }
+        }
+
+        return grants.Denied(this, ref request);
+    }
+
+    /// <summary>Step 2's part of the subject: a scope the caller passes on a binding must be well formed, like the resource's.</summary>
+    private static bool HasMalformedScope(Subject subject)
+    {
+        foreach (ref readonly var binding in subject.RoleSpan)
+        {
+            if (binding.Scope is not null && !AiRbac.Scope.IsValid(binding.Scope))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Step 3: the roles of the bindings in effect for this request (not expired, scope absent or covering the resource's,
+    /// role declared) with their ancestors for the subject's kind, built on the stack from precomputed closures; then
+    /// the table of that set. <paramref name="fixedSet"/> tells whether the set depends on neither the request nor the time.
+    /// </summary>
+    private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
+    {
+        var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
+        var set = new RoleSetBuilder(stackalloc int[StackRoles]);
+        var when = new BindingClock(timeProvider, request.Resource.Scope);
+        if (subject.HasRoles)
+        {
+            foreach (ref readonly var binding in subject.RoleSpan)
+            {
+                int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
+                if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
+                {
+                    set.Append(ClosureOf(role, kind));
+                }
+            }
+        }
+        else
+        {
+            foreach (var binding in known!.Bindings)
+            {
+                int role = roleIds.Find(binding.Role);
+                if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
+                {
+                    set.Append(ClosureOf(role, kind));
+                }
+            }
+        }
+
+        var table = TableOf(set.SortedDistinct());
+        set.Dispose();
+        fixedSet = when.Fixed;
+        return table;
+    }
+
+    /// <summary>Whether a binding is in effect for the request's scope now; reads the clock once, for the first binding that expires.</summary>
+    private ref struct BindingClock(TimeProvider clock, string? scope)
+    {
+        private long now = long.MinValue;
+
+        /// <summary>Whether every binding seen so far applies whatever the request and the time.</summary>
+        public bool Fixed { get; private set; } = true;
+
+        public bool Applies(string? bindingScope, DateTimeOffset? expires, bool never)
+        {
+            if (never)
+            {
+                return false;
+            }
+
+            if (expires is { } until)
+            {
+                Fixed = false;
+                if (now == long.MinValue)
+                {
+                    now = clock.GetUtcNow().UtcTicks;
+                }
+
+                if (now >= until.UtcTicks)
+                {
+                    return false;
+                }
+            }
+
+            if (bindingScope is not null)
+            {
+                Fixed = false;
+                return scope is not null && AiRbac.Scope.Covers(bindingScope, scope);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The run serving an action: the one naming it, else the last (fallback) run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FindRun(ViewRun[] runs, int actionId)
+    {
+        int last = runs.Length - 1;
+        if (actionId < 0)
+        {
+            return last;
+        }
+
+        if (last <= 8)
+        {
+            int i = 0;
+            while (i < last && runs[i].ActionId != actionId)
+            {
+                i++;
+            }
+
+            return i;
+        }
+
+        // Runs are sorted by action id (the fallback last).
+        int lo = 0, hi = last - 1;
+        while (lo <= hi)
+        {
+            int mid = (int)((uint)(lo + hi) >> 1);
+            int a = runs[mid].ActionId;
+            if (a == actionId)
+            {
+                return mid;
+            }
+
+            if (a < actionId)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return last;
+    }
+
+    /// <summary>
+    /// Where a scan of one section (denies or grants) of a run stands: the scanned rules <c>[Next, End)</c>, merged by
+    /// position with the rules the run's hash gives for the resource name (<c>Hits[Hit .. HitEnd)</c>, usually empty).
+    /// </summary>
+    private struct Scan
+    {
+        public int Next;
+        public int End;
+        public int Hit;
+        public int HitEnd;
+        public int[] Hits;
+
+        public Scan(RoleSetTable table, in ViewRun run, bool deny, string name)
+        {
+            Next = deny ? run.DenyStart : run.AllowStart;
+            End = deny ? run.AllowStart : run.End;
+            Hits = [];
+            if (run.Index >= 0)
+            {
+                var index = table.Indexes[run.Index];
+                int at = (deny ? index.Deny : index.Allow)?.Find(name) ?? -1;
+                if (at >= 0)
+                {
+                    Hits = index.Hits;
+                    Hit = at + 1;
+                    HitEnd = Hit + Hits[at];
+                }
+            }
+        }
+    }
+
+    /// <summary>The next rule of the scan that matches the request (skipping rules of <paramref name="skipRole"/>), or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NextMatch(RoleSetTable table, ref Scan scan, ref Request request, int skipRole)
+    {
+        var rules = table.Rules;
+        var infos = table.Infos;
+        while (true)
+        {
+            int k;
+            bool named;
+            if (scan.Hit < scan.HitEnd && (scan.Next >= scan.End || infos[scan.Hits[scan.Hit]].Position < infos[scan.Next].Position))
+            {
+                k = scan.Hits[scan.Hit++];
+                named = true; // found by its exact name
+            }
+            else if (scan.Next < scan.End)
+            {
+                k = scan.Next++;
+                named = false;
+            }
+            else
+            {
+                return -1;
+            }
+
+            ref readonly var rule = ref rules[k];
+            if (rule.Role != skipRole
+                && (!rule.TestAction || ActionMatches(infos[k].ActionGlob, ref request))
+                && (named || ResourceMatches(in rule, infos, k, table.Chars, request.Resource.Name)))
+            {
+                return k;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool ActionMatches(int actionGlob, ref Request request)
+        => request.ActionId >= 0 && actionGlobMatches.Length != 0
+            ? actionGlobMatches[(actionGlob * actionCount) + request.ActionId]
+            : actionGlobs[actionGlob].IsMatch(request.Action);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool ResourceMatches(in ViewRule rule, ViewRuleInfo[] infos, int index, char[] chars, string name)
+    {
+        var shape = rule.Shape;
+        if (shape == PatternShape.All)
+        {
+            return true;
+        }
+
+        if (shape == PatternShape.General)
+        {
+            return infos[index].Pattern!.MatchGeneral(name);
+        }
+
+        int length = rule.PrefixLength;
+        if (name.Length < length || (shape == PatternShape.Exact && name.Length != length))
+        {
+            return false;
+        }
+
+        // The rules of one run mostly share their start (the resource type): their last four characters tell them
+        // apart in one comparison, before the call that compares the rest.
+        if (length >= ViewRule.TailLength && TailOf(name.AsSpan(0, length)) != rule.Tail)
+        {
+            return false;
+        }
+
+        return name.AsSpan(0, length).SequenceEqual(chars.AsSpan(rule.PrefixStart, length))
+            && (shape != PatternShape.PrefixNoSlash || name.AsSpan(length).IndexOf('/') < 0);
     }
 
     private void Prepare(ref Request request)
@@ -181,176 +521,6 @@ public sealed partial class CompiledPolicy
     }
 
     internal const ulong UnknownTagBit = 1UL << 63;
-
-    private Decision Decide(Subject subject, ResolvedSubject resolved, ref Request request)
-    {
-        if (resolved.MissingIdentity)
-        {
-            return new Decision(this, DecisionReason.MissingIdentity);
-        }
-
-        if (request.Invalid || resolved.Invalid)
-        {
-            return new Decision(this, DecisionReason.InvalidRequest);
-        }
-
-        if (resolved.View.Runs is not null)
-        {
-            return DecideView(subject, resolved, ref request);
-        }
-
-        if (resolved.Static)
-        {
-            return DecideForRoles(subject, resolved.Effective, resolved.SodSet, resolved.SodRole, ref request);
-        }
-
-        return DecideDynamic(subject, resolved, ref request);
-    }
-
-    private Decision DecideDynamic(Subject subject, ResolvedSubject resolved, ref Request request)
-    {
-        long now = resolved.HasExpiry ? timeProvider.GetUtcNow().UtcTicks : 0;
-        int total = resolved.ClosureTotal;
-        int[]? rented = null;
-        Span<int> buffer = total <= StackRoles ? stackalloc int[StackRoles] : (rented = ArrayPool<int>.Shared.Rent(total));
-        int count = 0;
-        string? scope = request.Resource.Scope;
-        foreach (ref readonly var binding in resolved.Bindings.AsSpan())
-        {
-            if (binding.Never || now >= binding.ExpiresUtcTicks)
-            {
-                continue;
-            }
-
-            if (binding.Scope is not null && (scope is null || !AiRbac.Scope.Covers(binding.Scope, scope)))
-            {
-                continue;
-            }
-
-            binding.Closure.AsSpan().CopyTo(buffer[count..]);
-            count += binding.Closure.Length;
-        }
-
-        var effective = buffer[..count];
-        effective.Sort();
-        count = Dedupe(effective);
-        effective = effective[..count];
-        int sodSet = FindExclusiveConflict(effective, out int sodRole);
-        var decision = DecideForRoles(subject, effective, sodSet, sodRole, ref request);
-        if (rented is not null)
-        {
-            ArrayPool<int>.Shared.Return(rented);
-        }
-
-        return decision;
-    }
-
-    internal static int Dedupe(Span<int> sorted)
-    {
-        if (sorted.Length == 0)
-        {
-            return 0;
-        }
-
-        int write = 1;
-        for (int i = 1; i < sorted.Length; i++)
-        {
-            if (sorted[i] != sorted[write - 1])
-            {
-                sorted[write++] = sorted[i];
-            }
-        }
-
-        return write;
-    }
-
-    internal int FindExclusiveConflict(ReadOnlySpan<int> effective, out int role)
-    {
-        role = -1;
-        for (int s = 0; s < exclusiveSets.Length; s++)
-        {
-            int held = 0;
-            int first = -1;
-            foreach (int member in exclusiveSets[s].Roles)
-            {
-                if (effective.BinarySearch(member) >= 0)
-                {
-                    held++;
-                    if (first < 0)
-                    {
-                        first = member;
-                    }
-                }
-            }
-
-            if (held >= 2)
-            {
-                role = first;
-                return s;
-            }
-        }
-
-        return -1;
-    }
-
-    private Decision DecideForRoles(Subject subject, ReadOnlySpan<int> effective, int sodSet, int sodRole, ref Request request)
-    {
-        if (sodSet >= 0)
-        {
-            return new Decision(this, DecisionReason.SeparationOfDuties, sodRole, sodSet);
-        }
-
-        if (effective.IsEmpty)
-        {
-            return new Decision(this, DecisionReason.NoActiveRole);
-        }
-
-        // Deny beats allow: the first deny of any effective role, roles in file order, rules in file order.
-        foreach (int r in effective)
-        {
-            ref readonly var role = ref roles[r];
-            int slot = SlotOf(in role, request.ActionId);
-            int k = FirstMatch(slot >= 0 ? slots[slot].Deny : default, role.AnyDeny, ref request);
-            if (k >= 0)
-            {
-                return new Decision(this, DecisionReason.ExplicitDeny, r, k);
-            }
-        }
-
-        if (IsOwnerConflict(subject, ref request))
-        {
-            return new Decision(this, DecisionReason.OwnerConflict);
-        }
-
-        var grants = new GrantJudgement();
-        foreach (int r in effective)
-        {
-            ref readonly var role = ref roles[r];
-            int slot = SlotOf(in role, request.ActionId);
-            int k = FirstMatch(slot >= 0 ? slots[slot].Allow : default, role.AnyAllow, ref request);
-            if (k < 0)
-            {
-                continue;
-            }
-
-            if (!grants.AnyMatch)
-            {
-                Classify(ref request, rules[k].CatalogEntry, rules[k].CatalogCandidates);
-            }
-
-            if (grants.Allows(r, k, role.Ceiling, role.Clearances, ref request))
-            {
-                return new Decision(this, DecisionReason.Allowed, r, k, request.Tier);
-            }
-        }
-
-        return grants.Denied(this, ref request);
-    }
-
-    // Step 7: the two-person rule.
-    private bool IsOwnerConflict(Subject subject, ref Request request)
-        => request.Resource.Owner is not null && notByOwner.Length > 0
-            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request);
 
     /// <summary>
     /// Step 8 over the matching roles, in file order, each judged by its first matching grant with its own ceiling and
@@ -398,100 +568,6 @@ public sealed partial class CompiledPolicy
                 ? new Decision(policy, DecisionReason.SensitivityCeiling, firstRole, firstRule, request.Tier)
                 : new Decision(policy, DecisionReason.MissingTagClearance, fitRole, fitRule, request.Tier);
         }
-    }
-
-    /// <summary>
-    /// The first rule (lowest index) of one role's grants or denies that matches the request, or -1. Only the rules
-    /// naming the request's action exactly, and the rules with a wildcard action, are looked at.
-    /// </summary>
-    private int FirstMatch(in RuleBucket exact, in RuleBucket any, ref Request request)
-    {
-        int best = -1;
-        int bestOrder = int.MaxValue;
-        if (exact.Exact is { } names)
-        {
-            best = names.Find(request.Resource.Name);
-            bestOrder = best >= 0 ? rules[best].Order : int.MaxValue;
-        }
-
-        for (int k = exact.Start, end = exact.Start + exact.ScanCount; k < end; k++)
-        {
-            ref readonly var rule = ref rules[k];
-            if (rule.Order >= bestOrder)
-            {
-                break;
-            }
-
-            if (ResourceMatches(in rule, ref request))
-            {
-                best = k;
-                bestOrder = rule.Order;
-                break;
-            }
-        }
-
-        for (int k = any.Start, end = any.Start + any.ScanCount; k < end; k++)
-        {
-            ref readonly var rule = ref rules[k];
-            if (rule.Order >= bestOrder)
-            {
-                break;
-            }
-
-            if (ActionMatches(in rule, ref request) && ResourceMatches(in rule, ref request))
-            {
-                return k;
-            }
-        }
-
-        return best;
-    }
-
-    // Roles name few actions: a plain scan of the role's slots.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int SlotOf(in RoleData role, int actionId)
-    {
-        if (actionId >= 0)
-        {
-            for (int i = role.SlotStart, end = role.SlotStart + role.SlotCount; i < end; i++)
-            {
-                if (slots[i].ActionId == actionId)
-                {
-                    return i;
-                }
-            }
-        }
-
-        return -1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool ActionMatches(in RuleData rule, ref Request request)
-    {
-        if (rule.ActionId == AnyAction)
-        {
-            return true;
-        }
-
-        // The table is empty when the compiler found it too large to build.
-        return request.ActionId >= 0 && actionGlobMatches.Length != 0
-            ? actionGlobMatches[(rule.ActionGlob * actionCount) + request.ActionId]
-            : actionGlobs[rule.ActionGlob].IsMatch(request.Action);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool ResourceMatches(in RuleData rule, ref Request request)
-    {
-        string name = request.Resource.Name;
-        return rule.ResourceShape switch
-        {
-            PatternShape.Exact => string.Equals(rule.ResourcePrefix, name, StringComparison.Ordinal),
-            PatternShape.All => true,
-            PatternShape.PrefixNoSlash => name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal)
-                && name.AsSpan(rule.ResourcePrefix.Length).IndexOf('/') < 0,
-            PatternShape.PrefixAny => name.StartsWith(rule.ResourcePrefix, StringComparison.Ordinal),
-            _ => rule.ResourcePattern!.MatchGeneral(name),
-        };
     }
 
     private bool IsNotByOwnerAction(ref Request request)
@@ -580,19 +656,6 @@ public sealed partial class CompiledPolicy
         }
 
         return best == int.MaxValue ? -1 : best;
-    }
-
-    private ResolvedSubject Resolve(Subject subject)
-    {
-        var cached = subject.Resolved;
-        if (cached is not null && ReferenceEquals(cached.Policy, this))
-        {
-            return cached;
-        }
-
-        var resolved = ResolveSlow(subject);
-        subject.Resolved = resolved;
-        return resolved;
     }
 
     internal string RoleName(int role) => roles[role].Name;

@@ -103,42 +103,6 @@ internal sealed record PolicySubject(SubjectKind Kind, PolicyBinding[] Bindings)
 /// <summary>A binding from the policy: role name, scope and expiry; <c>Never</c> when its scopes cannot meet.</summary>
 internal readonly record struct PolicyBinding(string Role, string? Scope, DateTimeOffset? Expires, bool Never);
 
-/// <summary>
-/// A subject's bindings resolved against one policy (cached on the <see cref="Subject"/>). Subjects whose bindings are
-/// unscoped and permanent share one resolution per set of effective roles.
-/// </summary>
-internal sealed class ResolvedSubject
-{
-    public required CompiledPolicy Policy { get; init; }
-
-    // Step 1: an empty id, or no bindings at all.
-    public bool MissingIdentity { get; init; }
-
-    public bool Invalid { get; init; }
-
-    // Unscoped, permanent bindings: the effective roles are known without the request.
-    public bool Static { get; init; }
-
-    public bool HasExpiry { get; init; }
-
-    public int[] Effective { get; init; } = [];
-
-    public int SodSet { get; init; } = -1;
-
-    public int SodRole { get; init; } = -1;
-
-    public ResolvedBinding[] Bindings { get; init; } = [];
-
-    public int ClosureTotal { get; init; }
-
-    // The decision table of the effective roles, for a static subject without a separation-of-duties conflict
-    // (Runs is null when there is none).
-    public SubjectView View { get; init; }
-}
-
-/// <summary>A binding resolved to the roles it makes effective (inheritance closure for the subject's kind, sorted).</summary>
-internal readonly record struct ResolvedBinding(int[] Closure, string? Scope, long ExpiresUtcTicks, bool Never);
-
 /// <summary>Everything the compiler hands to <see cref="CompiledPolicy"/>.</summary>
 internal sealed class CompiledTables
 {

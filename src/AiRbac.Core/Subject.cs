@@ -21,13 +21,14 @@ public readonly record struct RoleBinding(string Role, string? Scope = null, Dat
 
 /// <summary>
 /// Who asks: an id, a kind, role bindings, and optionally the subject it acts on behalf of. Immutable and
-/// independent of any policy. Build it once per principal and reuse it: the first request against a policy
-/// resolves its bindings (and allocates); later requests against the same policy allocate nothing.
+/// independent of any policy. Building one per request (as a service mapping claims does) costs its own construction
+/// only: deciding for it allocates nothing once its effective role set has been seen by the policy. Reusing one saves
+/// looking its roles up again.
 /// </summary>
 public sealed class Subject
 {
     private readonly RoleBinding[]? roles;
-    private ResolvedSubject? resolved;
+    private RoleSetTable? table;
 
     /// <summary>Creates a subject.</summary>
     /// <param name="id">The subject id (empty means no identity).</param>
@@ -48,6 +49,15 @@ public sealed class Subject
         OnBehalfOf = onBehalfOf;
     }
 
+    // Takes ownership of bindings the caller built and never exposes.
+    private Subject(string id, SubjectKind? kind, RoleBinding[] owned)
+    {
+        Id = id ?? string.Empty;
+        Kind = kind;
+        roles = owned;
+        Roles = Array.AsReadOnly(owned);
+    }
+
     /// <summary>Creates a subject with unscoped, permanent bindings to the named roles.</summary>
     /// <param name="id">The subject id.</param>
     /// <param name="kind">The kind.</param>
@@ -56,7 +66,13 @@ public sealed class Subject
     public static Subject WithRoles(string id, SubjectKind kind, params string[] roles)
     {
         ArgumentNullException.ThrowIfNull(roles);
-        return new Subject(id, kind, roles.Select(r => new RoleBinding(r)));
+        var bindings = new RoleBinding[roles.Length];
+        for (int i = 0; i < roles.Length; i++)
+        {
+            bindings[i] = new RoleBinding(roles[i]);
+        }
+
+        return new Subject(id, kind, bindings);
     }
 
     /// <summary>The subject id.</summary>
@@ -82,11 +98,12 @@ public sealed class Subject
     /// <summary>Whether the subject carries its own bindings (else the policy's bindings section applies).</summary>
     internal bool HasRoles => roles is not null;
 
-    // The resolution against the last policy used; replaced atomically when the policy changes.
-    internal ResolvedSubject? Resolved
+    // An optimisation only: the table of the effective role set against the last policy used, when that set depends
+    // on neither the request nor the time (a reference to a table the policy shares; writing it allocates nothing).
+    internal RoleSetTable? Table
     {
-        get => Volatile.Read(ref resolved);
-        set => Volatile.Write(ref resolved, value);
+        get => Volatile.Read(ref table);
+        set => Volatile.Write(ref table, value);
     }
 }
 

@@ -19,6 +19,21 @@ public class BenchCommandTests
         root.GetProperty("load_ms").GetDouble().Should().BePositive();
     }
 
+    [Fact]
+    public void Bench_SubjectPerRequest_ReportsTheDecisionBeyondBuildingTheSubject()
+    {
+        var result = Cli.Run("bench", Path.Combine("TestData", "scale-0", "policy.yaml"),
+            "--requests", Path.Combine("TestData", "scale-0", "requests.jsonl"), "--seconds", "0.05", "--subject-per-request");
+        result.ExitCode.Should().Be(0);
+        result.OutLines.Should().ContainSingle();
+        using var json = JsonDocument.Parse(result.OutLines[0]);
+        var root = json.RootElement;
+        root.GetProperty("build_ns_per_request").GetDouble().Should().BePositive();
+        root.GetProperty("build_bytes_per_request").GetDouble().Should().BePositive();
+        root.GetProperty("bytes_per_decision").GetDouble().Should().BeLessThan(1, "deciding for a subject built per request allocates nothing beyond building it (a one-off runtime allocation spreads below a byte)");
+        root.GetProperty("decisions").GetInt64().Should().BeGreaterThanOrEqualTo(10_000);
+    }
+
     [Theory]
     [InlineData("0")]
     [InlineData("-1")]

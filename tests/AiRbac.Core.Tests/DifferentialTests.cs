@@ -9,7 +9,9 @@ namespace AiRbac.Core.Tests;
 
 /// <summary>
 /// Compares the engine with the naive reference evaluator on random valid policies and random requests
-/// (fixed seeds, so every failure is reproducible from the seed it reports).
+/// (fixed seeds, so every failure is reproducible from the seed it reports). Each request is decided for a subject
+/// built for it (never decided before), again for the same subject (reused), and by a copy of the policy whose
+/// role-set cache holds two tables (so most requests evict or rebuild one): all must equal the reference.
 /// </summary>
 public sealed class DifferentialTests(ITestOutputHelper output)
 {
@@ -39,15 +41,16 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 string.Join("\n", compilation.Errors.Select(e => e.Code + ": " + e.Message)),
                 RandomPolicyGenerator.ToYaml(doc));
             CompiledPolicy policy = compilation.Policy!;
-            CompiledPolicy roleByRole = PolicyCompiler.Compile(doc, new PolicyCompilerOptions { TimeProvider = clock }).Policy!;
-            roleByRole.ViewsDisabled = true;
+            CompiledPolicy tinyCache = PolicyCompiler.Compile(doc, new PolicyCompilerOptions { TimeProvider = clock }).Policy!;
+            tinyCache.MaxRoleSets = 2;
             var reference = new ReferenceEvaluator(doc);
 
             for (int i = 0; i < RequestsPerPolicy; i++)
             {
                 GeneratedRequest request = generator.NextRequest(doc);
-                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource);
-                Decision withoutViews = roleByRole.Authorize(request.Subject, request.Action, request.Resource);
+                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource); // built per request
+                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource);
+                Decision evicting = tinyCache.Authorize(request.Subject, request.Action, request.Resource);
                 ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now);
                 decisions++;
                 Increment(reasons, actual.Reason);
@@ -55,13 +58,13 @@ public sealed class DifferentialTests(ITestOutputHelper output)
                 bool same = actual.Allowed == expected.Allowed && actual.Reason == expected.Reason
                     && actual.Role == expected.Role && actual.Rule == expected.Rule
                     && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason)
-                    && withoutViews.ToString() == actual.ToString() && withoutViews.DelegatedReason == actual.DelegatedReason;
+                    && Same(reused, actual) && Same(evicting, actual);
                 if (!same)
                 {
                     mismatchCount++;
                     if (mismatches.Count < MaxReportedMismatches)
                     {
-                        mismatches.Add(Report(seed, i, doc, request, actual, withoutViews, expected));
+                        mismatches.Add(Report(seed, i, doc, request, actual, reused, evicting, expected));
                     }
                 }
                 else if (actual.Allowed && actual.Rule is { } rule)
@@ -157,6 +160,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         actual.Should().Be(expected);
     }
 
+    private static bool Same(Decision a, Decision b) => a.ToString() == b.ToString() && a.DelegatedReason == b.DelegatedReason;
+
     private static string ShapeOf(string pattern)
     {
         foreach ((string p, string shape) in RandomPolicyGenerator.ResourcePatterns)
@@ -178,13 +183,14 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         where T : notnull
         => string.Join(", ", counts.Select(kv => kv.Key + "=" + kv.Value.ToString(CultureInfo.InvariantCulture)));
 
-    private static string Report(int seed, int index, PolicyDocument doc, GeneratedRequest request, Decision actual, Decision withoutViews, ReferenceDecision expected)
+    private static string Report(int seed, int index, PolicyDocument doc, GeneratedRequest request, Decision actual, Decision reused, Decision evicting, ReferenceDecision expected)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"--- seed {seed}, request #{index}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"request:   {request}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"no views:  {withoutViews} delegated={DecisionReasons.ToName(withoutViews.DelegatedReason)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"reused:    {reused} delegated={DecisionReasons.ToName(reused.DelegatedReason)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"evicting:  {evicting} delegated={DecisionReasons.ToName(evicting.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reference: {expected}");
         sb.Append(RandomPolicyGenerator.ToYaml(doc));
         return sb.ToString();

@@ -95,4 +95,87 @@ public class ZeroAllocationTests
         allocated.Should().Be(0, "steady-state Authorize must not allocate");
         allowedCount.Should().BeGreaterThan(0);
     }
+
+    [Fact]
+    public void Authorize_SubjectsBuiltPerRequest_AllocateNothingBeyondBuildingThem()
+    {
+        // What a service does: a new Subject per request from the caller's claims (roles as names), static, scoped,
+        // expiring and delegated. The decision's bytes are those of building and deciding minus those of building alone.
+        var clock = new FixedClock(TestPolicy.Now);
+        var policy = new TestPolicy()
+            .Role("viewer", allow: ["data:read on output:*"], max: "internal")
+            .Role("analyst", inherits: ["viewer"], allow: ["model:query on model:gpt-4o", "tool:invoke on tool:report_*"], deny: ["tool:invoke on tool:dangerous_*"], max: "confidential")
+            .Role("clinician", allow: ["model:query on model:clinical-*"], max: "confidential", clearances: ["phi"])
+            .Role("a", allow: ["x:y on **"]).Role("b", allow: ["x:y on **"])
+            .MutuallyExclusive("a", "b")
+            .Build(clock);
+        var inScope = new ResourceRequest("model:gpt-4o") { Scope = "acme/pd/prod" };
+        var expires = TestPolicy.Now.AddDays(1);
+        RoleBinding[] scopedRoles = [new RoleBinding("analyst", Scope: "acme/pd", Expires: expires), new RoleBinding("clinician", Scope: "acme")];
+        Subject[] built = new Subject[6];
+
+        void Build()
+        {
+            built[0] = new Subject("alice", SubjectKind.User, [new RoleBinding("analyst")]);
+            built[1] = Subject.WithRoles("bob", SubjectKind.User, "viewer", "clinician");
+            built[2] = new Subject("svc", SubjectKind.Service, scopedRoles);
+            built[3] = Subject.WithRoles("carol", SubjectKind.User, "a", "b");
+            built[4] = Subject.WithRoles("bot", SubjectKind.Agent, "analyst").ActingFor(Subject.WithRoles("u", SubjectKind.User, "viewer"));
+            built[5] = new Subject("dora"); // roles from the policy's bindings: none, so missing_identity
+        }
+
+        int Decide()
+        {
+            int allowed = 0;
+            allowed += policy.Authorize(built[0], "model:query", "model:gpt-4o").Allowed ? 1 : 0;
+            allowed += policy.Authorize(built[1], "model:query", "model:clinical-x").Allowed ? 1 : 0;
+            allowed += policy.Authorize(built[2], "model:query", in inScope).Allowed ? 1 : 0;
+            allowed += policy.Authorize(built[3], "x:y", "r:1").Allowed ? 1 : 0;
+            allowed += policy.Authorize(built[4], "data:read", "output:x").Allowed ? 1 : 0;
+            allowed += policy.Authorize(built[5], "data:read", "output:x").Allowed ? 1 : 0;
+            return allowed;
+        }
+
+        int BuildAndDecide(int rounds)
+        {
+            int allowed = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                Build();
+                allowed += Decide();
+            }
+
+            return allowed;
+        }
+
+        int BuildOnly(int rounds)
+        {
+            int count = 0;
+            for (int i = 0; i < rounds; i++)
+            {
+                Build();
+                count += built[0].Id.Length;
+            }
+
+            return count;
+        }
+
+        BuildAndDecide(200); // warm up: every role set's table built, the JIT tiered
+        BuildOnly(200);
+        long decided = long.MaxValue, buildOnly = long.MaxValue;
+        int allowedCount = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            allowedCount = BuildAndDecide(2_000);
+            long middle = GC.GetAllocatedBytesForCurrentThread();
+            BuildOnly(2_000);
+            decided = Math.Min(decided, middle - before);
+            buildOnly = Math.Min(buildOnly, GC.GetAllocatedBytesForCurrentThread() - middle);
+        }
+
+        buildOnly.Should().BeGreaterThan(0);
+        (decided - buildOnly).Should().Be(0, "deciding for a subject built per request must allocate nothing beyond building it");
+        allowedCount.Should().Be(2_000 * 4);
+    }
 }

@@ -1,0 +1,502 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using AiRbac.Patterns;
+
+namespace AiRbac;
+
+/// <summary>
+/// Step 3's building blocks and the role-set cache: the effective role set of a request is computed into a stack
+/// buffer from precomputed per-role closures, then its decision table is found by content (a hash over the sorted
+/// role ids) in a bounded cache the policy owns. Building a table is the only allocating work, once per role set.
+/// </summary>
+public sealed partial class CompiledPolicy
+{
+    /// <summary>The default cap on cached role-set tables, in entries.</summary>
+    internal const int DefaultMaxRoleSets = 16_384;
+
+    /// <summary>The default cap on cached role-set tables, in (estimated) bytes.</summary>
+    internal const long DefaultMaxRoleSetBytes = 64L << 20;
+
+    // Effective role sets up to this size are built on the stack; larger ones rent from the pool.
+    private const int StackRoles = 128;
+
+    private readonly ConcurrentDictionary<int[], RoleSetTable> roleSets = new(RoleSetComparer.Instance);
+    private readonly ConcurrentDictionary<int[], RoleSetTable>.AlternateLookup<ReadOnlySpan<int>> roleSetLookup;
+
+    // Insertion order, for eviction (first in, first out); guarded by evictionLock with roleSetBytes.
+    private readonly Queue<int[]> roleSetOrder = new();
+    private readonly Lock evictionLock = new();
+    private long roleSetBytes;
+
+    // The roles a binding makes effective, per (role, kind): computed on first use, then shared (3 × roles at most).
+    private readonly int[]?[] closures;
+
+    /// <summary>The cap on cached role-set tables, in entries (tests lower it).</summary>
+    internal int MaxRoleSets { get; set; } = DefaultMaxRoleSets;
+
+    /// <summary>The cap on cached role-set tables, in estimated bytes (tests lower it).</summary>
+    internal long MaxRoleSetBytes { get; set; } = DefaultMaxRoleSetBytes;
+
+    /// <summary>How many role-set tables are cached.</summary>
+    internal int RoleSetCount => roleSets.Count;
+
+    /// <summary>The estimated bytes of the cached role-set tables.</summary>
+    internal long RoleSetBytes => Volatile.Read(ref roleSetBytes);
+
+    /// <summary>The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int[] ClosureOf(int role, SubjectKind kind)
+    {
+        int slot = (role * 3) + (int)kind;
+        return Volatile.Read(ref closures[slot]) ?? ComputeClosure(slot, role, kind);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private int[] ComputeClosure(int slot, int role, SubjectKind kind)
+    {
+        var closure = Closure(role, kind);
+        return Interlocked.CompareExchange(ref closures[slot], closure, null) ?? closure;
+    }
+
+    /// <summary>
+    /// The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted:
+    /// the role and its ancestors, never entering (or passing through) a role whose kinds exclude the subject.
+    /// </summary>
+    internal int[] Closure(int role, SubjectKind kind)
+    {
+        byte bit = (byte)(1 << (int)kind);
+        var seen = new HashSet<int>();
+        var stack = new Stack<int>();
+        if ((roles[role].KindMask & bit) != 0)
+        {
+            stack.Push(role);
+            seen.Add(role);
+        }
+
+        while (stack.Count > 0)
+        {
+            foreach (int parent in roles[stack.Pop()].Parents)
+            {
+                if ((roles[parent].KindMask & bit) != 0 && seen.Add(parent))
+                {
+                    stack.Push(parent);
+                }
+            }
+        }
+
+        var result = seen.ToArray();
+        Array.Sort(result);
+        return result;
+    }
+
+    /// <summary>
+    /// The table of an effective role set (sorted, distinct): from the cache, else built and cached (or, past the cap,
+    /// evicting). A direct-mapped array in front of the dictionary answers most lookups with one hash, one load and one
+    /// comparison; it only ever holds tables the dictionary holds (written and cleared under the eviction lock).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RoleSetTable TableOf(ReadOnlySpan<int> effective)
+    {
+        var recent = Volatile.Read(ref recentTables[RoleSetComparer.Instance.GetHashCode(effective) & RecentMask]);
+        if (recent is not null && effective.SequenceEqual(recent.Roles))
+        {
+            return recent;
+        }
+
+        return roleSetLookup.TryGetValue(effective, out var table) ? table : AddTable(effective.ToArray());
+    }
+
+    private const int RecentMask = 1023;
+    private readonly RoleSetTable?[] recentTables = new RoleSetTable?[RecentMask + 1];
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RoleSetTable AddTable(int[] effective)
+    {
+        var table = BuildTable(effective);
+        lock (evictionLock)
+        {
+            if (roleSets.TryGetValue(effective, out var existing))
+            {
+                return existing;
+            }
+
+            if (table.Bytes > MaxRoleSetBytes || MaxRoleSets <= 0)
+            {
+                return table; // one table larger than the whole cache: decided from it, never kept
+            }
+
+            // First in, first out: an attacker's stream of new role sets evicts its own sets as much as anyone's, and a
+            // subject evicted mid-flight still holds its table (decisions stay exact; the set is rebuilt when next seen).
+            while (roleSetOrder.Count > 0 && (roleSets.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
+            {
+                if (roleSets.TryRemove(roleSetOrder.Dequeue(), out var evicted))
+                {
+                    roleSetBytes -= evicted.Bytes;
+                    int old = RoleSetComparer.Instance.GetHashCode(evicted.Roles) & RecentMask;
+                    if (ReferenceEquals(recentTables[old], evicted))
+                    {
+                        Volatile.Write(ref recentTables[old], null);
+                    }
+                }
+            }
+
+            roleSets[effective] = table;
+            roleSetOrder.Enqueue(effective);
+            Volatile.Write(ref recentTables[RoleSetComparer.Instance.GetHashCode(effective) & RecentMask], table);
+            Volatile.Write(ref roleSetBytes, roleSetBytes + table.Bytes);
+        }
+
+        return table;
+    }
+
+    /// <summary>Step 4 and the runs of steps 6 and 8 for one effective role set (sorted, distinct). Cold: once per set.</summary>
+    private RoleSetTable BuildTable(int[] effective)
+    {
+        int sodSet = FindExclusiveConflict(effective, out int sodRole);
+        var actions = ActionsNamedBy(effective);
+        actions.Sort();
+        actions.Add(-1); // the fallback run: every action no rule names exactly
+        var builder = new TableBuilder(this, effective);
+        var runs = new ViewRun[actions.Count];
+        for (int a = 0; a < actions.Count; a++)
+        {
+            runs[a] = builder.AddRun(actions[a]);
+        }
+
+        return builder.Finish(sodSet, sodRole, runs);
+    }
+
+    /// <summary>The actions the roles' rules name exactly, each once.</summary>
+    private List<int> ActionsNamedBy(int[] effective)
+    {
+        var actions = new HashSet<int>();
+        foreach (int r in effective)
+        {
+            ref readonly var role = ref roles[r];
+            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            {
+                actions.Add(slots[i].ActionId);
+            }
+        }
+
+        return [.. actions];
+    }
+
+    internal int FindExclusiveConflict(ReadOnlySpan<int> effective, out int role)
+    {
+        role = -1;
+        for (int s = 0; s < exclusiveSets.Length; s++)
+        {
+            int held = 0;
+            int first = -1;
+            foreach (int member in exclusiveSets[s].Roles)
+            {
+                if (effective.BinarySearch(member) >= 0)
+                {
+                    held++;
+                    if (first < 0)
+                    {
+                        first = member;
+                    }
+                }
+            }
+
+            if (held >= 2)
+            {
+                role = first;
+                return s;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether an action glob matches an interned action: from the table, or matched when the table was too large to build.</summary>
+    private bool GlobMatchesAction(int actionGlob, int actionId)
+        => actionGlobMatches.Length != 0
+            ? actionGlobMatches[(actionGlob * actionCount) + actionId]
+            : actionGlobs[actionGlob].IsMatch(actionNames[actionId]);
+
+    // Roles name few actions: a plain scan of the role's slots.
+    private int SlotOf(in RoleData role, int actionId)
+    {
+        if (actionId >= 0)
+        {
+            for (int i = role.SlotStart, end = role.SlotStart + role.SlotCount; i < end; i++)
+            {
+                if (slots[i].ActionId == actionId)
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The last <see cref="ViewRule.TailLength"/> characters of a text at least that long, as one number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong TailOf(ReadOnlySpan<char> text)
+        => MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(text[^ViewRule.TailLength..]));
+
+    /// <summary>Builds one table: scanned rules run by run, then the hashed exact names of every run.</summary>
+    private sealed class TableBuilder(CompiledPolicy policy, int[] effective)
+    {
+        private readonly List<ViewRule> scanned = [];
+        private readonly List<ViewRuleInfo> scannedInfos = [];
+        private readonly List<(ViewRule Rule, ViewRuleInfo Info)> hashed = [];
+        private readonly List<(Dictionary<string, List<int>>? Deny, Dictionary<string, List<int>>? Allow)> indexes = [];
+        private readonly List<char> chars = [];
+
+        public ViewRun AddRun(int actionId)
+        {
+            int denyStart = scanned.Count;
+            var deny = AddSection(actionId, deny: true);
+            int allowStart = scanned.Count;
+            var allow = AddSection(actionId, deny: false);
+            int index = -1;
+            if (deny is not null || allow is not null)
+            {
+                index = indexes.Count;
+                indexes.Add((deny, allow));
+            }
+
+            return new ViewRun(actionId, denyStart, allowStart, scanned.Count, index);
+        }
+
+        /// <summary>
+        /// Every role's denies (or grants) that can apply to the action, roles in file order (the effective set is sorted
+        /// by declaration) and within a role in file order. Exact names go to a hash when the section has many.
+        /// Returns the section's hashed names (name → indices into the hashed list), or null.
+        /// </summary>
+        private Dictionary<string, List<int>>? AddSection(int actionId, bool deny)
+        {
+            var picked = new List<(int Role, int Rule)>();
+            foreach (int r in effective)
+            {
+                policy.PickRules(r, actionId, deny, picked);
+            }
+
+            int exactCount = picked.Count(p => policy.rules[p.Rule].ResourceShape == PatternShape.Exact);
+            Dictionary<string, List<int>>? names = exactCount > RoleSetTable.HashThreshold ? new(StringComparer.Ordinal) : null;
+            for (int position = 0; position < picked.Count; position++)
+            {
+                var (r, k) = picked[position];
+                var (rule, info) = policy.ToViewRule(k, r, actionId < 0, position, chars);
+                if (names is not null && policy.rules[k].ResourceShape == PatternShape.Exact)
+                {
+                    string name = policy.rules[k].ResourcePrefix;
+                    if (!names.TryGetValue(name, out var list))
+                    {
+                        names.Add(name, list = []);
+                    }
+
+                    list.Add(hashed.Count);
+                    hashed.Add((rule, info));
+                }
+                else
+                {
+                    scanned.Add(rule);
+                    scannedInfos.Add(info);
+                }
+            }
+
+            return names;
+        }
+
+        public RoleSetTable Finish(int sodSet, int sodRole, ViewRun[] runs)
+        {
+            // The hashed rules follow the scanned ones: no scan range reaches them.
+            int offset = scanned.Count;
+            var rules = new ViewRule[offset + hashed.Count];
+            var infos = new ViewRuleInfo[rules.Length];
+            scanned.CopyTo(rules);
+            scannedInfos.CopyTo(infos);
+            for (int i = 0; i < hashed.Count; i++)
+            {
+                rules[offset + i] = hashed[i].Rule;
+                infos[offset + i] = hashed[i].Info;
+            }
+
+            var runIndexes = new RunIndex[indexes.Count];
+            for (int i = 0; i < indexes.Count; i++)
+            {
+                var hits = new List<int>();
+                var deny = ToNameTable(indexes[i].Deny, hits, offset);
+                var allow = ToNameTable(indexes[i].Allow, hits, offset);
+                long bytes = 64 + (hits.Count * 4L) + Slots(indexes[i].Deny) + Slots(indexes[i].Allow);
+                runIndexes[i] = new RunIndex(deny, allow, [.. hits], bytes);
+            }
+
+            return new RoleSetTable(policy, effective, sodSet, sodRole, runs, rules, infos, [.. chars], runIndexes);
+
+            // A name table holds about four slots of a reference and an int per name.
+            static long Slots(Dictionary<string, List<int>>? names) => names is null ? 0 : 64 + (names.Count * 4L * 12L);
+        }
+
+        private static NameTable? ToNameTable(Dictionary<string, List<int>>? names, List<int> hits, int offset)
+        {
+            if (names is null)
+            {
+                return null;
+            }
+
+            var entries = new List<KeyValuePair<string, int>>(names.Count);
+            foreach (var (name, list) in names)
+            {
+                entries.Add(KeyValuePair.Create(name, hits.Count));
+                hits.Add(list.Count);
+                foreach (int h in list)
+                {
+                    hits.Add(offset + h);
+                }
+            }
+
+            return new NameTable(entries);
+        }
+    }
+
+    /// <summary>
+    /// Appends one role's denies (or grants) that can apply to an action — those naming it exactly and those whose action
+    /// pattern matches it; for the fallback run (-1), those with a wildcard action — in file order, since within a role
+    /// the first matching rule decides.
+    /// </summary>
+    private void PickRules(int r, int actionId, bool deny, List<(int Role, int Rule)> picked)
+    {
+        ref readonly var role = ref roles[r];
+        int slot = SlotOf(in role, actionId);
+        var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
+        var any = deny ? role.AnyDeny : role.AnyAllow;
+        var mine = new List<int>(exact.Count + any.Count);
+        for (int k = exact.Start; k < exact.Start + exact.Count; k++)
+        {
+            mine.Add(k);
+        }
+
+        for (int k = any.Start; k < any.Start + any.Count; k++)
+        {
+            if (actionId < 0 || rules[k].ActionId == AnyAction || GlobMatchesAction(rules[k].ActionGlob, actionId))
+            {
+                mine.Add(k);
+            }
+        }
+
+        mine.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        foreach (int k in mine)
+        {
+            picked.Add((r, k));
+        }
+    }
+
+    private (ViewRule Rule, ViewRuleInfo Info) ToViewRule(int k, int r, bool fallback, int position, List<char> chars)
+    {
+        ref readonly var rule = ref rules[k];
+        int prefixStart = chars.Count;
+        if (rule.ResourceShape is PatternShape.Exact or PatternShape.PrefixNoSlash or PatternShape.PrefixAny)
+        {
+            chars.AddRange(rule.ResourcePrefix);
+        }
+
+        // Only the fallback run serves actions its rules do not name exactly: there a glob action is tested per request.
+        int actionGlob = fallback && rule.ActionId == GlobAction ? rule.ActionGlob : -1;
+        int prefixLength = chars.Count - prefixStart;
+        ulong tail = prefixLength >= ViewRule.TailLength ? TailOf(rule.ResourcePrefix.AsSpan(0, prefixLength)) : 0;
+        return (new ViewRule(r, rule.ResourceShape, actionGlob >= 0, prefixStart, prefixLength, tail),
+            new ViewRuleInfo(k, actionGlob, rule.ResourcePattern, rule.CatalogEntry, rule.CatalogCandidates, roles[r].Ceiling, roles[r].Clearances, position));
+    }
+
+    /// <summary>
+    /// An effective role set under construction: role ids appended from closures into a stack buffer (growing into a
+    /// pooled array past it), then sorted and deduplicated in place.
+    /// </summary>
+    private ref struct RoleSetBuilder(Span<int> initial)
+    {
+        private Span<int> buffer = initial;
+        private int[]? rented;
+        private int count;
+        private int appended;
+
+        public void Append(ReadOnlySpan<int> closure)
+        {
+            appended++;
+            if (count + closure.Length > buffer.Length)
+            {
+                Grow(count + closure.Length);
+            }
+
+            closure.CopyTo(buffer[count..]);
+            count += closure.Length;
+        }
+
+        private void Grow(int needed)
+        {
+            var bigger = ArrayPool<int>.Shared.Rent(Math.Max(needed, buffer.Length * 2));
+            buffer[..count].CopyTo(bigger);
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+
+            rented = bigger;
+            buffer = bigger;
+        }
+
+        /// <summary>The set: sorted, distinct.</summary>
+        public readonly ReadOnlySpan<int> SortedDistinct()
+        {
+            var span = buffer[..count];
+            if (appended <= 1)
+            {
+                return span; // one closure: sorted and distinct already
+            }
+
+            span.Sort();
+            if (span.Length == 0)
+            {
+                return span;
+            }
+
+            int write = 1;
+            for (int i = 1; i < span.Length; i++)
+            {
+                if (span[i] != span[write - 1])
+                {
+                    span[write++] = span[i];
+                }
+            }
+
+            return span[..write];
+        }
+
+        public readonly void Dispose()
+        {
+            if (rented is not null)
+            {
+                ArrayPool<int>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Role sets compared by content; hashed with the process-randomized <see cref="HashCode"/> (no chosen collisions).</summary>
+    private sealed class RoleSetComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
+    {
+        public static readonly RoleSetComparer Instance = new();
+
+        public bool Equals(int[]? x, int[]? y) => ReferenceEquals(x, y) || (x is not null && y is not null && x.AsSpan().SequenceEqual(y));
+
+        public int GetHashCode(int[] obj) => GetHashCode((ReadOnlySpan<int>)obj);
+
+        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<int> alternate)
+        {
+            var hash = default(HashCode);
+            hash.AddBytes(MemoryMarshal.AsBytes(alternate));
+            return hash.ToHashCode();
+        }
+
+        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
+    }
+}

@@ -1,0 +1,114 @@
+using System.Runtime.InteropServices;
+using AiRbac.Patterns;
+
+namespace AiRbac;
+
+/// <summary>
+/// The decision table of one effective role set (sorted, distinct role ids): step 4's answer, and for steps 6 and 8
+/// per action the roles' denies and grants merged in tie order (roles in file order, then rules in file order), with
+/// what matching and judging a rule needs stored inline. Every subject, whatever its bindings, is decided by one lookup
+/// of its effective set's table and one scan of it. Tables are shared through the policy's bounded role-set cache
+/// (<see cref="CompiledPolicy"/>), and immutable once built.
+/// </summary>
+internal sealed class RoleSetTable
+{
+    // A run with more exact resource names than this in one section finds them by hash instead of scanning them.
+    internal const int HashThreshold = RuleBucket.HashThreshold;
+
+    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, ViewRun[] runs, ViewRule[] rules,
+        ViewRuleInfo[] infos, char[] chars, RunIndex[] indexes)
+    {
+        Policy = policy;
+        Roles = roles;
+        SodSet = sodSet;
+        SodRole = sodRole;
+        Runs = runs;
+        Rules = rules;
+        Infos = infos;
+        Chars = chars;
+        Indexes = indexes;
+        long bytes = Overhead + (roles.Length * 4L) + (runs.Length * 20L) + (rules.Length * 24L)
+            + (infos.Length * ViewRuleInfo.Bytes) + (chars.Length * 2L);
+        foreach (var index in indexes)
+        {
+            bytes += index.Bytes;
+        }
+
+        Bytes = bytes;
+    }
+
+    // Object headers, array headers and the cache's entry for the table: an upper estimate.
+    private const long Overhead = 512;
+
+    /// <summary>The policy the table belongs to.</summary>
+    public CompiledPolicy Policy { get; }
+
+    /// <summary>The effective role set (sorted, distinct): the table's key.</summary>
+    public int[] Roles { get; }
+
+    /// <summary>Step 4: the first broken <c>mutually_exclusive</c> list, or -1.</summary>
+    public int SodSet { get; }
+
+    /// <summary>Step 4: the first role of that list the set holds.</summary>
+    public int SodRole { get; }
+
+    /// <summary>One run per action a rule names exactly, ascending by action id; the last run (action -1) serves every other action.</summary>
+    public ViewRun[] Runs { get; }
+
+    /// <summary>What the scans read of each rule: a few adjacent entries per request.</summary>
+    public ViewRule[] Rules { get; }
+
+    /// <summary>What only a matching rule needs, at the same index as in <see cref="Rules"/>.</summary>
+    public ViewRuleInfo[] Infos { get; }
+
+    /// <summary>The exact names and literal prefixes of the rules, side by side.</summary>
+    public char[] Chars { get; }
+
+    /// <summary>The hashes of runs with many exact names (<see cref="ViewRun.Index"/>).</summary>
+    public RunIndex[] Indexes { get; }
+
+    /// <summary>About how many bytes the table holds (an upper estimate, counted against the cache's cap).</summary>
+    public long Bytes { get; }
+}
+
+/// <summary>
+/// The denies <c>[DenyStart, AllowStart)</c> and grants <c>[AllowStart, End)</c> scanned for one action, and the index of
+/// its <see cref="RunIndex"/> (-1 for none) for the exact names it finds by hash.
+/// </summary>
+internal readonly record struct ViewRun(int ActionId, int DenyStart, int AllowStart, int End, int Index);
+
+/// <summary>
+/// A run's exact resource names, by hash: <c>Deny.Find(name)</c> (or <c>Allow</c>) gives an offset into <see cref="Hits"/>
+/// holding a count and then that many rule indices (into the table's rules, outside every scanned range), ascending by
+/// position. The scans merge them with the scanned rules by <see cref="ViewRuleInfo.Position"/>.
+/// </summary>
+internal sealed record RunIndex(NameTable? Deny, NameTable? Allow, int[] Hits, long Bytes);
+
+/// <summary>
+/// The part of a table rule that the scans read: the resource matcher and the role. Kept to 24 bytes so that one
+/// request's rules share few cache lines (with 10,000 roles, most tables are not in the cache).
+/// </summary>
+[StructLayout(LayoutKind.Auto)]
+internal readonly struct ViewRule(int role, PatternShape shape, bool testAction, int prefixStart, int prefixLength, ulong tail)
+{
+    // Characters of the prefix packed into Tail.
+    public const int TailLength = 4;
+
+    // The prefix's last TailLength characters, when it has that many: most rules that do not match differ there.
+    public readonly ulong Tail = tail;
+    public readonly int Role = role;
+    public readonly int PrefixStart = prefixStart;
+    public readonly int PrefixLength = prefixLength;
+    public readonly PatternShape Shape = shape;
+
+    // Only in the fallback run: the rule's action is a glob to test against the request's action.
+    public readonly bool TestAction = testAction;
+}
+
+/// <summary>The part of a table rule read when it matches (or to match a general pattern or a glob action, or to merge hashed names).</summary>
+internal readonly record struct ViewRuleInfo(int Rule, int ActionGlob, Pattern? Pattern, int CatalogEntry, int[]? CatalogCandidates,
+    int Ceiling, ulong Clearances, int Position)
+{
+    // Its size in an array, rounded up.
+    public const long Bytes = 56;
+}

@@ -1,0 +1,151 @@
+using AiRbac.Core.Tests.Reference;
+
+namespace AiRbac.Core.Tests;
+
+/// <summary>
+/// Every subject is decided from the table of its effective role set, shared through the policy's bounded cache:
+/// these pin the sharing, the tables of large role sets (hashed exact names, many actions), and the bound.
+/// </summary>
+public sealed class RoleSetTableTests
+{
+    [Fact]
+    public void Subjects_with_the_same_effective_roles_share_one_table_whether_reused_or_built_per_request()
+    {
+        var policy = new TestPolicy()
+            .Role("viewer", allow: ["data:read on output:*"])
+            .Role("analyst", allow: ["tool:invoke on tool:report_*"], inherits: ["viewer"])
+            .Build();
+        var alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
+        var bob = Subject.WithRoles("bob", SubjectKind.User, "viewer", "analyst");
+        var carol = Subject.WithRoles("carol", SubjectKind.User, "viewer");
+
+        policy.Authorize(alice, "tool:invoke", "tool:report_weekly").Allowed.Should().BeTrue();
+        policy.Authorize(bob, "data:read", "output:summary").Allowed.Should().BeTrue();
+        policy.Authorize(carol, "tool:invoke", "tool:report_weekly").Reason.Should().Be(DecisionReason.NoMatchingGrant);
+
+        bob.Table.Should().BeSameAs(alice.Table, "analyst alone and viewer + analyst make the same roles effective");
+        carol.Table.Should().NotBeSameAs(alice.Table);
+        policy.RoleSetCount.Should().Be(2);
+    }
+
+    [Fact]
+    public void Scoped_and_expiring_bindings_end_in_the_shared_table_of_the_set_in_effect_and_are_not_kept_on_the_subject()
+    {
+        var policy = new TestPolicy()
+            .Role("viewer", allow: ["data:read on output:*"])
+            .Role("analyst", allow: ["tool:invoke on tool:report_*"], inherits: ["viewer"])
+            .Build(new FixedClock(TestPolicy.Now));
+        var staticAnalyst = Subject.WithRoles("alice", SubjectKind.User, "analyst");
+        var scoped = new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", Scope: "acme/pd")]);
+        var expiring = new Subject("tmp", SubjectKind.User, [new RoleBinding("analyst", Expires: TestPolicy.Now.AddHours(1))]);
+
+        policy.Authorize(staticAnalyst, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
+        policy.Authorize(scoped, "tool:invoke", new ResourceRequest("tool:report_x") { Scope = "acme/pd/prod" }).Allowed.Should().BeTrue();
+        policy.Authorize(scoped, "tool:invoke", new ResourceRequest("tool:report_x") { Scope = "other" }).Reason.Should().Be(DecisionReason.NoActiveRole);
+        policy.Authorize(expiring, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
+
+        scoped.Table.Should().BeNull("its effective roles depend on the request's scope");
+        expiring.Table.Should().BeNull("its effective roles depend on the time");
+        policy.RoleSetCount.Should().Be(2, "{analyst, viewer} and the empty set");
+    }
+
+    [Fact]
+    public void Owner_rule_reads_the_asking_subject_not_the_shared_table()
+    {
+        var policy = new TestPolicy()
+            .Role("approver", allow: ["config:approve on config:*"])
+            .Owner("config:approve")
+            .Build();
+        var alice = Subject.WithRoles("alice", SubjectKind.User, "approver");
+        var bob = Subject.WithRoles("bob", SubjectKind.User, "approver");
+        var ownedByAlice = new ResourceRequest("config:prod") { Owner = "alice" };
+
+        policy.Authorize(alice, "config:approve", ownedByAlice).Reason.Should().Be(DecisionReason.OwnerConflict);
+        policy.Authorize(bob, "config:approve", ownedByAlice).Allowed.Should().BeTrue();
+        bob.Table.Should().BeSameAs(alice.Table);
+    }
+
+    [Fact]
+    public void Large_role_sets_hash_their_exact_names_and_find_runs_among_many_actions()
+    {
+        // Many exact names for one action are hashed (merged with the scanned rules by position); many actions make
+        // the run lookup a binary search.
+        string[] manyModels = [.. Enumerable.Range(0, 20).Select(i => $"model:query on model:m{i}")];
+        string[] manyActions = [.. Enumerable.Range(0, 40).Select(i => $"ns:verb{i} on thing:*")];
+        var policy = new TestPolicy()
+            .Role("catalog-user", allow: ["model:query on model:m1*", .. manyModels, "model:query on model:x-*"], deny: ["model:query on model:m7"])
+            .Role("second", allow: ["model:query on model:m12", "model:query on model:*"])
+            .Role("busy", allow: manyActions, deny: ["ns:verb3 on thing:secret"])
+            .Role("plain", allow: ["model:query on model:m3"])
+            .Build();
+        var catalogUser = Subject.WithRoles("u1", SubjectKind.User, "catalog-user", "second");
+        var busy = Subject.WithRoles("u2", SubjectKind.User, "busy");
+        var plain = Subject.WithRoles("u3", SubjectKind.User, "plain");
+
+        policy.Authorize(catalogUser, "model:query", "model:m12").Rule.Should().Be("model:query on model:m1*", "the prefix rule comes first in file order");
+        policy.Authorize(catalogUser, "model:query", "model:m2").Rule.Should().Be("model:query on model:m2");
+        policy.Authorize(catalogUser, "model:query", "model:x-1").Rule.Should().Be("model:query on model:x-*");
+        policy.Authorize(catalogUser, "model:query", "model:m7").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        policy.Authorize(catalogUser, "model:query", "model:zz").Rule.Should().Be("model:query on model:*");
+        policy.Authorize(busy, "ns:verb39", "thing:a").Rule.Should().Be("ns:verb39 on thing:*");
+        policy.Authorize(busy, "ns:verb0", "thing:a").Rule.Should().Be("ns:verb0 on thing:*");
+        policy.Authorize(busy, "ns:verb3", "thing:secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        policy.Authorize(busy, "ns:verbX", "thing:a").Reason.Should().Be(DecisionReason.NoMatchingGrant);
+        policy.Authorize(plain, "model:query", "model:m3").Allowed.Should().BeTrue();
+
+        catalogUser.Table!.Indexes.Should().NotBeEmpty("twenty exact names in one run are hashed");
+        busy.Table!.Runs.Length.Should().Be(41);
+    }
+
+    [Fact]
+    public void A_stream_of_distinct_role_sets_keeps_the_cache_under_its_caps_and_every_decision_exact()
+    {
+        // An attacker controlling role claims: 200,000 distinct role sets of 20 roles, through a small cache.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 20; i++)
+        {
+            builder.Role($"r{i}", allow: [$"tool:invoke on tool:t{i}_*"], deny: [$"tool:invoke on tool:t{i}_secret"], max: i % 3 == 0 ? "public" : "restricted");
+        }
+
+        builder.Catalog("tool:t*_pub", "public");
+        var doc = builder.Document();
+        var policy = PolicyCompiler.Compile(doc).Policy!;
+        policy.MaxRoleSets = 500;
+        policy.MaxRoleSetBytes = 1L << 20;
+        var reference = new ReferenceEvaluator(doc);
+        var random = new Random(12);
+        long maxBytes = 0;
+        int maxCount = 0;
+        const int Sets = 200_000;
+        var names = new string[20];
+        for (int set = 1; set <= Sets; set++)
+        {
+            int bits = set % (1 << 20) == 0 ? 1 : set % (1 << 20);
+            int n = 0;
+            for (int i = 0; i < 20; i++)
+            {
+                if ((bits & (1 << i)) != 0)
+                {
+                    names[n++] = $"r{i}";
+                }
+            }
+
+            var subject = Subject.WithRoles($"u{set}", SubjectKind.User, names[..n]);
+            int target = random.Next(20);
+            string resource = random.Next(4) switch { 0 => $"tool:t{target}_secret", 1 => $"tool:t{target}_pub", _ => $"tool:t{target}_x" };
+            var actual = policy.Authorize(subject, "tool:invoke", resource);
+            var expected = reference.Decide(subject, "tool:invoke", resource, RandomPolicyGenerator.Now);
+            if ((actual.Allowed, actual.Reason, actual.Role, actual.Rule) != (expected.Allowed, expected.Reason, expected.Role, expected.Rule))
+            {
+                actual.Should().Be(expected, "set {0}, {1}", set, resource);
+            }
+
+            maxBytes = Math.Max(maxBytes, policy.RoleSetBytes);
+            maxCount = Math.Max(maxCount, policy.RoleSetCount);
+        }
+
+        maxCount.Should().BeLessThanOrEqualTo(500);
+        maxBytes.Should().BeLessThanOrEqualTo(1L << 20);
+        policy.RoleSetCount.Should().BeGreaterThan(0);
+    }
+}
