@@ -28,6 +28,10 @@ public static class AirbacCli
         ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
+
+        // Nothing a policy, a request line, an audit log or a file name holds reaches the terminal raw.
+        stdout = new TerminalSafeWriter(stdout);
+        stderr = new TerminalSafeWriter(stderr);
         var console = new CliConsole(stdin, stdout, stderr);
         var root = BuildRoot(console);
         var parsed = root.Parse(args);

@@ -24,10 +24,16 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     private const int MarkerBound = 256;
     private const long ClosedBit = 1L << 62; // set on the tail by Dispose: no position can be claimed after it
 
-    // Characters a JSON string must escape, plus DEL. Lone surrogates are found by the UTF-8 transcoder.
+    // Characters a JSON string must escape, plus every character unsafe to print (the same set as the core's rule for
+    // diagnostics: DEL, the C1 controls, bidirectional formatting characters and the line and paragraph separators),
+    // so that `tail` or a log viewer never shows an id from a hostile claim raw. Lone surrogates are found by the
+    // UTF-8 transcoder.
     private static readonly SearchValues<char> Escaped = SearchValues.Create(
         "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u0009\u000A\u000B\u000C\u000D\u000E\u000F"
-        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\"\\\u007F");
+        + "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\"\\\u007F"
+        + "\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008A\u008B\u008C\u008D\u008E\u008F"
+        + "\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009A\u009B\u009C\u009D\u009E\u009F"
+        + "\u061C\u200E\u200F\u2028\u2029\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069");
 
     private readonly Slot[] slots;
     private readonly string?[] tagStore; // slot i keeps its tags in [i * maxTags, (i + 1) * maxTags)
@@ -638,7 +644,15 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     {
         EnsureSpace(Bound(ref slot, index));
         int start = buffered;
-        Format(ref slot, index, count, first, last);
+        try
+        {
+            Format(ref slot, index, count, first, last);
+        }
+        catch
+        {
+            buffered = start; // never leave part of a line in the buffer: the caller counts the record as dropped
+            throw;
+        }
 
         if (file is null)
         {
@@ -793,7 +807,16 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
     private void WriteBuffer()
     {
-        file!.Write(buffer, 0, buffered);
+        // Truncated from outside (logrotate's copytruncate): write at the new end, not at the old position, which
+        // would leave a run of NUL bytes before the next line.
+        long actual = file!.Length;
+        if (actual < fileLength)
+        {
+            file.Position = actual;
+            fileLength = actual;
+        }
+
+        file.Write(buffer, 0, buffered);
         fileLength += buffered;
     }
 

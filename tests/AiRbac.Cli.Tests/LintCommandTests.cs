@@ -45,6 +45,20 @@ public partial class LintCommandTests
     }
 
     [Fact]
+    public void Lint_EscapeSequencesInTheFileName_NeverReachTheTerminalRaw()
+    {
+        // A contributor-named file in a globbed policies/ folder: ESC]0; would retitle the terminal, ESC[2J clear it.
+        using var files = new TempFiles();
+        string path = files.Write("p\u001b[2J\u001b]0;owned\u0007\u202E.yaml", "version: 1\nroles:\n  root:\n    allow: [\"* on **\"]\n    max_sensitivity: public\n");
+
+        var result = Cli.Run("lint", path);
+
+        result.ExitCode.Should().Be(0, result.Error);
+        (result.Out + result.Error).Should().NotContainAny("\u001b", "\u0007", "\u202E");
+        result.OutLines.Should().ContainSingle().Which.Should().Contain("\\u001B[2J").And.Contain("grants_everything");
+    }
+
+    [Fact]
     public void Check_EscapeSequenceInARequestLine_IsABadLineAndNotEchoedRaw()
     {
         using var files = new TempFiles();

@@ -435,6 +435,55 @@ public sealed class JsonLinesAuditSinkTests
     }
 
     [Fact]
+    public void OnDecision_UnsafeCharactersInIds_AreEscapedNeverWrittenRaw()
+    {
+        // An id from a hostile claim: C1 controls (NEL, CSI), a bidi override and a line separator would reach the
+        // terminal of whoever runs `tail` on the log.
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        const string Id = "eve\u202Egpj.exe\u2028\u0085\u009B31m\u2066x";
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path }))
+        {
+            Authorizer(sink, out _).Authorize(new Subject(Id), "model:query", "model:gpt\u200F");
+        }
+
+        string text = File.ReadAllText(path);
+        text.Should().NotContainAny("\u202E", "\u2028", "\u0085", "\u009B", "\u2066", "\u200F");
+        var record = AuditLog.Read(path).Records.Single();
+        record.GetProperty("subject").GetString().Should().Be(Id, "the escapes decode to the id as given");
+        record.GetProperty("resource").GetString().Should().Be("model:gpt\u200F");
+    }
+
+    [Fact]
+    public void Write_FileTruncatedFromOutside_NextRecordsStartAtTheNewEndWithoutNulBytes()
+    {
+        // logrotate's copytruncate: the file is copied away and cut to 0 bytes under the open handle.
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path, CoalesceWindow = TimeSpan.Zero }))
+        {
+            var authorizer = Authorizer(sink, out _);
+            for (int i = 0; i < 50; i++)
+            {
+                authorizer.Authorize(new Subject("u" + i), "model:query", "model:gpt");
+            }
+
+            sink.Flush();
+            using (var outside = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            {
+                outside.SetLength(0);
+            }
+
+            authorizer.Authorize(new Subject("after"), "model:query", "model:gpt");
+            sink.Flush();
+            sink.RecordsWritten.Should().Be(51);
+        }
+
+        File.ReadAllBytes(path).Should().NotContain(0, "no hole of NUL bytes before the next line");
+        AuditLog.Read(path).Records.Select(r => r.GetProperty("subject").GetString()).Should().Equal("after");
+    }
+
+    [Fact]
     public void Write_FileDeletedUnderneath_ReopensAndLaterRecordsLandInTheNewFile()
     {
         using var temp = new TempDirectory();

@@ -25,10 +25,10 @@ public sealed record PolicyDiagnostic(string Code, DiagnosticSeverity Severity, 
     /// <summary>Whether the problem rejects the policy.</summary>
     public bool IsError => Severity == DiagnosticSeverity.Error;
 
-    /// <summary>Formats the problem as <c>FILE:LINE:COL: error|warning CODE: message</c>.</summary>
+    /// <summary>Formats the problem as <c>FILE:LINE:COL: error|warning CODE: message</c> (unsafe characters in the file name escaped, as in the message).</summary>
     /// <returns>The formatted problem.</returns>
     public override string ToString()
-        => $"{Location.Source}:{Location.Line}:{Location.Column}: {(IsError ? "error" : "warning")} {Code}: {Message}";
+        => $"{UnsafeText.Escape(Location.Source)}:{Location.Line}:{Location.Column}: {(IsError ? "error" : "warning")} {Code}: {Message}";
 
     /// <summary>Creates an error.</summary>
     /// <param name="code">The code.</param>
