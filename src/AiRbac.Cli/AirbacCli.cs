@@ -4,7 +4,7 @@ using AiRbac.Cli.Commands;
 
 namespace AiRbac.Cli;
 
-/// <summary>The <c>airbac</c> command line: parses arguments and runs one command (POLICY-SPEC §7).</summary>
+/// <summary>The <c>airbac</c> command line: parses arguments and runs one command (docs/cli.md).</summary>
 public static class AirbacCli
 {
     /// <summary>Exit status: success (allowed, no errors, no change).</summary>

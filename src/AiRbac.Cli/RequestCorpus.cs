@@ -12,7 +12,7 @@ internal sealed class BadInputLineException(long lineNumber, string reason)
     public long LineNumber { get; } = lineNumber;
 }
 
-/// <summary>Streams the requests of a JSON Lines corpus (POLICY-SPEC §6), one at a time.</summary>
+/// <summary>Streams the requests of a JSON Lines corpus (docs/request-lines.md), one at a time.</summary>
 internal static class RequestCorpus
 {
     /// <summary>Opens a corpus: a file path, or <c>-</c> for standard input.</summary>

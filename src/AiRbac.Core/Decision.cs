@@ -3,7 +3,7 @@ using AiRbac.Model;
 
 namespace AiRbac;
 
-/// <summary>Why a decision came out as it did (POLICY-SPEC §4), in the order of the decision steps.</summary>
+/// <summary>Why a decision came out as it did (docs/policy-language.md, section 4), in the order of the decision steps.</summary>
 /// <remarks>The zero value is <see cref="MissingIdentity"/>, so a default <see cref="Decision"/> denies.</remarks>
 public enum DecisionReason : byte
 {

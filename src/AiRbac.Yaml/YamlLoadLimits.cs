@@ -3,7 +3,7 @@ namespace AiRbac.Yaml;
 /// <summary>
 /// Limits that keep hostile policy files (huge files, deep nesting, alias bombs, very long strings) from costing more
 /// than a bounded amount of time and memory. They are checked before or while parsing, never after; exceeding one is
-/// a <c>limit_exceeded</c> error. The defaults are those of POLICY-SPEC §2.
+/// a <c>limit_exceeded</c> error. The defaults are listed in docs/policy-language.md, section 10.
 /// </summary>
 public sealed class YamlLoadLimits
 {

@@ -8,7 +8,7 @@ using AiRbac.Yaml.Internal;
 namespace AiRbac.Yaml;
 
 /// <summary>
-/// Reads a YAML policy file (POLICY-SPEC §2) into a <see cref="PolicyDocument"/>, with the source line and column of
+/// Reads a YAML policy file (docs/policy-language.md, section 2) into a <see cref="PolicyDocument"/>, with the source line and column of
 /// every value. The loader checks structure only: YAML syntax, shapes, unknown, duplicate and required keys, the
 /// version and the limits of <see cref="YamlLoadLimits"/>. The meaning of the values is checked by
 /// <see cref="PolicyCompiler"/>. Loading never throws for file content: every problem is a diagnostic.

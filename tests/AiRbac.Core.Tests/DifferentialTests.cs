@@ -86,7 +86,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
 
         foreach (DecisionReason reason in DecisionReasons.All)
         {
-            reasons.Should().ContainKey(reason, "the generator must reach every step of POLICY-SPEC §4 ({0})", Summary(reasons));
+            reasons.Should().ContainKey(reason, "the generator must reach every step of docs/policy-language.md, section 4 ({0})", Summary(reasons));
         }
 
         foreach (string shape in new[] { "exact", "prefix", "prefix-any", "all", "general" })
@@ -125,7 +125,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         decision.Reason.Should().Be(DecisionReason.DelegationDenied);
         decision.DelegatedReason.Should().Be(DecisionReason.SeparationOfDuties);
         decision.Role.Should().Be("a");
-        decision.Rule.Should().BeNull("POLICY-SPEC §4: delegation_denied reports the role and rule of the denied link's own decision, if any");
+        decision.Rule.Should().BeNull("docs/policy-language.md, section 4: delegation_denied reports the role and rule of the denied link's own decision, if any");
     }
 
     [Theory]

@@ -3,7 +3,7 @@ using DotNet.Globbing;
 namespace AiRbac.Core.Tests;
 
 /// <summary>
-/// Why the core has its own matcher: a table of the cases where DotNet.Glob agrees with POLICY-SPEC §3 and where it does not.
+/// Why the core has its own matcher: a table of the cases where DotNet.Glob agrees with docs/policy-language.md, section 3 and where it does not.
 /// If DotNet.Glob's semantics ever equal §3 on every row, this test fails and the choice can be revisited.
 /// </summary>
 public class GlobLibraryComparisonTests

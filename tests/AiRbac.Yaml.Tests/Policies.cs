@@ -3,7 +3,7 @@ namespace AiRbac.Yaml.Tests;
 /// <summary>Policies shared by the tests.</summary>
 internal static class Policies
 {
-    /// <summary>The example policy of POLICY-SPEC §2, verbatim (line numbers matter to the tests).</summary>
+    /// <summary>The example policy of docs/policy-language.md, section 2, verbatim (line numbers matter to the tests).</summary>
     public const string SpecExample = """
         version: 1
         sensitivity: [public, internal, confidential, restricted]  # optional; lowest first

@@ -14,7 +14,7 @@ internal static class CheckCommand
     public static Command Create(CliConsole console)
     {
         var policy = new Argument<string>("POLICY") { Description = "The policy YAML file." };
-        var requests = new Option<string>("--requests") { Description = "Decide every request of a JSON Lines corpus (POLICY-SPEC §6); '-' reads standard input.", HelpName = "FILE" };
+        var requests = new Option<string>("--requests") { Description = "Decide every request of a JSON Lines corpus, one object a line: {\"subject\",\"kind\",\"roles\",\"action\",\"resource\",\"scope\",\"sensitivity\",\"tags\",\"owner\",\"on_behalf_of\"} (action and resource required); writes one decision line each. '-' reads standard input.", HelpName = "FILE" };
         var subject = new Option<string>("--subject") { Description = "Single request: the subject id.", HelpName = "ID" };
         var kind = new Option<string>("--kind") { Description = "The subject kind (default: from the policy's bindings, else user).", HelpName = "K" };
         kind.AcceptOnlyFromAmong("user", "service", "agent");

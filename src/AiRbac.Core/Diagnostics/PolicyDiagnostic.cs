@@ -89,7 +89,7 @@ public static class DiagnosticCodes
     /// <summary>A grant or deny that is not <c>ACTION on RESOURCE</c>.</summary>
     public const string MalformedRule = "malformed_rule";
 
-    /// <summary>A pattern that breaks the rules of POLICY-SPEC §3.</summary>
+    /// <summary>A pattern that breaks the rules of docs/policy-language.md, section 3.</summary>
     public const string InvalidPattern = "invalid_pattern";
 
     /// <summary>An unknown subject kind, or an empty <c>kinds</c> list.</summary>

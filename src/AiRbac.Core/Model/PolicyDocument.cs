@@ -1,7 +1,7 @@
 namespace AiRbac.Model;
 
 /// <summary>
-/// A policy as written (POLICY-SPEC §2), before validation and compilation. Loaders (YAML, code)
+/// A policy as written (docs/policy-language.md, section 2), before validation and compilation. Loaders (YAML, code)
 /// build it; <see cref="PolicyCompiler"/> validates it and turns it into a <see cref="CompiledPolicy"/>.
 /// Every element keeps its source location so that each problem can be reported where it was written.
 /// </summary>

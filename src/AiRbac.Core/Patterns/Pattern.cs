@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace AiRbac.Patterns;
 
-/// <summary>The shape of a compiled pattern; the matcher is chosen by shape (STYLE.md rule 4).</summary>
+/// <summary>The shape of a compiled pattern; the matcher is chosen by shape.</summary>
 internal enum PatternShape : byte
 {
     /// <summary>No wildcard: compared by interned id.</summary>
@@ -38,7 +38,7 @@ internal enum PatternTokenKind : byte
 internal readonly record struct ClassRange(char Low, char High);
 
 /// <summary>
-/// A glob pattern of POLICY-SPEC §3, parsed once. <c>*</c> matches a run without <c>/</c>, <c>**</c> any run,
+/// A glob pattern of docs/policy-language.md, section 3, parsed once. <c>*</c> matches a run without <c>/</c>, <c>**</c> any run,
 /// <c>?</c> one code unit except <c>/</c>, classes one code unit (never <c>/</c>). No escapes, no braces.
 /// </summary>
 internal sealed class Pattern

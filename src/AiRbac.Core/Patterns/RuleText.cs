@@ -1,6 +1,6 @@
 namespace AiRbac.Patterns;
 
-/// <summary>Parses the rule syntax <c>ACTION_PATTERN on RESOURCE_PATTERN</c> (POLICY-SPEC §2).</summary>
+/// <summary>Parses the rule syntax <c>ACTION_PATTERN on RESOURCE_PATTERN</c> (docs/policy-language.md, section 2).</summary>
 internal static class RuleText
 {
     /// <summary>Splits a rule into its two patterns: exactly three tokens separated by runs of spaces, the middle one <c>on</c>.</summary>

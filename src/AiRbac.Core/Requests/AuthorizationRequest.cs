@@ -1,6 +1,6 @@
 namespace AiRbac.Requests;
 
-/// <summary>One request of a JSON Lines corpus (POLICY-SPEC §6): who, what, on which resource.</summary>
+/// <summary>One request of a JSON Lines corpus (docs/request-lines.md): who, what, on which resource.</summary>
 /// <param name="Subject">Who asks (with its on-behalf-of chain).</param>
 /// <param name="Action">The action.</param>
 /// <param name="Resource">The resource with caller-supplied scope, tier, tags and owner.</param>

@@ -153,7 +153,7 @@ internal sealed class ReviewState
 
     private void AddBinding(SubjectState subject, RoleBindingDefinition binding, string? subjectExpires, DateTimeOffset now)
     {
-        // A binding is active while now is strictly before its expiry (POLICY-SPEC §4 step 3); the earlier expiry wins.
+        // A binding is active while now is strictly before its expiry (docs/policy-language.md, section 4, step 3); the earlier expiry wins.
         foreach (string? expires in (ReadOnlySpan<string?>)[binding.Expires?.Value, subjectExpires])
         {
             if (expires is not null && Rfc3339.TryParse(expires, out var at) && now >= at)

@@ -4,7 +4,7 @@ using AiRbac.Model;
 namespace AiRbac.Yaml.Internal;
 
 /// <summary>
-/// Turns a YAML tree into a <see cref="PolicyDocument"/>, checking structure only (POLICY-SPEC §2): shapes, known,
+/// Turns a YAML tree into a <see cref="PolicyDocument"/>, checking structure only (docs/policy-language.md, section 2): shapes, known,
 /// duplicate and required keys, and the version. Values are carried as written, with their locations; their meaning
 /// (tiers, rules, patterns, kinds, timestamps, scopes, role references) is checked by the core compiler.
 /// </summary>

@@ -26,7 +26,7 @@ internal sealed record ReferenceDecision(
 }
 
 /// <summary>
-/// A deliberately naive evaluator of POLICY-SPEC §4, written from the specification alone so that the engine
+/// A deliberately naive evaluator of docs/policy-language.md, section 4, written from the specification alone so that the engine
 /// can be compared against it. It re-parses every rule and pattern, walks inheritance and scans every list on
 /// every request. It assumes the <see cref="PolicyDocument"/> is valid (the compiler accepted it).
 /// </summary>

@@ -1,7 +1,7 @@
 namespace AiRbac.Core.Tests.Reference;
 
 /// <summary>
-/// A deliberately naive glob matcher written straight from POLICY-SPEC §3: a recursive backtracking
+/// A deliberately naive glob matcher written straight from docs/policy-language.md, section 3: a recursive backtracking
 /// walk over the pattern text, re-reading the pattern on every call. Assumes the pattern is valid.
 /// </summary>
 internal static class ReferenceGlob
