@@ -30,6 +30,14 @@ public sealed class AiRbacChatClientOptions
     public string ToolResourcePrefix { get; set; } = "tool:";
 
     /// <summary>
+    /// The prefix of the resource of a tool on a provider-hosted MCP server (<see cref="HostedMcpServerTool"/>); the
+    /// server name, <c>/</c> and the tool name follow it: <c>mcp:github/delete_repo</c> by default. Authorized with
+    /// <see cref="ToolAction"/>. A separate prefix, so that no function tool's name can collide with a remote tool's
+    /// and <c>tool:*</c> does not grant every tool of every remote server. Default <c>mcp:</c>.
+    /// </summary>
+    public string McpToolResourcePrefix { get; set; } = "mcp:";
+
+    /// <summary>
     /// How many times in a row the client sends the model the denials of a response whose every tool call was denied,
     /// before it returns the response as is. Default 3.
     /// </summary>

@@ -27,7 +27,7 @@ public static class AiRbacFunctionInvocation
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(authorizer);
         options ??= new AiRbacChatClientOptions();
-        Install(client, new ToolPolicy(authorizer, options.ToolAction, options.ToolResourcePrefix), options.ContextProvider ?? AiRbacChatContext.From);
+        Install(client, new ToolPolicy(authorizer, options.ToolAction, options.ToolResourcePrefix, options.McpToolResourcePrefix), options.ContextProvider ?? AiRbacChatContext.From);
         return client;
     }
 

@@ -6,7 +6,8 @@ namespace AiRbac.Extensions.AI;
 /// <param name="authorizer">The authorizer that holds the current policy.</param>
 /// <param name="toolAction">The action authorized for a tool.</param>
 /// <param name="toolPrefix">The prefix of the tool resource.</param>
-internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction, string toolPrefix)
+/// <param name="mcpPrefix">The prefix of the resource of a tool on a provider-hosted MCP server.</param>
+internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction, string toolPrefix, string mcpPrefix)
 {
     /// <summary>No context: an empty subject, which every policy denies (missing_identity).</summary>
     internal static readonly Subject Anonymous = new(string.Empty, SubjectKind.User, []);
@@ -17,10 +18,44 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
 
     /// <summary>The policy with the default action and prefix (<c>tool:invoke</c> on <c>tool:NAME</c>).</summary>
     internal static ToolPolicy WithDefaults(PolicyAuthorizer authorizer)
-        => new(authorizer, Defaults.ToolAction, Defaults.ToolResourcePrefix);
+        => new(authorizer, Defaults.ToolAction, Defaults.ToolResourcePrefix, Defaults.McpToolResourcePrefix);
 
     internal Decision Authorize(AiRbacChatContext? context, string toolName)
         => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolPrefix + toolName));
+
+    /// <summary>
+    /// Authorizes a tool of a provider-hosted MCP server: the action on <c>mcp:SERVER/TOOL</c> (an empty
+    /// <paramref name="toolName"/> names the server itself, <c>mcp:SERVER/</c>).
+    /// </summary>
+    /// <returns><see langword="null"/> when allowed, else the text of the denial. A server name that is empty or
+    /// contains <c>/</c> cannot be named unambiguously and is denied without asking the policy.</returns>
+    internal string? AuthorizeMcp(AiRbacChatContext? context, string? serverName, string toolName)
+    {
+        string display = $"{serverName}/{toolName}";
+        if (string.IsNullOrEmpty(serverName) || serverName.Contains('/', StringComparison.Ordinal))
+        {
+            return CannotAuthorize(display);
+        }
+
+        var decision = authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, mcpPrefix + serverName + "/" + toolName));
+        return decision.Allowed ? null : AiRbacChatClient.DeniedToolResult(display, decision);
+    }
+
+    /// <summary>
+    /// Authorizes a tool call that is not a function call (the call inside a tool-approval request or response).
+    /// An MCP server tool call is authorized by <see cref="AuthorizeMcp"/>; any other kind has no resource name, so it
+    /// is denied (fail closed).
+    /// </summary>
+    /// <returns><see langword="null"/> when allowed, else the text of the denial.</returns>
+    internal string? AuthorizeHostedCall(AiRbacChatContext? context, ToolCallContent call) => call switch
+    {
+        McpServerToolCallContent mcp => AuthorizeMcp(context, mcp.ServerName, mcp.Name),
+        _ => CannotAuthorize(call.GetType().Name),
+    };
+
+    /// <summary>The denial of a call AiRbac has no resource name for.</summary>
+    internal static string CannotAuthorize(string what)
+        => $"Tool '{what}' was not run: access denied ({DecisionReasons.ToName(DecisionReason.InvalidRequest)}).";
 
     internal static ResourceRequest Resource(AiRbacChatContext? context, string name)
         => context is null ? new ResourceRequest(name) : new ResourceRequest(name)
