@@ -134,7 +134,8 @@ public sealed class PolicyCompilerOptions
     /// The matching work of the catalog and lint checks when a general glob (a wildcard other than one trailing <c>*</c>
     /// or <c>**</c>) is matched against an exact name (200,000,000 by default): for every such pair the checks compare,
     /// the glob's length plus its token count plus one, times the name's length plus one. Long patterns cost that much
-    /// per comparison; short ones almost nothing.
+    /// per comparison; short ones almost nothing. Every other comparison is a prefix check of at most the shorter
+    /// literal prefix, counted as one cell per 16 of its characters plus one.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public long MaxPatternMatchCells
