@@ -134,7 +134,8 @@ public sealed class PolicyCompilerOptions
     /// The matching work of the catalog and lint checks when a general glob (a wildcard other than one trailing <c>*</c>
     /// or <c>**</c>) is matched against an exact name (200,000,000 by default): for every such pair the checks compare,
     /// the glob's length plus its token count plus one, times the name's length plus one. Long patterns cost that much
-    /// per comparison; short ones almost nothing.
+    /// per comparison; short ones almost nothing. Every other comparison is a prefix check of at most the shorter
+    /// literal prefix, counted as one cell per 16 of its characters plus one.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public long MaxPatternMatchCells
@@ -1371,7 +1372,7 @@ internal sealed class CompilerRun
     {
         if (pattern.IsExact)
         {
-            return (Array.FindIndex(catalog, e => e.Pattern.IsMatch(pattern.Text)), null);
+            return (Array.FindIndex(catalog, e => PatternCover.MatchesName(e.Pattern, pattern)), null);
         }
 
         var overlapping = Enumerable.Range(0, catalog.Length).Where(i => PatternCover.Overlaps(pattern, catalog[i].Pattern)).ToArray();
@@ -1623,18 +1624,29 @@ internal sealed class CompilerRun
     {
         long rules = 0, unclassifiedGrants = 0, shadow = 0;
         MatchSides ruleSides = default, unclassifiedSides = default, catalogSides = default, classifiedSides = default;
-        long cells = 0;
+        long cells = 0, compared = 0;
+        var ruleLengths = new List<int>();
+        var unclassifiedLengths = new List<int>();
         for (int r = 0; r < parsedRules.Length; r++)
         {
             var (allow, deny) = parsedRules[r];
             rules += allow.Count + deny.Count;
             shadow += (long)allow.Count * deny.Count;
+            if (deny.Count > 0 && allow.Count > 0)
+            {
+                // Shadowing lint: each grant's action and resource against each deny's.
+                compared = SaturatingAdd(compared, SaturatingAdd(
+                    ShorterLengths([.. allow.Select(p => p.Action.Literal.Length)], [.. deny.Select(p => p.Action.Literal.Length)]),
+                    ShorterLengths([.. allow.Select(p => p.Resource.Literal.Length)], [.. deny.Select(p => p.Resource.Literal.Length)])));
+            }
+
             MatchSides allowActions = default, allowResources = default, denyActions = default, denyResources = default;
             foreach (var rule in allow)
             {
                 allowActions.Add(rule.Action);
                 allowResources.Add(rule.Resource);
                 ruleSides.Add(rule.Resource);
+                ruleLengths.Add(rule.Resource.Literal.Length);
             }
 
             foreach (var rule in deny)
@@ -1642,6 +1654,7 @@ internal sealed class CompilerRun
                 denyActions.Add(rule.Action);
                 denyResources.Add(rule.Resource);
                 ruleSides.Add(rule.Resource);
+                ruleLengths.Add(rule.Resource.Literal.Length);
             }
 
             // Shadowing lint: each deny glob against each exact grant, actions and resources.
@@ -1650,6 +1663,7 @@ internal sealed class CompilerRun
             {
                 unclassifiedGrants += allow.Count;
                 unclassifiedSides.Add(allowResources);
+                unclassifiedLengths.AddRange(allow.Select(p => p.Resource.Literal.Length));
             }
         }
 
@@ -1676,12 +1690,57 @@ internal sealed class CompilerRun
         }
 
         cells = SaturatingAdd(cells, SaturatingAdd(MatchSides.Both(ruleSides, catalogSides), MatchSides.Both(unclassifiedSides, classifiedSides)));
+
+        // Every other comparison is a prefix check of at most the shorter literal prefix (an exact name's whole text), or
+        // an equality check told apart by hash before any character is read (PatternCover).
+        int[] catalogLengths = [.. catalog.Select(e => e.Pattern.Literal.Length)];
+        int[] classifiedLengths = defaultTier > 0 ? [] : [.. catalog.Where(e => e.Tier > 0 || e.Tags != 0).Select(e => e.Pattern.Literal.Length)];
+        compared = SaturatingAdd(compared, SaturatingAdd(
+            ShorterLengths([.. ruleLengths], catalogLengths), ShorterLengths([.. unclassifiedLengths], classifiedLengths)));
+        cells = SaturatingAdd(cells, compared / ComparedCharactersPerCell);
         if (cells > options.MaxPatternMatchCells)
         {
             Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                $"checking the rules against the catalog and each other needs {cells} glob matching cells; at most {options.MaxPatternMatchCells} (MaxPatternMatchCells; per general glob matched against an exact name, the glob's length plus tokens plus one, times the name's length plus one)"),
+                $"checking the rules against the catalog and each other needs {cells} glob matching cells; at most {options.MaxPatternMatchCells} (MaxPatternMatchCells; per general glob matched against an exact name, the glob's length plus tokens plus one, times the name's length plus one; per other pattern comparison, one cell per {ComparedCharactersPerCell} characters of the shorter literal prefix plus one)"),
                 DocLocation);
         }
+    }
+
+    /// <summary>
+    /// The characters compared by prefix and equality checks that count as one matching cell: those checks compare
+    /// whole vectors of characters at a time, a simulation cell is several dependent steps.
+    /// </summary>
+    private const long ComparedCharactersPerCell = 16;
+
+    /// <summary>
+    /// The sum, over every pair of one length of <paramref name="a"/> and one of <paramref name="b"/>, of the shorter
+    /// length plus one: what comparing every pair costs when each comparison stops within the shorter literal prefix. Computed
+    /// by sorting, in O((a + b) log b), never pair by pair.
+    /// </summary>
+    internal static long ShorterLengths(int[] a, int[] b)
+    {
+        if (a.Length == 0 || b.Length == 0)
+        {
+            return 0;
+        }
+
+        Array.Sort(b);
+        var below = new long[b.Length + 1]; // below[k]: the sum of the k shortest lengths of b
+        for (int k = 0; k < b.Length; k++)
+        {
+            below[k + 1] = below[k] + b[k];
+        }
+
+        long total = 0;
+        foreach (int length in a)
+        {
+            // The lengths of b before k are at most this one and count themselves; the rest count this one (ties either way).
+            int k = Array.BinarySearch(b, length);
+            k = k < 0 ? ~k : k;
+            total = SaturatingAdd(total, SaturatingAdd(SaturatingAdd(below[k], SaturatingMultiply(length, b.Length - k)), b.Length));
+        }
+
+        return total;
     }
 
     /// <summary>

@@ -313,6 +313,52 @@ internal static class HostilePolicies
     }
 
     /// <summary>
+    /// <paramref name="n"/> glob grants (<c>x:z7*a*a…</c>) and <paramref name="n"/> classified catalog globs
+    /// (<c>x:*a*a…q7</c>), each about <paramref name="length"/> characters with a token per two: every pair overlaps
+    /// by its short literal prefixes, and deciding that once walked every token of both patterns.
+    /// </summary>
+    public static string StarryCatalog(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    max_sensitivity: internal\n    allow:\n");
+        string stars = new StringBuilder().Insert(0, "*a", length / 2).ToString();
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - \"a:v on x:z").Append(i).Append(stars).Append("\"\n");
+        }
+
+        yaml.Append("resources:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  - {match: \"x:").Append(stars).Append('q').Append(i).Append("\", sensitivity: internal}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="n"/> grants <c>x:aaa…a7*</c> and <paramref name="n"/> catalog entries <c>x:aaa…aq7*</c>, each
+    /// literal prefix about <paramref name="length"/> characters: no pair overlaps, but each is told apart only at the
+    /// end of the shared prefix.
+    /// </summary>
+    public static string SharedPrefixCatalog(int n, int length)
+    {
+        var yaml = Header().Append("  r:\n    max_sensitivity: internal\n    allow:\n");
+        string prefix = Run('a', length);
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("      - \"a:v on x:").Append(prefix).Append(i).Append("*\"\n");
+        }
+
+        yaml.Append("resources:\n");
+        for (int i = 0; i < n; i++)
+        {
+            yaml.Append("  - {match: \"x:").Append(prefix).Append('q').Append(i).Append("*\", sensitivity: internal}\n");
+        }
+
+        return yaml.ToString();
+    }
+
+    /// <summary>
     /// <paramref name="globs"/> action globs (<c>**</c> then a long literal) and <paramref name="actions"/> exact actions,
     /// about <paramref name="length"/> and half as many characters long: the glob table (or, with <paramref name="notByOwner"/>, the
     /// not_by_owner table).

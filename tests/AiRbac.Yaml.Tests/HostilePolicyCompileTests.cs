@@ -240,6 +240,47 @@ public sealed class HostilePolicyCompileTests
     }
 
     [Fact]
+    public void Compile_ManyStarryGlobGrantsAgainstManyStarryCatalogGlobs_CompilesWithTheRightDecisions()
+    {
+        // 4,470 x 4,470 glob pairs of about 890 tokens each (16 MiB): before, each overlap check walked every token of
+        // both patterns (165 s, 1.5 GiB allocated); the slash counts are now kept per pattern.
+        var result = Compile(HostilePolicies.StarryCatalog(4_470, 1_780));
+
+        result.Succeeded.Should().BeTrue(because: string.Join(" | ", result.Diagnostics.Take(5)));
+        var subject = new Subject("s", roles: [new RoleBinding("r")]);
+        string stars = new('a', 890);
+        result.Policy!.Authorize(subject, "a:v", "x:z4469" + stars).Allowed.Should().BeTrue();
+        result.Policy.Authorize(subject, "a:v", "x:z7" + stars).Allowed.Should().BeTrue();
+        result.Policy.Authorize(subject, "a:v", "x:z7" + stars + "q7").Allowed.Should().BeFalse();
+        result.Policy.Authorize(subject, "a:v", "x:z7/" + stars).Allowed.Should().BeFalse();
+        result.Policy.Authorize(subject, "b:v", "x:z7" + stars).Allowed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Compile_ManyLongSharedPrefixes_IsRefusedByMaxPatternMatchCells()
+    {
+        // 4,470 x 4,470 pairs whose 1,780-character literal prefixes differ only at their end (16 MiB): each prefix
+        // comparison reads them all, so the comparisons are counted up front by the shorter prefix.
+        var result = Compile(HostilePolicies.SharedPrefixCatalog(4_470, 1_780));
+
+        ShouldBeRefusedBy(result, "(MaxPatternMatchCells;");
+        result.Diagnostics.Should().ContainSingle().Which.Message.Should().Contain("characters of the shorter literal prefix");
+    }
+
+    [Fact]
+    public void Compile_LongSharedPrefixesUnderTheLimit_CompileWithTheRightDecisions()
+    {
+        var result = Compile(HostilePolicies.SharedPrefixCatalog(1_000, 1_780));
+
+        result.Succeeded.Should().BeTrue(because: string.Join(" | ", result.Diagnostics.Take(5)));
+        var subject = new Subject("s", roles: [new RoleBinding("r")]);
+        string prefix = "x:" + new string('a', 1_780);
+        result.Policy!.Authorize(subject, "a:v", prefix + "999b").Allowed.Should().BeTrue();
+        result.Policy.Authorize(subject, "a:v", prefix + "7/b").Allowed.Should().BeFalse();
+        result.Policy.Authorize(subject, "a:v", prefix + "q7b").Allowed.Should().BeFalse();
+    }
+
+    [Fact]
     public void Compile_LongActionGlobsAndLongActions_CompilesWithTheSameDecisions()
     {
         // The glob table weighs each glob by its length, not its 3 tokens: this one is matched per request instead.

@@ -52,6 +52,13 @@ internal sealed class Pattern
         Shape = shape;
         Literal = literal;
         Tokens = tokens;
+        LastSlashInLiteral = literal.LastIndexOf('/');
+        TextHash = string.GetHashCode(text, StringComparison.Ordinal);
+        foreach (var token in tokens)
+        {
+            HasDoubleStar |= token.Kind == PatternTokenKind.DoubleStar;
+            LiteralSlashes += token.Kind == PatternTokenKind.Literal ? token.Literal!.AsSpan().Count('/') : 0;
+        }
     }
 
     /// <summary>The pattern as written.</summary>
@@ -65,6 +72,18 @@ internal sealed class Pattern
 
     /// <summary>The token program (every shape has one, so any pattern can also run the general matcher).</summary>
     public PatternToken[] Tokens { get; }
+
+    /// <summary>The <c>/</c> of all literal tokens together: every text the pattern matches holds at least these.</summary>
+    public int LiteralSlashes { get; }
+
+    /// <summary>Whether a token is <c>**</c>, the only one that matches a <c>/</c>.</summary>
+    public bool HasDoubleStar { get; }
+
+    /// <summary>The offset of the last <c>/</c> of <see cref="Literal"/>, or -1 (for an exact pattern, of its name).</summary>
+    public int LastSlashInLiteral { get; }
+
+    /// <summary>The ordinal hash of <see cref="Text"/> (randomized per process): two texts of different hashes differ.</summary>
+    public int TextHash { get; }
 
     /// <summary>Whether the pattern has no wildcard.</summary>
     public bool IsExact => Shape == PatternShape.Exact;
@@ -91,7 +110,10 @@ internal sealed class Pattern
             return true;
         }
 
-        var tokens = new List<PatternToken>(4);
+        // One token list per thread, reused: a long glob of many tokens would otherwise allocate its tokens about three
+        // times over while the list grows.
+        var tokens = tokenBuffer ??= new List<PatternToken>(16);
+        tokens.Clear();
         int literalStart = 0;
         int i = 0;
         while (i < text.Length)
@@ -105,7 +127,7 @@ internal sealed class Pattern
 
             if (i > literalStart)
             {
-                tokens.Add(new PatternToken(PatternTokenKind.Literal, text[literalStart..i], null, false));
+                tokens.Add(new PatternToken(PatternTokenKind.Literal, Slice(text, literalStart, i), null, false));
             }
 
             if (c == '*')
@@ -140,12 +162,30 @@ internal sealed class Pattern
 
         if (i > literalStart)
         {
-            tokens.Add(new PatternToken(PatternTokenKind.Literal, text[literalStart..i], null, false));
+            tokens.Add(new PatternToken(PatternTokenKind.Literal, Slice(text, literalStart, i), null, false));
         }
 
         pattern = Classify(text, [.. tokens]);
+        tokens.Clear();
+        if (tokens.Capacity > MaxKeptTokens)
+        {
+            tokenBuffer = null;
+        }
+
         return true;
     }
+
+    // The reused token list of TryParse, dropped after a pattern of more tokens than this.
+    private const int MaxKeptTokens = 4_096;
+
+    [ThreadStatic]
+    private static List<PatternToken>? tokenBuffer;
+
+    // Literal tokens of one ASCII character (as between the stars of "*a*b*c") share one string each.
+    private static readonly string[] OneCharacter = [.. Enumerable.Range(0, 128).Select(c => ((char)c).ToString())];
+
+    private static string Slice(string text, int start, int end) =>
+        end - start == 1 && text[start] < OneCharacter.Length ? OneCharacter[text[start]] : text[start..end];
 
     private static bool TryParseClass(string text, ref int i, out PatternToken token, out string? error)
     {
