@@ -30,6 +30,9 @@ public sealed partial class CompiledPolicy
     private readonly Lock evictionLock = new();
     private long roleSetBytes;
 
+    // Rules by declaration order within a role (one delegate per policy, made on first use).
+    private Comparison<int>? ruleOrder;
+
     // The roles a binding makes effective, per (role, kind): computed on first use, then shared (3 × roles at most).
     private readonly int[]?[] closures;
 
@@ -200,21 +203,60 @@ public sealed partial class CompiledPolicy
         return table;
     }
 
-    /// <summary>Step 4 and the runs of steps 6 and 8 for one effective role set (sorted, distinct). Cold: once per set.</summary>
+    /// <summary>
+    /// Step 4 and the list of runs (steps 6 and 8) for one effective role set (sorted, distinct), with an upper estimate of
+    /// its bytes once every run is built. Cold: once per set. The runs themselves are built one at a time, when a request
+    /// first asks for their action (<see cref="BuildRun"/>): a never-seen set costs its first request the work of one
+    /// action, in proportion to its own rules, however many actions it names.
+    /// </summary>
     private RoleSetTable BuildTable(int[] effective)
     {
         int sodSet = FindExclusiveConflict(effective, out int sodRole);
         var actions = ActionsNamedBy(effective);
         actions.Sort();
         actions.Add(-1); // the fallback run: every action no rule names exactly
-        var builder = new TableBuilder(this, effective);
-        var runs = new ViewRun[actions.Count];
-        for (int a = 0; a < actions.Count; a++)
+        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions], EstimateRunBytes(effective, actions.Count));
+    }
+
+    /// <summary>The run <paramref name="index"/> of a table, built now if no request has asked for its action yet (then shared).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RunTable BuildRun(RoleSetTable table, int index)
+    {
+        var run = new RunBuilder(this, table.Roles).Build(table.Actions[index]);
+        return Interlocked.CompareExchange(ref table.Runs[index], run, null) ?? run;
+    }
+
+    /// <summary>
+    /// An upper estimate of the bytes of every run of a set: each rule naming an action exactly lands in one run, each
+    /// wildcard-action rule in at most every run; per rule its scanned part, its info, its characters and a share of a hash.
+    /// </summary>
+    private long EstimateRunBytes(int[] effective, int runCount)
+    {
+        const long PerRule = 24 + ViewRuleInfo.Bytes + 72;
+        long bytes = 0;
+        foreach (int r in effective)
         {
-            runs[a] = builder.AddRun(actions[a]);
+            ref readonly var role = ref roles[r];
+            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            {
+                bytes += BucketBytes(slots[i].Allow) + BucketBytes(slots[i].Deny);
+            }
+
+            bytes += (BucketBytes(role.AnyAllow) + BucketBytes(role.AnyDeny)) * runCount;
         }
 
-        return builder.Finish(sodSet, sodRole, runs);
+        return bytes;
+
+        long BucketBytes(in RuleBucket bucket)
+        {
+            long sum = bucket.Count * PerRule;
+            for (int k = bucket.Start; k < bucket.Start + bucket.Count; k++)
+            {
+                sum += rules[k].ResourcePrefix.Length * 2L;
+            }
+
+            return sum;
+        }
     }
 
     /// <summary>The actions the roles' rules name exactly, each once.</summary>
@@ -290,29 +332,44 @@ public sealed partial class CompiledPolicy
     internal static ulong TailOf(ReadOnlySpan<char> text)
         => MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(text[^ViewRule.TailLength..]));
 
-    /// <summary>Builds one table: scanned rules run by run, then the hashed exact names of every run.</summary>
-    private sealed class TableBuilder(CompiledPolicy policy, int[] effective)
+    /// <summary>Builds one run of a table: its scanned rules, then the hashed exact names.</summary>
+    private sealed class RunBuilder(CompiledPolicy policy, int[] effective)
     {
         private readonly List<ViewRule> scanned = [];
         private readonly List<ViewRuleInfo> scannedInfos = [];
         private readonly List<(ViewRule Rule, ViewRuleInfo Info)> hashed = [];
-        private readonly List<(Dictionary<string, List<int>>? Deny, Dictionary<string, List<int>>? Allow)> indexes = [];
+        private readonly List<(int Role, int Rule)> picked = [];
+        private readonly List<int> scratch = [];
         private readonly List<char> chars = [];
 
-        public ViewRun AddRun(int actionId)
+        public RunTable Build(int actionId)
         {
-            int denyStart = scanned.Count;
             var deny = AddSection(actionId, deny: true);
             int allowStart = scanned.Count;
             var allow = AddSection(actionId, deny: false);
-            int index = -1;
-            if (deny is not null || allow is not null)
+
+            // The hashed rules follow the scanned ones: no scan range reaches them.
+            int offset = scanned.Count;
+            var rules = new ViewRule[offset + hashed.Count];
+            var infos = new ViewRuleInfo[rules.Length];
+            scanned.CopyTo(rules);
+            scannedInfos.CopyTo(infos);
+            for (int i = 0; i < hashed.Count; i++)
             {
-                index = indexes.Count;
-                indexes.Add((deny, allow));
+                rules[offset + i] = hashed[i].Rule;
+                infos[offset + i] = hashed[i].Info;
             }
 
-            return new ViewRun(actionId, denyStart, allowStart, scanned.Count, index);
+            RunIndex? index = null;
+            if (deny is not null || allow is not null)
+            {
+                var hits = new List<int>();
+                var denyNames = ToNameTable(deny, hits, offset);
+                var allowNames = ToNameTable(allow, hits, offset);
+                index = new RunIndex(denyNames, allowNames, [.. hits]);
+            }
+
+            return new RunTable(allowStart, offset, rules, infos, [.. chars], index);
         }
 
         /// <summary>
@@ -322,13 +379,18 @@ public sealed partial class CompiledPolicy
         /// </summary>
         private Dictionary<string, List<int>>? AddSection(int actionId, bool deny)
         {
-            var picked = new List<(int Role, int Rule)>();
+            picked.Clear();
             foreach (int r in effective)
             {
-                policy.PickRules(r, actionId, deny, picked);
+                policy.PickRules(r, actionId, deny, picked, scratch);
             }
 
-            int exactCount = picked.Count(p => policy.rules[p.Rule].ResourceShape == PatternShape.Exact);
+            int exactCount = 0;
+            foreach (var (_, k) in picked)
+            {
+                exactCount += policy.rules[k].ResourceShape == PatternShape.Exact ? 1 : 0;
+            }
+
             Dictionary<string, List<int>>? names = exactCount > RoleSetTable.HashThreshold ? new(StringComparer.Ordinal) : null;
             for (int position = 0; position < picked.Count; position++)
             {
@@ -353,36 +415,6 @@ public sealed partial class CompiledPolicy
             }
 
             return names;
-        }
-
-        public RoleSetTable Finish(int sodSet, int sodRole, ViewRun[] runs)
-        {
-            // The hashed rules follow the scanned ones: no scan range reaches them.
-            int offset = scanned.Count;
-            var rules = new ViewRule[offset + hashed.Count];
-            var infos = new ViewRuleInfo[rules.Length];
-            scanned.CopyTo(rules);
-            scannedInfos.CopyTo(infos);
-            for (int i = 0; i < hashed.Count; i++)
-            {
-                rules[offset + i] = hashed[i].Rule;
-                infos[offset + i] = hashed[i].Info;
-            }
-
-            var runIndexes = new RunIndex[indexes.Count];
-            for (int i = 0; i < indexes.Count; i++)
-            {
-                var hits = new List<int>();
-                var deny = ToNameTable(indexes[i].Deny, hits, offset);
-                var allow = ToNameTable(indexes[i].Allow, hits, offset);
-                long bytes = 64 + (hits.Count * 4L) + Slots(indexes[i].Deny) + Slots(indexes[i].Allow);
-                runIndexes[i] = new RunIndex(deny, allow, [.. hits], bytes);
-            }
-
-            return new RoleSetTable(policy, effective, sodSet, sodRole, runs, rules, infos, [.. chars], runIndexes);
-
-            // A name table holds about four slots of a reference and an int per name.
-            static long Slots(Dictionary<string, List<int>>? names) => names is null ? 0 : 64 + (names.Count * 4L * 12L);
         }
 
         private static NameTable? ToNameTable(Dictionary<string, List<int>>? names, List<int> hits, int offset)
@@ -412,13 +444,13 @@ public sealed partial class CompiledPolicy
     /// pattern matches it; for the fallback run (-1), those with a wildcard action — in file order, since within a role
     /// the first matching rule decides.
     /// </summary>
-    private void PickRules(int r, int actionId, bool deny, List<(int Role, int Rule)> picked)
+    private void PickRules(int r, int actionId, bool deny, List<(int Role, int Rule)> picked, List<int> mine)
     {
         ref readonly var role = ref roles[r];
         int slot = SlotOf(in role, actionId);
         var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
         var any = deny ? role.AnyDeny : role.AnyAllow;
-        var mine = new List<int>(exact.Count + any.Count);
+        mine.Clear();
         for (int k = exact.Start; k < exact.Start + exact.Count; k++)
         {
             mine.Add(k);
@@ -432,7 +464,10 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        mine.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        if (mine.Count > 1)
+        {
+            mine.Sort(ruleOrder ??= (x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        }
         foreach (int k in mine)
         {
             picked.Add((r, k));
