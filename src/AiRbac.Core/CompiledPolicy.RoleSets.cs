@@ -176,7 +176,9 @@ public sealed partial class CompiledPolicy
 
             // First in, first out: an attacker's stream of new role sets evicts its own sets as much as anyone's, and a
             // subject evicted mid-flight still holds its table (decisions stay exact; the set is rebuilt when next seen).
-            while (roleSetOrder.Count > 0 && (roleSets.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
+            // The queue holds exactly the cached keys (both change only under this lock): its count is free, where the
+            // dictionary's Count takes every one of its locks (about 20 µs per new set with 16,384 sets cached).
+            while (roleSetOrder.Count > 0 && (roleSetOrder.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
             {
                 if (roleSets.TryRemove(roleSetOrder.Dequeue(), out var evicted))
                 {
@@ -232,20 +234,36 @@ public sealed partial class CompiledPolicy
     /// </summary>
     private long EstimateRunBytes(int[] effective, int runCount)
     {
-        const long PerRule = 24 + ViewRuleInfo.Bytes + 72;
+        var perRole = roleRunBytes ??= RoleRunBytes();
         long bytes = 0;
         foreach (int r in effective)
         {
-            ref readonly var role = ref roles[r];
-            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
-            {
-                bytes += BucketBytes(slots[i].Allow) + BucketBytes(slots[i].Deny);
-            }
-
-            bytes += (BucketBytes(role.AnyAllow) + BucketBytes(role.AnyDeny)) * runCount;
+            bytes += perRole[r].Exact + (perRole[r].Any * runCount);
         }
 
         return bytes;
+    }
+
+    // Per role: the estimated bytes its exact-action rules add to a table, and those its wildcard-action rules add to each run.
+    private (long Exact, long Any)[]? roleRunBytes;
+
+    private (long Exact, long Any)[] RoleRunBytes()
+    {
+        const long PerRule = 24 + ViewRuleInfo.Bytes + 72;
+        var result = new (long Exact, long Any)[roles.Length];
+        for (int r = 0; r < roles.Length; r++)
+        {
+            ref readonly var role = ref roles[r];
+            long exact = 0;
+            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            {
+                exact += BucketBytes(slots[i].Allow) + BucketBytes(slots[i].Deny);
+            }
+
+            result[r] = (exact, BucketBytes(role.AnyAllow) + BucketBytes(role.AnyDeny));
+        }
+
+        return result;
 
         long BucketBytes(in RuleBucket bucket)
         {

@@ -99,6 +99,32 @@ public sealed class RoleSetTableTests
     }
 
     [Fact]
+    public void A_never_seen_role_set_builds_only_the_run_of_the_requested_action_and_counts_every_run_against_the_cap()
+    {
+        // A hostile request naming every role: its first decision builds one action's run, not one per action the roles name.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 200; i++)
+        {
+            builder.Role($"r{i}", allow: [$"ns:verb{i % 40} on thing:t{i}_*", $"tool:invoke on tool:t{i}"], deny: [$"* on thing:t{i}_secret"]);
+        }
+
+        var policy = builder.Build();
+        var everyone = Subject.WithRoles("attacker", SubjectKind.User, [.. Enumerable.Range(0, 200).Select(i => $"r{i}")]);
+
+        policy.Authorize(everyone, "tool:invoke", "tool:t7").Rule.Should().Be("tool:invoke on tool:t7");
+        var table = everyone.Table!;
+        table.Runs.Length.Should().Be(42, "40 verbs, tool:invoke and the fallback run");
+        table.Runs.Count(run => run != null).Should().Be(1);
+        policy.RoleSetBytes.Should().Be(table.Bytes, "the estimate of every run is counted when the table is cached");
+
+        policy.Authorize(everyone, "ns:verb3", "thing:t43_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        policy.Authorize(everyone, "ns:verb3", "thing:t43_x").Rule.Should().Be("ns:verb3 on thing:t43_*");
+        policy.Authorize(everyone, "other:verb", "thing:t1_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        table.Runs.Count(run => run != null).Should().Be(3);
+        policy.RoleSetBytes.Should().Be(table.Bytes);
+    }
+
+    [Fact]
     public void A_stream_of_distinct_role_sets_keeps_the_cache_under_its_caps_and_every_decision_exact()
     {
         // An attacker controlling role claims: 200,000 distinct role sets of 20 roles, through a small cache.
