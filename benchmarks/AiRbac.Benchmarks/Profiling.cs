@@ -5,32 +5,84 @@ namespace AiRbac.Benchmarks;
 
 /// <summary>
 /// A small driver for a sampling profiler: decides the corpus in a loop for a while, with nothing else running.
-/// <c>DOTNET_PerfMapEnabled=1 perf record -g dotnet bin/Release/net10.0/AiRbac.Benchmarks.dll --profile scale-10000 20</c>.
+/// <c>DOTNET_PerfMapEnabled=1 perf record -g dotnet bin/Release/net10.0/AiRbac.Benchmarks.dll --profile scale-10000 20 [reused|per-request|cold-N]</c>.
+/// <c>reused</c> (the default) decides the corpus's subjects built once; <c>per-request</c> builds each request's subject
+/// (id, kind, role names, on-behalf-of chain) anew, as a service mapping claims does.
 /// </summary>
 public static class Profiling
 {
     /// <summary>Runs the loop.</summary>
     /// <param name="scale">The scale.</param>
     /// <param name="seconds">How long to loop.</param>
+    /// <param name="mode"><c>reused</c> or <c>per-request</c>.</param>
     /// <param name="output">Where to write the rate.</param>
     /// <returns>0.</returns>
-    public static int Run(string scale, double seconds, TextWriter output)
+    public static int Run(string scale, double seconds, string mode, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         var (scenario, policy) = BenchmarkSettings.Scenario(scale);
         PreparedRequest[] requests = [.. scenario.ParseRequests().Select(r => new PreparedRequest(r.Subject, r.Action, r.Resource))];
         scenario.Verify("AiRbac", i => ReferenceScenario.ToExpected(policy.Authorize(requests[i].Subject, requests[i].Action, in requests[i].Resource)));
+        bool perRequest = mode == "per-request";
+        if (mode.StartsWith("cold-", StringComparison.Ordinal))
+        {
+            return Cold(policy, int.Parse(mode["cold-".Length..], System.Globalization.CultureInfo.InvariantCulture), seconds, output);
+        }
+
+        var inputs = requests.Select(r => SubjectInputs.Of(r.Subject)).ToArray();
         long decisions = 0;
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < seconds)
         {
-            PreparedRequest.AuthorizeAll(policy, requests);
+            if (perRequest)
+            {
+                for (int i = 0; i < requests.Length; i++)
+                {
+                    policy.Authorize(inputs[i].Build(), requests[i].Action, in requests[i].Resource);
+                }
+            }
+            else
+            {
+                PreparedRequest.AuthorizeAll(policy, requests);
+            }
+
             decisions += requests.Length;
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        output.WriteLine($"{scale}: {decisions:N0} decisions in {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalNanoseconds / decisions:F1} ns per decision, {allocated} bytes allocated");
+        output.WriteLine($"{scale} ({mode}): {decisions:N0} decisions in {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalNanoseconds / decisions:F1} ns per decision, {allocated / (double)decisions:F1} bytes allocated per decision");
         return 0;
+    }
+
+    // Fresh role sets of the given size (as ColdRoleSetBenchmarks), one decision each.
+    private static int Cold(CompiledPolicy policy, int size, double seconds, TextWriter output)
+    {
+        string[] names = [.. policy.Roles.Select(r => r.Name)];
+        long decisions = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            var random = new Random((int)decisions);
+            var picked = new RoleBinding[size];
+            for (int k = 0; k < size; k++)
+            {
+                picked[k] = new RoleBinding(names[random.Next(names.Length)]);
+            }
+
+            policy.Authorize(new Subject("attacker", SubjectKind.User, picked), "data:read", "dataset:team00042/summary");
+            decisions++;
+        }
+
+        output.WriteLine($"cold-{size}: {decisions:N0} decisions in {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalNanoseconds / decisions:F1} ns per decision");
+        return 0;
+    }
+
+    /// <summary>What a request carries about its subject: id, kind, role bindings (names) and who it acts for.</summary>
+    private sealed class SubjectInputs(string id, SubjectKind? kind, RoleBinding[]? roles, SubjectInputs? onBehalfOf)
+    {
+        public static SubjectInputs Of(Subject s) => new(s.Id, s.Kind, s.Roles?.ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
+
+        public Subject Build() => new(id, kind, roles, onBehalfOf?.Build());
     }
 }

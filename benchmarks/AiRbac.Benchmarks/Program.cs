@@ -11,10 +11,14 @@ using Perfolizer.Horology;
 // Full run:  dotnet run -c Release --project benchmarks/AiRbac.Benchmarks -- --filter '*'
 // CI pass:   dotnet run -c Release --project benchmarks/AiRbac.Benchmarks -- --ci
 //            (in-process, very short job, Authorize benchmarks at scale-0 and scale-10000; exits 1 if any allocates)
-// Profiling: dotnet bin/Release/net10.0/AiRbac.Benchmarks.dll --profile scale-10000 20   (see Profiling.cs)
+// Profiling: dotnet bin/Release/net10.0/AiRbac.Benchmarks.dll --profile scale-10000 20 [reused|per-request]   (see Profiling.cs)
 if (args.Length >= 1 && args[0] == "--profile")
 {
-    return Profiling.Run(args.Length > 1 ? args[1] : "scale-0", args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10, Console.Out);
+    return Profiling.Run(
+        args.Length > 1 ? args[1] : "scale-0",
+        args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 3 ? args[3] : "reused",
+        Console.Out);
 }
 
 bool ci = args.Contains("--ci");

@@ -30,6 +30,9 @@ public sealed partial class CompiledPolicy
     private readonly Lock evictionLock = new();
     private long roleSetBytes;
 
+    // Rules by declaration order within a role (one delegate per policy, made on first use).
+    private Comparison<int>? ruleOrder;
+
     // The roles a binding makes effective, per (role, kind): computed on first use, then shared (3 × roles at most).
     private readonly int[]?[] closures;
 
@@ -93,23 +96,67 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// The table of an effective role set (sorted, distinct): from the cache, else built and cached (or, past the cap,
-    /// evicting). A direct-mapped array in front of the dictionary answers most lookups with one hash, one load and one
-    /// comparison; it only ever holds tables the dictionary holds (written and cleared under the eviction lock).
+    /// evicting). A two-way set-associative array in front of the dictionary answers most lookups with one hash, two loads
+    /// and a comparison; it only ever holds tables the dictionary holds (written and cleared under the eviction lock). A
+    /// set found in the dictionary but not in the array is put back in the array, when the lock is free.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private RoleSetTable TableOf(ReadOnlySpan<int> effective)
     {
-        var recent = Volatile.Read(ref recentTables[RoleSetComparer.Instance.GetHashCode(effective) & RecentMask]);
+        int home = RoleSetComparer.Instance.GetHashCode(effective) & RecentMask;
+        var recent = Volatile.Read(ref recentTables[home]);
         if (recent is not null && effective.SequenceEqual(recent.Roles))
         {
             return recent;
         }
 
-        return roleSetLookup.TryGetValue(effective, out var table) ? table : AddTable(effective.ToArray());
+        recent = Volatile.Read(ref recentTables[home ^ 1]);
+        if (recent is not null && effective.SequenceEqual(recent.Roles))
+        {
+            return recent;
+        }
+
+        return FindOrAddTable(effective, home);
     }
 
-    private const int RecentMask = 1023;
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RoleSetTable FindOrAddTable(ReadOnlySpan<int> effective, int home)
+    {
+        if (!roleSetLookup.TryGetValue(effective, out var table))
+        {
+            return AddTable(effective.ToArray());
+        }
+
+        if (evictionLock.TryEnter())
+        {
+            try
+            {
+                // Still cached (not evicted since the lookup): the array may hold it again.
+                if (roleSets.TryGetValue(table.Roles, out var current) && ReferenceEquals(current, table))
+                {
+                    Remember(table, home);
+                }
+            }
+            finally
+            {
+                evictionLock.Exit();
+            }
+        }
+
+        return table;
+    }
+
+    // 4,096 slots in pairs: the reference corpus's 1,319 role sets at scale-10000 mostly fit (1,024 direct-mapped slots
+    // sent about a fifth of its lookups to the dictionary).
+    private const int RecentMask = 4095;
     private readonly RoleSetTable?[] recentTables = new RoleSetTable?[RecentMask + 1];
+
+    /// <summary>Puts a cached table in the array (under the eviction lock): its home slot if free, else the other of the pair, else home.</summary>
+    private void Remember(RoleSetTable table, int home)
+    {
+        int slot = recentTables[home] is null || recentTables[home ^ 1] is not null ? home : home ^ 1;
+        Volatile.Write(ref recentTables[slot], table);
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RoleSetTable AddTable(int[] effective)
@@ -129,7 +176,9 @@ public sealed partial class CompiledPolicy
 
             // First in, first out: an attacker's stream of new role sets evicts its own sets as much as anyone's, and a
             // subject evicted mid-flight still holds its table (decisions stay exact; the set is rebuilt when next seen).
-            while (roleSetOrder.Count > 0 && (roleSets.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
+            // The queue holds exactly the cached keys (both change only under this lock): its count is free, where the
+            // dictionary's Count takes every one of its locks (about 20 µs per new set with 16,384 sets cached).
+            while (roleSetOrder.Count > 0 && (roleSetOrder.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
             {
                 if (roleSets.TryRemove(roleSetOrder.Dequeue(), out var evicted))
                 {
@@ -139,33 +188,93 @@ public sealed partial class CompiledPolicy
                     {
                         Volatile.Write(ref recentTables[old], null);
                     }
+
+                    if (ReferenceEquals(recentTables[old ^ 1], evicted))
+                    {
+                        Volatile.Write(ref recentTables[old ^ 1], null);
+                    }
                 }
             }
 
             roleSets[effective] = table;
             roleSetOrder.Enqueue(effective);
-            Volatile.Write(ref recentTables[RoleSetComparer.Instance.GetHashCode(effective) & RecentMask], table);
+            Remember(table, RoleSetComparer.Instance.GetHashCode(effective) & RecentMask);
             Volatile.Write(ref roleSetBytes, roleSetBytes + table.Bytes);
         }
 
         return table;
     }
 
-    /// <summary>Step 4 and the runs of steps 6 and 8 for one effective role set (sorted, distinct). Cold: once per set.</summary>
+    /// <summary>
+    /// Step 4 and the list of runs (steps 6 and 8) for one effective role set (sorted, distinct), with an upper estimate of
+    /// its bytes once every run is built. Cold: once per set. The runs themselves are built one at a time, when a request
+    /// first asks for their action (<see cref="BuildRun"/>): a never-seen set costs its first request the work of one
+    /// action, in proportion to its own rules, however many actions it names.
+    /// </summary>
     private RoleSetTable BuildTable(int[] effective)
     {
         int sodSet = FindExclusiveConflict(effective, out int sodRole);
         var actions = ActionsNamedBy(effective);
         actions.Sort();
         actions.Add(-1); // the fallback run: every action no rule names exactly
-        var builder = new TableBuilder(this, effective);
-        var runs = new ViewRun[actions.Count];
-        for (int a = 0; a < actions.Count; a++)
+        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions], EstimateRunBytes(effective, actions.Count));
+    }
+
+    /// <summary>The run <paramref name="index"/> of a table, built now if no request has asked for its action yet (then shared).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RunTable BuildRun(RoleSetTable table, int index)
+    {
+        var run = new RunBuilder(this, table.Roles).Build(table.Actions[index]);
+        return Interlocked.CompareExchange(ref table.Runs[index], run, null) ?? run;
+    }
+
+    /// <summary>
+    /// An upper estimate of the bytes of every run of a set: each rule naming an action exactly lands in one run, each
+    /// wildcard-action rule in at most every run; per rule its scanned part, its info, its characters and a share of a hash.
+    /// </summary>
+    private long EstimateRunBytes(int[] effective, int runCount)
+    {
+        var perRole = roleRunBytes ??= RoleRunBytes();
+        long bytes = 0;
+        foreach (int r in effective)
         {
-            runs[a] = builder.AddRun(actions[a]);
+            bytes += perRole[r].Exact + (perRole[r].Any * runCount);
         }
 
-        return builder.Finish(sodSet, sodRole, runs);
+        return bytes;
+    }
+
+    // Per role: the estimated bytes its exact-action rules add to a table, and those its wildcard-action rules add to each run.
+    private (long Exact, long Any)[]? roleRunBytes;
+
+    private (long Exact, long Any)[] RoleRunBytes()
+    {
+        const long PerRule = 24 + ViewRuleInfo.Bytes + 72;
+        var result = new (long Exact, long Any)[roles.Length];
+        for (int r = 0; r < roles.Length; r++)
+        {
+            ref readonly var role = ref roles[r];
+            long exact = 0;
+            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            {
+                exact += BucketBytes(slots[i].Allow) + BucketBytes(slots[i].Deny);
+            }
+
+            result[r] = (exact, BucketBytes(role.AnyAllow) + BucketBytes(role.AnyDeny));
+        }
+
+        return result;
+
+        long BucketBytes(in RuleBucket bucket)
+        {
+            long sum = bucket.Count * PerRule;
+            for (int k = bucket.Start; k < bucket.Start + bucket.Count; k++)
+            {
+                sum += rules[k].ResourcePrefix.Length * 2L;
+            }
+
+            return sum;
+        }
     }
 
     /// <summary>The actions the roles' rules name exactly, each once.</summary>
@@ -241,29 +350,44 @@ public sealed partial class CompiledPolicy
     internal static ulong TailOf(ReadOnlySpan<char> text)
         => MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(text[^ViewRule.TailLength..]));
 
-    /// <summary>Builds one table: scanned rules run by run, then the hashed exact names of every run.</summary>
-    private sealed class TableBuilder(CompiledPolicy policy, int[] effective)
+    /// <summary>Builds one run of a table: its scanned rules, then the hashed exact names.</summary>
+    private sealed class RunBuilder(CompiledPolicy policy, int[] effective)
     {
         private readonly List<ViewRule> scanned = [];
         private readonly List<ViewRuleInfo> scannedInfos = [];
         private readonly List<(ViewRule Rule, ViewRuleInfo Info)> hashed = [];
-        private readonly List<(Dictionary<string, List<int>>? Deny, Dictionary<string, List<int>>? Allow)> indexes = [];
+        private readonly List<(int Role, int Rule)> picked = [];
+        private readonly List<int> scratch = [];
         private readonly List<char> chars = [];
 
-        public ViewRun AddRun(int actionId)
+        public RunTable Build(int actionId)
         {
-            int denyStart = scanned.Count;
             var deny = AddSection(actionId, deny: true);
             int allowStart = scanned.Count;
             var allow = AddSection(actionId, deny: false);
-            int index = -1;
-            if (deny is not null || allow is not null)
+
+            // The hashed rules follow the scanned ones: no scan range reaches them.
+            int offset = scanned.Count;
+            var rules = new ViewRule[offset + hashed.Count];
+            var infos = new ViewRuleInfo[rules.Length];
+            scanned.CopyTo(rules);
+            scannedInfos.CopyTo(infos);
+            for (int i = 0; i < hashed.Count; i++)
             {
-                index = indexes.Count;
-                indexes.Add((deny, allow));
+                rules[offset + i] = hashed[i].Rule;
+                infos[offset + i] = hashed[i].Info;
             }
 
-            return new ViewRun(actionId, denyStart, allowStart, scanned.Count, index);
+            RunIndex? index = null;
+            if (deny is not null || allow is not null)
+            {
+                var hits = new List<int>();
+                var denyNames = ToNameTable(deny, hits, offset);
+                var allowNames = ToNameTable(allow, hits, offset);
+                index = new RunIndex(denyNames, allowNames, [.. hits]);
+            }
+
+            return new RunTable(allowStart, offset, rules, infos, [.. chars], index);
         }
 
         /// <summary>
@@ -273,13 +397,18 @@ public sealed partial class CompiledPolicy
         /// </summary>
         private Dictionary<string, List<int>>? AddSection(int actionId, bool deny)
         {
-            var picked = new List<(int Role, int Rule)>();
+            picked.Clear();
             foreach (int r in effective)
             {
-                policy.PickRules(r, actionId, deny, picked);
+                policy.PickRules(r, actionId, deny, picked, scratch);
             }
 
-            int exactCount = picked.Count(p => policy.rules[p.Rule].ResourceShape == PatternShape.Exact);
+            int exactCount = 0;
+            foreach (var (_, k) in picked)
+            {
+                exactCount += policy.rules[k].ResourceShape == PatternShape.Exact ? 1 : 0;
+            }
+
             Dictionary<string, List<int>>? names = exactCount > RoleSetTable.HashThreshold ? new(StringComparer.Ordinal) : null;
             for (int position = 0; position < picked.Count; position++)
             {
@@ -304,36 +433,6 @@ public sealed partial class CompiledPolicy
             }
 
             return names;
-        }
-
-        public RoleSetTable Finish(int sodSet, int sodRole, ViewRun[] runs)
-        {
-            // The hashed rules follow the scanned ones: no scan range reaches them.
-            int offset = scanned.Count;
-            var rules = new ViewRule[offset + hashed.Count];
-            var infos = new ViewRuleInfo[rules.Length];
-            scanned.CopyTo(rules);
-            scannedInfos.CopyTo(infos);
-            for (int i = 0; i < hashed.Count; i++)
-            {
-                rules[offset + i] = hashed[i].Rule;
-                infos[offset + i] = hashed[i].Info;
-            }
-
-            var runIndexes = new RunIndex[indexes.Count];
-            for (int i = 0; i < indexes.Count; i++)
-            {
-                var hits = new List<int>();
-                var deny = ToNameTable(indexes[i].Deny, hits, offset);
-                var allow = ToNameTable(indexes[i].Allow, hits, offset);
-                long bytes = 64 + (hits.Count * 4L) + Slots(indexes[i].Deny) + Slots(indexes[i].Allow);
-                runIndexes[i] = new RunIndex(deny, allow, [.. hits], bytes);
-            }
-
-            return new RoleSetTable(policy, effective, sodSet, sodRole, runs, rules, infos, [.. chars], runIndexes);
-
-            // A name table holds about four slots of a reference and an int per name.
-            static long Slots(Dictionary<string, List<int>>? names) => names is null ? 0 : 64 + (names.Count * 4L * 12L);
         }
 
         private static NameTable? ToNameTable(Dictionary<string, List<int>>? names, List<int> hits, int offset)
@@ -363,13 +462,13 @@ public sealed partial class CompiledPolicy
     /// pattern matches it; for the fallback run (-1), those with a wildcard action — in file order, since within a role
     /// the first matching rule decides.
     /// </summary>
-    private void PickRules(int r, int actionId, bool deny, List<(int Role, int Rule)> picked)
+    private void PickRules(int r, int actionId, bool deny, List<(int Role, int Rule)> picked, List<int> mine)
     {
         ref readonly var role = ref roles[r];
         int slot = SlotOf(in role, actionId);
         var exact = slot < 0 ? default : deny ? slots[slot].Deny : slots[slot].Allow;
         var any = deny ? role.AnyDeny : role.AnyAllow;
-        var mine = new List<int>(exact.Count + any.Count);
+        mine.Clear();
         for (int k = exact.Start; k < exact.Start + exact.Count; k++)
         {
             mine.Add(k);
@@ -383,7 +482,10 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        mine.Sort((x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        if (mine.Count > 1)
+        {
+            mine.Sort(ruleOrder ??= (x, y) => rules[x].Order.CompareTo(rules[y].Order));
+        }
         foreach (int k in mine)
         {
             picked.Add((r, k));
@@ -452,7 +554,27 @@ public sealed partial class CompiledPolicy
                 return span; // one closure: sorted and distinct already
             }
 
-            span.Sort();
+            if (span.Length <= 16)
+            {
+                // A few closures of a few roles: insertion sort beats the general sort's set-up.
+                for (int i = 1; i < span.Length; i++)
+                {
+                    int value = span[i];
+                    int j = i - 1;
+                    while (j >= 0 && span[j] > value)
+                    {
+                        span[j + 1] = span[j];
+                        j--;
+                    }
+
+                    span[j + 1] = value;
+                }
+            }
+            else
+            {
+                span.Sort();
+            }
+
             if (span.Length == 0)
             {
                 return span;

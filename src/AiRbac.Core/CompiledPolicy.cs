@@ -207,15 +207,16 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.NoActiveRole);
         }
 
-        // Steps 6 to 8 scan the run of the request's action.
-        ref readonly var run = ref table.Runs[FindRun(table.Runs, request.ActionId)];
+        // Steps 6 to 8 scan the run of the request's action (built when the set first meets the action).
+        int at = FindRun(table.Actions, request.ActionId);
+        var run = table.Runs[at] ?? BuildRun(table, at);
 
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
-        var denies = new Scan(table, in run, deny: true, request.Resource.Name);
-        int k = NextMatch(table, ref denies, ref request, skipRole: -1);
+        var denies = new Scan(run, deny: true, request.Resource.Name);
+        int k = NextMatch(run, ref denies, ref request, skipRole: -1);
         if (k >= 0)
         {
-            return new Decision(this, DecisionReason.ExplicitDeny, table.Rules[k].Role, table.Infos[k].Rule);
+            return new Decision(this, DecisionReason.ExplicitDeny, run.Rules[k].Role, run.Infos[k].Rule);
         }
 
         // Step 7, owner_conflict: the two-person rule.
@@ -228,12 +229,12 @@ public sealed partial class CompiledPolicy
         // Step 8, allowed, or no_matching_grant, sensitivity_ceiling or missing_tag_clearance: the matching roles in file
         // order, each judged alone by its first matching grant, with its own ceiling and clearances.
         var grants = new GrantJudgement();
-        var allows = new Scan(table, in run, deny: false, request.Resource.Name);
+        var allows = new Scan(run, deny: false, request.Resource.Name);
         int judged = -1;
-        while ((k = NextMatch(table, ref allows, ref request, skipRole: judged)) >= 0)
+        while ((k = NextMatch(run, ref allows, ref request, skipRole: judged)) >= 0)
         {
-            ref readonly var rule = ref table.Rules[k];
-            ref readonly var info = ref table.Infos[k];
+            ref readonly var rule = ref run.Rules[k];
+            ref readonly var info = ref run.Infos[k];
             judged = rule.Role;
             if (!grants.AnyMatch)
             {
@@ -343,7 +344,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>The run serving an action: the one naming it, else the last (fallback) run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int FindRun(ViewRun[] runs, int actionId)
+    private static int FindRun(int[] runs, int actionId)
     {
         int last = runs.Length - 1;
         if (actionId < 0)
@@ -354,7 +355,7 @@ public sealed partial class CompiledPolicy
         if (last <= 8)
         {
             int i = 0;
-            while (i < last && runs[i].ActionId != actionId)
+            while (i < last && runs[i] != actionId)
             {
                 i++;
             }
@@ -367,7 +368,7 @@ public sealed partial class CompiledPolicy
         while (lo <= hi)
         {
             int mid = (int)((uint)(lo + hi) >> 1);
-            int a = runs[mid].ActionId;
+            int a = runs[mid];
             if (a == actionId)
             {
                 return mid;
@@ -398,14 +399,13 @@ public sealed partial class CompiledPolicy
         public int HitEnd;
         public int[] Hits;
 
-        public Scan(RoleSetTable table, in ViewRun run, bool deny, string name)
+        public Scan(RunTable run, bool deny, string name)
         {
-            Next = deny ? run.DenyStart : run.AllowStart;
+            Next = deny ? 0 : run.AllowStart;
             End = deny ? run.AllowStart : run.End;
             Hits = [];
-            if (run.Index >= 0)
+            if (run.Index is { } index)
             {
-                var index = table.Indexes[run.Index];
                 int at = (deny ? index.Deny : index.Allow)?.Find(name) ?? -1;
                 if (at >= 0)
                 {
@@ -419,10 +419,10 @@ public sealed partial class CompiledPolicy
 
     /// <summary>The next rule of the scan that matches the request (skipping rules of <paramref name="skipRole"/>), or -1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int NextMatch(RoleSetTable table, ref Scan scan, ref Request request, int skipRole)
+    private int NextMatch(RunTable run, ref Scan scan, ref Request request, int skipRole)
     {
-        var rules = table.Rules;
-        var infos = table.Infos;
+        var rules = run.Rules;
+        var infos = run.Infos;
         while (true)
         {
             int k;
@@ -445,7 +445,7 @@ public sealed partial class CompiledPolicy
             ref readonly var rule = ref rules[k];
             if (rule.Role != skipRole
                 && (!rule.TestAction || ActionMatches(infos[k].ActionGlob, ref request))
-                && (named || ResourceMatches(in rule, infos, k, table.Chars, request.Resource.Name)))
+                && (named || ResourceMatches(in rule, infos, k, run.Chars, request.Resource.Name)))
             {
                 return k;
             }

@@ -15,26 +15,15 @@ internal sealed class RoleSetTable
     // A run with more exact resource names than this in one section finds them by hash instead of scanning them.
     internal const int HashThreshold = RuleBucket.HashThreshold;
 
-    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, ViewRun[] runs, ViewRule[] rules,
-        ViewRuleInfo[] infos, char[] chars, RunIndex[] indexes)
+    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions, long bytes)
     {
         Policy = policy;
         Roles = roles;
         SodSet = sodSet;
         SodRole = sodRole;
-        Runs = runs;
-        Rules = rules;
-        Infos = infos;
-        Chars = chars;
-        Indexes = indexes;
-        long bytes = Overhead + (roles.Length * 4L) + (runs.Length * 20L) + (rules.Length * 24L)
-            + (infos.Length * ViewRuleInfo.Bytes) + (chars.Length * 2L);
-        foreach (var index in indexes)
-        {
-            bytes += index.Bytes;
-        }
-
-        Bytes = bytes;
+        Actions = actions;
+        Runs = new RunTable?[actions.Length];
+        Bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + RunTable.Overhead)) + bytes;
     }
 
     // Object headers, array headers and the cache's entry for the table: an upper estimate.
@@ -52,37 +41,54 @@ internal sealed class RoleSetTable
     /// <summary>Step 4: the first role of that list the set holds.</summary>
     public int SodRole { get; }
 
-    /// <summary>One run per action a rule names exactly, ascending by action id; the last run (action -1) serves every other action.</summary>
-    public ViewRun[] Runs { get; }
+    /// <summary>The action of each run: those a rule of the set names exactly, ascending, then -1 (the fallback run, for every other action).</summary>
+    public int[] Actions { get; }
 
-    /// <summary>What the scans read of each rule: a few adjacent entries per request.</summary>
-    public ViewRule[] Rules { get; }
+    /// <summary>
+    /// The run of each action, built the first time a request asks for that action (so a never-seen role set costs its
+    /// first request one run, not one per action the set names), then shared; <see langword="null"/> until then.
+    /// </summary>
+    public RunTable?[] Runs { get; }
 
-    /// <summary>What only a matching rule needs, at the same index as in <see cref="Rules"/>.</summary>
-    public ViewRuleInfo[] Infos { get; }
-
-    /// <summary>The exact names and literal prefixes of the rules, side by side.</summary>
-    public char[] Chars { get; }
-
-    /// <summary>The hashes of runs with many exact names (<see cref="ViewRun.Index"/>).</summary>
-    public RunIndex[] Indexes { get; }
-
-    /// <summary>About how many bytes the table holds (an upper estimate, counted against the cache's cap).</summary>
+    /// <summary>About how many bytes the table holds with every run built (an upper estimate, counted against the cache's cap when the table is added).</summary>
     public long Bytes { get; }
 }
 
 /// <summary>
-/// The denies <c>[DenyStart, AllowStart)</c> and grants <c>[AllowStart, End)</c> scanned for one action, and the index of
-/// its <see cref="RunIndex"/> (-1 for none) for the exact names it finds by hash.
+/// The denies and grants of one action for one role set, in tie order (roles in file order, then rules in file order):
+/// denies <c>[0, AllowStart)</c> and grants <c>[AllowStart, End)</c> scanned, then the rules found by hash through
+/// <see cref="Index"/> (outside both ranges).
 /// </summary>
-internal readonly record struct ViewRun(int ActionId, int DenyStart, int AllowStart, int End, int Index);
+internal sealed class RunTable(int allowStart, int end, ViewRule[] rules, ViewRuleInfo[] infos, char[] chars, RunIndex? index)
+{
+    // Object and array headers of a run: an upper estimate.
+    public const long Overhead = 256;
+
+    /// <summary>Where the grants start (the denies start at 0).</summary>
+    public int AllowStart { get; } = allowStart;
+
+    /// <summary>Where the scanned grants end.</summary>
+    public int End { get; } = end;
+
+    /// <summary>What the scans read of each rule: a few adjacent entries per request.</summary>
+    public ViewRule[] Rules { get; } = rules;
+
+    /// <summary>What only a matching rule needs, at the same index as in <see cref="Rules"/>.</summary>
+    public ViewRuleInfo[] Infos { get; } = infos;
+
+    /// <summary>The exact names and literal prefixes of the rules, side by side.</summary>
+    public char[] Chars { get; } = chars;
+
+    /// <summary>The hash of the run's exact names when a section has many, else <see langword="null"/>.</summary>
+    public RunIndex? Index { get; } = index;
+}
 
 /// <summary>
 /// A run's exact resource names, by hash: <c>Deny.Find(name)</c> (or <c>Allow</c>) gives an offset into <see cref="Hits"/>
-/// holding a count and then that many rule indices (into the table's rules, outside every scanned range), ascending by
+/// holding a count and then that many rule indices (into the run's rules, outside both scanned ranges), ascending by
 /// position. The scans merge them with the scanned rules by <see cref="ViewRuleInfo.Position"/>.
 /// </summary>
-internal sealed record RunIndex(NameTable? Deny, NameTable? Allow, int[] Hits, long Bytes);
+internal sealed record RunIndex(NameTable? Deny, NameTable? Allow, int[] Hits);
 
 /// <summary>
 /// The part of a table rule that the scans read: the resource matcher and the role. Kept to 24 bytes so that one

@@ -30,24 +30,72 @@ internal static class ClaimsSubjectMapper
     }
 
     private static Subject Map(
-        ClaimsIdentity identity, IEnumerable<ClaimsIdentity> roleSources, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind? defaultKind, Subject? onBehalfOf, int depth)
+        ClaimsIdentity identity, IEnumerable<ClaimsIdentity>? roleSources, string? nameClaimType, string? roleClaimType, string kindClaimType, SubjectKind? defaultKind, Subject? onBehalfOf, int depth)
     {
-        string? id = identity.FindFirst(nameClaimType ?? identity.NameClaimType)?.Value;
-        if (string.IsNullOrEmpty(id) || !TryKind(identity.FindFirst(kindClaimType)?.Value, defaultKind, out var kind))
+        // One pass over the identity's claims for the id and the kind (the first claim of each type, as FindFirst reads
+        // them, types compared ignoring case), indexed when the identity exposes a list: no iterator per request.
+        var claims = ClaimsOf(identity);
+        string nameType = nameClaimType ?? identity.NameClaimType;
+        string? id = null, kindValue = null;
+        bool kindSeen = false;
+        for (int i = 0; i < claims.Count && (id is null || !kindSeen); i++)
+        {
+            var claim = claims[i];
+            if (id is null && SameType(claim.Type, nameType))
+            {
+                id = claim.Value;
+            }
+
+            if (!kindSeen && SameType(claim.Type, kindClaimType))
+            {
+                kindValue = claim.Value;
+                kindSeen = true;
+            }
+        }
+
+        if (string.IsNullOrEmpty(id) || !TryKind(kindValue, defaultKind, out var kind))
         {
             return Anonymous;
         }
 
-        List<RoleBinding>? roles = null;
-        foreach (var source in roleSources)
+        // Role claims of every role source (the principal's identities; an actor's own claims only), each role once, in
+        // order: counted first, so the bindings are one array of the right size.
+        int count = 0;
+        if (roleSources is null)
         {
-            foreach (var claim in source.FindAll(roleClaimType ?? source.RoleClaimType))
+            count = CountRoles(claims, roleClaimType ?? identity.RoleClaimType);
+        }
+        else
+        {
+            var sources = AsList(roleSources);
+            for (int i = 0; i < sources.Count; i++)
             {
-                var binding = new RoleBinding(claim.Value);
-                if (roles is null || !roles.Contains(binding))
+                count += CountRoles(ClaimsOf(sources[i]), roleClaimType ?? sources[i].RoleClaimType);
+            }
+        }
+
+        RoleBinding[]? roles = null;
+        if (count > 0)
+        {
+            roles = new RoleBinding[count];
+            int n = 0;
+            HashSet<string>? seen = count > SmallRoleCount ? new(StringComparer.Ordinal) : null;
+            if (roleSources is null)
+            {
+                AddRoles(claims, roleClaimType ?? identity.RoleClaimType, roles, ref n, seen);
+            }
+            else
+            {
+                var sources = AsList(roleSources);
+                for (int i = 0; i < sources.Count; i++)
                 {
-                    (roles ??= []).Add(binding);
+                    AddRoles(ClaimsOf(sources[i]), roleClaimType ?? sources[i].RoleClaimType, roles, ref n, seen);
                 }
+            }
+
+            if (n < roles.Length)
+            {
+                Array.Resize(ref roles, n); // repeated role claims
             }
         }
 
@@ -60,11 +108,61 @@ internal static class ClaimsSubjectMapper
         // chains are short.
         if (identity.Actor is { } actor)
         {
-            return depth < 8 ? Map(actor, [actor], nameClaimType, roleClaimType, kindClaimType, defaultKind, subject, depth + 1) : Anonymous;
+            return depth < 8 ? Map(actor, null, nameClaimType, roleClaimType, kindClaimType, defaultKind, subject, depth + 1) : Anonymous;
         }
 
         return subject;
     }
+
+    // Up to this many roles, a repeat is found by scanning the bindings so far; past it, by a set (a token with thousands
+    // of role claims costs linear time, not quadratic).
+    private const int SmallRoleCount = 16;
+
+    // ClaimsIdentity.FindFirst and FindAll compare claim types ignoring case.
+    private static bool SameType(string type, string wanted) => string.Equals(type, wanted, StringComparison.OrdinalIgnoreCase);
+
+    private static int CountRoles(IReadOnlyList<Claim> claims, string roleType)
+    {
+        int count = 0;
+        for (int i = 0; i < claims.Count; i++)
+        {
+            count += SameType(claims[i].Type, roleType) ? 1 : 0;
+        }
+
+        return count;
+    }
+
+    private static void AddRoles(IReadOnlyList<Claim> claims, string roleType, RoleBinding[] roles, ref int n, HashSet<string>? seen)
+    {
+        for (int i = 0; i < claims.Count; i++)
+        {
+            var claim = claims[i];
+            if (!SameType(claim.Type, roleType) || (seen is null ? Contains(roles, n, claim.Value) : !seen.Add(claim.Value)))
+            {
+                continue;
+            }
+
+            roles[n++] = new RoleBinding(claim.Value);
+        }
+
+        static bool Contains(RoleBinding[] roles, int n, string role)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (string.Equals(roles[i].Role, role, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    // ClaimsIdentity.Claims and ClaimsPrincipal.Identities are lists unless a subclass says otherwise; only then is a copy made.
+    private static IReadOnlyList<Claim> ClaimsOf(ClaimsIdentity identity) => AsList(identity.Claims);
+
+    private static IReadOnlyList<T> AsList<T>(IEnumerable<T> items) => items as IReadOnlyList<T> ?? [.. items];
 
     private static bool TryKind(string? value, SubjectKind? defaultKind, out SubjectKind? kind)
     {

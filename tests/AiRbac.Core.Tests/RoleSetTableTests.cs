@@ -93,8 +93,35 @@ public sealed class RoleSetTableTests
         policy.Authorize(busy, "ns:verbX", "thing:a").Reason.Should().Be(DecisionReason.NoMatchingGrant);
         policy.Authorize(plain, "model:query", "model:m3").Allowed.Should().BeTrue();
 
-        catalogUser.Table!.Indexes.Should().NotBeEmpty("twenty exact names in one run are hashed");
+        catalogUser.Table!.Runs.Should().Contain(run => run != null && run.Index != null, "twenty exact names in one run are hashed");
         busy.Table!.Runs.Length.Should().Be(41);
+        busy.Table!.Runs.Count(run => run != null).Should().Be(4, "a run is built when a request first asks for its action");
+    }
+
+    [Fact]
+    public void A_never_seen_role_set_builds_only_the_run_of_the_requested_action_and_counts_every_run_against_the_cap()
+    {
+        // A hostile request naming every role: its first decision builds one action's run, not one per action the roles name.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 200; i++)
+        {
+            builder.Role($"r{i}", allow: [$"ns:verb{i % 40} on thing:t{i}_*", $"tool:invoke on tool:t{i}"], deny: [$"* on thing:t{i}_secret"]);
+        }
+
+        var policy = builder.Build();
+        var everyone = Subject.WithRoles("attacker", SubjectKind.User, [.. Enumerable.Range(0, 200).Select(i => $"r{i}")]);
+
+        policy.Authorize(everyone, "tool:invoke", "tool:t7").Rule.Should().Be("tool:invoke on tool:t7");
+        var table = everyone.Table!;
+        table.Runs.Length.Should().Be(42, "40 verbs, tool:invoke and the fallback run");
+        table.Runs.Count(run => run != null).Should().Be(1);
+        policy.RoleSetBytes.Should().Be(table.Bytes, "the estimate of every run is counted when the table is cached");
+
+        policy.Authorize(everyone, "ns:verb3", "thing:t43_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        policy.Authorize(everyone, "ns:verb3", "thing:t43_x").Rule.Should().Be("ns:verb3 on thing:t43_*");
+        policy.Authorize(everyone, "other:verb", "thing:t1_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
+        table.Runs.Count(run => run != null).Should().Be(3);
+        policy.RoleSetBytes.Should().Be(table.Bytes);
     }
 
     [Fact]

@@ -19,7 +19,8 @@ namespace AiRbac.Benchmarks.Scenarios;
 [BenchmarkCategory("AspNetCore")]
 public class AspNetCorePathBenchmarks
 {
-    private const string KindClaim = "kind";
+    /// <summary>The claim type of the subject kind in the principals the benchmarks build.</summary>
+    internal const string KindClaim = "kind";
 
     private ServiceProvider? services;
     private IAuthorizationService authorization = null!;
@@ -142,47 +143,6 @@ public class AspNetCorePathBenchmarks
             ArgumentNullException.ThrowIfNull(context);
             context.Succeed(requirement);
             return Task.CompletedTask;
-        }
-    }
-
-    /// <summary>What a request's token carries: id, kind, role names, and the identity it acts for (RFC 8693 actor).</summary>
-    private sealed class PrincipalInputs(string id, string? kind, string[]? roles, PrincipalInputs? onBehalfOf)
-    {
-        private readonly PrincipalInputs? next = onBehalfOf;
-
-        public static PrincipalInputs Of(Subject s)
-            => new(s.Id, s.Kind?.ToString().ToLowerInvariant(), s.Roles?.Select(r => r.Role).ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
-
-        /// <summary>A principal as an authentication handler builds it per request.</summary>
-        public ClaimsPrincipal Build()
-        {
-            // The last subject of the chain (acted for by all the others) is the primary identity; each actor hangs off
-            // the identity it acts for.
-            var actor = Identity();
-            for (var link = next; link is not null; link = link.next)
-            {
-                var principal = link.Identity();
-                principal.Actor = actor;
-                actor = principal;
-            }
-
-            return new ClaimsPrincipal(actor);
-        }
-
-        private ClaimsIdentity Identity()
-        {
-            var claims = new List<Claim>(2 + (roles?.Length ?? 0)) { new(ClaimTypes.NameIdentifier, id) };
-            if (kind is not null)
-            {
-                claims.Add(new Claim(KindClaim, kind));
-            }
-
-            foreach (string role in roles ?? [])
-            {
-                claims.Add(new Claim(ClaimTypes.Role, role));
-            }
-
-            return new ClaimsIdentity(claims, "bench");
         }
     }
 }
