@@ -16,8 +16,11 @@ namespace AiRbac.Extensions.AI;
 /// back to the model at once;</description></item>
 /// <item><description>wraps each permitted <see cref="AIFunction"/> so that it is authorized again when it runs;</description></item>
 /// <item><description>offers a provider-hosted MCP server (<see cref="HostedMcpServerTool"/>) only if the subject may invoke
-/// something on it (<c>tool:invoke</c> on <c>mcp:SERVER/TOOL</c>), always requiring approval, and rejects every approval
-/// request of the model and every approval in the posted history for a remote tool call the policy denies;</description></item>
+/// something on it (<c>tool:invoke</c> on <c>mcp:SERVER/TOOL</c>), always requiring approval, rejects every approval
+/// request of the model for a remote tool call the policy denies, and remembers every such request it sees (see
+/// <see cref="AiRbacChatClientOptions.MaximumRecordedApprovalRequests"/>): an approval in the posted history is passed on
+/// only for a request this client recorded, for the same subject, that the policy permits now, else it is replaced by a
+/// rejection;</description></item>
 /// <item><description>placed outside a <see cref="FunctionInvokingChatClient"/>, makes that client ask the policy before every
 /// invocation (see <see cref="AiRbacFunctionInvocation.AuthorizeWithAiRbac"/>), so an approval response in a posted
 /// history or a tool in its <see cref="FunctionInvokingChatClient.AdditionalTools"/> cannot run what the policy denies;
@@ -34,6 +37,10 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     private readonly string? defaultModelId;
     private readonly ToolPolicy toolPolicy;
     private readonly int maximumDeniedRounds;
+
+    // The hosted-tool approval requests the provider made through this client: the provider acts on a posted
+    // approval's request id alone, so this record, never the posted tool call, says what an approval would run.
+    private readonly HostedApprovalRecord approvalRequests;
 
     // A FunctionInvokingChatClient inside asks the policy before every invocation and answers each call it handles:
     // a call already answered in the same response is its decision, not a call for this client to answer again.
@@ -56,6 +63,8 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         defaultModelId = options.DefaultModelId;
         toolPolicy = new ToolPolicy(authorizer, options.ToolAction, options.ToolResourcePrefix, options.McpToolResourcePrefix);
         maximumDeniedRounds = Math.Max(0, options.MaximumDeniedRounds);
+        approvalRequests = new HostedApprovalRecord(
+            options.MaximumRecordedApprovalRequests, options.ApprovalRequestLifetime, options.TimeProvider ?? TimeProvider.System);
 
         // Outside a FunctionInvokingChatClient: make it ask the policy before every invocation, whatever asked for
         // it (an approval response in a posted history, a tool in its AdditionalTools), not only the calls seen here.
@@ -250,12 +259,14 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     }
 
     // The history is not trusted: an approval of a hosted tool call (not a function call, which is authorized when it
-    // is invoked) that the policy denies is replaced by a rejection that gives the reason, in a copy of the messages.
+    // is invoked) is replaced by a rejection that gives the reason, in a copy of the messages, unless it answers a
+    // request this client recorded (see CheckPostedApproval).
     private IEnumerable<ChatMessage> ScreenPostedApprovals(AiRbacChatContext? context, IEnumerable<ChatMessage> posted)
     {
         var messages = posted as IReadOnlyCollection<ChatMessage> ?? [.. posted]; // read once
         List<ChatMessage>? screened = null;
         HashSet<string>? rejected = null;
+        string? subjectKey = null;
         int index = 0;
         foreach (var message in messages)
         {
@@ -263,12 +274,12 @@ public sealed class AiRbacChatClient : DelegatingChatClient
             for (int i = 0; i < message.Contents.Count; i++)
             {
                 var content = message.Contents[i];
-                if (content is ToolApprovalResponseContent { Approved: true, ToolCall: not FunctionCallContent } approval
-                    && toolPolicy.AuthorizeHostedCall(context, approval.ToolCall) is { } denial)
+                if (content is ToolApprovalResponseContent { Approved: true } approval
+                    && CheckPostedApproval(context, approval, subjectKey ??= HostedApprovalRecord.SubjectKey(context)) is { } denial)
                 {
                     contents ??= [.. message.Contents.Take(i)];
                     rejected ??= [.. messages.SelectMany(m => m.Contents).OfType<ToolApprovalResponseContent>().Where(r => !r.Approved).Select(r => r.RequestId)];
-                    if (rejected.Add(approval.RequestId))
+                    if (approval.ToolCall is not null && approval.RequestId is not null && rejected.Add(approval.RequestId))
                     {
                         contents.Add(new ToolApprovalResponseContent(approval.RequestId, false, approval.ToolCall) { Reason = denial });
                     }
@@ -297,6 +308,52 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         return screened ?? messages;
     }
 
+    // Whether a posted approval may be passed on: null if so, else the reason of its rejection. The provider runs what
+    // it asked about under the approval's request id, whatever tool call the client posted with it, so an approval of a
+    // hosted tool call is passed on only for a request recorded by this client (neither expired nor forgotten), made
+    // for the same subject, allowed when it was made and permitted by the policy now, and whose tool the posted call (if
+    // any) names. An approval of a function call is authorized when the function is invoked, unless its request id is
+    // that of a recorded hosted-tool request (then it is rejected: a function call cannot answer it).
+    private string? CheckPostedApproval(AiRbacChatContext? context, ToolApprovalResponseContent approval, string subjectKey)
+    {
+        var recorded = approvalRequests.Find(approval.RequestId);
+        string requestId = approval.RequestId ?? string.Empty;
+        if (approval.ToolCall is FunctionCallContent)
+        {
+            return recorded is null ? null : HostedApprovalRecord.Rejection(requestId, "approval_tool_mismatch");
+        }
+
+        if (approval.ToolCall is { } posted && toolPolicy.AuthorizeHostedCall(context, posted) is { } postedDenial)
+        {
+            return postedDenial;
+        }
+
+        if (recorded is null)
+        {
+            return HostedApprovalRecord.Rejection(requestId, "unknown_approval_request");
+        }
+
+        if (recorded.Denial is { } denial)
+        {
+            return denial; // a request denied when it was made is never approved
+        }
+
+        if (!string.Equals(recorded.SubjectKey, subjectKey, StringComparison.Ordinal))
+        {
+            return HostedApprovalRecord.Rejection(requestId, "approval_subject_mismatch");
+        }
+
+        if (approval.ToolCall is not null
+            && (approval.ToolCall is not McpServerToolCallContent mcp
+                || !string.Equals(mcp.ServerName, recorded.ServerName, StringComparison.Ordinal)
+                || !string.Equals(mcp.Name, recorded.ToolName, StringComparison.Ordinal)))
+        {
+            return HostedApprovalRecord.Rejection(requestId, "approval_tool_mismatch");
+        }
+
+        return toolPolicy.AuthorizeMcp(context, recorded.ServerName, recorded.ToolName ?? string.Empty);
+    }
+
     // Authorizes one call; a denied call is disarmed and its result returned.
     private FunctionResultContent? Screen(AiRbacChatContext? context, FunctionCallContent call)
     {
@@ -319,6 +376,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         private HashSet<string>? answered;
         private List<AIContent>? deniedCalls;
         private List<AIContent>? rejections;
+        private string? subjectKey;
 
         /// <summary>The calls and approval requests the policy permits.</summary>
         public int Allowed { get; private set; }
@@ -342,8 +400,17 @@ public sealed class AiRbacChatClient : DelegatingChatClient
                     break;
                 case ToolApprovalRequestContent { ToolCall: not FunctionCallContent } request:
                     // A hosted tool (an MCP server's) the provider asks about: a denied call is rejected, not shown
-                    // to the caller as something to approve.
-                    if (owner.toolPolicy.AuthorizeHostedCall(context, request.ToolCall) is { } denial)
+                    // to the caller as something to approve. Either way it is recorded, so that a posted approval
+                    // is judged by what the provider asked, not by the tool call the client posts with it.
+                    var denial = request.ToolCall is { } hostedCall
+                        ? owner.toolPolicy.AuthorizeHostedCall(context, hostedCall)
+                        : ToolPolicy.CannotAuthorize("unknown");
+                    if (request.RequestId is { } requestId)
+                    {
+                        owner.approvalRequests.Add(requestId, request.ToolCall, subjectKey ??= HostedApprovalRecord.SubjectKey(context), denial);
+                    }
+
+                    if (denial is not null)
                     {
                         (rejections ??= []).Add(request.CreateResponse(false, denial));
                     }

@@ -42,4 +42,22 @@ public sealed class AiRbacChatClientOptions
     /// before it returns the response as is. Default 3.
     /// </summary>
     public int MaximumDeniedRounds { get; set; } = 3;
+
+    /// <summary>
+    /// How many approval requests of provider-hosted tools (for example an MCP server's) each
+    /// <see cref="AiRbacChatClient"/> remembers. The provider matches an approval to its request by request id alone,
+    /// so a posted approval is passed on only for a request this client saw the provider make (for the same subject,
+    /// still permitted, naming the same tool); when the record is full the oldest request is forgotten, and an
+    /// approval of a forgotten request is rejected. Default 10,000; at least 1.
+    /// </summary>
+    public int MaximumRecordedApprovalRequests { get; set; } = 10_000;
+
+    /// <summary>
+    /// How long a recorded approval request of a provider-hosted tool can be approved; an approval posted later is
+    /// rejected. Default one hour.
+    /// </summary>
+    public TimeSpan ApprovalRequestLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The clock that dates recorded approval requests. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -113,14 +113,21 @@ public sealed class HostedMcpToolTests
     [MemberData(nameof(Cases))]
     public async Task PostedApproval_ForAPermittedMcpTool_ReachesTheProviderUnchanged(Order order, bool streaming)
     {
-        var model = new ScriptedChatClient("gpt-4o", _ => ScriptedChatClient.Text("ok"), _ => ScriptedChatClient.Text("ok"));
+        // The provider asked first (only an approval of a request AiRbac saw the provider make is passed on).
+        var request = new ToolApprovalRequestContent("r1", new McpServerToolCallContent("m1", "list_repos", "github"));
+        var model = new ScriptedChatClient(
+            "gpt-4o",
+            _ => new ChatResponse(new ChatMessage(ChatRole.Assistant, [request])),
+            _ => ScriptedChatClient.Text("ok"),
+            _ => ScriptedChatClient.Text("ok"));
         var client = Build(model, order, Authorizer());
-        var approval = new ToolApprovalResponseContent("m1", true, new McpServerToolCallContent("m1", "list_repos", "github"));
-        List<ChatMessage> history = [new(ChatRole.User, "list my repos"), new(ChatRole.User, [approval])];
+        await Send(client, [new(ChatRole.User, "list my repos")], Options(Github()), streaming);
+        var approval = request.CreateResponse(true);
+        List<ChatMessage> history = [new(ChatRole.User, "list my repos"), new(ChatRole.Assistant, [request]), new(ChatRole.User, [approval])];
 
         await Send(client, history, Options(Github()), streaming);
 
-        model.Requests[0].Messages.SelectMany(m => m.Contents).OfType<ToolApprovalResponseContent>()
+        model.Requests[1].Messages.SelectMany(m => m.Contents).OfType<ToolApprovalResponseContent>()
             .Should().ContainSingle().Which.Should().BeSameAs(approval);
     }
 
