@@ -45,8 +45,14 @@ public sealed partial class CompiledPolicy
     /// <summary>How many role-set tables are cached.</summary>
     internal int RoleSetCount => roleSets.Count;
 
-    /// <summary>The estimated bytes of the cached role-set tables.</summary>
+    /// <summary>The estimated bytes of the cached role-set tables (with the runs built so far).</summary>
     internal long RoleSetBytes => Volatile.Read(ref roleSetBytes);
+
+    /// <summary>
+    /// The largest run a table keeps, in estimated bytes: a sixteenth of the byte cap. A larger run is decided from and
+    /// dropped (built again, by the same code, for each request of its action), so that one action cannot take the cache.
+    /// </summary>
+    internal long MaxRunBytes => MaxRoleSetBytes / 16;
 
     /// <summary>The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -180,24 +186,12 @@ public sealed partial class CompiledPolicy
             // dictionary's Count takes every one of its locks (about 20 µs per new set with 16,384 sets cached).
             while (roleSetOrder.Count > 0 && (roleSetOrder.Count >= MaxRoleSets || roleSetBytes + table.Bytes > MaxRoleSetBytes))
             {
-                if (roleSets.TryRemove(roleSetOrder.Dequeue(), out var evicted))
-                {
-                    roleSetBytes -= evicted.Bytes;
-                    int old = RoleSetComparer.Instance.GetHashCode(evicted.Roles) & RecentMask;
-                    if (ReferenceEquals(recentTables[old], evicted))
-                    {
-                        Volatile.Write(ref recentTables[old], null);
-                    }
-
-                    if (ReferenceEquals(recentTables[old ^ 1], evicted))
-                    {
-                        Volatile.Write(ref recentTables[old ^ 1], null);
-                    }
-                }
+                Evict(roleSetOrder.Dequeue());
             }
 
             roleSets[effective] = table;
             roleSetOrder.Enqueue(effective);
+            table.Cached = true;
             Remember(table, RoleSetComparer.Instance.GetHashCode(effective) & RecentMask);
             Volatile.Write(ref roleSetBytes, roleSetBytes + table.Bytes);
         }
@@ -205,9 +199,28 @@ public sealed partial class CompiledPolicy
         return table;
     }
 
+    /// <summary>Removes a cached set (under the eviction lock; its key just left the queue): from the dictionary, the array and the byte total.</summary>
+    private void Evict(int[] key)
+    {
+        if (roleSets.TryRemove(key, out var evicted))
+        {
+            evicted.Cached = false;
+            Volatile.Write(ref roleSetBytes, roleSetBytes - evicted.Bytes);
+            int old = RoleSetComparer.Instance.GetHashCode(evicted.Roles) & RecentMask;
+            if (ReferenceEquals(recentTables[old], evicted))
+            {
+                Volatile.Write(ref recentTables[old], null);
+            }
+
+            if (ReferenceEquals(recentTables[old ^ 1], evicted))
+            {
+                Volatile.Write(ref recentTables[old ^ 1], null);
+            }
+        }
+    }
+
     /// <summary>
-    /// Step 4 and the list of runs (steps 6 and 8) for one effective role set (sorted, distinct), with an upper estimate of
-    /// its bytes once every run is built. Cold: once per set. The runs themselves are built one at a time, when a request
+    /// Step 4 and the list of runs (steps 6 and 8) for one effective role set (sorted, distinct). Cold: once per set. The runs themselves are built one at a time, when a request
     /// first asks for their action (<see cref="BuildRun"/>): a never-seen set costs its first request the work of one
     /// action, in proportion to its own rules, however many actions it names.
     /// </summary>
@@ -217,63 +230,82 @@ public sealed partial class CompiledPolicy
         var actions = ActionsNamedBy(effective);
         actions.Sort();
         actions.Add(-1); // the fallback run: every action no rule names exactly
-        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions], EstimateRunBytes(effective, actions.Count));
+        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions]);
     }
 
-    /// <summary>The run <paramref name="index"/> of a table, built now if no request has asked for its action yet (then shared).</summary>
+    /// <summary>
+    /// The run <paramref name="index"/> of a table, built now if no request has asked for its action yet, then kept and
+    /// shared: the cache is charged for what is built. Keeping a run adds its bytes to the table's and, if the table is
+    /// cached, to the cache's total; past the cap, older tables are evicted first in, first out (never this one). A table
+    /// whose own runs would pass the cap drops its other runs first (they are built again, by the same code, when asked
+    /// for). A run larger than <see cref="MaxRunBytes"/> is decided from and not kept. Concurrent builds of one run: the
+    /// first kept wins, and every caller decides from it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RunTable BuildRun(RoleSetTable table, int index)
     {
         var run = new RunBuilder(this, table.Roles).Build(table.Actions[index]);
-        return Interlocked.CompareExchange(ref table.Runs[index], run, null) ?? run;
-    }
-
-    /// <summary>
-    /// An upper estimate of the bytes of every run of a set: each rule naming an action exactly lands in one run, each
-    /// wildcard-action rule in at most every run; per rule its scanned part, its info, its characters and a share of a hash.
-    /// </summary>
-    private long EstimateRunBytes(int[] effective, int runCount)
-    {
-        var perRole = roleRunBytes ??= RoleRunBytes();
-        long bytes = 0;
-        foreach (int r in effective)
+        if (run.Bytes > MaxRunBytes)
         {
-            bytes += perRole[r].Exact + (perRole[r].Any * runCount);
+            return run; // one run larger than a sixteenth of the cache: decided from it, never kept
         }
 
-        return bytes;
-    }
-
-    // Per role: the estimated bytes its exact-action rules add to a table, and those its wildcard-action rules add to each run.
-    private (long Exact, long Any)[]? roleRunBytes;
-
-    private (long Exact, long Any)[] RoleRunBytes()
-    {
-        const long PerRule = 24 + ViewRuleInfo.Bytes + 72;
-        var result = new (long Exact, long Any)[roles.Length];
-        for (int r = 0; r < roles.Length; r++)
+        lock (evictionLock)
         {
-            ref readonly var role = ref roles[r];
-            long exact = 0;
-            for (int i = role.SlotStart; i < role.SlotStart + role.SlotCount; i++)
+            if (table.Runs[index] is { } existing)
             {
-                exact += BucketBytes(slots[i].Allow) + BucketBytes(slots[i].Deny);
+                return existing;
             }
 
-            result[r] = (exact, BucketBytes(role.AnyAllow) + BucketBytes(role.AnyDeny));
+            if (table.Bytes + run.Bytes > MaxRoleSetBytes)
+            {
+                DropRuns(table);
+                if (table.Bytes + run.Bytes > MaxRoleSetBytes)
+                {
+                    return run; // the table's own part leaves no room: decided from it, not kept
+                }
+            }
+
+            if (table.Cached)
+            {
+                // Evict older sets until the run fits; this table, met in the queue, goes to its back.
+                for (int left = roleSetOrder.Count; left > 0 && roleSetBytes + run.Bytes > MaxRoleSetBytes; left--)
+                {
+                    var key = roleSetOrder.Dequeue();
+                    if (ReferenceEquals(key, table.Roles))
+                    {
+                        roleSetOrder.Enqueue(key);
+                    }
+                    else
+                    {
+                        Evict(key);
+                    }
+                }
+
+                Volatile.Write(ref roleSetBytes, roleSetBytes + run.Bytes);
+            }
+
+            table.Charge(run.Bytes);
+            Volatile.Write(ref table.Runs[index], run);
         }
 
-        return result;
+        return run;
+    }
 
-        long BucketBytes(in RuleBucket bucket)
+    /// <summary>Drops every built run of a table (under the eviction lock), uncharging them; requests holding one keep deciding from it.</summary>
+    private void DropRuns(RoleSetTable table)
+    {
+        for (int i = 0; i < table.Runs.Length; i++)
         {
-            long sum = bucket.Count * PerRule;
-            for (int k = bucket.Start; k < bucket.Start + bucket.Count; k++)
+            if (table.Runs[i] is { } dropped)
             {
-                sum += rules[k].ResourcePrefix.Length * 2L;
+                Volatile.Write(ref table.Runs[i], null);
+                table.Charge(-dropped.Bytes);
+                if (table.Cached)
+                {
+                    Volatile.Write(ref roleSetBytes, roleSetBytes - dropped.Bytes);
+                }
             }
-
-            return sum;
         }
     }
 

@@ -29,6 +29,9 @@ internal sealed class NameTable
     private readonly int mask;
     private readonly Hash hash;
 
+    /// <summary>About how many bytes the table holds (its slots; the names are the caller's strings).</summary>
+    internal long Bytes => 64 + (entries.Length * 16L);
+
     public NameTable(IEnumerable<KeyValuePair<string, int>> names)
     {
         var pairs = names.ToArray();

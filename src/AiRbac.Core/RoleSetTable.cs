@@ -15,7 +15,7 @@ internal sealed class RoleSetTable
     // A run with more exact resource names than this in one section finds them by hash instead of scanning them.
     internal const int HashThreshold = RuleBucket.HashThreshold;
 
-    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions, long bytes)
+    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions)
     {
         Policy = policy;
         Roles = roles;
@@ -23,8 +23,11 @@ internal sealed class RoleSetTable
         SodRole = sodRole;
         Actions = actions;
         Runs = new RunTable?[actions.Length];
-        Bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + RunTable.Overhead)) + bytes;
+        bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + 8L));
     }
+
+    // Written only under the policy's eviction lock.
+    private long bytes;
 
     // Object headers, array headers and the cache's entry for the table: an upper estimate.
     private const long Overhead = 512;
@@ -50,8 +53,17 @@ internal sealed class RoleSetTable
     /// </summary>
     public RunTable?[] Runs { get; }
 
-    /// <summary>About how many bytes the table holds with every run built (an upper estimate, counted against the cache's cap when the table is added).</summary>
-    public long Bytes { get; }
+    /// <summary>
+    /// About how many bytes the table holds with the runs built so far (an upper estimate): its own part when it is
+    /// added to the cache, then each run's <see cref="RunTable.Bytes"/> as the run is kept (and less a run dropped).
+    /// </summary>
+    public long Bytes => Volatile.Read(ref bytes);
+
+    /// <summary>Whether the table is in the policy's cache (its bytes count against the cap); read and written under the eviction lock.</summary>
+    internal bool Cached { get; set; }
+
+    /// <summary>Adds (or, negative, removes) a run's bytes; under the eviction lock.</summary>
+    internal void Charge(long runBytes) => Volatile.Write(ref bytes, bytes + runBytes);
 }
 
 /// <summary>
@@ -81,6 +93,13 @@ internal sealed class RunTable(int allowStart, int end, ViewRule[] rules, ViewRu
 
     /// <summary>The hash of the run's exact names when a section has many, else <see langword="null"/>.</summary>
     public RunIndex? Index { get; } = index;
+
+    /// <summary>
+    /// About how many bytes the run holds (an upper estimate): its rules, their infos, characters and hash. Patterns and
+    /// catalog candidates are the policy's, shared, and not counted.
+    /// </summary>
+    public long Bytes { get; } = Overhead + (rules.Length * (24L + ViewRuleInfo.Bytes)) + (chars.Length * 2L)
+        + (index is null ? 0 : 64 + (index.Hits.Length * 4L) + (index.Deny?.Bytes ?? 0) + (index.Allow?.Bytes ?? 0));
 }
 
 /// <summary>

@@ -99,7 +99,7 @@ public sealed class RoleSetTableTests
     }
 
     [Fact]
-    public void A_never_seen_role_set_builds_only_the_run_of_the_requested_action_and_counts_every_run_against_the_cap()
+    public void A_never_seen_role_set_builds_only_the_run_of_the_requested_action_and_counts_only_built_runs_against_the_cap()
     {
         // A hostile request naming every role: its first decision builds one action's run, not one per action the roles name.
         var builder = new TestPolicy();
@@ -115,13 +115,127 @@ public sealed class RoleSetTableTests
         var table = everyone.Table!;
         table.Runs.Length.Should().Be(42, "40 verbs, tool:invoke and the fallback run");
         table.Runs.Count(run => run != null).Should().Be(1);
-        policy.RoleSetBytes.Should().Be(table.Bytes, "the estimate of every run is counted when the table is cached");
+        policy.RoleSetBytes.Should().Be(table.Bytes, "the cache is charged for the runs built, as they are built");
+        long oneRun = table.Bytes;
 
         policy.Authorize(everyone, "ns:verb3", "thing:t43_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
         policy.Authorize(everyone, "ns:verb3", "thing:t43_x").Rule.Should().Be("ns:verb3 on thing:t43_*");
         policy.Authorize(everyone, "other:verb", "thing:t1_secret").Reason.Should().Be(DecisionReason.ExplicitDeny);
         table.Runs.Count(run => run != null).Should().Be(3);
         policy.RoleSetBytes.Should().Be(table.Bytes);
+        table.Bytes.Should().BeGreaterThan(oneRun);
+    }
+
+    [Fact]
+    public void Many_exact_actions_crossed_with_many_wildcard_denies_are_cached_run_by_run_allocation_free_and_exact()
+    {
+        // N actions named exactly and M wildcard-action denies: every run holds the M denies, so all runs together are
+        // about N × M rules, past the 64 MiB cap. Charged run by run, the table stays cached.
+        const int N = 1_500, M = 1_500;
+        var builder = new TestPolicy();
+        builder.Role("admin", allow: [.. Enumerable.Range(0, N).Select(i => $"ns:a{i} on r:x{i}")], deny: [.. Enumerable.Range(0, M).Select(j => $"* on s:y{j}")]);
+        var doc = builder.Document();
+        var policy = PolicyCompiler.Compile(doc).Policy!;
+        var reference = new ReferenceEvaluator(doc);
+        var subject = Subject.WithRoles("u", SubjectKind.User, "admin");
+
+        policy.Authorize(subject, "ns:a1", "r:x1").Allowed.Should().BeTrue();
+        policy.RoleSetCount.Should().Be(1, "the table is cached: only the requested run is charged");
+        var table = subject.Table!;
+        policy.RoleSetBytes.Should().Be(table.Bytes).And.BeLessThan(policy.MaxRunBytes);
+        AllocatedDeciding(policy, subject, "ns:a1", "r:x1").Should().Be(0, "a cached run is decided from without allocating");
+
+        long maxBytes = 0;
+        var random = new Random(16);
+        for (int i = 0; i < N; i++)
+        {
+            var fresh = Subject.WithRoles($"u{i}", SubjectKind.User, "admin");
+            string action = $"ns:a{i}";
+            string resource = random.Next(3) switch { 0 => $"r:x{i}", 1 => $"s:y{random.Next(M)}", _ => $"r:x{random.Next(N)}" };
+            var actual = policy.Authorize(fresh, action, resource);
+            maxBytes = Math.Max(maxBytes, policy.RoleSetBytes);
+            if (i % 10 == 0)
+            {
+                var expected = reference.Decide(fresh, action, resource, RandomPolicyGenerator.Now);
+                (actual.Allowed, actual.Reason, actual.Role, actual.Rule).Should().Be((expected.Allowed, expected.Reason, expected.Role, expected.Rule), "{0} on {1}", action, resource);
+            }
+        }
+
+        maxBytes.Should().BeLessThanOrEqualTo(policy.MaxRoleSetBytes);
+        maxBytes.Should().BeGreaterThan(policy.MaxRoleSetBytes / 2, "many runs were kept before the table dropped them");
+        policy.RoleSetCount.Should().Be(1);
+        policy.RoleSetBytes.Should().Be(subject.Table!.Bytes, "the one cached table is the subject's");
+
+        foreach (var (action, resource) in new[] { ("other:x", "s:y7"), ("other:x", "r:x7"), ("ns:a7", "s:y1499"), ("ns:a7", "r:x8") })
+        {
+            var actual = policy.Authorize(subject, action, resource);
+            var expected = reference.Decide(subject, action, resource, RandomPolicyGenerator.Now);
+            (actual.Allowed, actual.Reason, actual.Role, actual.Rule).Should().Be((expected.Allowed, expected.Reason, expected.Role, expected.Rule), "{0} on {1}", action, resource);
+        }
+
+        policy.Authorize(subject, "ns:a7", "r:x7").Allowed.Should().BeTrue();
+        AllocatedDeciding(policy, subject, "ns:a7", "r:x7").Should().Be(0, "after the sweep a run is kept again");
+        AllocatedDeciding(policy, subject, "other:x", "s:y3").Should().Be(0, "the fallback run too");
+    }
+
+    [Fact]
+    public void Runs_built_past_the_cap_evict_older_tables_first_in_first_out_and_a_run_too_large_is_not_kept()
+    {
+        var builder = new TestPolicy();
+        builder.Role("small", allow: ["tool:invoke on tool:t"]);
+        builder.Role("big", allow: [.. Enumerable.Range(0, 40).Select(i => $"ns:a{i} on r:x{i}")], deny: [.. Enumerable.Range(0, 200).Select(j => $"* on s:y{j}")]);
+        var doc = builder.Document();
+        var policy = PolicyCompiler.Compile(doc).Policy!;
+        var reference = new ReferenceEvaluator(doc);
+        var small = Subject.WithRoles("s", SubjectKind.User, "small");
+        var big = Subject.WithRoles("b", SubjectKind.User, "big");
+
+        policy.Authorize(small, "tool:invoke", "tool:t").Allowed.Should().BeTrue();
+        policy.Authorize(big, "ns:a0", "r:x0").Allowed.Should().BeTrue();
+        long run = big.Table!.Runs.Single(r => r != null)!.Bytes;
+        policy.RoleSetCount.Should().Be(2);
+
+        // Room for the big set with twenty runs and half the small set: its twentieth run evicts the small set (first
+        // in), never the big set itself. (A run is kept only up to a sixteenth of the cap.)
+        long smallBytes = policy.RoleSetBytes - big.Table.Bytes;
+        policy.MaxRoleSetBytes = big.Table.Bytes + (19 * run) + (smallBytes / 2);
+        for (int i = 1; i < 20; i++)
+        {
+            policy.Authorize(big, $"ns:a{i}", "r:x0").Reason.Should().Be(DecisionReason.NoMatchingGrant);
+            policy.RoleSetBytes.Should().BeLessThanOrEqualTo(policy.MaxRoleSetBytes);
+            policy.RoleSetCount.Should().Be(i < 19 ? 2 : 1);
+        }
+
+        big.Table.Runs.Count(r => r != null).Should().Be(20);
+        policy.RoleSetBytes.Should().Be(big.Table.Bytes);
+        policy.Authorize(small, "tool:invoke", "tool:t").Allowed.Should().BeTrue("an evicted set is rebuilt, exact");
+
+        // A run larger than a sixteenth of the cap is decided from and not kept.
+        policy.MaxRoleSetBytes = run * 8;
+        long before = policy.RoleSetBytes;
+        var actual = policy.Authorize(big, "ns:a9", "s:y9");
+        var expected = reference.Decide(big, "ns:a9", "s:y9", RandomPolicyGenerator.Now);
+        (actual.Allowed, actual.Reason, actual.Role, actual.Rule).Should().Be((expected.Allowed, expected.Reason, expected.Role, expected.Rule));
+        actual.Reason.Should().Be(DecisionReason.ExplicitDeny);
+        big.Table.Runs.Count(r => r != null).Should().Be(20);
+        policy.RoleSetBytes.Should().Be(before);
+    }
+
+    private static long AllocatedDeciding(CompiledPolicy policy, Subject subject, string action, string resource)
+    {
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1_000; i++)
+            {
+                policy.Authorize(subject, action, resource);
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        return allocated;
     }
 
     [Fact]
