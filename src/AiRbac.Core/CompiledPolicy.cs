@@ -276,37 +276,13 @@ public sealed partial class CompiledPolicy
         var when = new BindingClock(timeProvider, request.Resource.Scope);
         if (subject.HasRoles)
         {
-            // Plain role names seen before (same names, order and kind): the memo gives the set without looking them up.
-            var bindings = subject.RoleSpan;
-            bool memoizable = MemoHash(bindings, kind, out int memoHash);
-            if (memoizable)
-            {
-                Span<int> memoized = stackalloc int[MemoMaxRoles];
-                int length = MemoFind(bindings, kind, memoHash, memoized);
-                if (length >= 0)
-                {
-                    fixedSet = true;
-                    return TableOf(memoized[..length]);
-                }
-            }
-
-            foreach (ref readonly var binding in bindings)
+            foreach (ref readonly var binding in subject.RoleSpan)
             {
                 int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
                 {
                     set.Append(ClosureOf(role, kind));
                 }
-            }
-
-            if (memoizable)
-            {
-                var effective = set.SortedDistinct();
-                MemoWrite(bindings, kind, memoHash, effective);
-                var found = TableOf(effective);
-                set.Dispose();
-                fixedSet = true;
-                return found;
             }
         }
         else

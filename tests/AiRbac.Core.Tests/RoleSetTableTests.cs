@@ -289,12 +289,13 @@ public sealed class RoleSetTableTests
         maxBytes.Should().BeLessThanOrEqualTo(1L << 20);
         policy.RoleSetCount.Should().BeGreaterThan(0);
     }
+
     [Fact]
-    public void A_million_distinct_role_name_sequences_keep_the_name_memo_and_the_cache_bounded_and_every_decision_exact()
+    public void A_million_distinct_role_name_sequences_keep_the_cache_bounded_and_every_decision_exact()
     {
         // An attacker controlling role claims: a million distinct sequences of role names (declared names in varying
         // order mixed with invented ones), each in a subject built per request, and each decided again by a second
-        // subject built from copies of the same names (a memo hit, when its slot was not overwritten meanwhile).
+        // subject built from copies of the same names.
         var builder = new TestPolicy();
         for (int i = 0; i < 12; i++)
         {
@@ -307,7 +308,6 @@ public sealed class RoleSetTableTests
         policy.MaxRoleSetBytes = 1L << 20;
         var reference = new ReferenceEvaluator(doc);
         var random = new Random(16);
-        long maxMemo = 0;
         const int Sequences = 1_000_000;
         for (int n = 0; n < Sequences; n++)
         {
@@ -332,7 +332,6 @@ public sealed class RoleSetTableTests
                 }
             }
 
-            maxMemo = Math.Max(maxMemo, policy.NameMemoBytes);
             if (policy.RoleSetCount > 300 || policy.RoleSetBytes > 1L << 20)
             {
                 policy.RoleSetCount.Should().BeLessThanOrEqualTo(300);
@@ -340,32 +339,6 @@ public sealed class RoleSetTableTests
             }
         }
 
-        maxMemo.Should().Be(CompiledPolicy.NameMemoCapBytes, "the memo is one fixed array, allocated once");
-    }
-
-    [Fact]
-    public void The_name_memo_gives_the_set_the_names_make_for_their_kind_and_order_and_never_memoizes_scoped_or_expiring_bindings()
-    {
-        var policy = new TestPolicy()
-            .Role("viewer", allow: ["data:read on output:*"])
-            .Role("analyst", allow: ["tool:invoke on tool:report_*"], inherits: ["viewer"])
-            .Build(new FixedClock(TestPolicy.Now));
-        var first = Subject.WithRoles("a", SubjectKind.User, "analyst", "nobody");
-        policy.Authorize(first, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
-        var again = Subject.WithRoles("b", SubjectKind.User, new string("analyst".AsSpan()), new string("nobody".AsSpan()));
-        policy.Authorize(again, "data:read", "output:x").Allowed.Should().BeTrue();
-        again.Table.Should().BeSameAs(first.Table);
-
-        var reordered = Subject.WithRoles("c", SubjectKind.User, "nobody", "analyst");
-        policy.Authorize(reordered, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
-        reordered.Table.Should().BeSameAs(first.Table);
-
-        var viewerOnly = Subject.WithRoles("d", SubjectKind.User, "viewer", "nobody");
-        policy.Authorize(viewerOnly, "tool:invoke", "tool:report_x").Reason.Should().Be(DecisionReason.NoMatchingGrant);
-
-        var scoped = new Subject("e", SubjectKind.User, [new RoleBinding("analyst", Scope: "acme"), new RoleBinding("nobody")]);
-        policy.Authorize(scoped, "tool:invoke", new ResourceRequest("tool:report_x") { Scope = "other" }).Reason.Should().Be(DecisionReason.NoActiveRole);
-        var expired = new Subject("f", SubjectKind.User, [new RoleBinding("analyst", Expires: TestPolicy.Now.AddHours(-1)), new RoleBinding("nobody")]);
-        policy.Authorize(expired, "tool:invoke", "tool:report_x").Reason.Should().Be(DecisionReason.NoActiveRole);
+        policy.RoleSetCount.Should().BeGreaterThan(0);
     }
 }
