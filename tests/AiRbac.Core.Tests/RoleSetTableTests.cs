@@ -289,4 +289,56 @@ public sealed class RoleSetTableTests
         maxBytes.Should().BeLessThanOrEqualTo(1L << 20);
         policy.RoleSetCount.Should().BeGreaterThan(0);
     }
+
+    [Fact]
+    public void A_million_distinct_role_name_sequences_keep_the_cache_bounded_and_every_decision_exact()
+    {
+        // An attacker controlling role claims: a million distinct sequences of role names (declared names in varying
+        // order mixed with invented ones), each in a subject built per request, and each decided again by a second
+        // subject built from copies of the same names.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 12; i++)
+        {
+            builder.Role($"r{i}", allow: [$"tool:invoke on tool:t{i}_*"], deny: [$"tool:invoke on tool:t{i}_secret"], inherits: i > 0 && i % 4 == 0 ? [$"r{i - 1}"] : null, kinds: i == 3 ? ["agent"] : null);
+        }
+
+        var doc = builder.Document();
+        var policy = PolicyCompiler.Compile(doc).Policy!;
+        policy.MaxRoleSets = 300;
+        policy.MaxRoleSetBytes = 1L << 20;
+        var reference = new ReferenceEvaluator(doc);
+        var random = new Random(16);
+        const int Sequences = 1_000_000;
+        for (int n = 0; n < Sequences; n++)
+        {
+            int a = random.Next(12), b = random.Next(12);
+            string[] names = (n % 3) switch
+            {
+                0 => [$"r{a}", $"x{n}"],
+                1 => [$"x{n}", $"r{a}", $"r{b}"],
+                _ => [$"r{a}", $"r{b}", $"y{n % 1000}", $"r{n % 12}"],
+            };
+            var kind = (SubjectKind)(n % 3);
+            int target = random.Next(12);
+            string resource = random.Next(3) == 0 ? $"tool:t{target}_secret" : $"tool:t{target}_x";
+            var expected = reference.Decide(Subject.WithRoles("u", kind, names), "tool:invoke", resource, RandomPolicyGenerator.Now);
+            for (int again = 0; again < 2; again++)
+            {
+                var subject = Subject.WithRoles("u", kind, [.. names.Select(x => new string(x.AsSpan()))]);
+                var actual = policy.Authorize(subject, "tool:invoke", resource);
+                if ((actual.Allowed, actual.Reason, actual.Role, actual.Rule) != (expected.Allowed, expected.Reason, expected.Role, expected.Rule))
+                {
+                    actual.Should().Be(expected, "sequence {0} ({1}), {2}", n, string.Join(", ", names), resource);
+                }
+            }
+
+            if (policy.RoleSetCount > 300 || policy.RoleSetBytes > 1L << 20)
+            {
+                policy.RoleSetCount.Should().BeLessThanOrEqualTo(300);
+                policy.RoleSetBytes.Should().BeLessThanOrEqualTo(1L << 20);
+            }
+        }
+
+        policy.RoleSetCount.Should().BeGreaterThan(0);
+    }
 }
