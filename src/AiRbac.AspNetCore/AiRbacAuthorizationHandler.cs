@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -77,16 +76,13 @@ public sealed class AiRbacAuthorizationHandler : AuthorizationHandler<AiRbacRequ
                 break;
         }
 
-        if (!requirement.TryFormatResource(key => Value(values, key), out var name2))
+        if (!requirement.TryFormatResource(values, out var name2))
         {
             resource = default;
             return false;
         }
 
-        resource = new ResourceRequest(name2) { Scope = options.ScopeRouteValue is { } scope ? Value(values, scope) : null };
+        resource = new ResourceRequest(name2) { Scope = options.ScopeRouteValue is { } scope ? AiRbacRequirement.RouteValue(values, scope) : null };
         return true;
     }
-
-    private static string? Value(RouteValueDictionary? values, string key)
-        => values is not null && values.TryGetValue(key, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) : null;
 }

@@ -59,7 +59,7 @@ internal static class ClaimsSubjectMapper
         }
 
         // Role claims of every role source (the principal's identities; an actor's own claims only), each role once, in
-        // order: counted first, so the bindings are one array of the right size.
+        // order: counted first, so the buffer that gathers them is found once.
         int count = 0;
         if (roleSources is null)
         {
@@ -74,33 +74,54 @@ internal static class ClaimsSubjectMapper
             }
         }
 
-        RoleBinding[]? roles = null;
-        if (count > 0)
+        // No role claims: the policy's bindings section decides (roles: null).
+        Subject subject;
+        if (count == 0)
         {
-            roles = new RoleBinding[count];
+            subject = new Subject(id, kind, null, onBehalfOf);
+        }
+        else
+        {
+            // The names are gathered into a per-thread buffer (each role once, in order), then handed to the subject,
+            // which copies them into its own bindings: no bindings array of ours that the subject would copy again.
+            var names = Scratch.Names(count);
             int n = 0;
             HashSet<string>? seen = count > SmallRoleCount ? new(StringComparer.Ordinal) : null;
             if (roleSources is null)
             {
-                AddRoles(claims, roleClaimType ?? identity.RoleClaimType, roles, ref n, seen);
+                AddRoles(claims, roleClaimType ?? identity.RoleClaimType, names, ref n, seen);
             }
             else
             {
                 var sources = AsList(roleSources);
                 for (int i = 0; i < sources.Count; i++)
                 {
-                    AddRoles(ClaimsOf(sources[i]), roleClaimType ?? sources[i].RoleClaimType, roles, ref n, seen);
+                    AddRoles(ClaimsOf(sources[i]), roleClaimType ?? sources[i].RoleClaimType, names, ref n, seen);
                 }
             }
 
-            if (n < roles.Length)
+            if (kind is { } known && onBehalfOf is null)
             {
-                Array.Resize(ref roles, n); // repeated role claims
+                // Subject.WithRoles copies the names into unscoped, permanent bindings it owns (the same subject the
+                // constructor builds from such bindings).
+                var exact = Scratch.Exact(names, n);
+                subject = Subject.WithRoles(id, known, exact);
+                Array.Clear(exact, 0, n);
             }
-        }
+            else
+            {
+                var roles = new RoleBinding[n];
+                for (int i = 0; i < n; i++)
+                {
+                    roles[i] = new RoleBinding(names[i]);
+                }
 
-        // No role claims: the policy's bindings section decides (roles: null).
-        var subject = new Subject(id, kind, roles, onBehalfOf);
+                subject = new Subject(id, kind, roles, onBehalfOf);
+            }
+
+            Array.Clear(names, 0, n);
+            Scratch.Return(names);
+        }
 
         // Delegation (for example an RFC 8693 "act" claim mapped to ClaimsIdentity.Actor): the actor asks on behalf of
         // this identity; an actor's own actor extends the chain. An actor's kind, like anyone's, comes from its kind
@@ -132,30 +153,85 @@ internal static class ClaimsSubjectMapper
         return count;
     }
 
-    private static void AddRoles(IReadOnlyList<Claim> claims, string roleType, RoleBinding[] roles, ref int n, HashSet<string>? seen)
+    private static void AddRoles(IReadOnlyList<Claim> claims, string roleType, string[] names, ref int n, HashSet<string>? seen)
     {
         for (int i = 0; i < claims.Count; i++)
         {
             var claim = claims[i];
-            if (!SameType(claim.Type, roleType) || (seen is null ? Contains(roles, n, claim.Value) : !seen.Add(claim.Value)))
+            if (!SameType(claim.Type, roleType) || (seen is null ? Contains(names, n, claim.Value) : !seen.Add(claim.Value)))
             {
                 continue;
             }
 
-            roles[n++] = new RoleBinding(claim.Value);
+            names[n++] = claim.Value;
         }
 
-        static bool Contains(RoleBinding[] roles, int n, string role)
+        static bool Contains(string[] names, int n, string role)
         {
             for (int i = 0; i < n; i++)
             {
-                if (string.Equals(roles[i].Role, role, StringComparison.Ordinal))
+                if (string.Equals(names[i], role, StringComparison.Ordinal))
                 {
                     return true;
                 }
             }
 
             return false;
+        }
+    }
+
+    // Per-thread buffers for role names, so that mapping a principal allocates only the subject (its bindings included).
+    // Cleared after each use; buffers longer than MaxKept are not kept.
+    private static class Scratch
+    {
+        private const int MaxKept = 256;
+        private const int MaxExact = 16;
+
+        [ThreadStatic]
+        private static string[]? names;
+
+        [ThreadStatic]
+        private static string[]?[]? exact;
+
+        // A buffer of at least count slots, all null, taken from the thread until Return (so a nested use, say from a
+        // ClaimsIdentity subclass that maps another principal while its claims are read, gets a buffer of its own).
+        internal static string[] Names(int count)
+        {
+            var buffer = names;
+            if (buffer is null || buffer.Length < count)
+            {
+                return new string[Math.Max(count, 8)];
+            }
+
+            names = null;
+            return buffer;
+        }
+
+        // Gives a cleared buffer back to the thread.
+        internal static void Return(string[] buffer)
+        {
+            if (buffer.Length <= MaxKept)
+            {
+                names = buffer;
+            }
+        }
+
+        // An array of exactly n slots holding the first n names (the caller clears it after use).
+        internal static string[] Exact(string[] from, int n)
+        {
+            string[] result;
+            if (n > MaxExact)
+            {
+                result = new string[n];
+            }
+            else
+            {
+                var byLength = exact ??= new string[]?[MaxExact + 1];
+                result = byLength[n] ??= new string[n];
+            }
+
+            Array.Copy(from, result, n);
+            return result;
         }
     }
 
