@@ -48,7 +48,8 @@ public sealed class AiRbacAuthorizationHandler : AuthorizationHandler<AiRbacRequ
         else
         {
             // The reason name only: role and rule names stay in the audit trail (IDecisionObserver).
-            context.Fail(new AuthorizationFailureReason(this, $"AiRbac denied {requirement.Action} on {resource.Name} ({decision.ReasonName})."));
+            // One concat of known parts (the same text as the interpolated string it replaces, without its pooled buffer).
+            context.Fail(new AuthorizationFailureReason(this, string.Concat(["AiRbac denied ", requirement.Action, " on ", resource.Name, " (", decision.ReasonName, ")."])));
         }
 
         return Task.CompletedTask;

@@ -43,7 +43,7 @@ public sealed class AiRbacMcpFilters
     /// <param name="decision">The denial.</param>
     /// <returns>For example <c>Tool 'delete_records' was not run: access denied (no_matching_grant).</c></returns>
     public static string DeniedToolResult(string toolName, Decision decision)
-        => $"Tool '{toolName}' was not run: access denied ({decision.ReasonName}).";
+        => string.Concat(["Tool '", toolName, "' was not run: access denied (", decision.ReasonName, ")."]);
 
     /// <summary>The <c>tools/list</c> filter: removes every tool the subject may not invoke from the result.</summary>
     /// <param name="next">The next handler.</param>
