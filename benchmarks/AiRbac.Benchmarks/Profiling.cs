@@ -24,7 +24,7 @@ public static class Profiling
         PreparedRequest[] requests = [.. scenario.ParseRequests().Select(r => new PreparedRequest(r.Subject, r.Action, r.Resource))];
         scenario.Verify("AiRbac", i => ReferenceScenario.ToExpected(policy.Authorize(requests[i].Subject, requests[i].Action, in requests[i].Resource)));
         bool perRequest = mode == "per-request";
-        if (mode is "aspnetcore" or "aspnetcore-floor" or "mcp" or "mcp-floor" or "chat" or "chat-floor")
+        if (mode is "aspnetcore" or "aspnetcore-floor" or "aspnetcore-outcomes" or "map" or "map-floor" or "mcp" or "mcp-floor" or "chat" or "chat-floor")
         {
             return Adapter(scale, mode, seconds, output);
         }
@@ -98,10 +98,16 @@ public static class Profiling
         int perRun;
         switch (mode)
         {
-            case "aspnetcore" or "aspnetcore-floor":
+            case "map" or "map-floor":
+                var mapping = new Scenarios.AspNetCorePathBenchmarks { Scale = scale };
+                mapping.Setup();
+                run = mode == "map" ? () => mapping.MapOnly(true) : () => mapping.MapOnly(false);
+                perRun = ReferenceScenario.CorpusSize;
+                break;
+            case "aspnetcore" or "aspnetcore-floor" or "aspnetcore-outcomes":
                 var asp = new Scenarios.AspNetCorePathBenchmarks { Scale = scale };
                 asp.Setup();
-                run = mode == "aspnetcore" ? asp.AiRbacHandler : asp.Floor;
+                run = mode == "aspnetcore" ? asp.AiRbacHandler : mode == "aspnetcore-floor" ? asp.Floor : asp.FloorWithOutcomes;
                 perRun = ReferenceScenario.CorpusSize;
                 break;
             case "mcp" or "mcp-floor":
