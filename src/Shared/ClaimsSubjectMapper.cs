@@ -104,9 +104,7 @@ internal static class ClaimsSubjectMapper
             {
                 // Subject.WithRoles copies the names into unscoped, permanent bindings it owns (the same subject the
                 // constructor builds from such bindings).
-                var exact = Scratch.Exact(names, n);
-                subject = Subject.WithRoles(id, known, exact);
-                Array.Clear(exact, 0, n);
+                subject = Subjects.Find(id, known, names, n) ?? Subjects.Add(id, known, names, n);
             }
             else
             {
@@ -177,6 +175,125 @@ internal static class ClaimsSubjectMapper
             }
 
             return false;
+        }
+    }
+
+    // Subjects already mapped, by id, kind and role names: a principal seen before maps to the same Subject object, which
+    // keeps its resolved role set for the policy (so the decision takes the reused-subject path) and costs no allocation.
+    // A Subject is immutable, so sharing one between requests and threads changes no decision. Only subjects of a known
+    // kind, with 1 to MaxRoles role names (unscoped, permanent, as claims map them) and no delegation are kept.
+    // Bounded: an array of Slots entries, two-way (a subject's home slot and its neighbour), a new subject replacing what
+    // held its home slot when both are taken; ids and names
+    // longer than MaxLength characters are not kept. A hostile stream of distinct claims costs a hash, a comparison
+    // and a slot write per request, and memory stays within Slots entries.
+    private static class Subjects
+    {
+        private const int Slots = 8_192;
+        private const int MaxRoles = 16;
+        private const int MaxLength = 256;
+
+        private static readonly Entry?[] Table = new Entry?[Slots];
+
+        // The subject for these names, when one is kept.
+        internal static Subject? Find(string id, SubjectKind kind, string[] names, int n)
+        {
+            if (n > MaxRoles)
+            {
+                return null;
+            }
+
+            int hash = Hash(id, kind, names, n), slot = hash & (Slots - 1);
+            var entry = Volatile.Read(ref Table[slot]);
+            if (entry is not null && entry.Matches(hash, id, kind, names, n))
+            {
+                return entry.Subject;
+            }
+
+            entry = Volatile.Read(ref Table[slot ^ 1]);
+            return entry is not null && entry.Matches(hash, id, kind, names, n) ? entry.Subject : null;
+        }
+
+        // Builds the subject (Subject.WithRoles copies the names into unscoped, permanent bindings it owns, the subject
+        // the constructor builds from such bindings) and keeps it when it qualifies.
+        internal static Subject Add(string id, SubjectKind kind, string[] names, int n)
+        {
+            var exact = Scratch.Exact(names, n);
+            var subject = Subject.WithRoles(id, kind, exact);
+            Array.Clear(exact, 0, n);
+            if (n <= MaxRoles && id.Length <= MaxLength && Short(names, n))
+            {
+                // Two ways: the home slot, else its neighbour when that one is free, else the home slot is replaced.
+                int hash = Hash(id, kind, names, n), slot = hash & (Slots - 1);
+                if (Volatile.Read(ref Table[slot]) is not null && Volatile.Read(ref Table[slot ^ 1]) is null)
+                {
+                    slot ^= 1;
+                }
+
+                Volatile.Write(ref Table[slot], new Entry(hash, id, kind, names.AsSpan(0, n).ToArray(), subject));
+            }
+
+            return subject;
+        }
+
+        private static bool Short(string[] names, int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (names[i].Length > MaxLength)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        // A cheap multiply-and-xor hash (a collision only costs a miss: an entry is compared in full before it is used).
+        private static int Hash(string id, SubjectKind kind, string[] names, int n)
+        {
+            // The id in full (it tells most subjects apart), each role name by its length and three characters.
+            uint hash = Mix(2166136261u ^ (uint)kind, id);
+            for (int i = 0; i < n; i++)
+            {
+                string name = names[i];
+                uint sample = name.Length == 0 ? 0u : ((uint)name[0] << 16) ^ ((uint)name[name.Length >> 1] << 8) ^ name[^1];
+                hash = (hash ^ sample ^ ((uint)name.Length << 24)) * 16777619u;
+            }
+
+            return (int)(hash ^ (hash >> 15) ^ (hash >> 7));
+
+            static uint Mix(uint hash, string text)
+            {
+                foreach (char c in text)
+                {
+                    hash = (hash ^ c) * 16777619u;
+                }
+
+                return (hash ^ (uint)text.Length) * 16777619u;
+            }
+        }
+
+        private sealed class Entry(int hash, string id, SubjectKind kind, string[] names, Subject subject)
+        {
+            internal Subject Subject => subject;
+
+            internal bool Matches(int hash2, string id2, SubjectKind kind2, string[] names2, int n)
+            {
+                if (hash != hash2 || kind != kind2 || names.Length != n || !string.Equals(id, id2, StringComparison.Ordinal))
+                {
+                    return false;
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    if (!string.Equals(names[i], names2[i], StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
         }
     }
 
