@@ -14,7 +14,7 @@ public static class Profiling
     /// <summary>Runs the loop.</summary>
     /// <param name="scale">The scale.</param>
     /// <param name="seconds">How long to loop.</param>
-    /// <param name="mode"><c>reused</c> or <c>per-request</c>.</param>
+    /// <param name="mode"><c>reused</c>, <c>per-request</c>, <c>cold-N</c>, or an adapter path (<c>aspnetcore</c>, <c>mcp</c>, <c>chat</c>, each also with <c>-floor</c>).</param>
     /// <param name="output">Where to write the rate.</param>
     /// <returns>0.</returns>
     public static int Run(string scale, double seconds, string mode, TextWriter output)
@@ -24,6 +24,11 @@ public static class Profiling
         PreparedRequest[] requests = [.. scenario.ParseRequests().Select(r => new PreparedRequest(r.Subject, r.Action, r.Resource))];
         scenario.Verify("AiRbac", i => ReferenceScenario.ToExpected(policy.Authorize(requests[i].Subject, requests[i].Action, in requests[i].Resource)));
         bool perRequest = mode == "per-request";
+        if (mode is "aspnetcore" or "aspnetcore-floor" or "aspnetcore-outcomes" or "map" or "map-floor" or "mcp" or "mcp-floor" or "chat" or "chat-floor")
+        {
+            return Adapter(scale, mode, seconds, output);
+        }
+
         if (mode.StartsWith("cold-", StringComparison.Ordinal))
         {
             return Cold(policy, int.Parse(mode["cold-".Length..], System.Globalization.CultureInfo.InvariantCulture), seconds, output);
@@ -84,5 +89,52 @@ public static class Profiling
         public static SubjectInputs Of(Subject s) => new(s.Id, s.Kind, s.Roles?.ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
 
         public Subject Build() => new(id, kind, roles, onBehalfOf?.Build());
+    }
+
+    // Loops one adapter benchmark (its own setup, its own per-request inputs) for a sampling profiler.
+    private static int Adapter(string scale, string mode, double seconds, TextWriter output)
+    {
+        Func<int> run;
+        int perRun;
+        switch (mode)
+        {
+            case "map" or "map-floor":
+                var mapping = new Scenarios.AspNetCorePathBenchmarks { Scale = scale };
+                mapping.Setup();
+                run = mode == "map" ? () => mapping.MapOnly(true) : () => mapping.MapOnly(false);
+                perRun = ReferenceScenario.CorpusSize;
+                break;
+            case "aspnetcore" or "aspnetcore-floor" or "aspnetcore-outcomes":
+                var asp = new Scenarios.AspNetCorePathBenchmarks { Scale = scale };
+                asp.Setup();
+                run = mode == "aspnetcore" ? asp.AiRbacHandler : mode == "aspnetcore-floor" ? asp.Floor : asp.FloorWithOutcomes;
+                perRun = ReferenceScenario.CorpusSize;
+                break;
+            case "mcp" or "mcp-floor":
+                var mcp = new Scenarios.McpToolCallBenchmarks { Scale = scale };
+                mcp.Setup();
+                run = mode == "mcp" ? mcp.AiRbacFilter : mcp.PassThrough;
+                perRun = 2_000;
+                break;
+            default:
+                var chat = new Scenarios.ChatToolCallBenchmarks { Scale = scale };
+                chat.Setup();
+                run = mode == "chat" ? chat.AiRbacInvoker : chat.PassThrough;
+                perRun = 2_000;
+                break;
+        }
+
+        long calls = 0;
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            run();
+            calls += perRun;
+        }
+
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+        output.WriteLine($"{scale} ({mode}): {calls:N0} calls in {clock.Elapsed.TotalSeconds:F1} s, {clock.Elapsed.TotalNanoseconds / calls:F1} ns per call, {allocated / (double)calls:F1} bytes allocated per call");
+        return 0;
     }
 }

@@ -23,6 +23,14 @@ if (args.Length >= 1 && args[0] == "--profile")
 
 bool ci = args.Contains("--ci");
 string[] rest = [.. args.Where(a => a != "--ci")];
+
+// --scales scale-0,scale-10000: run the scale-parameterised benchmarks at these scales only.
+int scalesAt = Array.IndexOf(rest, "--scales");
+if (scalesAt >= 0 && scalesAt + 1 < rest.Length)
+{
+    BenchmarkSettings.Scales = rest[scalesAt + 1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    rest = [.. rest[..scalesAt], .. rest[(scalesAt + 2)..]];
+}
 IConfig config;
 if (ci)
 {

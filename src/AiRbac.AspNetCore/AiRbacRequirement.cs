@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
 
 namespace AiRbac.AspNetCore;
 
@@ -67,6 +69,68 @@ public sealed class AiRbacRequirement : IAuthorizationRequirement
         resource = builder.ToString();
         return true;
     }
+
+    // As TryFormatResource(Func), with the values read from route values: no delegate or closure per request, and a
+    // template of up to three segments (for example model:{modelId} or model:{modelId}/chat) formatted by one concat.
+    internal bool TryFormatResource(RouteValueDictionary? values, out string resource)
+    {
+        var parts = segments;
+        if (parts.Length == 1 && !parts[0].IsPlaceholder)
+        {
+            resource = parts[0].Text;
+            return true;
+        }
+
+        if (parts.Length <= 3)
+        {
+            string? a = Part(parts, 0, values), b = Part(parts, 1, values), c = Part(parts, 2, values);
+            if (a is null || b is null || c is null)
+            {
+                resource = string.Empty;
+                return false;
+            }
+
+            resource = string.Concat(a, b, c);
+            return true;
+        }
+
+        var builder = new System.Text.StringBuilder();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            string? part = Part(parts, i, values);
+            if (part is null)
+            {
+                resource = string.Empty;
+                return false;
+            }
+
+            builder.Append(part);
+        }
+
+        resource = builder.ToString();
+        return true;
+
+        // A literal's text, a placeholder's non-empty value, "" past the end, null for a missing value.
+        static string? Part(Segment[] parts, int i, RouteValueDictionary? values)
+        {
+            if (i >= parts.Length)
+            {
+                return string.Empty;
+            }
+
+            if (!parts[i].IsPlaceholder)
+            {
+                return parts[i].Text;
+            }
+
+            string? value = RouteValue(values, parts[i].Text);
+            return string.IsNullOrEmpty(value) ? null : value;
+        }
+    }
+
+    // A route value as text, or null when absent.
+    internal static string? RouteValue(RouteValueDictionary? values, string key)
+        => values is not null && values.TryGetValue(key, out var value) ? Convert.ToString(value, CultureInfo.InvariantCulture) : null;
 
     /// <inheritdoc/>
     public override string ToString() => $"AiRbac: {Action} on {ResourceTemplate}";

@@ -9,6 +9,9 @@ namespace AiRbac.Extensions.AI;
 /// <param name="mcpPrefix">The prefix of the resource of a tool on a provider-hosted MCP server.</param>
 internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction, string toolPrefix, string mcpPrefix)
 {
+    // toolPrefix + name, made once per tool name (bounded).
+    private readonly AiRbac.Internal.ToolResourceNames toolResources = AiRbac.Internal.ToolResourceNames.For(toolPrefix);
+
     /// <summary>No context: an empty subject, which every policy denies (missing_identity).</summary>
     internal static readonly Subject Anonymous = new(string.Empty, SubjectKind.User, []);
 
@@ -21,7 +24,7 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
         => new(authorizer, Defaults.ToolAction, Defaults.ToolResourcePrefix, Defaults.McpToolResourcePrefix);
 
     internal Decision Authorize(AiRbacChatContext? context, string toolName)
-        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolPrefix + toolName));
+        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)));
 
     /// <summary>
     /// Authorizes a tool of a provider-hosted MCP server: the action on <c>mcp:SERVER/TOOL</c> (an empty

@@ -12,7 +12,7 @@ public sealed class AiRbacMcpFilters
 {
     private readonly PolicyAuthorizer? authorizer;
     private readonly string toolAction;
-    private readonly string toolPrefix;
+    private readonly AiRbac.Internal.ToolResourceNames toolResources;
     private readonly string? nameClaimType;
     private readonly string? roleClaimType;
     private readonly string kindClaimType;
@@ -30,7 +30,7 @@ public sealed class AiRbacMcpFilters
         options ??= new AiRbacMcpOptions();
         this.authorizer = authorizer;
         toolAction = options.ToolAction;
-        toolPrefix = options.ToolResourcePrefix;
+        toolResources = AiRbac.Internal.ToolResourceNames.For(options.ToolResourcePrefix);
         nameClaimType = options.NameClaimType;
         roleClaimType = options.RoleClaimType;
         kindClaimType = options.KindClaimType;
@@ -43,7 +43,7 @@ public sealed class AiRbacMcpFilters
     /// <param name="decision">The denial.</param>
     /// <returns>For example <c>Tool 'delete_records' was not run: access denied (no_matching_grant).</c></returns>
     public static string DeniedToolResult(string toolName, Decision decision)
-        => $"Tool '{toolName}' was not run: access denied ({decision.ReasonName}).";
+        => string.Concat(["Tool '", toolName, "' was not run: access denied (", decision.ReasonName, ")."]);
 
     /// <summary>The <c>tools/list</c> filter: removes every tool the subject may not invoke from the result.</summary>
     /// <param name="next">The next handler.</param>
@@ -60,7 +60,7 @@ public sealed class AiRbacMcpFilters
             var permitted = new List<Tool>(result.Tools.Count);
             foreach (var tool in result.Tools)
             {
-                if (authorizer.Authorize(subject, toolAction, toolPrefix + tool.Name).Allowed)
+                if (authorizer.Authorize(subject, toolAction, toolResources.Of(tool.Name)).Allowed)
                 {
                     permitted.Add(tool);
                 }
@@ -81,7 +81,7 @@ public sealed class AiRbacMcpFilters
         return (context, cancellationToken) =>
         {
             string name = context.Params?.Name ?? string.Empty;
-            var decision = AuthorizerOf(context).Authorize(SubjectOf(context), toolAction, toolPrefix + name);
+            var decision = AuthorizerOf(context).Authorize(SubjectOf(context), toolAction, toolResources.Of(name));
             if (decision.Allowed)
             {
                 return next(context, cancellationToken);

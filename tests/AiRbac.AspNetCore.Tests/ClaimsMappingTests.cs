@@ -6,4 +6,6 @@ public sealed class AspNetCoreClaimsMappingTests : AiRbac.IntegrationTests.Claim
 {
     protected override Subject Map(ClaimsPrincipal principal, SubjectKind? defaultKind = null)
         => new AiRbacAuthorizationOptions { DefaultKind = defaultKind }.MapPrincipal(principal);
+
+    protected override Func<ClaimsPrincipal, Subject> Mapper() => new AiRbacAuthorizationOptions().MapPrincipal;
 }

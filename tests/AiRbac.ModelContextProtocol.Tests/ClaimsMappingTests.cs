@@ -6,4 +6,6 @@ public sealed class McpClaimsMappingTests : AiRbac.IntegrationTests.ClaimsMappin
 {
     protected override Subject Map(ClaimsPrincipal principal, SubjectKind? defaultKind = null)
         => new AiRbacMcpOptions { DefaultKind = defaultKind }.MapPrincipal(principal);
+
+    protected override Func<ClaimsPrincipal, Subject> Mapper() => new AiRbacMcpOptions().MapPrincipal;
 }

@@ -23,13 +23,16 @@ public class AspNetCorePathBenchmarks
     internal const string KindClaim = "kind";
 
     private ServiceProvider? services;
+    private ServiceProvider? outcomeServices;
     private IAuthorizationService authorization = null!;
+    private IAuthorizationService outcomeAuthorization = null!;
     private AspNetCoreBaseline? baseline;
     private PrincipalInputs[] lines = [];
     private object[] resources = [];
     private IAuthorizationRequirement[][] requirements = [];
     private AiResource[] baselineResources = [];
     private IAuthorizationRequirement[] floorRequirement = [];
+    private IAuthorizationRequirement[][] outcomeRequirements = [];
 
     /// <summary>The scales.</summary>
     public static IEnumerable<string> Scales => BenchmarkSettings.Scales;
@@ -57,6 +60,22 @@ public class AspNetCorePathBenchmarks
         services = collection.BuildServiceProvider();
         authorization = services.GetRequiredService<IAuthorizationService>();
         floorRequirement = [new FloorRequirement()];
+
+        // The floor with outcomes gets a provider of its own, with as many handlers as the other (the AiRbac handler,
+        // its own in place of SucceedHandler, and the framework's pass-through): each handler costs every call a little.
+        var outcomeCollection = new ServiceCollection();
+        outcomeCollection.AddLogging();
+        outcomeCollection.AddSingleton(authorizer);
+        outcomeCollection.AddAiRbacAuthorization(o =>
+        {
+            o.NameClaimType = ClaimTypes.NameIdentifier;
+            o.KindClaimType = KindClaim;
+        });
+        outcomeCollection.AddSingleton<IAuthorizationHandler, OutcomeHandler>();
+        outcomeServices = outcomeCollection.BuildServiceProvider();
+        outcomeAuthorization = outcomeServices.GetRequiredService<IAuthorizationService>();
+        IAuthorizationRequirement[] succeed = [new OutcomeRequirement(true)], fail = [new OutcomeRequirement(false)];
+        outcomeRequirements = [.. scenario.Expected.Select(e => e.Allowed ? succeed : fail)];
 
         var parsed = scenario.ParseRequests();
         lines = [.. parsed.Select(r => PrincipalInputs.Of(r.Subject))];
@@ -86,6 +105,7 @@ public class AspNetCorePathBenchmarks
     public void Cleanup()
     {
         services?.Dispose();
+        outcomeServices?.Dispose();
         baseline?.Dispose();
     }
 
@@ -98,6 +118,24 @@ public class AspNetCorePathBenchmarks
         for (int i = 0; i < lines.Length; i++)
         {
             allowed += authorization.AuthorizeAsync(lines[i].Build(), resources[i], floorRequirement).GetAwaiter().GetResult().Succeeded ? 1 : 0;
+        }
+
+        return allowed;
+    }
+
+    /// <summary>
+    /// The framework's floor with AiRbac's outcomes: a handler that reads nothing and calls <c>Succeed</c> where
+    /// expected.jsonl allows the request and <c>Fail</c> with a reason made once where it denies it, so the
+    /// framework's own cost of a failed authorization (failure reasons, result) is in it as in the AiRbac row.
+    /// </summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "ASP.NET Core floor (Succeed or Fail as expected)", OperationsPerInvoke = ReferenceScenario.CorpusSize)]
+    public int FloorWithOutcomes()
+    {
+        int allowed = 0;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            allowed += outcomeAuthorization.AuthorizeAsync(lines[i].Build(), resources[i], outcomeRequirements[i]).GetAwaiter().GetResult().Succeeded ? 1 : 0;
         }
 
         return allowed;
@@ -117,6 +155,22 @@ public class AspNetCorePathBenchmarks
         return allowed;
     }
 
+    /// <summary>For the profiler only: principals built per request and mapped to subjects (no decision), or only built.</summary>
+    /// <param name="map">Whether to map.</param>
+    /// <returns>A checksum.</returns>
+    internal int MapOnly(bool map)
+    {
+        var options = new AiRbacAuthorizationOptions { NameClaimType = ClaimTypes.NameIdentifier, KindClaimType = KindClaim };
+        int sum = 0;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var principal = lines[i].Build();
+            sum += map ? options.MapPrincipal(principal).Id.Length : principal.Identities.Count();
+        }
+
+        return sum;
+    }
+
     /// <summary>The hand-written role-table baseline handler, with a principal built per request.</summary>
     /// <returns>The number allowed.</returns>
     [Benchmark(Description = "ASP.NET Core + baseline role-table handler", OperationsPerInvoke = ReferenceScenario.CorpusSize)]
@@ -133,6 +187,40 @@ public class AspNetCorePathBenchmarks
 
     /// <summary>The floor's requirement.</summary>
     public sealed class FloorRequirement : IAuthorizationRequirement;
+
+    /// <summary>The requirement of the floor with outcomes: whether its handler succeeds or fails.</summary>
+    /// <param name="allow">Whether the handler succeeds.</param>
+    public sealed class OutcomeRequirement(bool allow) : IAuthorizationRequirement
+    {
+        /// <summary>Whether the handler succeeds.</summary>
+        public bool Allow { get; } = allow;
+    }
+
+    /// <summary>The handler of the floor with outcomes: succeeds or fails (with a reason made once) as its requirement says.</summary>
+    public sealed class OutcomeHandler : AuthorizationHandler<OutcomeRequirement>
+    {
+        private readonly AuthorizationFailureReason denied;
+
+        /// <summary>Creates the handler.</summary>
+        public OutcomeHandler() => denied = new AuthorizationFailureReason(this, "denied");
+
+        /// <inheritdoc/>
+        protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, OutcomeRequirement requirement)
+        {
+            ArgumentNullException.ThrowIfNull(context);
+            ArgumentNullException.ThrowIfNull(requirement);
+            if (requirement.Allow)
+            {
+                context.Succeed(requirement);
+            }
+            else
+            {
+                context.Fail(denied);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
 
     /// <summary>The floor's handler: succeeds, reads nothing.</summary>
     public sealed class SucceedHandler : AuthorizationHandler<FloorRequirement>
