@@ -44,8 +44,11 @@ internal static class DiffCommand
         var output = console.Out;
         output.WriteLine($"--- {oldPath}");
         output.WriteLine($"+++ {newPath}");
-        int changes = CompareRoles(before, after, output);
-        changes += ComparePolicyWide(before, after, output);
+        // Who holds what, in each policy: computed once here and used by every part of the report.
+        var oldHeld = WhoHoldsWhat(before);
+        var newHeld = WhoHoldsWhat(after);
+        int changes = CompareRoles(before, after, oldHeld, newHeld, output);
+        changes += ComparePolicyWide(before, after, oldHeld, newHeld, output);
         if (changes == 0)
         {
             output.WriteLine("policy: no change");
@@ -65,7 +68,13 @@ internal static class DiffCommand
         return changes > 0 ? AirbacCli.ExitNegative : AirbacCli.ExitOk;
     }
 
-    private static int CompareRoles(LoadedPolicy oldLoaded, LoadedPolicy newLoaded, TextWriter output)
+    /// <summary>
+    /// The effective roles of every subject of the policy's <c>bindings</c>: the one call that computes them for the diff
+    /// (swap here for a core "who holds what" view).
+    /// </summary>
+    private static IReadOnlyList<SubjectRoles> WhoHoldsWhat(LoadedPolicy loaded) => HeldRoles.Of(loaded.Document!, loaded.Policy!);
+
+    private static int CompareRoles(LoadedPolicy oldLoaded, LoadedPolicy newLoaded, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
         CompiledPolicy before = oldLoaded.Policy!, after = newLoaded.Policy!;
         int changes = 0;
@@ -87,12 +96,12 @@ internal static class DiffCommand
         // ceiling and clearances it is judged with), its own settings, the constraints naming it and who holds it.
         foreach (var role in added)
         {
-            WholeRole(output, "added", '+', newLoaded, role);
+            WholeRole(output, "added", '+', newLoaded, newHeld, role);
         }
 
         foreach (var role in removed)
         {
-            WholeRole(output, "removed", '-', oldLoaded, role);
+            WholeRole(output, "removed", '-', oldLoaded, oldHeld, role);
         }
 
         foreach (var newRole in after.Roles)
@@ -139,7 +148,7 @@ internal static class DiffCommand
     }
 
     /// <summary>Prints everything one added (<c>+</c>) or removed (<c>-</c>) role is and does.</summary>
-    private static void WholeRole(TextWriter output, string what, char sign, LoadedPolicy loaded, RoleInfo role)
+    private static void WholeRole(TextWriter output, string what, char sign, LoadedPolicy loaded, IReadOnlyList<SubjectRoles> subjects, RoleInfo role)
     {
         var policy = loaded.Policy!;
         output.WriteLine($"role {role.Name} ({what}):");
@@ -177,7 +186,7 @@ internal static class DiffCommand
             output.WriteLine($"  {sign} constraint {constraint}");
         }
 
-        foreach (var subject in HeldRoles.Of(loaded.Document!, policy))
+        foreach (var subject in subjects)
         {
             foreach (var held in subject.Roles.Where(h => h.Role == role.Name))
             {
@@ -246,11 +255,10 @@ internal static class DiffCommand
     /// Every subject of either policy's <c>bindings</c> whose effective roles (kinds applied, groups expanded, with their
     /// scope and expiry) or whose resulting grants and denies differ between the two policies, with what it gains and loses.
     /// </summary>
-    private static List<string> SubjectChanges(LoadedPolicy before, LoadedPolicy after)
+    private static List<string> SubjectChanges(LoadedPolicy before, LoadedPolicy after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld)
     {
-        // The one call that computes who holds what, for each policy.
-        var oldSubjects = HeldRoles.Of(before.Document!, before.Policy!).ToDictionary(s => s.Id, StringComparer.Ordinal);
-        var newSubjects = HeldRoles.Of(after.Document!, after.Policy!).ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var oldSubjects = oldHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var newSubjects = newHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var lines = new List<string>();
         var ids = newSubjects.Keys.Concat(oldSubjects.Keys.Where(id => !newSubjects.ContainsKey(id)));
         foreach (string id in ids)
@@ -316,7 +324,7 @@ internal static class DiffCommand
         lines.AddRange(before.Where(x => !now.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  - {label}{x}"));
     }
 
-    private static int ComparePolicyWide(LoadedPolicy before, LoadedPolicy after, TextWriter output)
+    private static int ComparePolicyWide(LoadedPolicy before, LoadedPolicy after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
         var lines = new List<string>();
         string oldTiers = string.Join(" < ", before.Policy!.Tiers), newTiers = string.Join(" < ", after.Policy!.Tiers);
@@ -369,7 +377,7 @@ internal static class DiffCommand
             lines.AddRange(targetLines);
         }
 
-        var subjectLines = SubjectChanges(before, after);
+        var subjectLines = SubjectChanges(before, after, oldHeld, newHeld);
         if (subjectLines.Count > 0)
         {
             lines.Add("subjects whose effective roles or access change:");

@@ -71,7 +71,22 @@ internal static class MatrixCommand
             Generated = Rfc3339.Format(generated.ToUniversalTime());
             Subjects = HeldRoles.Of(Document, Policy);
             Flags = Policy.Roles.ToDictionary(r => r.Name, r => RoleRisk.Flags(Policy, r), StringComparer.Ordinal);
+            foreach (var subject in Subjects)
+            {
+                foreach (var held in subject.Roles)
+                {
+                    if (!holders.TryGetValue(held.Role, out var list))
+                    {
+                        holders[held.Role] = list = [];
+                    }
+
+                    list.Add(subject.Id + (held.Through == held.Role ? "" : $" (through {held.Through})") + held.Conditions);
+                }
+            }
         }
+
+        // Role name -> its holders, each with how and when it holds the role.
+        private readonly Dictionary<string, List<string>> holders = new(StringComparer.Ordinal);
 
         public CompiledPolicy Policy { get; }
 
@@ -88,9 +103,7 @@ internal static class MatrixCommand
         public string HighestTier => Policy.Tiers[^1];
 
         /// <summary>The holders of a role: each subject with how it holds it (<c>through</c> the bound role) and the binding's conditions.</summary>
-        public List<string> Holders(RoleInfo role)
-            => [.. Subjects.SelectMany(s => s.Roles.Where(h => h.Role == role.Name)
-                .Select(h => s.Id + (h.Through == role.Name ? "" : $" (through {h.Through})") + h.Conditions))];
+        public IReadOnlyList<string> Holders(RoleInfo role) => holders.TryGetValue(role.Name, out var list) ? list : [];
 
         public int Count(RoleInfo role, string effect) => EffectiveRoles.Rules(Policy, role).Count(r => r.Effect == effect);
 
