@@ -120,24 +120,76 @@ public static class YamlPolicyLoader
     {
         var diagnostics = new List<PolicyDiagnostic>();
         var tree = YamlTreeBuilder.Build(text, sourceName, limits, diagnostics);
-        PolicyDocument? document = null;
-        if (tree.Complete)
+        if (!tree.Complete)
         {
-            document = PolicyDocumentReader.Read(tree.Root, sourceName, diagnostics);
+            // A syntax error, a limit or a bad alias: nothing was read (no checks run on a partial tree).
+            return new PolicyLoadResult(null, Ordered(diagnostics));
         }
 
+        var read = PolicyDocumentReader.Read(tree.Root, sourceName, diagnostics);
         if (diagnostics.Count == 0)
         {
-            return new PolicyLoadResult(document, []);
+            return new PolicyLoadResult(read.Document, []);
         }
 
-        // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
-        var ordered = diagnostics
-            .OrderBy(d => d.Location.Line)
-            .ThenBy(d => d.Location.Column)
-            .ToArray();
-        return new PolicyLoadResult(null, ordered);
+        if (!read.ErrorLimitReached)
+        {
+            AddCompilerErrors(read, diagnostics);
+        }
+
+        return new PolicyLoadResult(null, Ordered(diagnostics));
     }
+
+    /// <summary>
+    /// The file is refused, but one problem must not hide the others: the compiler checks what could be read (tiers,
+    /// rules, patterns, kinds, references, timestamps, scopes), and its errors are reported with the loader's. Its
+    /// warnings are not: lint warnings are for a policy that loads. Errors that only follow from a problem already
+    /// reported (a missing 'version' read as an unsupported one) and errors reported twice are left out.
+    /// </summary>
+    private static void AddCompilerErrors(DocumentRead read, List<PolicyDiagnostic> diagnostics)
+    {
+        var compiled = PolicyCompiler.Compile(read.Document);
+        var seen = new HashSet<(SourceLocation, string)>(diagnostics.Select(d => (d.Location, d.Code)));
+        int errors = diagnostics.Count;
+        PolicyDiagnostic? firstDropped = null;
+        foreach (var diagnostic in compiled.Diagnostics)
+        {
+            if (!diagnostic.IsError || read.IsConsequence(diagnostic) || !seen.Add((diagnostic.Location, diagnostic.Code)))
+            {
+                continue;
+            }
+
+            if (diagnostic.Code == DiagnosticCodes.LimitExceeded && diagnostic.Message == CompilerErrorLimitMessage)
+            {
+                firstDropped ??= diagnostic;
+                continue;
+            }
+
+            if (errors < MaxReportedErrors)
+            {
+                diagnostics.Add(diagnostic);
+                errors++;
+            }
+            else
+            {
+                firstDropped ??= diagnostic;
+            }
+        }
+
+        if (firstDropped is not null)
+        {
+            diagnostics.Add(PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, CompilerErrorLimitMessage, firstDropped.Location));
+        }
+    }
+
+    // Loader and compiler each stop reporting after 1,000 errors; together they keep the same bound.
+    private const int MaxReportedErrors = 1000;
+
+    private const string CompilerErrorLimitMessage = "more than 1000 errors; the rest are not reported";
+
+    // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
+    private static PolicyDiagnostic[] Ordered(List<PolicyDiagnostic> diagnostics)
+        => [.. diagnostics.OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
 
     /// <summary>Reads at most <paramref name="limit"/> + 1 bytes; false when the stream holds more than the limit.</summary>
     private static bool TryReadBounded(Stream stream, int limit, out byte[] bytes, out int length)
