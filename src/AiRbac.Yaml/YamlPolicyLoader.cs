@@ -9,9 +9,12 @@ namespace AiRbac.Yaml;
 
 /// <summary>
 /// Reads a YAML policy file (docs/policy-language.md, section 2) into a <see cref="PolicyDocument"/>, with the source line and column of
-/// every value. The loader checks structure only: YAML syntax, shapes, unknown, duplicate and required keys, the
+/// every value. The loader checks structure: YAML syntax, shapes, unknown, duplicate and required keys, the
 /// version and the limits of <see cref="YamlLoadLimits"/>. The meaning of the values is checked by
-/// <see cref="PolicyCompiler"/>. Loading never throws for file content: every problem is a diagnostic.
+/// <see cref="PolicyCompiler"/>. When the structure has errors the policy is refused, and the parts that could be read
+/// are checked by the compiler too, so that one problem never hides another: the result then lists both kinds of
+/// errors. Only a syntax error or a limit stops the checks. Loading never throws for file content: every problem is a
+/// diagnostic.
 /// </summary>
 public static class YamlPolicyLoader
 {
@@ -132,26 +135,26 @@ public static class YamlPolicyLoader
             return new PolicyLoadResult(read.Document, []);
         }
 
-        if (!read.ErrorLimitReached)
+        if (read.ErrorLimitReached)
         {
-            AddCompilerErrors(read, diagnostics);
+            return new PolicyLoadResult(null, Ordered(diagnostics));
         }
 
-        return new PolicyLoadResult(null, Ordered(diagnostics));
+        return new PolicyLoadResult(null, WithCompilerErrors(read, diagnostics));
     }
 
     /// <summary>
     /// The file is refused, but one problem must not hide the others: the compiler checks what could be read (tiers,
-    /// rules, patterns, kinds, references, timestamps, scopes), and its errors are reported with the loader's. Its
-    /// warnings are not: lint warnings are for a policy that loads. Errors that only follow from a problem already
-    /// reported (a missing 'version' read as an unsupported one) and errors reported twice are left out.
+    /// rules, patterns, kinds, references, timestamps, scopes), and its errors are reported with the loader's, in
+    /// source order. Its warnings are not: lint warnings are for a policy that loads. Errors that only follow from a
+    /// problem already reported (a missing 'version' read as an unsupported one) and errors reported twice are left
+    /// out. Together they keep the loader's bound: after 1,000 errors, one final limit_exceeded.
     /// </summary>
-    private static void AddCompilerErrors(DocumentRead read, List<PolicyDiagnostic> diagnostics)
+    private static PolicyDiagnostic[] WithCompilerErrors(DocumentRead read, List<PolicyDiagnostic> diagnostics)
     {
         var compiled = PolicyCompiler.Compile(read.Document);
         var seen = new HashSet<(SourceLocation, string)>(diagnostics.Select(d => (d.Location, d.Code)));
-        int errors = diagnostics.Count;
-        PolicyDiagnostic? firstDropped = null;
+        bool compilerDropped = false;
         foreach (var diagnostic in compiled.Diagnostics)
         {
             if (!diagnostic.IsError || read.IsConsequence(diagnostic) || !seen.Add((diagnostic.Location, diagnostic.Code)))
@@ -159,33 +162,30 @@ public static class YamlPolicyLoader
                 continue;
             }
 
-            if (diagnostic.Code == DiagnosticCodes.LimitExceeded && diagnostic.Message == CompilerErrorLimitMessage)
+            if (diagnostic.Code == DiagnosticCodes.LimitExceeded && diagnostic.Message == ErrorLimitMessage)
             {
-                firstDropped ??= diagnostic;
+                compilerDropped = true;
                 continue;
             }
 
-            if (errors < MaxReportedErrors)
-            {
-                diagnostics.Add(diagnostic);
-                errors++;
-            }
-            else
-            {
-                firstDropped ??= diagnostic;
-            }
+            diagnostics.Add(diagnostic);
         }
 
-        if (firstDropped is not null)
+        var ordered = Ordered(diagnostics);
+        if (ordered.Length <= MaxReportedErrors && !compilerDropped)
         {
-            diagnostics.Add(PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, CompilerErrorLimitMessage, firstDropped.Location));
+            return ordered;
         }
+
+        int kept = Math.Min(ordered.Length, MaxReportedErrors);
+        var at = ordered[kept - 1].Location;
+        return [.. ordered.Take(kept), PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, ErrorLimitMessage, at)];
     }
 
     // Loader and compiler each stop reporting after 1,000 errors; together they keep the same bound.
     private const int MaxReportedErrors = 1000;
 
-    private const string CompilerErrorLimitMessage = "more than 1000 errors; the rest are not reported";
+    private const string ErrorLimitMessage = "more than 1000 errors; the rest are not reported";
 
     // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
     private static PolicyDiagnostic[] Ordered(List<PolicyDiagnostic> diagnostics)
