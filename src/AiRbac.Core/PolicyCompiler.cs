@@ -466,7 +466,7 @@ internal sealed class CompilerRun
         return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? $" (did you mean '{Q(best)}'?)" : string.Empty;
     }
 
-    private static int Levenshtein(string a, string b)
+    internal static int Levenshtein(string a, string b)
     {
         if (Math.Abs(a.Length - b.Length) > 8 || a.Length > 256 || b.Length > 256)
         {
