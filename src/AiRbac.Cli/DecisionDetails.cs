@@ -33,9 +33,9 @@ internal sealed class DecisionDetails
     public readonly record struct DeniedLink(int Depth, string SubjectId, Decision Decision);
 
     /// <summary>What is known beyond the decision line's four fields.</summary>
-    public sealed record Details(IReadOnlyList<InvalidField> Invalid, DeniedLink? Link, IReadOnlyList<UndeclaredRole> Undeclared)
+    public sealed record Details(IReadOnlyList<InvalidField> Invalid, DeniedLink? Link, IReadOnlyList<UndeclaredRole> Undeclared, IReadOnlyList<string> Notes)
     {
-        public bool IsEmpty => Invalid.Count == 0 && Link is null && Undeclared.Count == 0;
+        public bool IsEmpty => Invalid.Count == 0 && Link is null && Undeclared.Count == 0 && Notes.Count == 0;
     }
 
     /// <summary>The details of one decision for one request.</summary>
@@ -48,7 +48,38 @@ internal sealed class DecisionDetails
             invalid = InvalidFields(request, LinkAt(request.Subject, denied.Depth), LinkPath(denied.Depth));
         }
 
-        return new Details(invalid, link, UndeclaredRoles(request.Subject));
+        return new Details(invalid, link, UndeclaredRoles(request.Subject), ShapeNotes(request, decision));
+    }
+
+    /// <summary>
+    /// The engine takes any non-empty action and resource; one that is not <c>namespace:verb</c> or <c>type:name</c>
+    /// matches no grant written in that form, which is worth saying when nothing matched.
+    /// </summary>
+    private static List<string> ShapeNotes(AuthorizationRequest request, Decision decision)
+    {
+        var notes = new List<string>();
+        if (decision.Reason != DecisionReason.NoMatchingGrant)
+        {
+            return notes;
+        }
+
+        if (!IsQualified(request.Action))
+        {
+            notes.Add($"action '{Quote(request.Action)}' is not of the form namespace:verb (model:query, tool:invoke, data:read).");
+        }
+
+        if (!IsQualified(request.Resource.Name))
+        {
+            notes.Add($"resource '{Quote(request.Resource.Name)}' is not of the form type:name (model:gpt-4o, tool:search, dataset:sales/q3).");
+        }
+
+        return notes;
+    }
+
+    private static bool IsQualified(string? text)
+    {
+        int colon = text?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+        return colon > 0 && colon < text!.Length - 1;
     }
 
     /// <summary>Appends the details as fields of a decision line that <paramref name="line"/> holds (it ends with <c>}</c>).</summary>
@@ -144,6 +175,11 @@ internal sealed class DecisionDetails
         {
             yield return $"Hint: {UndeclaredSentence(role)}";
         }
+
+        foreach (string note in details.Notes)
+        {
+            yield return $"Hint: {note}";
+        }
     }
 
     private static string? Sentence(Details details)
@@ -160,6 +196,7 @@ internal sealed class DecisionDetails
         }
 
         parts.AddRange(details.Undeclared.Select(UndeclaredSentence));
+        parts.AddRange(details.Notes);
         return parts.Count == 0 ? null : string.Join(" ", parts);
     }
 

@@ -161,6 +161,22 @@ public sealed class CheckExplanationTests
         result.OutLines.Should().Contain("Hint: role 'root' (roles[0]) is not declared in the policy.");
     }
 
+    [Theory]
+    [InlineData("query", "tool:report_q3", "Hint: action 'query' is not of the form namespace:verb (model:query, tool:invoke, data:read).")]
+    [InlineData("tool:invoke", "report_q3", "Hint: resource 'report_q3' is not of the form type:name (model:gpt-4o, tool:search, dataset:sales/q3).")]
+    public void Check_ActionOrResourceNotQualified_GetsAHintWhenNothingMatched(string action, string resource, string hint)
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+
+        var result = Cli.Run("check", policy, "--subject", "x", "--role", "analyst", "--action", action, "--resource", resource);
+
+        result.ExitCode.Should().Be(1);
+        Line(result)["reason"]!.GetValue<string>().Should().Be("no_matching_grant");
+        result.OutLines.Should().Contain(hint);
+        Line(result)["detail"]!.GetValue<string>().Should().Be(hint["Hint: ".Length..]);
+    }
+
     [Fact]
     public void Check_DelegationDenied_NamesTheDeniedLinkAndWhy()
     {
