@@ -19,8 +19,8 @@ internal static class PolicyFiles
         }
     }
 
-    /// <summary>Loads and compiles a policy file.</summary>
-    public static LoadedPolicy Load(string path)
+    /// <summary>Loads and compiles a policy file (<paramref name="options"/>: the clock, for <c>--now</c>).</summary>
+    public static LoadedPolicy Load(string path, PolicyCompilerOptions? options = null)
     {
         RequireFile(path);
         var loaded = YamlPolicyLoader.LoadFile(path);
@@ -29,15 +29,15 @@ internal static class PolicyFiles
             return new LoadedPolicy(null, null, loaded.Diagnostics);
         }
 
-        var compiled = PolicyCompiler.Compile(loaded.Document);
+        var compiled = PolicyCompiler.Compile(loaded.Document, options);
         IReadOnlyList<PolicyDiagnostic> diagnostics = loaded.Diagnostics.Count == 0 ? compiled.Diagnostics : [.. loaded.Diagnostics, .. compiled.Diagnostics];
         return new LoadedPolicy(loaded.Document, compiled.Policy, diagnostics);
     }
 
     /// <summary>Loads a policy that a command needs to run; on any error prints the errors to standard error and returns <see langword="null"/>.</summary>
-    public static LoadedPolicy? LoadForUse(string path, TextWriter stderr)
+    public static LoadedPolicy? LoadForUse(string path, TextWriter stderr, PolicyCompilerOptions? options = null)
     {
-        var loaded = Load(path);
+        var loaded = Load(path, options);
         if (loaded.Policy is not null)
         {
             return loaded;

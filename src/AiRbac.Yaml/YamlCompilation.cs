@@ -15,8 +15,8 @@ public sealed class YamlCompilation
     public CompiledPolicy? Policy { get; }
 
     /// <summary>
-    /// Every error and warning: the loading errors when the file did not load (the compiler then does not run),
-    /// otherwise the compiler's diagnostics.
+    /// Every error and warning: when the file did not load, the loading errors together with the compiler's errors on
+    /// the parts that could be read (no warnings); otherwise the compiler's diagnostics.
     /// </summary>
     public IReadOnlyList<PolicyDiagnostic> Diagnostics { get; }
 
