@@ -272,13 +272,34 @@ public sealed partial class CompiledPolicy
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
         var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
+
+        // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
+        // request, is first looked up in the binding memo by its role ids and kind: a hit is the table of the set those
+        // bindings make effective, found without closures, set building, hashing or comparison of the set. The names
+        // are looked up once either way: a miss goes on with the ids found here.
+        Span<int> ids = stackalloc int[MemoBindings];
+        int resolved = 0;
+        ulong key = 0;
+        int home = 0;
+        if (subject.HasRoles && subject.RoleSpan.Length <= MemoBindings)
+        {
+            resolved = ResolvePlainBindings(subject.RoleSpan, ids, kind, out key);
+            if (key != 0 && FindMemo(key, out home) is { } memo)
+            {
+                fixedSet = true;
+                return memo;
+            }
+        }
+
         var set = new RoleSetBuilder(stackalloc int[StackRoles]);
         var when = new BindingClock(timeProvider, request.Resource.Scope);
         if (subject.HasRoles)
         {
-            foreach (ref readonly var binding in subject.RoleSpan)
+            var bindings = subject.RoleSpan;
+            for (int i = 0; i < bindings.Length; i++)
             {
-                int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
+                ref readonly var binding = ref bindings[i];
+                int role = i < resolved ? ids[i] : binding.Role is null ? -1 : roleIds.Find(binding.Role);
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
                 {
                     set.Append(ClosureOf(role, kind));
@@ -300,6 +321,11 @@ public sealed partial class CompiledPolicy
         var table = TableOf(set.SortedDistinct());
         set.Dispose();
         fixedSet = when.Fixed;
+        if (key != 0)
+        {
+            Memoize(table, key, home);
+        }
+
         return table;
     }
 

@@ -23,7 +23,7 @@ internal sealed class NameTable
 
     // Odd, so the multiplication is a bijection; the seed makes the word hash differ per process.
     private const ulong Multiplier = 0x9E3779B97F4A7C15UL;
-    private static readonly ulong Seed = RandomSeed();
+    internal static readonly ulong Seed = RandomSeed();
 
     private readonly Entry[] entries;
     private readonly int mask;

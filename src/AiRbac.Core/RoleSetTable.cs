@@ -26,6 +26,15 @@ internal sealed class RoleSetTable
         bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + 8L));
     }
 
+    /// <summary>How many binding keys one table can be found by through the policy's binding memo (fields, not an array: no indirection).</summary>
+    public const int MemoKeys = 4;
+
+    // The binding memo's keys of this table (CompiledPolicy.BindingKey): each written once, 0 to its key, under the
+    // policy's eviction lock, and read without it. Write-once is what makes an unlocked read safe even where a 64-bit
+    // write may tear: a half-written key has a zero half, and no key has (its kind sits in the high half, its first role
+    // in the low half), so a torn read never equals a key.
+    private ulong memoKey0, memoKey1, memoKey2, memoKey3;
+
     // Written only under the policy's eviction lock.
     private long bytes;
 
@@ -61,6 +70,33 @@ internal sealed class RoleSetTable
 
     /// <summary>Whether the table is in the policy's cache (its bytes count against the cap); read and written under the eviction lock.</summary>
     internal bool Cached { get; set; }
+
+    /// <summary>Whether the binding memo may find this table by <paramref name="key"/>: the bindings it packs make exactly this set effective.</summary>
+    public bool HasMemoKey(ulong key)
+        => Volatile.Read(ref memoKey0) == key || Volatile.Read(ref memoKey1) == key
+            || Volatile.Read(ref memoKey2) == key || Volatile.Read(ref memoKey3) == key;
+
+    /// <summary>The <paramref name="index"/>-th memo key (0 when unused); under the eviction lock.</summary>
+    public ulong MemoKey(int index) => index switch
+    {
+        0 => memoKey0,
+        1 => memoKey1,
+        2 => memoKey2,
+        _ => memoKey3,
+    };
+
+    /// <summary>Records a memo key in the first free field (under the eviction lock); false when all are taken (the key is then not memoized).</summary>
+    public bool AddMemoKey(ulong key)
+    {
+        ref ulong free = ref memoKey0 == 0 ? ref memoKey0 : ref memoKey1 == 0 ? ref memoKey1 : ref memoKey2 == 0 ? ref memoKey2 : ref memoKey3;
+        if (free != 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref free, key);
+        return true;
+    }
 
     /// <summary>Adds (or, negative, removes) a run's bytes; under the eviction lock.</summary>
     internal void Charge(long runBytes) => Volatile.Write(ref bytes, bytes + runBytes);
