@@ -202,6 +202,7 @@ public sealed partial class CompiledPolicy
     /// and the kind, so the order the subject lists them in does not matter. The low half holds the first role and the
     /// high half the kind, both non-zero: <see cref="RoleSetTable.HasMemoKey"/> relies on it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static ulong BindingKey(ReadOnlySpan<int> ids, SubjectKind kind)
     {
         ulong a = (ulong)(ids[0] + 1), b = ids.Length > 1 ? (ulong)(ids[1] + 1) : 0, c = ids.Length > 2 ? (ulong)(ids[2] + 1) : 0;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace AiRbac;
@@ -131,13 +132,39 @@ internal sealed class NameTable
                 return -1;
             }
 
-            if (string.Equals(entry.Key, name, StringComparison.Ordinal))
+            if (entry.Key.Length == name.Length && TextEquals(entry.Key, name))
             {
                 return entry.Id;
             }
 
             slot = (slot + 1) & mask;
         }
+    }
+
+    /// <summary>
+    /// Whether two texts of the same length are equal: up to 16 characters (names mostly are) in two overlapping loads
+    /// from each end, inline; longer ones by the vectorized library call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool TextEquals(ReadOnlySpan<char> a, ReadOnlySpan<char> b)
+    {
+        int length = a.Length;
+        ref byte x = ref MemoryMarshal.GetReference(MemoryMarshal.AsBytes(a));
+        ref byte y = ref MemoryMarshal.GetReference(MemoryMarshal.AsBytes(b));
+        if (length >= 8 && length <= 16)
+        {
+            nuint last = (nuint)((length - 8) * sizeof(char));
+            return Vector128.LoadUnsafe(ref x) == Vector128.LoadUnsafe(ref y) && Vector128.LoadUnsafe(ref x, last) == Vector128.LoadUnsafe(ref y, last);
+        }
+
+        if (length >= 4 && length < 8)
+        {
+            nint last = (length - 4) * sizeof(char);
+            return Unsafe.ReadUnaligned<ulong>(ref x) == Unsafe.ReadUnaligned<ulong>(ref y)
+                && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref x, last)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref y, last));
+        }
+
+        return a.SequenceEqual(b);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

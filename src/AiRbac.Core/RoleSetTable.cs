@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AiRbac.Patterns;
 
@@ -72,6 +73,7 @@ internal sealed class RoleSetTable
     internal bool Cached { get; set; }
 
     /// <summary>Whether the binding memo may find this table by <paramref name="key"/>: the bindings it packs make exactly this set effective.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool HasMemoKey(ulong key)
         => Volatile.Read(ref memoKey0) == key || Volatile.Read(ref memoKey1) == key
             || Volatile.Read(ref memoKey2) == key || Volatile.Read(ref memoKey3) == key;
