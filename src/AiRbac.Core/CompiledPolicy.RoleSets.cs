@@ -376,7 +376,7 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RunTable BuildRun(RoleSetTable table, int index)
     {
-        var run = new RunBuilder(this, table.Roles).Build(table.Actions[index]);
+        var run = new RunBuilder(this, table.Roles).Build(table.Slots[index].Action);
         if (run.Bytes > MaxRunBytes)
         {
             return run; // one run larger than a sixteenth of the cache: decided from it, never kept
@@ -384,7 +384,7 @@ public sealed partial class CompiledPolicy
 
         lock (evictionLock)
         {
-            if (table.Runs[index] is { } existing)
+            if (table.Slots[index].Run is { } existing)
             {
                 return existing;
             }
@@ -418,7 +418,7 @@ public sealed partial class CompiledPolicy
             }
 
             table.Charge(run.Bytes);
-            Volatile.Write(ref table.Runs[index], run);
+            Volatile.Write(ref table.Slots[index].Run, run);
         }
 
         return run;
@@ -427,11 +427,12 @@ public sealed partial class CompiledPolicy
     /// <summary>Drops every built run of a table (under the eviction lock), uncharging them; requests holding one keep deciding from it.</summary>
     private void DropRuns(RoleSetTable table)
     {
-        for (int i = 0; i < table.Runs.Length; i++)
+        var slots = table.Slots;
+        for (int i = 0; i < slots.Length; i++)
         {
-            if (table.Runs[i] is { } dropped)
+            if (slots[i].Run is { } dropped)
             {
-                Volatile.Write(ref table.Runs[i], null);
+                Volatile.Write(ref slots[i].Run, null);
                 table.Charge(-dropped.Bytes);
                 if (table.Cached)
                 {

@@ -203,14 +203,15 @@ public sealed partial class CompiledPolicy
         }
 
         // Step 5, no_active_role.
-        if (table.Roles.Length == 0)
+        if (table.RoleCount == 0)
         {
             return new Decision(this, DecisionReason.NoActiveRole);
         }
 
         // Steps 6 to 8 scan the run of the request's action (built when the set first meets the action).
-        int at = FindRun(table.Actions, request.ActionId);
-        var run = table.Runs[at] ?? BuildRun(table, at);
+        var slots = table.Slots;
+        int at = FindRun(slots, request.ActionId);
+        var run = slots[at].Run ?? BuildRun(table, at);
 
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
         var denies = new Scan(run, deny: true, request.Resource.Name);
@@ -371,7 +372,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>The run serving an action: the one naming it, else the last (fallback) run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int FindRun(int[] runs, int actionId)
+    private static int FindRun(RunSlot[] runs, int actionId)
     {
         int last = runs.Length - 1;
         if (actionId < 0)
@@ -382,7 +383,7 @@ public sealed partial class CompiledPolicy
         if (last <= 8)
         {
             int i = 0;
-            while (i < last && runs[i] != actionId)
+            while (i < last && runs[i].Action != actionId)
             {
                 i++;
             }
@@ -395,7 +396,7 @@ public sealed partial class CompiledPolicy
         while (lo <= hi)
         {
             int mid = (int)((uint)(lo + hi) >> 1);
-            int a = runs[mid];
+            int a = runs[mid].Action;
             if (a == actionId)
             {
                 return mid;

@@ -11,20 +11,31 @@ namespace AiRbac;
 /// of its effective set's table and one scan of it. Tables are shared through the policy's bounded role-set cache
 /// (<see cref="CompiledPolicy"/>), and immutable once built.
 /// </summary>
+[StructLayout(LayoutKind.Sequential)] // what every decision reads first, in the object's first cache line
 internal sealed class RoleSetTable
 {
     // A run with more exact resource names than this in one section finds them by hash instead of scanning them.
     internal const int HashThreshold = RuleBucket.HashThreshold;
 
+    private readonly CompiledPolicy policy;
+    private readonly RunSlot[] slots;
+    private readonly int sodSet;
+    private readonly int roleCount;
+
     public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions)
     {
-        Policy = policy;
+        this.policy = policy;
+        this.sodSet = sodSet;
+        roleCount = roles.Length;
+        slots = new RunSlot[actions.Length];
+        for (int i = 0; i < actions.Length; i++)
+        {
+            slots[i] = new RunSlot(actions[i]);
+        }
+
         Roles = roles;
-        SodSet = sodSet;
         SodRole = sodRole;
-        Actions = actions;
-        Runs = new RunTable?[actions.Length];
-        bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + 8L));
+        bytes = Overhead + (roles.Length * 4L) + (actions.Length * 16L);
     }
 
     /// <summary>How many binding keys one table can be found by through the policy's binding memo (fields, not an array: no indirection).</summary>
@@ -43,25 +54,30 @@ internal sealed class RoleSetTable
     private const long Overhead = 512;
 
     /// <summary>The policy the table belongs to.</summary>
-    public CompiledPolicy Policy { get; }
+    public CompiledPolicy Policy => policy;
+
+    /// <summary>How many roles the set holds (step 5: none).</summary>
+    public int RoleCount => roleCount;
 
     /// <summary>The effective role set (sorted, distinct): the table's key.</summary>
     public int[] Roles { get; }
 
     /// <summary>Step 4: the first broken <c>mutually_exclusive</c> list, or -1.</summary>
-    public int SodSet { get; }
+    public int SodSet => sodSet;
 
     /// <summary>Step 4: the first role of that list the set holds.</summary>
     public int SodRole { get; }
 
-    /// <summary>The action of each run: those a rule of the set names exactly, ascending, then -1 (the fallback run, for every other action).</summary>
-    public int[] Actions { get; }
-
     /// <summary>
-    /// The run of each action, built the first time a request asks for that action (so a never-seen role set costs its
-    /// first request one run, not one per action the set names), then shared; <see langword="null"/> until then.
+    /// Per action, its run: the actions a rule of the set names exactly, ascending, then -1 (the fallback run, for every
+    /// other action), side by side with their runs (one array to read, not two). A run is built the first time a request
+    /// asks for its action (so a never-seen role set costs its first request one run, not one per action the set names),
+    /// then shared; <see langword="null"/> until then.
     /// </summary>
-    public RunTable?[] Runs { get; }
+    public RunSlot[] Slots => slots;
+
+    /// <summary>The runs built so far, by slot (a copy, for tests).</summary>
+    internal RunTable?[] Runs => [.. slots.Select(s => s.Run)];
 
     /// <summary>
     /// About how many bytes the table holds with the runs built so far (an upper estimate): its own part when it is
@@ -102,6 +118,16 @@ internal sealed class RoleSetTable
 
     /// <summary>Adds (or, negative, removes) a run's bytes; under the eviction lock.</summary>
     internal void Charge(long runBytes) => Volatile.Write(ref bytes, bytes + runBytes);
+}
+
+/// <summary>An action of a role-set table and its run, once built (written under the policy's eviction lock).</summary>
+internal struct RunSlot(int action)
+{
+    /// <summary>The action id, or -1 for the fallback run.</summary>
+    public readonly int Action = action;
+
+    /// <summary>The run, or <see langword="null"/> until a request asks for the action (or after it was dropped).</summary>
+    public RunTable? Run;
 }
 
 /// <summary>
