@@ -508,34 +508,39 @@ public sealed partial class CompiledPolicy
         }
 
         // The rules of one run mostly share their start (the resource type): their last four characters tell them
-        // apart in one comparison, before the rest is compared.
-        if (length >= ViewRule.TailLength && TailOf(name.AsSpan(0, length)) != rule.Tail)
+        // apart in one comparison, before the rest is compared. (Read in place: name.Length >= length was checked, and
+        // a run's prefixes lie inside its character array by construction.)
+        ref char text = ref MemoryMarshal.GetReference(name.AsSpan());
+        ref char prefix = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chars), rule.PrefixStart);
+        if (length >= ViewRule.TailLength)
         {
-            return false;
+            if (ReadChars(ref Unsafe.Add(ref text, length - ViewRule.TailLength)) != rule.Tail)
+            {
+                return false;
+            }
+
+            // Up to eight characters: the first four and the last four (overlapping) are the whole prefix.
+            if (length <= 2 * ViewRule.TailLength && ReadChars(ref text) != ReadChars(ref prefix))
+            {
+                return false;
+            }
+        }
+
+        if (length > 2 * ViewRule.TailLength || length < ViewRule.TailLength)
+        {
+            if (!NameTable.TextEquals(MemoryMarshal.CreateReadOnlySpan(ref text, length), MemoryMarshal.CreateReadOnlySpan(ref prefix, length)))
+            {
+                return false;
+            }
         }
 
         // A `*` does not cross a '/': the name's last '/' (found once per request) must lie inside the prefix.
-        return PrefixEquals(name.AsSpan(0, length), chars.AsSpan(rule.PrefixStart, length))
-            && (shape != PatternShape.PrefixNoSlash || request.LastSlash() < length);
+        return shape != PatternShape.PrefixNoSlash || request.LastSlash() < length;
     }
 
-    /// <summary>
-    /// Whether a name's start equals a rule's prefix of the same length, whose last four characters are known to match
-    /// when it has four or more: prefixes of up to 16 characters (most, past the type) are compared inline in one or two
-    /// loads, not by a call.
-    /// </summary>
+    /// <summary>Four characters as one number.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool PrefixEquals(ReadOnlySpan<char> name, ReadOnlySpan<char> prefix)
-    {
-        int length = prefix.Length;
-        if (length >= ViewRule.TailLength && length <= 8)
-        {
-            // The first four characters; the last four (overlapping them when shorter than 8) matched already.
-            return MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(name)) == MemoryMarshal.Read<ulong>(MemoryMarshal.AsBytes(prefix));
-        }
-
-        return NameTable.TextEquals(name, prefix);
-    }
+    private static ulong ReadChars(ref char at) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<char, byte>(ref at));
 
     private void Prepare(ref Request request)
     {
