@@ -164,6 +164,124 @@ public sealed partial class CompiledPolicy
         Volatile.Write(ref recentTables[slot], table);
     }
 
+    // The binding memo: up to three plain bindings (no scope, no expiry, declared roles) and the subject's kind, packed
+    // into one number (BindingKey), lead to the table of the set they make effective. 8,192 references in pairs (64 KiB,
+    // fixed); a slot is only a hint: the table it points to must list the key among its own (RoleSetTable.HasMemoKey),
+    // so a collision or a replaced slot costs a miss (the general path, by the same code), never a wrong table. Slots
+    // and keys are written under the eviction lock and only for cached tables, and evicting a table clears the slots of
+    // its keys, so the memo never holds a table the cache's caps no longer count.
+    private const int MemoBindings = 3;
+    private const int MemoRoleBits = 20;
+    private const int MemoMask = 8191;
+    private readonly RoleSetTable?[] memoTables = new RoleSetTable?[MemoMask + 1];
+
+    /// <summary>
+    /// Looks up the roles of at most <see cref="MemoBindings"/> bindings into <paramref name="ids"/> (-1 for an undeclared
+    /// or missing role) and returns how many; <paramref name="key"/> is their memo key when every binding is plain (a
+    /// declared role, no scope, no expiry), else 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ResolvePlainBindings(ReadOnlySpan<RoleBinding> bindings, Span<int> ids, SubjectKind kind, out ulong key)
+    {
+        bool plain = bindings.Length > 0 && roles.Length < (1 << MemoRoleBits) - 1;
+        for (int i = 0; i < bindings.Length; i++)
+        {
+            ref readonly var binding = ref bindings[i];
+            int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
+            ids[i] = role;
+            plain &= role >= 0 && binding.Scope is null && binding.Expires is null;
+        }
+
+        key = plain ? BindingKey(ids[..bindings.Length], kind) : 0;
+        return bindings.Length;
+    }
+
+    /// <summary>
+    /// The memo key of 1 to 3 plain bindings: the role ids (plus one, so never 0) in ascending order, 20 bits each from
+    /// the low end, and the kind (plus one) in the top two bits. The effective set depends only on which roles are bound
+    /// and the kind, so the order the subject lists them in does not matter. The low half holds the first role and the
+    /// high half the kind, both non-zero: <see cref="RoleSetTable.HasMemoKey"/> relies on it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong BindingKey(ReadOnlySpan<int> ids, SubjectKind kind)
+    {
+        ulong a = (ulong)(ids[0] + 1), b = ids.Length > 1 ? (ulong)(ids[1] + 1) : 0, c = ids.Length > 2 ? (ulong)(ids[2] + 1) : 0;
+        if (b != 0 && b < a)
+        {
+            (a, b) = (b, a);
+        }
+
+        if (c != 0)
+        {
+            if (c < a)
+            {
+                (a, b, c) = (c, a, b);
+            }
+            else if (c < b)
+            {
+                (b, c) = (c, b);
+            }
+        }
+
+        return a | (b << MemoRoleBits) | (c << (2 * MemoRoleBits)) | ((ulong)((int)kind + 1) << 62);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int MemoSlot(ulong key) => (int)(((key ^ NameTable.Seed) * 0x9E3779B97F4A7C15UL) >> 51) & MemoMask;
+
+    /// <summary>The table the memo holds for <paramref name="key"/>, or null; <paramref name="home"/> is the key's slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RoleSetTable? FindMemo(ulong key, out int home)
+    {
+        home = MemoSlot(key);
+        var table = Volatile.Read(ref memoTables[home]);
+        if (table is not null && table.HasMemoKey(key))
+        {
+            return table;
+        }
+
+        table = Volatile.Read(ref memoTables[home ^ 1]);
+        return table is not null && table.HasMemoKey(key) ? table : null;
+    }
+
+    /// <summary>
+    /// After a memo miss: lets the memo find <paramref name="table"/> by <paramref name="key"/> next time, if the table is
+    /// cached and has a free key field, and the eviction lock is free (else the next miss tries again).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Memoize(RoleSetTable table, ulong key, int home)
+    {
+        if (!evictionLock.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            if (table.Cached && (table.HasMemoKey(key) || table.AddMemoKey(key)))
+            {
+                int slot = memoTables[home] is null || memoTables[home ^ 1] is not null ? home : home ^ 1;
+                Volatile.Write(ref memoTables[slot], table);
+            }
+        }
+        finally
+        {
+            evictionLock.Exit();
+        }
+    }
+
+    /// <summary>How many memo slots point to <paramref name="table"/> (tests: an evicted table has none).</summary>
+    internal int MemoSlotsOf(RoleSetTable table) => memoTables.Count(t => ReferenceEquals(t, table));
+
+    /// <summary>How many memo slots are in use, and whether every table they point to is cached (tests: the memo stays within the cache's caps).</summary>
+    internal (int Used, bool AllCached) MemoState()
+    {
+        lock (evictionLock)
+        {
+            return (memoTables.Count(t => t is not null), memoTables.All(t => t is null || t.Cached));
+        }
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RoleSetTable AddTable(int[] effective)
     {
@@ -216,6 +334,20 @@ public sealed partial class CompiledPolicy
             {
                 Volatile.Write(ref recentTables[old ^ 1], null);
             }
+
+            for (int i = 0; i < RoleSetTable.MemoKeys && evicted.MemoKey(i) is var memoKey and not 0; i++)
+            {
+                int home = MemoSlot(memoKey);
+                if (ReferenceEquals(memoTables[home], evicted))
+                {
+                    Volatile.Write(ref memoTables[home], null);
+                }
+
+                if (ReferenceEquals(memoTables[home ^ 1], evicted))
+                {
+                    Volatile.Write(ref memoTables[home ^ 1], null);
+                }
+            }
         }
     }
 
@@ -244,7 +376,7 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RunTable BuildRun(RoleSetTable table, int index)
     {
-        var run = new RunBuilder(this, table.Roles).Build(table.Actions[index]);
+        var run = new RunBuilder(this, table.Roles).Build(table.Slots[index].Action);
         if (run.Bytes > MaxRunBytes)
         {
             return run; // one run larger than a sixteenth of the cache: decided from it, never kept
@@ -252,7 +384,7 @@ public sealed partial class CompiledPolicy
 
         lock (evictionLock)
         {
-            if (table.Runs[index] is { } existing)
+            if (table.Slots[index].Run is { } existing)
             {
                 return existing;
             }
@@ -286,7 +418,7 @@ public sealed partial class CompiledPolicy
             }
 
             table.Charge(run.Bytes);
-            Volatile.Write(ref table.Runs[index], run);
+            Volatile.Write(ref table.Slots[index].Run, run);
         }
 
         return run;
@@ -295,11 +427,12 @@ public sealed partial class CompiledPolicy
     /// <summary>Drops every built run of a table (under the eviction lock), uncharging them; requests holding one keep deciding from it.</summary>
     private void DropRuns(RoleSetTable table)
     {
-        for (int i = 0; i < table.Runs.Length; i++)
+        var slots = table.Slots;
+        for (int i = 0; i < slots.Length; i++)
         {
-            if (table.Runs[i] is { } dropped)
+            if (slots[i].Run is { } dropped)
             {
-                Volatile.Write(ref table.Runs[i], null);
+                Volatile.Write(ref slots[i].Run, null);
                 table.Charge(-dropped.Bytes);
                 if (table.Cached)
                 {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using AiRbac.Model;
 using AiRbac.Patterns;
 
@@ -254,14 +255,15 @@ public sealed partial class CompiledPolicy
         }
 
         // Step 5, no_active_role.
-        if (table.Roles.Length == 0)
+        if (table.RoleCount == 0)
         {
             return new Decision(this, DecisionReason.NoActiveRole);
         }
 
         // Steps 6 to 8 scan the run of the request's action (built when the set first meets the action).
-        int at = FindRun(table.Actions, request.ActionId);
-        var run = table.Runs[at] ?? BuildRun(table, at);
+        var slots = table.Slots;
+        int at = FindRun(slots, request.ActionId);
+        var run = slots[at].Run ?? BuildRun(table, at);
 
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
         var denies = new Scan(run, deny: true, request.Resource.Name);
@@ -324,13 +326,34 @@ public sealed partial class CompiledPolicy
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
         var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
+
+        // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
+        // request, is first looked up in the binding memo by its role ids and kind: a hit is the table of the set those
+        // bindings make effective, found without closures, set building, hashing or comparison of the set. The names
+        // are looked up once either way: a miss goes on with the ids found here.
+        Span<int> ids = stackalloc int[MemoBindings];
+        int resolved = 0;
+        ulong key = 0;
+        int home = 0;
+        if (subject.HasRoles && subject.RoleSpan.Length <= MemoBindings)
+        {
+            resolved = ResolvePlainBindings(subject.RoleSpan, ids, kind, out key);
+            if (key != 0 && FindMemo(key, out home) is { } memo)
+            {
+                fixedSet = true;
+                return memo;
+            }
+        }
+
         var set = new RoleSetBuilder(stackalloc int[StackRoles]);
         var when = new BindingClock(timeProvider, request.Resource.Scope);
         if (subject.HasRoles)
         {
-            foreach (ref readonly var binding in subject.RoleSpan)
+            var bindings = subject.RoleSpan;
+            for (int i = 0; i < bindings.Length; i++)
             {
-                int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
+                ref readonly var binding = ref bindings[i];
+                int role = i < resolved ? ids[i] : binding.Role is null ? -1 : roleIds.Find(binding.Role);
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
                 {
                     set.Append(ClosureOf(role, kind));
@@ -352,6 +375,11 @@ public sealed partial class CompiledPolicy
         var table = TableOf(set.SortedDistinct());
         set.Dispose();
         fixedSet = when.Fixed;
+        if (key != 0)
+        {
+            Memoize(table, key, home);
+        }
+
         return table;
     }
 
@@ -396,7 +424,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>The run serving an action: the one naming it, else the last (fallback) run.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int FindRun(int[] runs, int actionId)
+    private static int FindRun(RunSlot[] runs, int actionId)
     {
         int last = runs.Length - 1;
         if (actionId < 0)
@@ -407,7 +435,7 @@ public sealed partial class CompiledPolicy
         if (last <= 8)
         {
             int i = 0;
-            while (i < last && runs[i] != actionId)
+            while (i < last && runs[i].Action != actionId)
             {
                 i++;
             }
@@ -420,7 +448,7 @@ public sealed partial class CompiledPolicy
         while (lo <= hi)
         {
             int mid = (int)((uint)(lo + hi) >> 1);
-            int a = runs[mid];
+            int a = runs[mid].Action;
             if (a == actionId)
             {
                 return mid;
@@ -497,7 +525,7 @@ public sealed partial class CompiledPolicy
             ref readonly var rule = ref rules[k];
             if (rule.Role != skipRole
                 && (!rule.TestAction || ActionMatches(infos[k].ActionGlob, ref request))
-                && (named || ResourceMatches(in rule, infos, k, run.Chars, request.Resource.Name)))
+                && (named || ResourceMatches(in rule, infos, k, run.Chars, ref request)))
             {
                 return k;
             }
@@ -511,7 +539,7 @@ public sealed partial class CompiledPolicy
             : actionGlobs[actionGlob].IsMatch(request.Action);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool ResourceMatches(in ViewRule rule, ViewRuleInfo[] infos, int index, char[] chars, string name)
+    private static bool ResourceMatches(in ViewRule rule, ViewRuleInfo[] infos, int index, char[] chars, ref Request request)
     {
         var shape = rule.Shape;
         if (shape == PatternShape.All)
@@ -519,6 +547,7 @@ public sealed partial class CompiledPolicy
             return true;
         }
 
+        string name = request.Resource.Name;
         if (shape == PatternShape.General)
         {
             return infos[index].Pattern!.MatchGeneral(name);
@@ -531,15 +560,39 @@ public sealed partial class CompiledPolicy
         }
 
         // The rules of one run mostly share their start (the resource type): their last four characters tell them
-        // apart in one comparison, before the call that compares the rest.
-        if (length >= ViewRule.TailLength && TailOf(name.AsSpan(0, length)) != rule.Tail)
+        // apart in one comparison, before the rest is compared. (Read in place: name.Length >= length was checked, and
+        // a run's prefixes lie inside its character array by construction.)
+        ref char text = ref MemoryMarshal.GetReference(name.AsSpan());
+        ref char prefix = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(chars), rule.PrefixStart);
+        if (length >= ViewRule.TailLength)
         {
-            return false;
+            if (ReadChars(ref Unsafe.Add(ref text, length - ViewRule.TailLength)) != rule.Tail)
+            {
+                return false;
+            }
+
+            // Up to eight characters: the first four and the last four (overlapping) are the whole prefix.
+            if (length <= 2 * ViewRule.TailLength && ReadChars(ref text) != ReadChars(ref prefix))
+            {
+                return false;
+            }
         }
 
-        return name.AsSpan(0, length).SequenceEqual(chars.AsSpan(rule.PrefixStart, length))
-            && (shape != PatternShape.PrefixNoSlash || name.AsSpan(length).IndexOf('/') < 0);
+        if (length > 2 * ViewRule.TailLength || length < ViewRule.TailLength)
+        {
+            if (!NameTable.TextEquals(MemoryMarshal.CreateReadOnlySpan(ref text, length), MemoryMarshal.CreateReadOnlySpan(ref prefix, length)))
+            {
+                return false;
+            }
+        }
+
+        // A `*` does not cross a '/': the name's last '/' (found once per request) must lie inside the prefix.
+        return shape != PatternShape.PrefixNoSlash || request.LastSlash() < length;
     }
+
+    /// <summary>Four characters as one number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong ReadChars(ref char at) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<char, byte>(ref at));
 
     private void Prepare(ref Request request)
     {
@@ -753,5 +806,11 @@ public sealed partial class CompiledPolicy
         public bool Invalid;
         public int Tier;
         public ulong Tags;
+
+        // The index of the resource name's last '/' (-1 if none), once a rule first needs it.
+        private int lastSlash = -2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int LastSlash() => lastSlash != -2 ? lastSlash : lastSlash = Resource.Name.LastIndexOf('/');
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using AiRbac.Patterns;
 
@@ -10,21 +11,41 @@ namespace AiRbac;
 /// of its effective set's table and one scan of it. Tables are shared through the policy's bounded role-set cache
 /// (<see cref="CompiledPolicy"/>), and immutable once built.
 /// </summary>
+[StructLayout(LayoutKind.Sequential)] // what every decision reads first, in the object's first cache line
 internal sealed class RoleSetTable
 {
     // A run with more exact resource names than this in one section finds them by hash instead of scanning them.
     internal const int HashThreshold = RuleBucket.HashThreshold;
 
+    private readonly CompiledPolicy policy;
+    private readonly RunSlot[] slots;
+    private readonly int sodSet;
+    private readonly int roleCount;
+
     public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions)
     {
-        Policy = policy;
+        this.policy = policy;
+        this.sodSet = sodSet;
+        roleCount = roles.Length;
+        slots = new RunSlot[actions.Length];
+        for (int i = 0; i < actions.Length; i++)
+        {
+            slots[i] = new RunSlot(actions[i]);
+        }
+
         Roles = roles;
-        SodSet = sodSet;
         SodRole = sodRole;
-        Actions = actions;
-        Runs = new RunTable?[actions.Length];
-        bytes = Overhead + (roles.Length * 4L) + (actions.Length * (4L + 8L));
+        bytes = Overhead + (roles.Length * 4L) + (actions.Length * 16L);
     }
+
+    /// <summary>How many binding keys one table can be found by through the policy's binding memo (fields, not an array: no indirection).</summary>
+    public const int MemoKeys = 4;
+
+    // The binding memo's keys of this table (CompiledPolicy.BindingKey): each written once, 0 to its key, under the
+    // policy's eviction lock, and read without it. Write-once is what makes an unlocked read safe even where a 64-bit
+    // write may tear: a half-written key has a zero half, and no key has (its kind sits in the high half, its first role
+    // in the low half), so a torn read never equals a key.
+    private ulong memoKey0, memoKey1, memoKey2, memoKey3;
 
     // Written only under the policy's eviction lock.
     private long bytes;
@@ -33,25 +54,30 @@ internal sealed class RoleSetTable
     private const long Overhead = 512;
 
     /// <summary>The policy the table belongs to.</summary>
-    public CompiledPolicy Policy { get; }
+    public CompiledPolicy Policy => policy;
+
+    /// <summary>How many roles the set holds (step 5: none).</summary>
+    public int RoleCount => roleCount;
 
     /// <summary>The effective role set (sorted, distinct): the table's key.</summary>
     public int[] Roles { get; }
 
     /// <summary>Step 4: the first broken <c>mutually_exclusive</c> list, or -1.</summary>
-    public int SodSet { get; }
+    public int SodSet => sodSet;
 
     /// <summary>Step 4: the first role of that list the set holds.</summary>
     public int SodRole { get; }
 
-    /// <summary>The action of each run: those a rule of the set names exactly, ascending, then -1 (the fallback run, for every other action).</summary>
-    public int[] Actions { get; }
-
     /// <summary>
-    /// The run of each action, built the first time a request asks for that action (so a never-seen role set costs its
-    /// first request one run, not one per action the set names), then shared; <see langword="null"/> until then.
+    /// Per action, its run: the actions a rule of the set names exactly, ascending, then -1 (the fallback run, for every
+    /// other action), side by side with their runs (one array to read, not two). A run is built the first time a request
+    /// asks for its action (so a never-seen role set costs its first request one run, not one per action the set names),
+    /// then shared; <see langword="null"/> until then.
     /// </summary>
-    public RunTable?[] Runs { get; }
+    public RunSlot[] Slots => slots;
+
+    /// <summary>The runs built so far, by slot (a copy, for tests).</summary>
+    internal RunTable?[] Runs => [.. slots.Select(s => s.Run)];
 
     /// <summary>
     /// About how many bytes the table holds with the runs built so far (an upper estimate): its own part when it is
@@ -62,8 +88,46 @@ internal sealed class RoleSetTable
     /// <summary>Whether the table is in the policy's cache (its bytes count against the cap); read and written under the eviction lock.</summary>
     internal bool Cached { get; set; }
 
+    /// <summary>Whether the binding memo may find this table by <paramref name="key"/>: the bindings it packs make exactly this set effective.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool HasMemoKey(ulong key)
+        => Volatile.Read(ref memoKey0) == key || Volatile.Read(ref memoKey1) == key
+            || Volatile.Read(ref memoKey2) == key || Volatile.Read(ref memoKey3) == key;
+
+    /// <summary>The <paramref name="index"/>-th memo key (0 when unused); under the eviction lock.</summary>
+    public ulong MemoKey(int index) => index switch
+    {
+        0 => memoKey0,
+        1 => memoKey1,
+        2 => memoKey2,
+        _ => memoKey3,
+    };
+
+    /// <summary>Records a memo key in the first free field (under the eviction lock); false when all are taken (the key is then not memoized).</summary>
+    public bool AddMemoKey(ulong key)
+    {
+        ref ulong free = ref memoKey0 == 0 ? ref memoKey0 : ref memoKey1 == 0 ? ref memoKey1 : ref memoKey2 == 0 ? ref memoKey2 : ref memoKey3;
+        if (free != 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref free, key);
+        return true;
+    }
+
     /// <summary>Adds (or, negative, removes) a run's bytes; under the eviction lock.</summary>
     internal void Charge(long runBytes) => Volatile.Write(ref bytes, bytes + runBytes);
+}
+
+/// <summary>An action of a role-set table and its run, once built (written under the policy's eviction lock).</summary>
+internal struct RunSlot(int action)
+{
+    /// <summary>The action id, or -1 for the fallback run.</summary>
+    public readonly int Action = action;
+
+    /// <summary>The run, or <see langword="null"/> until a request asks for the action (or after it was dropped).</summary>
+    public RunTable? Run;
 }
 
 /// <summary>

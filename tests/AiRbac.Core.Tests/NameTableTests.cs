@@ -39,4 +39,22 @@ public sealed class NameTableTests
         table.Find("a").Should().Be(1);
         table.Find("b").Should().Be(3);
     }
+
+    [Fact]
+    public void TextEquals_compares_every_character_at_every_length()
+    {
+        // The inline comparison loads overlapping words from both ends: a difference anywhere, at any length, must show.
+        var random = new Random(5);
+        for (int length = 0; length <= 40; length++)
+        {
+            var text = new string([.. Enumerable.Range(0, length).Select(_ => (char)random.Next('a', 'z' + 1))]);
+            NameTable.TextEquals(text, new string(text.AsSpan())).Should().BeTrue("length {0}", length);
+            for (int at = 0; at < length; at++)
+            {
+                var other = text.ToCharArray();
+                other[at] = other[at] == 'a' ? '\u0100' : 'a';
+                NameTable.TextEquals(text, new string(other)).Should().BeFalse("length {0}, differing at {1}", length, at);
+            }
+        }
+    }
 }

@@ -341,4 +341,102 @@ public sealed class RoleSetTableTests
 
         policy.RoleSetCount.Should().BeGreaterThan(0);
     }
+
+    [Fact]
+    public void Plain_bindings_find_their_table_through_the_binding_memo_in_any_order_and_only_while_it_is_cached()
+    {
+        var policy = new TestPolicy()
+            .Role("viewer", allow: ["data:read on output:*"])
+            .Role("analyst", allow: ["tool:invoke on tool:report_*"], inherits: ["viewer"])
+            .Role("dev", allow: ["tool:invoke on tool:sql_*"])
+            .Role("bot", allow: ["tool:invoke on tool:chat"], kinds: ["agent"])
+            .Build();
+
+        policy.Authorize(Subject.WithRoles("a", SubjectKind.User, "dev", "analyst"), "tool:invoke", "tool:sql_x").Allowed.Should().BeTrue();
+        var first = Subject.WithRoles("b", SubjectKind.User, "analyst", "dev");
+        policy.Authorize(first, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
+        var table = first.Table!;
+        table.MemoKey(0).Should().NotBe(0UL, "the first subject's bindings were memoized");
+        table.MemoKey(1).Should().Be(0UL, "the same roles in another order have the same key");
+        policy.MemoSlotsOf(table).Should().Be(1);
+
+        // Other binding lists of the same set: more keys of the same table, up to its fields.
+        foreach (string[] names in new[] { ["dev", "analyst", "viewer"], ["viewer", "dev", "analyst"], new[] { "analyst", "analyst", "dev" } })
+        {
+            var subject = Subject.WithRoles("c", SubjectKind.User, names);
+            policy.Authorize(subject, "data:read", "output:x").Allowed.Should().BeTrue();
+            subject.Table.Should().BeSameAs(table);
+        }
+
+        table.MemoKey(2).Should().NotBe(0UL);
+        table.HasMemoKey(CompiledPolicy.BindingKey([2, 1, 0], SubjectKind.User)).Should().BeTrue("ids are sorted into the key");
+        table.HasMemoKey(CompiledPolicy.BindingKey([2, 1, 0], SubjectKind.Service)).Should().BeFalse("the kind is part of the key");
+
+        // The kind decides the closure: an agent-only role gives a user no role (its own table, the empty set).
+        var user = Subject.WithRoles("d", SubjectKind.User, "bot");
+        var agent = Subject.WithRoles("e", SubjectKind.Agent, "bot");
+        policy.Authorize(user, "tool:invoke", "tool:chat").Reason.Should().Be(DecisionReason.NoActiveRole);
+        policy.Authorize(agent, "tool:invoke", "tool:chat").Allowed.Should().BeTrue();
+        policy.Authorize(Subject.WithRoles("d", SubjectKind.User, "bot"), "tool:invoke", "tool:chat").Reason.Should().Be(DecisionReason.NoActiveRole);
+
+        // Evicted: the memo lets the table go, and the same bindings are decided exactly from a rebuilt table.
+        policy.MaxRoleSets = 1;
+        policy.Authorize(Subject.WithRoles("f", SubjectKind.Service, "viewer"), "data:read", "output:x").Allowed.Should().BeTrue();
+        table.Cached.Should().BeFalse();
+        policy.MemoSlotsOf(table).Should().Be(0, "an evicted table is in no memo slot");
+        policy.MemoState().Should().Be((1, true));
+        var again = Subject.WithRoles("g", SubjectKind.User, "dev", "analyst");
+        policy.Authorize(again, "tool:invoke", "tool:report_x").Allowed.Should().BeTrue();
+        again.Table.Should().NotBeSameAs(table);
+        policy.MemoState().AllCached.Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_stream_of_plain_bindings_through_a_small_cache_keeps_the_memo_within_the_cache_and_every_decision_exact()
+    {
+        // An attacker (or a busy service) sending one to three plain bindings of 300 roles and three kinds, every subject
+        // built per request, through a cache of 40 tables: the memo is hit, missed, overwritten and cleared by eviction.
+        var builder = new TestPolicy();
+        for (int i = 0; i < 300; i++)
+        {
+            builder.Role($"r{i}", allow: [$"tool:invoke on tool:t{i % 17}_*"], deny: [$"tool:invoke on tool:t{i % 13}_secret"],
+                inherits: i > 0 && i % 5 == 0 ? [$"r{i - 1}"] : null, kinds: i % 7 == 3 ? ["agent"] : null, max: i % 3 == 0 ? "public" : "restricted");
+        }
+
+        builder.Catalog("tool:t*_pub", "public");
+        builder.MutuallyExclusive("r1", "r2");
+        var doc = builder.Document();
+        var policy = PolicyCompiler.Compile(doc).Policy!;
+        policy.MaxRoleSets = 40;
+        policy.MaxRoleSetBytes = 256L << 10;
+        var reference = new ReferenceEvaluator(doc);
+        var random = new Random(20);
+        const int Requests = 200_000;
+        for (int n = 0; n < Requests; n++)
+        {
+            // A small hot set of roles most of the time, so that memo entries are hit; any role otherwise.
+            int Pick() => random.Next(4) == 0 ? random.Next(300) : random.Next(8);
+            string[] names = (n % 3) switch { 0 => [$"r{Pick()}"], 1 => [$"r{Pick()}", $"r{Pick()}"], _ => [$"r{Pick()}", $"r{Pick()}", $"r{Pick()}"] };
+            var kind = (SubjectKind)random.Next(3);
+            int target = random.Next(17);
+            string resource = random.Next(3) switch { 0 => $"tool:t{target}_secret", 1 => $"tool:t{target}_pub", _ => $"tool:t{target}_x" };
+            var expected = reference.Decide(Subject.WithRoles("u", kind, names), "tool:invoke", resource, RandomPolicyGenerator.Now);
+            var actual = policy.Authorize(Subject.WithRoles("u", kind, names), "tool:invoke", resource);
+            if ((actual.Allowed, actual.Reason, actual.Role, actual.Rule) != (expected.Allowed, expected.Reason, expected.Role, expected.Rule))
+            {
+                actual.Should().Be(expected, "request {0} ({1}, {2}), {3}", n, string.Join(", ", names), kind, resource);
+            }
+
+            if (n % 1_000 == 0)
+            {
+                policy.MemoState().AllCached.Should().BeTrue("request {0}", n);
+                policy.RoleSetCount.Should().BeLessThanOrEqualTo(40);
+                policy.RoleSetBytes.Should().BeLessThanOrEqualTo(256L << 10);
+            }
+        }
+
+        var (used, allCached) = policy.MemoState();
+        allCached.Should().BeTrue();
+        used.Should().BeGreaterThan(0).And.BeLessThanOrEqualTo(40 * RoleSetTable.MemoKeys, "only cached tables, each under at most its keys");
+    }
 }
