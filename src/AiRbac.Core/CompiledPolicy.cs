@@ -75,6 +75,7 @@ public sealed partial class CompiledPolicy
         closures = new int[]?[roles.Length * 3];
         roleSetLookup = roleSets.GetAlternateLookup<ReadOnlySpan<int>>();
         policySubjects = tables.PolicySubjects;
+        BoundSubjects = [.. tables.BoundSubjectIds.Select(id => new Subject(id, policySubjects[id].Kind))];
         timeProvider = tables.TimeProvider;
         Source = tables.Source;
         Roles = tables.RoleInfos;
@@ -164,11 +165,7 @@ public sealed partial class CompiledPolicy
         var table = subject.Table;
         if (table is null || !ReferenceEquals(table.Policy, this))
         {
-            PolicySubject? known = null;
-            if (subject.Id.Length > 0 && (!subject.HasRoles || subject.Kind is null))
-            {
-                policySubjects.TryGetValue(subject.Id, out known);
-            }
+            var known = Known(subject);
 
             // Step 1, missing_identity: no id, or no bindings at all (a binding counts even if its role is undeclared).
             int bindings = subject.HasRoles ? subject.RoleSpan.Length : known?.Bindings.Length ?? 0;
@@ -271,9 +268,9 @@ public sealed partial class CompiledPolicy
     /// </summary>
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
-        var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
+        var kind = KindOf(subject, known);
         var set = new RoleSetBuilder(stackalloc int[StackRoles]);
-        var when = new BindingClock(timeProvider, request.Resource.Scope);
+        var when = new BindingClock(timeProvider, 0, request.Resource.Scope);
         if (subject.HasRoles)
         {
             foreach (ref readonly var binding in subject.RoleSpan)
@@ -303,10 +300,14 @@ public sealed partial class CompiledPolicy
         return table;
     }
 
-    /// <summary>Whether a binding is in effect for the request's scope now; reads the clock once, for the first binding that expires.</summary>
-    private ref struct BindingClock(TimeProvider clock, string? scope)
+    /// <summary>
+    /// Whether a binding is in effect for the request's scope now: at <paramref name="fixedNow"/> (UTC ticks) when
+    /// <paramref name="clock"/> is <see langword="null"/>, else reading the clock once, for the first binding that expires.
+    /// Step 3 and the "who holds what" questions (<see cref="EffectiveRoles(Subject, string?, DateTimeOffset?)"/>) both ask it.
+    /// </summary>
+    private ref struct BindingClock(TimeProvider? clock, long fixedNow, string? scope)
     {
-        private long now = long.MinValue;
+        private long now = clock is null ? fixedNow : long.MinValue;
 
         /// <summary>Whether every binding seen so far applies whatever the request and the time.</summary>
         public bool Fixed { get; private set; } = true;
@@ -323,7 +324,7 @@ public sealed partial class CompiledPolicy
                 Fixed = false;
                 if (now == long.MinValue)
                 {
-                    now = clock.GetUtcNow().UtcTicks;
+                    now = clock!.GetUtcNow().UtcTicks;
                 }
 
                 if (now >= until.UtcTicks)

@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Security;
 using System.Text;
 using AiRbac.Diagnostics;
@@ -12,8 +11,9 @@ namespace AiRbac.Yaml;
 /// every value. The loader checks structure only: YAML syntax, shapes, unknown, duplicate and required keys, the
 /// version and the limits of <see cref="YamlLoadLimits"/>. The meaning of the values is checked by
 /// <see cref="PolicyCompiler"/>. Loading never throws for file content: every problem is a diagnostic.
+/// Internal: <see cref="YamlPolicy"/> is the one public load path (it loads, then compiles).
 /// </summary>
-public static class YamlPolicyLoader
+internal static class YamlPolicyLoader
 {
     private const int ReadChunkBytes = 64 * 1024;
 
@@ -26,7 +26,6 @@ public static class YamlPolicyLoader
     /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
     /// <returns>The policy as written (when there was no error) and every problem found.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="yaml"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
     public static PolicyLoadResult Load(string yaml, string sourceName, YamlLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
@@ -50,7 +49,6 @@ public static class YamlPolicyLoader
     /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
     /// <returns>The policy as written (when there was no error) and every problem found; a read failure is a diagnostic.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
     public static PolicyLoadResult Load(Stream stream, string sourceName, YamlLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

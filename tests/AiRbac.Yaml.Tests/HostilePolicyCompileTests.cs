@@ -11,7 +11,7 @@ public sealed class HostilePolicyCompileTests
 {
     private const long OneGiB = 1L << 30;
 
-    private static YamlCompilation Compile(string yaml, PolicyCompilerOptions? options = null)
+    private static PolicyCompilation Compile(string yaml, PolicyCompilerOptions? options = null)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();
         var result = YamlPolicy.Compile(yaml, LoadAssertions.Source, options);
@@ -20,7 +20,7 @@ public sealed class HostilePolicyCompileTests
         return result;
     }
 
-    private static void ShouldBeRefusedBy(YamlCompilation result, string limitName)
+    private static void ShouldBeRefusedBy(PolicyCompilation result, string limitName)
     {
         result.Succeeded.Should().BeFalse();
         result.Policy.Should().BeNull();

@@ -137,7 +137,7 @@ internal static class DiffCommand
         lines.AddRange(before.Where(x => !now.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  - {what} {x}"));
     }
 
-    private static int ComparePolicyWide(LoadedPolicy before, LoadedPolicy after, TextWriter output)
+    private static int ComparePolicyWide(PolicyCompilation before, PolicyCompilation after, TextWriter output)
     {
         var lines = new List<string>();
         string oldTiers = string.Join(" < ", before.Policy!.Tiers), newTiers = string.Join(" < ", after.Policy!.Tiers);
@@ -191,7 +191,7 @@ internal static class DiffCommand
         return lines.Count;
     }
 
-    private static List<string> Catalog(LoadedPolicy loaded)
+    private static List<string> Catalog(PolicyCompilation loaded)
     {
         var policy = loaded.Policy!;
         return [.. loaded.Document!.Resources.Select(entry =>
