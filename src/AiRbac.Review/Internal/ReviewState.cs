@@ -250,9 +250,20 @@ internal sealed class ReviewState
         var held = subject.Roles.OrderBy(r => r.Key, StringComparer.Ordinal)
             .Select(r => new HeldRole(r.Key, r.Value, policy.FindRole(r.Key) is not null)).ToList();
 
-        // The grants the subject can use: those of its effective roles (inheritance with kinds applied), in declaration order.
+        // The grants the subject can use: those of its effective roles (inheritance with kinds applied), each role once:
+        // each held role, then its ancestors, then any other effective role in declaration order.
         var effective = EffectiveRolesOf(subject, now);
-        var contributing = policy.Roles.Where(r => effective.ContainsKey(r.Name)).Select(r => r.Name).ToList();
+        var contributing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var role in held)
+        {
+            if (policy.FindRole(role.Role) is { } info)
+            {
+                contributing.AddRange(info.Ancestors.Prepend(info.Name).Where(name => effective.ContainsKey(name) && seen.Add(name)));
+            }
+        }
+
+        contributing.AddRange(policy.Roles.Select(r => r.Name).Where(name => effective.ContainsKey(name) && seen.Add(name)));
 
         var grants = new List<GrantUsage>();
         var listed = new HashSet<int>();
@@ -341,10 +352,17 @@ internal sealed class ReviewState
 
         Add(subject.Bound, RoleSource.Binding);
         Add(AuditSubject(subject), RoleSource.Audit);
-        // In the lists' file order (a breach through the audit log alone comes after those of the bindings otherwise).
-        foreach (var (breach, held, source) in found.OrderBy(f => f.Breach.Location.Line).ThenBy(f => f.Breach.Location.Column))
+        if (found.Count == 0)
+        {
+            return;
+        }
+
+        // In the lists' file order; each says where the roles involved were learned (bindings, audit log, or both).
+        var learned = EffectiveRolesOf(subject, now);
+        foreach (var (breach, held, _) in found.OrderBy(f => f.Breach.Location.Line).ThenBy(f => f.Breach.Location.Column))
         {
             var set = breach.Roles.Select(r => r.Name).ToList();
+            var source = held.Aggregate(RoleSource.None, (all, role) => all | learned.GetValueOrDefault(role));
             breaches.Add(new ExclusionBreach(subject.Id, set, [.. set.Where(held.Contains)], source));
         }
     }
