@@ -29,7 +29,7 @@ public sealed partial class SeparationOfDutiesAgreementTests
         for (int i = 0; i < 400; i++)
         {
             string yaml = RandomPolicy(random);
-            var compilation = YamlPolicy.Compile(yaml, "random.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
+            var compilation = Compile(yaml);
             if (compilation.Policy is not { } policy)
             {
                 continue; // e.g. a mutually_exclusive list joined through inheritance is refused: nothing to compare
@@ -37,7 +37,7 @@ public sealed partial class SeparationOfDutiesAgreementTests
 
             compiled++;
             var lint = LintBreaches(compilation.Diagnostics);
-            var report = new AccessReviewer(policy).Review(new StringReader(""), Now, ReviewDuration.Default);
+            var report = Review(compilation);
             var review = report.ExclusionBreaches.Select(b => (b.Subject, string.Join(",", b.HeldFromSet))).Order().ToList();
 
             lint.Should().Equal(review, because: "lint and review must report the same breaches for\n{0}", yaml);
@@ -80,10 +80,10 @@ public sealed partial class SeparationOfDutiesAgreementTests
               subjects:
                 zed: { roles: [ { role: writer, scope: acme/hr }, { role: approver, scope: beta } ] }
             """;
-        var compilation = YamlPolicy.Compile(Yaml, "p.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
+        var compilation = Compile(Yaml);
 
         compilation.Diagnostics.Should().NotContain(d => d.Code == DiagnosticCodes.BindingBreaksExclusion);
-        new AccessReviewer(compilation.Policy!).Review(new StringReader(""), Now, ReviewDuration.Default).ExclusionBreaches.Should().BeEmpty();
+        Review(compilation).ExclusionBreaches.Should().BeEmpty();
         compilation.Policy!.Authorize(new Subject("zed"), "a:b", new ResourceRequest("c:d") { Scope = "beta" }).Allowed.Should().BeTrue();
     }
 
@@ -102,11 +102,11 @@ public sealed partial class SeparationOfDutiesAgreementTests
               subjects:
                 mallory: { roles: [ { role: writer, scope: acme }, { role: approver, scope: acme/pd } ] }
             """;
-        var compilation = YamlPolicy.Compile(Yaml, "p.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
+        var compilation = Compile(Yaml);
 
         compilation.Diagnostics.Should().ContainSingle(d => d.Code == DiagnosticCodes.BindingBreaksExclusion)
             .Which.Message.Should().Be("subject 'mallory' holds 'writer' and 'approver' in scope 'acme/pd', which are mutually exclusive");
-        new AccessReviewer(compilation.Policy!).Review(new StringReader(""), Now, ReviewDuration.Default).ExclusionBreaches
+        Review(compilation).ExclusionBreaches
             .Should().ContainSingle().Which.HeldFromSet.Should().Equal("writer", "approver");
         compilation.Policy!.Authorize(new Subject("mallory"), "a:b", new ResourceRequest("c:d") { Scope = "acme/pd/prod" }).Reason
             .Should().Be(DecisionReason.SeparationOfDuties);
@@ -129,12 +129,18 @@ public sealed partial class SeparationOfDutiesAgreementTests
                 bot: { kind: agent, roles: [writer, lead] }
                 ann: { kind: user, roles: [writer, lead] }
             """;
-        var compilation = YamlPolicy.Compile(Yaml, "p.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
-        var review = new AccessReviewer(compilation.Policy!).Review(new StringReader(""), Now, ReviewDuration.Default);
+        var compilation = Compile(Yaml);
+        var review = Review(compilation);
 
         LintBreaches(compilation.Diagnostics).Should().Equal(("ann", "writer,approver"));
         review.ExclusionBreaches.Select(b => b.Subject).Should().Equal("ann");
     }
+
+    private static PolicyCompilation Compile(string yaml)
+        => YamlPolicy.Compile(yaml, "p.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
+
+    private static AccessReviewReport Review(PolicyCompilation compilation)
+        => Review(compilation);
 
     private static List<(string Subject, string Held)> LintBreaches(IReadOnlyList<PolicyDiagnostic> diagnostics)
         => [.. diagnostics.Where(d => d.Code == DiagnosticCodes.BindingBreaksExclusion).Select(d =>
