@@ -87,8 +87,20 @@ public sealed partial class CompiledPolicy
     public IReadOnlyList<RoleHolding> Holdings(Subject subject, DateTimeOffset? at = null)
     {
         ArgumentNullException.ThrowIfNull(subject);
+        return HoldingsOf([.. ScopedRoleSets(subject, at)]);
+    }
+
+    /// <summary>Both answers from one computation of the subject's scoped role sets (lint asks both of every bound subject).</summary>
+    internal (IReadOnlyList<RoleHolding> Holdings, IReadOnlyList<SeparationOfDutiesBreach> Breaches) HoldingsAndBreaches(Subject subject, DateTimeOffset at)
+    {
+        List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets = [.. ScopedRoleSets(subject, at)];
+        return (HoldingsOf(sets), BreachesOf(sets));
+    }
+
+    private List<RoleHolding> HoldingsOf(List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets)
+    {
         var holdings = new SortedDictionary<int, (bool Direct, bool Everywhere, List<string> Scopes)>();
-        foreach (var (scope, roleIds, direct) in ScopedRoleSets(subject, at))
+        foreach (var (scope, roleIds, direct) in sets)
         {
             foreach (int role in roleIds)
             {
@@ -122,13 +134,13 @@ public sealed partial class CompiledPolicy
     public IReadOnlyList<SeparationOfDutiesBreach> SeparationOfDutiesBreaches(Subject subject, DateTimeOffset? at = null)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        if (exclusiveSets.Length == 0)
-        {
-            return [];
-        }
+        return exclusiveSets.Length == 0 ? [] : BreachesOf([.. ScopedRoleSets(subject, at)]);
+    }
 
+    private List<SeparationOfDutiesBreach> BreachesOf(List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets)
+    {
         var found = new SortedDictionary<int, SeparationOfDutiesBreach>();
-        foreach (var (scope, roleIds, _) in ScopedRoleSets(subject, at))
+        foreach (var (scope, roleIds, _) in sets)
         {
             for (int s = 0; s < exclusiveSets.Length; s++)
             {
@@ -221,7 +233,9 @@ public sealed partial class CompiledPolicy
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var binding in bindings)
         {
-            if (binding.Scope is { } scope && !binding.Never && seen.Add(scope))
+            // Only the scopes of bindings that can be in effect (not never, not expired, role declared) make a set of their own.
+            if (binding.Scope is { } scope && !binding.Never && (binding.Expires is not { } until || now < until.UtcTicks)
+                && binding.Role is not null && roleIds.Find(binding.Role) >= 0 && seen.Add(scope))
             {
                 scopes.Add(scope);
             }

@@ -85,7 +85,7 @@ public sealed class PolicyCompilerOptions
     /// <summary>
     /// The role checks of the binding and separation-of-duties checks (20,000,000 by default): for every subject binding,
     /// the roles it makes effective (inherited ones included), each weighted by one plus the <c>mutually_exclusive</c> lists
-    /// naming it; and for every <c>mutually_exclusive</c> list, its roles and the roles inheriting them.
+    /// naming it, times the subject's distinct binding scopes plus one (its roles are checked in each); and for every <c>mutually_exclusive</c> list, its roles and the roles inheriting them.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public long MaxRoleChecks
@@ -1742,13 +1742,13 @@ internal sealed class CompilerRun
         var holders = new int[doc.Roles.Count];
         foreach (var definition in doc.Bindings.Subjects)
         {
-            var subject = new Subject(definition.Id.Value);
-            foreach (var holding in policy.Holdings(subject, at))
+            var (holdings, breaches) = policy.HoldingsAndBreaches(new Subject(definition.Id.Value), at);
+            foreach (var holding in holdings)
             {
                 holders[roleLookup[holding.Role.Id]]++;
             }
 
-            foreach (var breach in policy.SeparationOfDutiesBreaches(subject, at))
+            foreach (var breach in breaches)
             {
                 string where = breach.Scope is null ? string.Empty : $" in scope '{Q(breach.Scope)}'";
                 Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{Q(definition.Id.Value)}' holds {string.Join(" and ", breach.Held.Select(r => $"'{Q(r.Name)}'"))}{where}, which are mutually exclusive", definition.Id.Location);

@@ -441,4 +441,25 @@ public sealed class HostilePolicyCompileTests
             .Should().Be((32, 1_000_000, 1_000_000, 20_000_000L, 20_000_000L));
         (options.MaxInheritanceSteps, options.MaxPatternMatchCells).Should().Be((20_000_000L, 200_000_000L));
     }
+
+    [Fact]
+    public void Compile_OneSubjectWithBindingsInManyScopes_IsRefusedByMaxRoleChecks_NotLintedQuadratically()
+    {
+        // Lint checks a subject's roles in every scope its bindings name: 5,000 scoped bindings would be 5,001 sets of 5,000.
+        ShouldBeRefusedBy(Compile(ManyBindings(5_000, scoped: true)), "(MaxRoleChecks;");
+
+        // The operator's policy, the same bindings without scopes (one set to check), compiles.
+        Compile(ManyBindings(5_000, scoped: false)).Succeeded.Should().BeTrue();
+    }
+
+    private static string ManyBindings(int count, bool scoped)
+    {
+        var yaml = new System.Text.StringBuilder("version: 1\nroles:\n  r: { allow: [ \"a:b on c:d\" ] }\nbindings:\n  subjects:\n    s:\n      roles:\n");
+        for (int i = 0; i < count; i++)
+        {
+            yaml.Append(scoped ? $"        - {{ role: r, scope: t/s{i} }}\n" : "        - r\n");
+        }
+
+        return yaml.ToString();
+    }
 }
