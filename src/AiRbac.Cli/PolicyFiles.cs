@@ -15,17 +15,17 @@ internal static class PolicyFiles
         }
     }
 
-    /// <summary>Loads and compiles a policy file.</summary>
-    public static PolicyCompilation Load(string path)
+    /// <summary>Loads and compiles a policy file (<paramref name="options"/>: the clock, for <c>--now</c>).</summary>
+    public static PolicyCompilation Load(string path, PolicyCompilerOptions? options = null)
     {
         RequireFile(path);
-        return YamlPolicy.CompileFile(path);
+        return YamlPolicy.CompileFile(path, options);
     }
 
     /// <summary>Loads a policy that a command needs to run; on any error prints the errors to standard error and returns <see langword="null"/>.</summary>
-    public static PolicyCompilation? LoadForUse(string path, TextWriter stderr)
+    public static PolicyCompilation? LoadForUse(string path, TextWriter stderr, PolicyCompilerOptions? options = null)
     {
-        var loaded = Load(path);
+        var loaded = Load(path, options);
         if (loaded.Policy is not null)
         {
             return loaded;

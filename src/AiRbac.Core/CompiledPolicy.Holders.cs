@@ -17,6 +17,26 @@ public sealed partial class CompiledPolicy
     public IReadOnlyList<Subject> BoundSubjects { get; }
 
     /// <summary>
+    /// The bindings step 3 considers for <paramref name="subject"/>: its own, or, when it carries none, the policy's for
+    /// its id, as the engine holds them: groups expanded, the subject's own scope and expiry narrowing each binding (the
+    /// earlier expiry, the deeper scope), and a binding whose two scopes cannot meet left out (it never applies).
+    /// Expiry is kept, not judged against the clock.
+    /// </summary>
+    /// <param name="subject">The subject.</param>
+    /// <returns>The bindings, in the order step 3 reads them; empty when there are none.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="subject"/> is <see langword="null"/>.</exception>
+    public IReadOnlyList<RoleBinding> BindingsOf(Subject subject)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        if (subject.HasRoles)
+        {
+            return subject.Roles!;
+        }
+
+        return Known(subject) is { } known ? [.. known.Bindings.Where(b => !b.Never).Select(b => new RoleBinding(b.Role, b.Scope, b.Expires))] : [];
+    }
+
+    /// <summary>
     /// The effective roles of <paramref name="subject"/> for a request in <paramref name="scope"/> at
     /// <paramref name="at"/>: step 3 of the decision steps (docs/policy-language.md §4), for the subject itself (not
     /// the subjects it acts on behalf of). Its bindings, or the policy's for its id when it carries none; its kind, or

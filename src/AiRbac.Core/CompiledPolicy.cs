@@ -107,6 +107,58 @@ public sealed partial class CompiledPolicy
     public RoleInfo? FindRole(string nameOrId)
         => nameOrId is not null && roleLookup.TryGetValue(nameOrId, out int index) ? Roles[index] : null;
 
+    // A suggestion compares the name with every role's name and id: together, at most this many characters.
+    private const long MaxSuggestionCells = 50_000_000;
+
+    /// <summary>
+    /// The declared role name or id closest to a role reference that is not declared, when it is close enough to be a
+    /// likely typo (<c>Data-Scientist</c> for <c>data-scientist</c>), for "did you mean" hints. Cold path: it compares the
+    /// name with every role's name and id (at most 50,000,000 characters in all, then it gives up); call it only to
+    /// explain a decision, never per request.
+    /// </summary>
+    /// <param name="nameOrId">The role reference, as the caller wrote it.</param>
+    /// <returns>The closest declared name or id; <see langword="null"/> when <paramref name="nameOrId"/> is declared or nothing is close.</returns>
+    public string? SuggestRole(string nameOrId)
+    {
+        if (nameOrId is null || roleLookup.ContainsKey(nameOrId))
+        {
+            return null;
+        }
+
+        // Names and ids in file order: of two equally close, the role declared first wins, and its name before its id.
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        long cells = 0;
+        foreach (var role in Roles)
+        {
+            if (!Compare(role.Name) || (!string.Equals(role.Id, role.Name, StringComparison.Ordinal) && !Compare(role.Id)))
+            {
+                break;
+            }
+        }
+
+        return best is not null && bestDistance <= Math.Max(2, nameOrId.Length / 3) ? best : null;
+
+        // False once the budget is spent.
+        bool Compare(string candidate)
+        {
+            cells += (long)(nameOrId.Length + 1) * (candidate.Length + 1);
+            if (cells > MaxSuggestionCells)
+            {
+                return false;
+            }
+
+            int distance = CompilerRun.Levenshtein(nameOrId, candidate);
+            if (distance < bestDistance)
+            {
+                bestDistance = distance;
+                best = candidate;
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Decides whether <paramref name="subject"/> may perform <paramref name="action"/> on a plain resource.</summary>
     /// <param name="subject">Who asks.</param>
     /// <param name="action">The action, <c>namespace:verb</c>.</param>

@@ -47,8 +47,9 @@ public sealed class PolicyCompilation
     public CompiledPolicy? Policy { get; }
 
     /// <summary>
-    /// Every error and warning, in source order: the loading errors when the policy did not load (the compiler then
-    /// does not run), otherwise the compiler's diagnostics.
+    /// Every error and warning, in source order: when the policy did not load, the loading errors together with the
+    /// compiler's errors on the parts that could be read (no warnings; only a syntax error or a limit stops the
+    /// checks); otherwise the compiler's diagnostics.
     /// </summary>
     public IReadOnlyList<PolicyDiagnostic> Diagnostics { get; }
 

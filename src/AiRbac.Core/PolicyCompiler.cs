@@ -212,6 +212,9 @@ internal sealed class CompilerRun
 
     private SourceLocation DocLocation => new(doc.SourceName, 1, 1);
 
+    // Where a list or mapping was written, when the document says (the YAML loader does); else the start of the policy.
+    private SourceLocation At(SourceLocation written) => written.Line > 0 ? written : DocLocation;
+
     // Past this many errors (and, separately, warnings) one more says the rest were dropped, as the YAML loader does: a
     // hostile policy can hold a problem in each of a million nodes. A dropped error never hides that the policy is
     // invalid: the errors kept, and the final limit_exceeded, refuse it.
@@ -268,7 +271,7 @@ internal sealed class CompilerRun
         CheckTiers();
         if (doc.Roles.Count == 0)
         {
-            Error(DiagnosticCodes.EmptyValue, "'roles' must declare at least one role", DocLocation);
+            Error(DiagnosticCodes.EmptyValue, "'roles' must declare at least one role", At(doc.RolesLocation));
         }
 
         DeclareRoles();
@@ -326,7 +329,7 @@ internal sealed class CompilerRun
         {
             if (declared.Count == 0)
             {
-                Error(DiagnosticCodes.EmptyValue, "'sensitivity' must list at least one tier", DocLocation);
+                Error(DiagnosticCodes.EmptyValue, "'sensitivity' must list at least one tier", At(doc.SensitivityLocation));
             }
             else
             {
@@ -469,7 +472,7 @@ internal sealed class CompilerRun
         return best is not null && bestDistance <= Math.Max(2, name.Length / 3) ? $" (did you mean '{Q(best)}'?)" : string.Empty;
     }
 
-    private static int Levenshtein(string a, string b)
+    internal static int Levenshtein(string a, string b)
     {
         if (Math.Abs(a.Length - b.Length) > 8 || a.Length > 256 || b.Length > 256)
         {
@@ -792,7 +795,7 @@ internal sealed class CompilerRun
             string name = role.Name.Value;
             ceilings[i] = role.MaxSensitivity is { } max ? TierIndex(max, $"role '{Q(name)}' max_sensitivity") : 0;
             clearances[i] = TagMask(role.Clearances, $"role '{Q(name)}' clearances");
-            kinds[i] = KindMask(role.Kinds, name);
+            kinds[i] = KindMask(role.Kinds, name, role.KindsLocation);
         }
 
         return (ceilings, clearances, kinds);
@@ -821,7 +824,7 @@ internal sealed class CompilerRun
         return mask;
     }
 
-    private byte KindMask(IReadOnlyList<LocatedString>? kinds, string role)
+    private byte KindMask(IReadOnlyList<LocatedString>? kinds, string role, SourceLocation written)
     {
         if (kinds is null)
         {
@@ -830,7 +833,7 @@ internal sealed class CompilerRun
 
         if (kinds.Count == 0)
         {
-            Error(DiagnosticCodes.InvalidKind, $"role '{Q(role)}': 'kinds' cannot be empty (omit it to apply to every kind)", DocLocation);
+            Error(DiagnosticCodes.InvalidKind, $"role '{Q(role)}': 'kinds' cannot be empty (omit it to apply to every kind)", At(written));
             return 0;
         }
 

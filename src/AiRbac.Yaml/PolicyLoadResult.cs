@@ -21,7 +21,10 @@ internal sealed class PolicyLoadResult
     /// </summary>
     public PolicyDocument? Document { get; }
 
-    /// <summary>Every problem found, in source order (the loader reports errors only).</summary>
+    /// <summary>
+    /// Every problem found, in source order: errors only, the loader's and, when the structure has errors, the
+    /// compiler's on the parts that could be read (so one problem never hides another).
+    /// </summary>
     public IReadOnlyList<PolicyDiagnostic> Diagnostics { get; }
 
     /// <summary>Whether the policy loaded (no error).</summary>

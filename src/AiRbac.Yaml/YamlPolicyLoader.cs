@@ -8,10 +8,12 @@ namespace AiRbac.Yaml;
 
 /// <summary>
 /// Reads a YAML policy file (docs/policy-language.md, section 2) into a <see cref="PolicyDocument"/>, with the source line and column of
-/// every value. The loader checks structure only: YAML syntax, shapes, unknown, duplicate and required keys, the
+/// every value. The loader checks structure: YAML syntax, shapes, unknown, duplicate and required keys, the
 /// version and the limits of <see cref="YamlLoadLimits"/>. The meaning of the values is checked by
-/// <see cref="PolicyCompiler"/>. Loading never throws for file content: every problem is a diagnostic.
-/// Internal: <see cref="YamlPolicy"/> is the one public load path (it loads, then compiles).
+/// <see cref="PolicyCompiler"/>. When the structure has errors the policy is refused, and the parts that could be read
+/// are checked by the compiler too, so that one problem never hides another: the result then lists both kinds of
+/// errors. Only a syntax error or a limit stops the checks. Loading never throws for file content: every problem is a
+/// diagnostic. Internal: <see cref="YamlPolicy"/> is the one public load path (it loads, then compiles).
 /// </summary>
 internal static class YamlPolicyLoader
 {
@@ -118,24 +120,73 @@ internal static class YamlPolicyLoader
     {
         var diagnostics = new List<PolicyDiagnostic>();
         var tree = YamlTreeBuilder.Build(text, sourceName, limits, diagnostics);
-        PolicyDocument? document = null;
-        if (tree.Complete)
+        if (!tree.Complete)
         {
-            document = PolicyDocumentReader.Read(tree.Root, sourceName, diagnostics);
+            // A syntax error, a limit or a bad alias: nothing was read (no checks run on a partial tree).
+            return new PolicyLoadResult(null, Ordered(diagnostics));
         }
 
+        var read = PolicyDocumentReader.Read(tree.Root, sourceName, diagnostics);
         if (diagnostics.Count == 0)
         {
-            return new PolicyLoadResult(document, []);
+            return new PolicyLoadResult(read.Document, []);
         }
 
-        // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
-        var ordered = diagnostics
-            .OrderBy(d => d.Location.Line)
-            .ThenBy(d => d.Location.Column)
-            .ToArray();
-        return new PolicyLoadResult(null, ordered);
+        if (read.ErrorLimitReached)
+        {
+            return new PolicyLoadResult(null, Ordered(diagnostics));
+        }
+
+        return new PolicyLoadResult(null, WithCompilerErrors(read, diagnostics));
     }
+
+    /// <summary>
+    /// The file is refused, but one problem must not hide the others: the compiler checks what could be read (tiers,
+    /// rules, patterns, kinds, references, timestamps, scopes), and its errors are reported with the loader's, in
+    /// source order. Its warnings are not: lint warnings are for a policy that loads. Errors that only follow from a
+    /// problem already reported (a missing 'version' read as an unsupported one) and errors reported twice are left
+    /// out. Together they keep the loader's bound: after 1,000 errors, one final limit_exceeded.
+    /// </summary>
+    private static PolicyDiagnostic[] WithCompilerErrors(DocumentRead read, List<PolicyDiagnostic> diagnostics)
+    {
+        var compiled = PolicyCompiler.Compile(read.Document);
+        var seen = new HashSet<(SourceLocation, string)>(diagnostics.Select(d => (d.Location, d.Code)));
+        bool compilerDropped = false;
+        foreach (var diagnostic in compiled.Diagnostics)
+        {
+            if (!diagnostic.IsError || read.IsConsequence(diagnostic) || !seen.Add((diagnostic.Location, diagnostic.Code)))
+            {
+                continue;
+            }
+
+            if (diagnostic.Code == DiagnosticCodes.LimitExceeded && diagnostic.Message == ErrorLimitMessage)
+            {
+                compilerDropped = true;
+                continue;
+            }
+
+            diagnostics.Add(diagnostic);
+        }
+
+        var ordered = Ordered(diagnostics);
+        if (ordered.Length <= MaxReportedErrors && !compilerDropped)
+        {
+            return ordered;
+        }
+
+        int kept = Math.Min(ordered.Length, MaxReportedErrors);
+        var at = ordered[kept - 1].Location;
+        return [.. ordered.Take(kept), PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, ErrorLimitMessage, at)];
+    }
+
+    // Loader and compiler each stop reporting after 1,000 errors; together they keep the same bound.
+    private const int MaxReportedErrors = 1000;
+
+    private const string ErrorLimitMessage = "more than 1000 errors; the rest are not reported";
+
+    // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
+    private static PolicyDiagnostic[] Ordered(List<PolicyDiagnostic> diagnostics)
+        => [.. diagnostics.OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
 
     /// <summary>Reads at most <paramref name="limit"/> + 1 bytes; false when the stream holds more than the limit.</summary>
     private static bool TryReadBounded(Stream stream, int limit, out byte[] bytes, out int length)

@@ -84,6 +84,77 @@ public partial class LintCommandTests
     }
 
     [Fact]
+    public void Lint_UnknownKeyAndSixOtherErrors_ReportsAllSevenInOneRun()
+    {
+        // The reviewer's file: fixing the typo must not reveal six more errors one run later.
+        using var files = new TempFiles();
+        string path = files.Write("p.yaml",
+            "version: 1\n" +
+            "roles:\n" +
+            "  analyst:\n" +
+            "    descripton: reads reports\n" +
+            "    inherits: [viewr]\n" +
+            "    allow: [\"tool:invoke tool:report_*\"]\n" +
+            "    max_sensitivity: secret\n" +
+            "    kinds: []\n" +
+            "resources:\n" +
+            "  - { match: \"dataset:[z-a]\" }\n" +
+            "bindings:\n" +
+            "  subjects:\n" +
+            "    carol: { roles: [analyst], expires: 2026-13-01 }\n");
+
+        var result = Cli.Run("lint", path);
+
+        result.ExitCode.Should().Be(1);
+        result.OutLines.Should().Equal(
+            $"{path}:4:5: error unknown_key: unknown key 'descripton' in roles.analyst; did you mean 'description'?",
+            $"{path}:5:16: error undeclared_role: role 'analyst' inherits names role 'viewr', which is not declared",
+            $"{path}:6:13: error malformed_rule: role 'analyst' allow: 'tool:invoke tool:report_*' is not 'ACTION_PATTERN on RESOURCE_PATTERN'",
+            $"{path}:7:22: error unknown_tier: role 'analyst' max_sensitivity: tier 'secret' is not declared (tiers: public, internal, confidential, restricted)",
+            $"{path}:8:12: error invalid_kind: role 'analyst': 'kinds' cannot be empty (omit it to apply to every kind)",
+            $"{path}:10:14: error invalid_pattern: resources: match pattern 'dataset:[z-a]' is invalid: the range 'z-a' does not ascend",
+            $"{path}:13:41: error invalid_timestamp: subject 'carol': expires '2026-13-01' is not an RFC 3339 date-time with Z or an offset");
+        result.Error.Should().Contain("7 errors, 0 warnings in 1 file");
+    }
+
+    [Fact]
+    public void Lint_Json_UnknownKeyNextToOtherErrors_ListsThemAllWithPositions()
+    {
+        using var files = new TempFiles();
+        string path = files.Write("p.yaml", "version: 1\nsensitivity: []\nroles:\n  r:\n    kinds: []\n    alow: [x]\n");
+
+        var result = Cli.Run("lint", "--json", path);
+
+        result.ExitCode.Should().Be(1);
+        using var json = JsonDocument.Parse(result.Out);
+        json.RootElement.GetProperty("errors").GetInt32().Should().Be(3);
+        json.RootElement.GetProperty("diagnostics").EnumerateArray()
+            .Select(d => (d.GetProperty("code").GetString(), d.GetProperty("line").GetInt32(), d.GetProperty("column").GetInt32()))
+            .Should().Equal(("empty_value", 2, 14), ("invalid_kind", 5, 12), ("unknown_key", 6, 5));
+    }
+
+    [Fact]
+    public void Lint_AliasBombBehindAnUnknownKey_StopsAtTheLimit()
+    {
+        // The attacker's file: the limit stops reading at once, whatever else the file holds.
+        using var files = new TempFiles();
+        var yaml = new System.Text.StringBuilder("version: 1\nbogus: 1\nroles: {r: {allow: [bad]}}\na: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        char previous = 'a';
+        for (char c = 'b'; c <= 'k'; c++)
+        {
+            yaml.Append(System.Globalization.CultureInfo.InvariantCulture, $"{c}: &{c} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n");
+            previous = c;
+        }
+
+        string path = files.Write("bomb.yaml", yaml.ToString());
+
+        var result = Cli.Run("lint", path);
+
+        result.ExitCode.Should().Be(1);
+        result.OutLines.Should().ContainSingle().Which.Should().Contain("error limit_exceeded:");
+    }
+
+    [Fact]
     public void Lint_SeveralFiles_ReportsAllOfThem()
     {
         using var files = new TempFiles();

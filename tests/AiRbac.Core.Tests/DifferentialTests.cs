@@ -95,7 +95,6 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         }
 
         decisions.Should().BeGreaterThanOrEqualTo(50_000);
-        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "the differential run should stay fast");
     }
 
     [Fact]

@@ -262,8 +262,8 @@ public sealed class YamlPolicyLoaderErrorTests
     [InlineData("resources: [{match: x, tags: x}]", 1, 30)]
     [InlineData("resources: [{match: x, sensitivity: [x]}]", 1, 37)]
     [InlineData("constraints: [x]", 1, 14)]
-    [InlineData("constraints: {mutually_exclusive: [[a, b], c]}", 1, 44)]
-    [InlineData("constraints: {mutually_exclusive: [[a, [b]]]}", 1, 40)]
+    [InlineData("constraints: {mutually_exclusive: [[viewer, admin], c]}", 1, 53)]
+    [InlineData("constraints: {mutually_exclusive: [[viewer, [admin]]]}", 1, 45)]
     [InlineData("constraints: {not_by_owner: a}", 1, 29)]
     [InlineData("constraints: {min_holders: [a]}", 1, 28)]
     [InlineData("constraints: {min_holders: {a: [2]}}", 1, 32)]
@@ -280,7 +280,7 @@ public sealed class YamlPolicyLoaderErrorTests
     [InlineData("bindings: {subjects: {s: {roles: [{role: [x]}]}}}", 1, 42)]
     public void Load_SectionOfWrongShape_ReportsWrongType(string section, int line, int column)
     {
-        var yaml = section + "\nversion: 1\nroles: {viewer: {}}\n";
+        var yaml = section + "\nversion: 1\nroles: {viewer: {}, admin: {}}\n";
 
         LoadAssertions.Load(yaml).SingleError().ShouldBe(DiagnosticCodes.WrongType, line, column);
     }

@@ -44,8 +44,11 @@ internal static class DiffCommand
         var output = console.Out;
         output.WriteLine($"--- {oldPath}");
         output.WriteLine($"+++ {newPath}");
-        int changes = CompareRoles(before.Policy!, after.Policy!, output);
-        changes += ComparePolicyWide(before, after, output);
+        // Who holds what, in each policy: computed once here and used by every part of the report.
+        var oldHeld = WhoHoldsWhat(before);
+        var newHeld = WhoHoldsWhat(after);
+        int changes = CompareRoles(before, after, oldHeld, newHeld, output);
+        changes += ComparePolicyWide(before, after, oldHeld, newHeld, output);
         if (changes == 0)
         {
             output.WriteLine("policy: no change");
@@ -65,21 +68,40 @@ internal static class DiffCommand
         return changes > 0 ? AirbacCli.ExitNegative : AirbacCli.ExitOk;
     }
 
-    private static int CompareRoles(CompiledPolicy before, CompiledPolicy after, TextWriter output)
+    /// <summary>
+    /// The effective roles of every subject of the policy's <c>bindings</c>: the one call that computes them for the diff
+    /// (swap here for a core "who holds what" view).
+    /// </summary>
+    private static IReadOnlyList<SubjectRoles> WhoHoldsWhat(PolicyCompilation loaded) => HeldRoles.Of(loaded.Policy!);
+
+    private static int CompareRoles(PolicyCompilation oldLoaded, PolicyCompilation newLoaded, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
+        CompiledPolicy before = oldLoaded.Policy!, after = newLoaded.Policy!;
         int changes = 0;
-        var added = after.Roles.Where(r => !before.Roles.Any(o => o.Name == r.Name)).Select(r => r.Name).ToList();
-        var removed = before.Roles.Where(r => !after.Roles.Any(n => n.Name == r.Name)).Select(r => r.Name).ToList();
+        var added = after.Roles.Where(r => before.Roles.All(o => o.Name != r.Name)).ToList();
+        var removed = before.Roles.Where(r => after.Roles.All(n => n.Name != r.Name)).ToList();
         if (added.Count > 0)
         {
-            output.WriteLine($"roles added: {string.Join(", ", added)}");
+            output.WriteLine($"roles added: {string.Join(", ", added.Select(r => r.Name))}");
             changes += added.Count;
         }
 
         if (removed.Count > 0)
         {
-            output.WriteLine($"roles removed: {string.Join(", ", removed)}");
+            output.WriteLine($"roles removed: {string.Join(", ", removed.Select(r => r.Name))}");
             changes += removed.Count;
+        }
+
+        // An added or removed role is shown whole: what it grants and denies (inheritance resolved, each grant with the
+        // ceiling and clearances it is judged with), its own settings, the constraints naming it and who holds it.
+        foreach (var role in added)
+        {
+            WholeRole(output, "added", '+', newLoaded, newHeld, role);
+        }
+
+        foreach (var role in removed)
+        {
+            WholeRole(output, "removed", '-', oldLoaded, oldHeld, role);
         }
 
         foreach (var newRole in after.Roles)
@@ -125,6 +147,170 @@ internal static class DiffCommand
         return changes;
     }
 
+    /// <summary>Prints everything one added (<c>+</c>) or removed (<c>-</c>) role is and does.</summary>
+    private static void WholeRole(TextWriter output, string what, char sign, PolicyCompilation loaded, IReadOnlyList<SubjectRoles> subjects, RoleInfo role)
+    {
+        var policy = loaded.Policy!;
+        output.WriteLine($"role {role.Name} ({what}):");
+        if (role.Id != role.Name)
+        {
+            output.WriteLine($"  {sign} id {role.Id}");
+        }
+
+        output.WriteLine($"  {sign} kinds {EffectiveRoles.KindsText(role)}");
+        output.WriteLine($"  {sign} max_sensitivity {role.MaxSensitivity}{(role.MaxSensitivity == policy.Tiers[^1] ? " (the highest tier)" : "")}");
+        foreach (string clearance in role.Clearances)
+        {
+            output.WriteLine($"  {sign} clearance {clearance}");
+        }
+
+        foreach (string ancestor in role.Ancestors)
+        {
+            output.WriteLine($"  {sign} inherits {ancestor}");
+        }
+
+        bool any = false;
+        foreach (var rule in EffectiveRoles.Rules(policy, role))
+        {
+            any = true;
+            output.WriteLine($"  {sign} {RuleText(rule, role)}");
+        }
+
+        if (!any)
+        {
+            output.WriteLine($"  {sign} (no grant and no deny)");
+        }
+
+        foreach (string constraint in RoleConstraints(loaded.Document!, policy, role))
+        {
+            output.WriteLine($"  {sign} constraint {constraint}");
+        }
+
+        foreach (var subject in subjects)
+        {
+            foreach (var held in subject.Roles.Where(h => h.Role == role.Name))
+            {
+                output.WriteLine($"  {sign} held by {subject.Id} ({SubjectKinds.ToName(subject.Kind)}){(held.Through == role.Name ? "" : $" through {held.Through}")}{held.Conditions}");
+            }
+        }
+    }
+
+    /// <summary>A rule with where it comes from and, for a grant, the ceiling and clearances it is judged with.</summary>
+    private static string RuleText(EffectiveRule rule, RoleInfo role)
+    {
+        var notes = new List<string>();
+        if (rule.Via != role.Name)
+        {
+            notes.Add($"via {rule.Via}");
+        }
+
+        if (rule.Effect == "allow")
+        {
+            notes.Add($"max_sensitivity {rule.MaxSensitivity}");
+            if (rule.Clearances.Count > 0)
+            {
+                notes.Add($"clearances {string.Join(", ", rule.Clearances)}");
+            }
+        }
+
+        return notes.Count == 0 ? $"{rule.Effect} {rule.Rule}" : $"{rule.Effect} {rule.Rule} ({string.Join("; ", notes)})";
+    }
+
+    /// <summary>The constraints that name the role (by name or id): its <c>mutually_exclusive</c> lists and <c>min_holders</c>.</summary>
+    private static IEnumerable<string> RoleConstraints(PolicyDocument document, CompiledPolicy policy, RoleInfo role)
+    {
+        bool Names(LocatedString reference) => ReferenceEquals(policy.FindRole(reference.Value), role);
+        return document.Constraints.MutuallyExclusive.Where(set => set.Roles.Any(Names))
+                .Select(set => $"mutually_exclusive [{string.Join(", ", set.Roles.Select(r => r.Value))}]")
+            .Concat(document.Constraints.MinHolders.Where(m => Names(m.Role)).Select(m => $"min_holders {m.Count.Value}"));
+    }
+
+    /// <summary>
+    /// Bindings whose role reference (a name or an id, as written) resolves to another role, or to a role where there was
+    /// none (or the other way round): the binding text is unchanged, but what it gives is not.
+    /// </summary>
+    private static List<string> BindingTargets(PolicyCompilation before, PolicyCompilation after)
+    {
+        static IEnumerable<string> References(PolicyDocument document)
+            => document.Bindings.Groups.SelectMany(g => g.Roles).Concat(document.Bindings.Subjects.SelectMany(s => s.Roles)).Select(b => b.Role.Value);
+
+        static string Target(CompiledPolicy policy, string reference)
+            => policy.FindRole(reference) is { } role ? $"role {role.Name}" : "undeclared";
+
+        var old = References(before.Document!).ToHashSet(StringComparer.Ordinal);
+        var lines = new List<string>();
+        foreach (string reference in References(after.Document!).Distinct(StringComparer.Ordinal).Where(old.Contains))
+        {
+            string from = Target(before.Policy!, reference), to = Target(after.Policy!, reference);
+            if (from != to)
+            {
+                lines.Add($"  {reference}: {from} -> {to}");
+            }
+        }
+
+        return lines;
+    }
+
+    /// <summary>
+    /// Every subject of either policy's <c>bindings</c> whose effective roles (kinds applied, groups expanded, with their
+    /// scope and expiry) or whose resulting grants and denies differ between the two policies, with what it gains and loses.
+    /// </summary>
+    private static List<string> SubjectChanges(PolicyCompilation before, PolicyCompilation after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld)
+    {
+        var oldSubjects = oldHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var newSubjects = newHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
+        var lines = new List<string>();
+        var ids = newSubjects.Keys.Concat(oldSubjects.Keys.Where(id => !newSubjects.ContainsKey(id)));
+        foreach (string id in ids)
+        {
+            var oldSubject = oldSubjects.GetValueOrDefault(id);
+            var newSubject = newSubjects.GetValueOrDefault(id);
+            var subjectLines = new List<string>();
+            SetChange(subjectLines, "role", Held(oldSubject), Held(newSubject));
+            SetChange(subjectLines, "", Access(before.Policy!, oldSubject), Access(after.Policy!, newSubject));
+            if (subjectLines.Count == 0)
+            {
+                continue;
+            }
+
+            string kind = newSubject is null ? SubjectKinds.ToName(oldSubject!.Kind)
+                : oldSubject is null || oldSubject.Kind == newSubject.Kind ? SubjectKinds.ToName(newSubject.Kind)
+                : $"{SubjectKinds.ToName(oldSubject.Kind)} -> {SubjectKinds.ToName(newSubject.Kind)}";
+            string status = oldSubject is null ? ", added" : newSubject is null ? ", removed" : "";
+            lines.Add($"  {id} ({kind}{status}):");
+            lines.AddRange(subjectLines.Select(l => "  " + l));
+        }
+
+        return lines;
+
+        static List<string> Held(SubjectRoles? subject)
+            => subject is null ? [] : [.. subject.Roles.Select(h => h.Text + (h.Through == h.Role ? "" : $" (through {h.Through})"))];
+    }
+
+    /// <summary>What a subject's effective roles allow and deny: each rule with the role that has it, its ceiling and clearances, and the binding's conditions.</summary>
+    private static List<string> Access(CompiledPolicy policy, SubjectRoles? subject)
+    {
+        var result = new List<string>();
+        if (subject is null)
+        {
+            return result;
+        }
+
+        foreach (var held in subject.Roles)
+        {
+            if (policy.FindRole(held.Role) is not { } role)
+            {
+                continue;
+            }
+
+            string clearances = role.Clearances.Count == 0 ? "" : $", clearances {string.Join(", ", role.Clearances)}";
+            result.AddRange(role.Allow.Select(rule => $"allow {rule} ({role.Name}, max_sensitivity {role.MaxSensitivity}{clearances}){held.Conditions}"));
+            result.AddRange(role.Deny.Select(rule => $"deny {rule} ({role.Name}){held.Conditions}"));
+        }
+
+        return result;
+    }
+
     private static List<string> EffectiveRules(CompiledPolicy policy, RoleInfo role, string effect)
         => [.. EffectiveRoles.Rules(policy, role).Where(r => r.Effect == effect).Select(r => r.Rule).Distinct(StringComparer.Ordinal)];
 
@@ -133,11 +319,12 @@ internal static class DiffCommand
     {
         var old = new HashSet<string>(before, StringComparer.Ordinal);
         var now = new HashSet<string>(after, StringComparer.Ordinal);
-        lines.AddRange(after.Where(x => !old.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  + {what} {x}"));
-        lines.AddRange(before.Where(x => !now.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  - {what} {x}"));
+        string label = what.Length == 0 ? "" : what + " ";
+        lines.AddRange(after.Where(x => !old.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  + {label}{x}"));
+        lines.AddRange(before.Where(x => !now.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  - {label}{x}"));
     }
 
-    private static int ComparePolicyWide(PolicyCompilation before, PolicyCompilation after, TextWriter output)
+    private static int ComparePolicyWide(PolicyCompilation before, PolicyCompilation after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
         var lines = new List<string>();
         string oldTiers = string.Join(" < ", before.Policy!.Tiers), newTiers = string.Join(" < ", after.Policy!.Tiers);
@@ -181,6 +368,20 @@ internal static class DiffCommand
         {
             lines.Add("bindings:");
             lines.AddRange(bindingLines);
+        }
+
+        var targetLines = BindingTargets(before, after);
+        if (targetLines.Count > 0)
+        {
+            lines.Add("binding targets (the same reference, another role):");
+            lines.AddRange(targetLines);
+        }
+
+        var subjectLines = SubjectChanges(before, after, oldHeld, newHeld);
+        if (subjectLines.Count > 0)
+        {
+            lines.Add("subjects whose effective roles or access change:");
+            lines.AddRange(subjectLines);
         }
 
         foreach (string line in lines)

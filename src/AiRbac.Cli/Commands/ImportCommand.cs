@@ -9,8 +9,8 @@ internal static class ImportCommand
 {
     public static Command Create(CliConsole console)
     {
-        var file = new Argument<string>("FILE") { Description = "The YAML file holding a top-level 'rbac:' block ('-' reads standard input)." };
-        var keeptrusts = new Command("keeptrusts", "Convert a gateway runtime 'rbac' block (roles.<r>.allowed_tools/denied_tools, data_access.<r>.max_sensitivity, minimum_necessary.allowed_phi_roles, deny_if_missing) into an AiRbac policy on standard output, with a comment for anything that cannot be mapped. Exit 0 converted, 2 for unreadable or unconvertible input.")
+        var file = new Argument<string>("FILE") { Description = "The gateway's YAML configuration, with its 'rbac:' block at the top level or under 'policy:' (policy.rbac, run by policy.policies.chain); '-' reads standard input." };
+        var keeptrusts = new Command("keeptrusts", "Convert a gateway runtime 'rbac' block (roles.<r>.allowed_tools/denied_tools, data_access.<r>.max_sensitivity, minimum_necessary.allowed_phi_roles, deny_if_missing: true, false or a list of required headers) into an AiRbac policy on standard output, with a comment for anything that cannot be mapped and a warning for what the gateway needs that no role is granted (model:query for the chat gate). Exit 0 converted, 2 for unreadable or unconvertible input.")
         {
             file,
         };
@@ -60,6 +60,12 @@ internal static class ImportCommand
         foreach (string note in result.Unmapped)
         {
             console.Error.WriteLine($"warning: {note}");
+        }
+
+        string source = path == "-" ? "<stdin>" : path;
+        foreach (string gap in result.Gaps)
+        {
+            console.Error.WriteLine($"warning: {source}: not granted: {gap}");
         }
 
         return AirbacCli.ExitOk;

@@ -9,13 +9,16 @@ namespace AiRbac.Cli.Import;
 /// <param name="Policy">The AiRbac policy YAML, or <see langword="null"/> on error.</param>
 /// <param name="Unmapped">What was not mapped (also written as comments in the policy).</param>
 /// <param name="Error">Why nothing could be converted, or <see langword="null"/>.</param>
-internal sealed record ImportResult(string? Policy, IReadOnlyList<string> Unmapped, string? Error);
+/// <param name="Gaps">What the gateway needs that the converted policy grants no one (also written as comments).</param>
+internal sealed record ImportResult(string? Policy, IReadOnlyList<string> Unmapped, string? Error, IReadOnlyList<string> Gaps);
 
 /// <summary>
 /// Converts a gateway-style runtime <c>rbac</c> block into an AiRbac policy (mapping in docs/import-keeptrusts.md):
 /// <c>roles.R.allowed_tools</c> / <c>denied_tools</c> globs become <c>tool:invoke on tool:GLOB</c> grants and denies,
 /// <c>data_access.R.max_sensitivity</c> the role's ceiling, <c>minimum_necessary.allowed_phi_roles</c> a <c>phi</c>
-/// clearance, and <c>deny_if_missing</c> a comment (AiRbac always denies by default).
+/// clearance, and <c>deny_if_missing</c> a comment (AiRbac always denies by default). The block is read at the top level
+/// (<c>rbac:</c>) or where the gateway's runtime configuration keeps it (<c>policy.rbac</c>, run by
+/// <c>policy.policies.chain</c>).
 /// </summary>
 internal static class KeeptrustsImporter
 {
@@ -45,18 +48,39 @@ internal static class KeeptrustsImporter
             return Fail($"{sourceName}: expected exactly one YAML document, found {stream.Documents.Count}");
         }
 
-        if (stream.Documents[0].RootNode is not YamlMappingNode root || Child(root, "rbac") is not YamlMappingNode rbac)
+        if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
-            return Fail($"{sourceName}: expected a top-level mapping with an 'rbac:' mapping");
+            return Fail($"{sourceName}: expected a mapping with an 'rbac:' mapping, at the top level or under 'policy:' (policy.rbac)");
         }
 
         var state = new State(sourceName);
+        var topLevel = Child(root, "rbac");
+        var policySection = Child(root, "policy") as YamlMappingNode;
+        var nested = policySection is null ? null : Child(policySection, "rbac");
+        if (topLevel is not null && nested is not null)
+        {
+            // Which one does the gateway read? Converting either could grant what the gateway does not: refuse.
+            return Fail(string.Create(CultureInfo.InvariantCulture,
+                $"{sourceName}: two rbac blocks, at the top level (line {KeyOf(root, "rbac").Start.Line}) and under policy: (line {KeyOf(policySection!, "rbac").Start.Line}); keep the one the gateway runs"));
+        }
+
+        if ((topLevel ?? nested) is not YamlMappingNode rbac)
+        {
+            return Fail($"{sourceName}: expected an 'rbac:' mapping, at the top level or under 'policy:' (policy.rbac)");
+        }
+
+        string within = topLevel is not null ? "rbac" : "policy";
         foreach (var (key, _) in root.Children)
         {
-            if (KeyText(key) != "rbac")
+            if (KeyText(key) != within)
             {
                 state.Note(key, $"top-level key '{KeyText(key)}' is outside the rbac block and was ignored");
             }
+        }
+
+        if (nested is not null)
+        {
+            ReadPolicySection(state, policySection!);
         }
 
         foreach (var (key, value) in rbac.Children)
@@ -91,10 +115,79 @@ internal static class KeeptrustsImporter
             return Fail($"{sourceName}: the rbac block names no role, and an AiRbac policy needs at least one");
         }
 
-        return new ImportResult(Write(state), state.Unmapped, null);
+        var gaps = Gaps(state);
+        return new ImportResult(Write(state, gaps), state.Unmapped, null, gaps);
     }
 
-    private static ImportResult Fail(string error) => new(null, [], error);
+    private static ImportResult Fail(string error) => new(null, [], error, []);
+
+    /// <summary>The gateway's runtime shape: <c>policy: { policies: { chain: [..., rbac, ...] }, rbac: {...} }</c>.</summary>
+    private static void ReadPolicySection(State state, YamlMappingNode policy)
+    {
+        var chain = Child(policy, "policies") is YamlMappingNode section ? Child(section, "chain") : null;
+        foreach (var (key, value) in policy.Children)
+        {
+            string name = KeyText(key);
+            if (name == "rbac")
+            {
+                continue;
+            }
+
+            if (name != "policies" || value is not YamlMappingNode policies)
+            {
+                state.Note(key, $"policy.{name} is outside the rbac block and was ignored");
+                continue;
+            }
+
+            foreach (var (field, _) in policies.Children)
+            {
+                if (KeyText(field) != "chain")
+                {
+                    state.Note(field, $"policy.policies.{KeyText(field)} is outside the rbac block and was ignored");
+                }
+            }
+        }
+
+        if (chain is null)
+        {
+            return;
+        }
+
+        var steps = Strings(state, chain, "policy.policies.chain", null).Select(item => item.Text.Trim()).ToList();
+        if (!steps.Contains("rbac", StringComparer.Ordinal))
+        {
+            // The gateway does not run the block: the converted policy enforces what the gateway today does not.
+            state.Chain = $"the gateway's policy.policies.chain [{Clip(string.Join(", ", steps))}] does not run rbac: the gateway does not enforce this block today, and the converted policy denies what the gateway lets through";
+            state.Note(chain, state.Chain);
+        }
+        else if (steps.Any(step => step != "rbac"))
+        {
+            state.Note(chain, $"policy.policies.chain also runs [{Clip(string.Join(", ", steps.Where(step => step != "rbac")))}]: those steps are not part of the rbac block and were not mapped");
+        }
+    }
+
+    /// <summary>What the gateway asks AiRbac (docs/integrations.md) that no converted role grants.</summary>
+    private static List<string> Gaps(State state)
+    {
+        var gaps = new List<string>();
+        if (!state.Roles.Any(role => role.GrantsModelQuery))
+        {
+            gaps.Add("no role grants model:query: behind the chat gate (AiRbac.Extensions.AI authorizes 'model:query' on 'model:<id>' before every chat request) every chat request would be denied (no_matching_grant); grant it, for example 'model:query on model:*', to the roles that may chat");
+        }
+
+        if (!state.Roles.Any(role => role.Allow.Count > 0))
+        {
+            gaps.Add("no role grants tool:invoke: every tool call would be denied (no allowed_tools survived the conversion)");
+        }
+
+        var empty = state.Roles.Where(role => role.Allow.Count == 0).Select(role => role.Name).ToList();
+        if (empty.Count > 0 && empty.Count < state.Roles.Count)
+        {
+            gaps.Add($"roles that grant nothing (their holders are denied every request, whatever their ceiling or clearances): {Clip(string.Join(", ", empty))}");
+        }
+
+        return gaps;
+    }
 
     private static void ReadRoles(State state, YamlNode node)
     {
@@ -232,6 +325,21 @@ internal static class KeeptrustsImporter
 
     private static void ReadDenyIfMissing(State state, YamlNode node)
     {
+        if (node is YamlSequenceNode list)
+        {
+            // The gateway's runtime form: the headers a request must carry. Any listed header means "deny when it is
+            // missing"; an empty list requires nothing, which is the fail-open 'false'.
+            state.RequiredHeaders = [.. Strings(state, list, "rbac.deny_if_missing", null).Select(item => item.Text.Trim()).Where(h => h.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase)];
+            state.DenyIfMissing = list.Children.Count > 0;
+            state.DenyIfMissingIsList = true;
+            if (state.DenyIfMissing == true)
+            {
+                state.Note(node, $"rbac.deny_if_missing requires the headers [{Clip(string.Join(", ", state.RequiredHeaders))}]: AiRbac does not read headers; it denies a request whose subject has no id or no role (missing_identity), so the host must map these headers to the subject and refuse a request missing any other of them before asking AiRbac");
+            }
+
+            return;
+        }
+
         string? text = (node as YamlScalarNode)?.Value?.Trim().ToLowerInvariant();
         state.DenyIfMissing = text switch
         {
@@ -241,7 +349,7 @@ internal static class KeeptrustsImporter
         };
         if (state.DenyIfMissing is null)
         {
-            state.Note(node, $"rbac.deny_if_missing '{Clip(text ?? "(not a scalar)")}' is not true or false");
+            state.Note(node, $"rbac.deny_if_missing '{Clip(text ?? "(a mapping)")}' is not true, false or a list of header names; AiRbac denies a request without identity or role anyway (missing_identity)");
         }
     }
 
@@ -336,22 +444,37 @@ internal static class KeeptrustsImporter
     private static YamlNode? Child(YamlMappingNode mapping, string key)
         => mapping.Children.FirstOrDefault(pair => KeyText(pair.Key) == key).Value;
 
+    private static YamlNode KeyOf(YamlMappingNode mapping, string key)
+        => mapping.Children.First(pair => KeyText(pair.Key) == key).Key;
+
     private static string Clip(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
-    private static string Write(State state)
+    private static string Write(State state, List<string> gaps)
     {
         var text = new StringBuilder();
         text.Append("# AiRbac policy converted by `airbac import keeptrusts` from ").Append(Comment(state.Source)).Append('\n');
         text.Append("# Review it, then check it with `airbac lint`. Mapping: docs/import-keeptrusts.md.\n");
         text.Append("# Each allowed_tools glob is a grant 'tool:invoke on tool:GLOB', each denied_tools glob a deny (deny beats allow).\n");
+        if (state.Chain is not null)
+        {
+            text.Append("# WARNING: ").Append(Comment(state.Chain)).Append(".\n");
+        }
+
         switch (state.DenyIfMissing)
         {
+            case true when state.RequiredHeaders.Count > 0:
+                text.Append("# deny_if_missing: [").Append(Comment(Clip(string.Join(", ", state.RequiredHeaders)))).Append("] -- the gateway denies a request that lacks\n")
+                    .Append("#   any of these headers. AiRbac does not read headers: it denies a request whose subject has no id or no\n")
+                    .Append("#   role binding (missing_identity). Map these headers to the subject (id, roles) in the host, and refuse a\n")
+                    .Append("#   request missing any other of them before asking AiRbac.\n");
+                break;
             case true:
                 text.Append("# deny_if_missing: true -- nothing to map: AiRbac always denies by default (no identity or no bindings:\n")
                     .Append("#   missing_identity; no matching grant: no_matching_grant).\n");
                 break;
             case false:
-                text.Append("# deny_if_missing: false -- NOT mapped: AiRbac cannot be told to allow requests that lack an identity,\n")
+                text.Append(state.DenyIfMissingIsList ? "# deny_if_missing: [] (no header required)" : "# deny_if_missing: false")
+                    .Append(" -- NOT mapped: AiRbac cannot be told to allow requests that lack an identity,\n")
                     .Append("#   a role or a grant; they are denied (missing_identity, no_matching_grant). Grant such callers a role.\n");
                 break;
             default:
@@ -362,6 +485,11 @@ internal static class KeeptrustsImporter
         {
             text.Append("# allowed_phi_roles became 'clearances: [phi]'. A clearance matters only for resources tagged phi:\n")
                 .Append("#   add a 'resources:' catalog entry such as '- match: dataset:patients/**' with 'tags: [phi]'.\n");
+        }
+
+        foreach (string gap in gaps)
+        {
+            text.Append("# not granted: ").Append(Comment(gap)).Append('\n');
         }
 
         foreach (string note in state.GlobalNotes)
@@ -471,6 +599,11 @@ internal static class KeeptrustsImporter
 
         public bool Phi { get; set; }
 
+        // The rules are the converter's own ("ACTION on RESOURCE", tools only today): an action that covers model:query.
+        public bool GrantsModelQuery => Allow.Any(rule =>
+            rule.StartsWith("model:query on ", StringComparison.Ordinal) || rule.StartsWith("model:* on ", StringComparison.Ordinal)
+            || rule.StartsWith("* on ", StringComparison.Ordinal) || rule.StartsWith("** on ", StringComparison.Ordinal));
+
         public List<string> Notes { get; } = [];
     }
 
@@ -487,6 +620,15 @@ internal static class KeeptrustsImporter
         public List<string> Unmapped { get; } = [];
 
         public bool? DenyIfMissing { get; set; }
+
+        /// <summary>The header names of a list-valued <c>deny_if_missing</c>.</summary>
+        public List<string> RequiredHeaders { get; set; } = [];
+
+        /// <summary>Whether <c>deny_if_missing</c> was a list (of header names) rather than true or false.</summary>
+        public bool DenyIfMissingIsList { get; set; }
+
+        /// <summary>Set when the gateway's chain does not run the rbac block.</summary>
+        public string? Chain { get; set; }
 
         public int Items { get; set; }
 

@@ -16,11 +16,17 @@ public sealed class PolicyDocument
     /// <summary>The sensitivity tiers, lowest first, or <see langword="null"/> for the default tiers.</summary>
     public IReadOnlyList<LocatedString>? Sensitivity { get; init; }
 
+    /// <summary>Where the <c>sensitivity</c> list was written (an empty list is reported there), or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation SensitivityLocation { get; init; }
+
     /// <summary>The tier of unclassified resources, or <see langword="null"/> for the lowest tier.</summary>
     public LocatedString? DefaultSensitivity { get; init; }
 
     /// <summary>The roles, in file order (file order breaks ties between deciding roles).</summary>
     public IReadOnlyList<RoleDefinition> Roles { get; init; } = [];
+
+    /// <summary>Where the <c>roles</c> mapping was written (an empty one is reported there), or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation RolesLocation { get; init; }
 
     /// <summary>The resource catalog, in file order; the first matching entry classifies a resource.</summary>
     public IReadOnlyList<ResourceClassification> Resources { get; init; } = [];
@@ -61,6 +67,9 @@ public sealed class RoleDefinition
 
     /// <summary>The subject kinds this role takes effect for, or <see langword="null"/> for every kind.</summary>
     public IReadOnlyList<LocatedString>? Kinds { get; init; }
+
+    /// <summary>Where the <c>kinds</c> list was written (an empty list is reported there), or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation KindsLocation { get; init; }
 
     /// <summary>Where the role was declared (its name).</summary>
     public SourceLocation Location { get; init; }

@@ -34,6 +34,14 @@ internal sealed class PolicyDocumentReader
     private readonly string source;
     private readonly List<PolicyDiagnostic> diagnostics;
     private readonly HashSet<(YamlNode Node, string Code, string? Detail)> reported = [];
+
+    // Where the reader put a stand-in for a value it already reported (a missing 'version', 'roles', 'match'), and the
+    // compiler error that the stand-in would cause there: a consequence, not a second problem.
+    private readonly HashSet<(SourceLocation Location, string Code)> consequences = [];
+
+    // Compiler error codes that are consequences of a reported problem wherever they occur (an unreadable tier list
+    // makes every tier look undeclared).
+    private readonly HashSet<string> consequenceCodes = new(StringComparer.Ordinal);
     private int errorCount;
 
     private PolicyDocumentReader(string source, List<PolicyDiagnostic> diagnostics)
@@ -42,9 +50,20 @@ internal sealed class PolicyDocumentReader
         this.diagnostics = diagnostics;
     }
 
-    /// <summary>Reads the document; every structural problem is added to <paramref name="diagnostics"/>.</summary>
-    public static PolicyDocument Read(YamlNode? root, string source, List<PolicyDiagnostic> diagnostics)
-        => new PolicyDocumentReader(source, diagnostics).ReadDocument(root);
+    /// <summary>
+    /// Reads the document; every structural problem is added to <paramref name="diagnostics"/>. The document holds
+    /// everything that could be read, even when there were problems, so that its meaning can be checked too.
+    /// </summary>
+    public static DocumentRead Read(YamlNode? root, string source, List<PolicyDiagnostic> diagnostics)
+    {
+        var reader = new PolicyDocumentReader(source, diagnostics);
+        var document = reader.ReadDocument(root);
+        return new DocumentRead(document, reader.errorCount > MaxReportedErrors, reader.IsConsequence);
+    }
+
+    /// <summary>Whether a compiler error on the document read is only a consequence of a problem the reader reported.</summary>
+    private bool IsConsequence(PolicyDiagnostic diagnostic)
+        => consequenceCodes.Contains(diagnostic.Code) || consequences.Contains((diagnostic.Location, diagnostic.Code));
 
     private PolicyDocument ReadDocument(YamlNode? root)
     {
@@ -54,20 +73,29 @@ internal sealed class PolicyDocumentReader
             var where = root is null ? new SourceLocation(source, 1, 1) : Location(root);
             Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", where);
             Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", where);
-            return new PolicyDocument { SourceName = source };
+            return Unreadable();
         }
 
         if (root is not YamlMapping top)
         {
             Error(DiagnosticCodes.WrongType, $"the policy must be a mapping, found {root.Description}", root);
-            return new PolicyDocument { SourceName = source };
+            return Unreadable();
         }
 
         var fields = Fields(top, TopKeys, string.Empty);
         var version = ReadVersion(top, fields);
-        IReadOnlyList<LocatedString>? sensitivity = fields.TryGetValue("sensitivity", out var tiers)
-            ? ScalarList(tiers.Value, "sensitivity")
-            : null;
+        IReadOnlyList<LocatedString>? sensitivity = null;
+        if (fields.TryGetValue("sensitivity", out var tiers))
+        {
+            int before = errorCount;
+            sensitivity = OptionalList(tiers.Value, "sensitivity");
+            if (errorCount != before)
+            {
+                // Some tiers could not be read: a tier named elsewhere may be one of them.
+                consequenceCodes.Add(DiagnosticCodes.UnknownTier);
+            }
+        }
+
         var defaultSensitivity = OptionalScalar(fields, "default_sensitivity", string.Empty);
         var roles = ReadRoles(top, fields);
         var resources = fields.TryGetValue("resources", out var catalog) ? ReadResources(catalog.Value) : [];
@@ -79,8 +107,10 @@ internal sealed class PolicyDocumentReader
             SourceName = source,
             Version = version,
             Sensitivity = sensitivity,
+            SensitivityLocation = tiers.Value is { } tierList ? Location(tierList) : default,
             DefaultSensitivity = defaultSensitivity,
             Roles = roles,
+            RolesLocation = fields.TryGetValue("roles", out var rolesField) ? Location(rolesField.Value) : Location(top),
             Resources = resources,
             Constraints = constraints,
             Bindings = bindings,
@@ -92,6 +122,7 @@ internal sealed class PolicyDocumentReader
         if (!fields.TryGetValue("version", out var field))
         {
             Error(DiagnosticCodes.MissingKey, "the policy needs the key 'version'", top, "version");
+            consequences.Add((Location(top), DiagnosticCodes.UnsupportedVersion));
             return new LocatedString(string.Empty, Location(top));
         }
 
@@ -110,7 +141,9 @@ internal sealed class PolicyDocumentReader
             _ => node.Description,
         };
         Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
-        return new LocatedString(node is YamlScalar text ? text.Value : string.Empty, Location(node));
+
+        // Reported: the compiler checks the rest against a stand-in (the value as written may hold anything).
+        return new LocatedString("1", Location(node));
     }
 
     private List<RoleDefinition> ReadRoles(YamlMapping top, Dictionary<string, Field> fields)
@@ -119,20 +152,25 @@ internal sealed class PolicyDocumentReader
         if (!fields.TryGetValue("roles", out var field))
         {
             Error(DiagnosticCodes.MissingKey, "the policy needs the key 'roles'", top, "roles");
+            consequences.Add((Location(top), DiagnosticCodes.EmptyValue));
             return roles;
         }
 
         if (AsMapping(field.Value, "roles") is not { } mapping)
         {
+            consequences.Add((Location(field.Value), DiagnosticCodes.EmptyValue));
             return roles;
         }
 
         if (mapping.Entries.Count == 0)
         {
             Error(DiagnosticCodes.EmptyValue, "roles must declare at least one role", mapping);
+            consequences.Add((Location(mapping), DiagnosticCodes.EmptyValue));
             return roles;
         }
 
+        // Entries with bad keys are dropped (and reported): the roles may then look empty to the compiler.
+        consequences.Add((Location(mapping), DiagnosticCodes.EmptyValue));
         foreach (var (name, body) in Entries(mapping, "roles"))
         {
             var path = Child("roles", name.Value);
@@ -147,7 +185,8 @@ internal sealed class PolicyDocumentReader
                 Deny = OptionalScalarList(role, "deny", path) ?? [],
                 MaxSensitivity = OptionalScalar(role, "max_sensitivity", path),
                 Clearances = OptionalScalarList(role, "clearances", path) ?? [],
-                Kinds = OptionalScalarList(role, "kinds", path),
+                Kinds = role.TryGetValue("kinds", out var kinds) ? OptionalList(kinds.Value, Child(path, "kinds")) : null,
+                KindsLocation = kinds.Value is { } kindList ? Location(kindList) : default,
                 Location = Location(name),
             });
         }
@@ -177,6 +216,11 @@ internal sealed class PolicyDocumentReader
             if (match is null && !fields.ContainsKey("match"))
             {
                 Error(DiagnosticCodes.MissingKey, $"{path} needs the key 'match'", entry, "match");
+            }
+
+            if (match is null)
+            {
+                consequences.Add((Location(entry), DiagnosticCodes.InvalidPattern));
             }
 
             resources.Add(new ResourceClassification
@@ -401,6 +445,18 @@ internal sealed class PolicyDocumentReader
     private List<LocatedString> ScalarList(YamlNode node, string path)
         => AsSequence(node, path) is { } sequence ? Scalars(sequence, path) : [];
 
+    /// <summary>A list whose absence means something (every kind, the default tiers): not a list reads as absent, not as empty.</summary>
+    private List<LocatedString>? OptionalList(YamlNode node, string path)
+        => AsSequence(node, path) is { } sequence ? Scalars(sequence, path) : null;
+
+    /// <summary>The document of a file with no readable top-level mapping: nothing to check beyond what was reported.</summary>
+    private PolicyDocument Unreadable()
+    {
+        consequenceCodes.Add(DiagnosticCodes.EmptyValue);
+        consequenceCodes.Add(DiagnosticCodes.UnsupportedVersion);
+        return new PolicyDocument { SourceName = source, Version = new LocatedString("1", new SourceLocation(source, 1, 1)) };
+    }
+
     private List<LocatedString> Scalars(YamlSequence sequence, string path)
     {
         var values = new List<LocatedString>(sequence.Items.Count);
@@ -410,6 +466,15 @@ internal sealed class PolicyDocumentReader
             {
                 values.Add(value);
             }
+        }
+
+        if (values.Count < sequence.Items.Count)
+        {
+            // Items were dropped (and reported): the list may now look empty or too short to the compiler.
+            var at = Location(sequence);
+            consequences.Add((at, DiagnosticCodes.EmptyValue));
+            consequences.Add((at, DiagnosticCodes.InvalidKind));
+            consequences.Add((at, DiagnosticCodes.InvalidExclusiveSet));
         }
 
         return values;
@@ -527,3 +592,9 @@ internal sealed class PolicyDocumentReader
 
     private readonly record struct Field(YamlScalar Key, YamlNode Value);
 }
+
+/// <summary>What the reader read: the document (partial when there were problems) and how to tell the compiler's own errors from consequences.</summary>
+/// <param name="Document">Everything that could be read.</param>
+/// <param name="ErrorLimitReached">Whether the reader stopped reporting at its error limit (the compiler is then not run).</param>
+/// <param name="IsConsequence">Whether a compiler error is only a consequence of a problem the reader already reported.</param>
+internal sealed record DocumentRead(PolicyDocument Document, bool ErrorLimitReached, Func<PolicyDiagnostic, bool> IsConsequence);
