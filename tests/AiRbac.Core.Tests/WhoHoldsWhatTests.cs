@@ -77,6 +77,23 @@ public sealed class WhoHoldsWhatTests
     }
 
     [Fact]
+    public void BindingsOf_PolicySubject_IsNarrowedAndExpanded_UnknownOrForgedGetsOnlyItsOwn()
+    {
+        var policy = new TestPolicy()
+            .Role("a", allow: ["x:y on r:s"])
+            .Role("b", allow: ["x:y on r:s"])
+            .Group("g", "b")
+            .BoundSubject("s", roles: ["a"], groups: ["g"], scope: "acme/pd", expires: "2030-01-01T00:00:00Z")
+            .Build();
+        var until = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        policy.BindingsOf(new Subject("s")).Should().Equal(new RoleBinding("a", "acme/pd", until), new RoleBinding("b", "acme/pd", until));
+        policy.BindingsOf(new Subject("nobody")).Should().BeEmpty();
+        var forged = new Subject("s", SubjectKind.User, [new RoleBinding("b")]);
+        policy.BindingsOf(forged).Should().Equal(new RoleBinding("b")); // a subject's own bindings replace the policy's
+    }
+
+    [Fact]
     public void RoleInfo_Rules_AreStructured()
     {
         var policy = new TestPolicy().Role("r", allow: ["*   on  **", "tool:invoke on tool:report_*"], deny: ["tool:invoke on tool:shell_*"]).Build();
