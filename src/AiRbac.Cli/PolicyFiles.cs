@@ -1,13 +1,9 @@
 using AiRbac.Diagnostics;
-using AiRbac.Model;
 using AiRbac.Yaml;
 
 namespace AiRbac.Cli;
 
-/// <summary>A policy file loaded and compiled: the document, the compiled policy (when there is no error) and every diagnostic.</summary>
-internal sealed record LoadedPolicy(PolicyDocument? Document, CompiledPolicy? Policy, IReadOnlyList<PolicyDiagnostic> Diagnostics);
-
-/// <summary>Loads policy files for the commands, the same way <see cref="YamlPolicy.CompileFile"/> does.</summary>
+/// <summary>Loads policy files for the commands through the one load path, <see cref="YamlPolicy.CompileFile"/>.</summary>
 internal static class PolicyFiles
 {
     /// <summary>Fails with a usage error when the file does not exist (a typo in a path is not a policy problem).</summary>
@@ -20,22 +16,14 @@ internal static class PolicyFiles
     }
 
     /// <summary>Loads and compiles a policy file (<paramref name="options"/>: the clock, for <c>--now</c>).</summary>
-    public static LoadedPolicy Load(string path, PolicyCompilerOptions? options = null)
+    public static PolicyCompilation Load(string path, PolicyCompilerOptions? options = null)
     {
         RequireFile(path);
-        var loaded = YamlPolicyLoader.LoadFile(path);
-        if (loaded.Document is null)
-        {
-            return new LoadedPolicy(null, null, loaded.Diagnostics);
-        }
-
-        var compiled = PolicyCompiler.Compile(loaded.Document, options);
-        IReadOnlyList<PolicyDiagnostic> diagnostics = loaded.Diagnostics.Count == 0 ? compiled.Diagnostics : [.. loaded.Diagnostics, .. compiled.Diagnostics];
-        return new LoadedPolicy(loaded.Document, compiled.Policy, diagnostics);
+        return YamlPolicy.CompileFile(path, options);
     }
 
     /// <summary>Loads a policy that a command needs to run; on any error prints the errors to standard error and returns <see langword="null"/>.</summary>
-    public static LoadedPolicy? LoadForUse(string path, TextWriter stderr, PolicyCompilerOptions? options = null)
+    public static PolicyCompilation? LoadForUse(string path, TextWriter stderr, PolicyCompilerOptions? options = null)
     {
         var loaded = Load(path, options);
         if (loaded.Policy is not null)

@@ -76,6 +76,7 @@ public sealed partial class CompiledPolicy
         closures = new int[]?[roles.Length * 3];
         roleSetLookup = roleSets.GetAlternateLookup<ReadOnlySpan<int>>();
         policySubjects = tables.PolicySubjects;
+        BoundSubjects = [.. tables.BoundSubjectIds.Select(id => new Subject(id, policySubjects[id].Kind))];
         timeProvider = tables.TimeProvider;
         Source = tables.Source;
         Roles = tables.RoleInfos;
@@ -217,11 +218,7 @@ public sealed partial class CompiledPolicy
         var table = subject.Table;
         if (table is null || !ReferenceEquals(table.Policy, this))
         {
-            PolicySubject? known = null;
-            if (subject.Id.Length > 0 && (!subject.HasRoles || subject.Kind is null))
-            {
-                policySubjects.TryGetValue(subject.Id, out known);
-            }
+            var known = Known(subject);
 
             // Step 1, missing_identity: no id, or no bindings at all (a binding counts even if its role is undeclared).
             int bindings = subject.HasRoles ? subject.RoleSpan.Length : known?.Bindings.Length ?? 0;
@@ -325,7 +322,7 @@ public sealed partial class CompiledPolicy
     /// </summary>
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
-        var kind = subject.Kind ?? known?.Kind ?? SubjectKind.User;
+        var kind = KindOf(subject, known);
 
         // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
         // request, is first looked up in the binding memo by its role ids and kind: a hit is the table of the set those
@@ -346,7 +343,7 @@ public sealed partial class CompiledPolicy
         }
 
         var set = new RoleSetBuilder(stackalloc int[StackRoles]);
-        var when = new BindingClock(timeProvider, request.Resource.Scope);
+        var when = new BindingClock(timeProvider, 0, request.Resource.Scope);
         if (subject.HasRoles)
         {
             var bindings = subject.RoleSpan;
@@ -383,10 +380,14 @@ public sealed partial class CompiledPolicy
         return table;
     }
 
-    /// <summary>Whether a binding is in effect for the request's scope now; reads the clock once, for the first binding that expires.</summary>
-    private ref struct BindingClock(TimeProvider clock, string? scope)
+    /// <summary>
+    /// Whether a binding is in effect for the request's scope now: at <paramref name="fixedNow"/> (UTC ticks) when
+    /// <paramref name="clock"/> is <see langword="null"/>, else reading the clock once, for the first binding that expires.
+    /// Step 3 and the "who holds what" questions (<see cref="EffectiveRoles(Subject, string?, DateTimeOffset?)"/>) both ask it.
+    /// </summary>
+    private ref struct BindingClock(TimeProvider? clock, long fixedNow, string? scope)
     {
-        private long now = long.MinValue;
+        private long now = clock is null ? fixedNow : long.MinValue;
 
         /// <summary>Whether every binding seen so far applies whatever the request and the time.</summary>
         public bool Fixed { get; private set; } = true;
@@ -403,7 +404,7 @@ public sealed partial class CompiledPolicy
                 Fixed = false;
                 if (now == long.MinValue)
                 {
-                    now = clock.GetUtcNow().UtcTicks;
+                    now = clock!.GetUtcNow().UtcTicks;
                 }
 
                 if (now >= until.UtcTicks)

@@ -145,6 +145,9 @@ internal sealed class CompiledTables
 
     public required IReadOnlyDictionary<string, PolicySubject> PolicySubjects { get; init; }
 
+    // The ids of PolicySubjects in file order, each once.
+    public required IReadOnlyList<string> BoundSubjectIds { get; init; }
+
     public required TimeProvider TimeProvider { get; init; }
 
     public required IReadOnlyList<RoleInfo> RoleInfos { get; init; }
@@ -153,8 +156,8 @@ internal sealed class CompiledTables
 /// <summary>A role of a compiled policy as declared, with its inheritance resolved (read-only; for tools such as matrix and diff).</summary>
 public sealed class RoleInfo
 {
-    internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<string> allow,
-        IReadOnlyList<string> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
+    internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<RuleInfo> allow,
+        IReadOnlyList<RuleInfo> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
         SourceLocation location)
     {
         Name = name;
@@ -181,14 +184,17 @@ public sealed class RoleInfo
     /// <summary>The names of the roles inherited directly.</summary>
     public IReadOnlyList<string> Inherits { get; }
 
-    /// <summary>The roles inherited directly or indirectly, by name, in declaration order (kinds not applied).</summary>
+    /// <summary>
+    /// The roles inherited directly or indirectly, by name, in declaration order, with role <c>kinds</c> not applied.
+    /// What a subject gets through this role depends on its kind: ask <see cref="CompiledPolicy.EffectiveRoles(RoleInfo, SubjectKind?)"/>.
+    /// </summary>
     public IReadOnlyList<string> Ancestors { get; internal set; } = [];
 
-    /// <summary>The grants, as canonical <c>ACTION on RESOURCE</c> texts, in file order.</summary>
-    public IReadOnlyList<string> Allow { get; }
+    /// <summary>The grants this role declares (not inherited ones), in file order.</summary>
+    public IReadOnlyList<RuleInfo> Allow { get; }
 
-    /// <summary>The denies, as canonical <c>ACTION on RESOURCE</c> texts, in file order.</summary>
-    public IReadOnlyList<string> Deny { get; }
+    /// <summary>The denies this role declares (not inherited ones), in file order.</summary>
+    public IReadOnlyList<RuleInfo> Deny { get; }
 
     /// <summary>The ceiling tier (the lowest tier when none was given).</summary>
     public string MaxSensitivity { get; }
@@ -201,4 +207,54 @@ public sealed class RoleInfo
 
     /// <summary>Where the role was declared.</summary>
     public SourceLocation Location { get; }
+}
+
+/// <summary>Whether a rule grants or denies.</summary>
+public enum RuleEffect
+{
+    /// <summary>An <c>allow</c> entry: a grant.</summary>
+    Allow,
+
+    /// <summary>A <c>deny</c> entry: deny beats allow.</summary>
+    Deny,
+}
+
+/// <summary>One grant or deny of a role (docs/policy-language.md, section 2): its effect, its two patterns and where it was written.</summary>
+public sealed class RuleInfo
+{
+    internal RuleInfo(string role, RuleEffect effect, string action, string resource, string text, SourceLocation location, bool isEverything)
+    {
+        IsEverything = isEverything;
+        Role = role;
+        Effect = effect;
+        Action = action;
+        Resource = resource;
+        Text = text;
+        Location = location;
+    }
+
+    /// <summary>The name of the role that declares the rule.</summary>
+    public string Role { get; }
+
+    /// <summary>Whether the rule grants or denies.</summary>
+    public RuleEffect Effect { get; }
+
+    /// <summary>The action pattern (the part before <c>on</c>).</summary>
+    public string Action { get; }
+
+    /// <summary>The resource pattern (the part after <c>on</c>).</summary>
+    public string Resource { get; }
+
+    /// <summary>The canonical rule text, <c>ACTION on RESOURCE</c>, as decisions and audit records name the rule.</summary>
+    public string Text { get; }
+
+    /// <summary>Where the rule was written.</summary>
+    public SourceLocation Location { get; }
+
+    /// <summary>Whether the rule names every action on every resource (<c>* on **</c>, or <c>** on **</c>).</summary>
+    public bool IsEverything { get; }
+
+    /// <summary>The canonical rule text.</summary>
+    /// <returns><see cref="Text"/>.</returns>
+    public override string ToString() => Text;
 }

@@ -85,7 +85,7 @@ public sealed class PolicyCompilerOptions
     /// <summary>
     /// The role checks of the binding and separation-of-duties checks (20,000,000 by default): for every subject binding,
     /// the roles it makes effective (inherited ones included), each weighted by one plus the <c>mutually_exclusive</c> lists
-    /// naming it; and for every <c>mutually_exclusive</c> list, its roles and the roles inheriting them.
+    /// naming it, times the subject's distinct binding scopes plus one (its roles are checked in each); and for every <c>mutually_exclusive</c> list, its roles and the roles inheriting them.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
     public long MaxRoleChecks
@@ -205,6 +205,7 @@ internal sealed class CompilerRun
         NotByOwnerByActionId = [],
         RoleLookup = new Dictionary<string, int>(),
         PolicySubjects = new Dictionary<string, PolicySubject>(),
+        BoundSubjectIds = [],
         TimeProvider = TimeProvider.System,
         RoleInfos = [],
     });
@@ -289,15 +290,20 @@ internal sealed class CompilerRun
         }
 
         CheckPatternPairs(parsedRules, catalog);
-        CheckRoleChecks(parents, kinds, exclusive, subjects);
         if (HasErrors)
         {
-            return new PolicyCompilation(null, Sorted());
+            return new PolicyCompilation(doc, null, Sorted());
         }
 
         var policy = Build(parents, parsedRules, ceilings, clearances, kinds, catalog, exclusive, notByOwner, subjects);
-        Lint(policy, parsedRules, catalog, exclusive, subjects);
-        return new PolicyCompilation(policy, Sorted());
+        CheckRoleChecks(policy, exclusive, subjects);
+        if (HasErrors)
+        {
+            return new PolicyCompilation(doc, null, Sorted());
+        }
+
+        Lint(policy, parsedRules, catalog);
+        return new PolicyCompilation(doc, policy, Sorted());
     }
 
     // Choice 24: no text of a policy may hold a control or bidirectional formatting character. Names are echoed by
@@ -698,7 +704,13 @@ internal sealed class CompilerRun
         return result;
     }
 
-    internal sealed record ParsedRule(Pattern Action, Pattern Resource, string Text, SourceLocation Location);
+    internal sealed record ParsedRule(Pattern Action, Pattern Resource, string Text, SourceLocation Location)
+    {
+        /// <summary>Whether the rule names every action on every resource.</summary>
+        public bool IsEverything => Resource.Shape == PatternShape.All && (Action.Shape == PatternShape.All || Action.Text == "*");
+
+        public RuleInfo ToInfo(string role, RuleEffect effect) => new(role, effect, Action.Text, Resource.Text, Text, Location, IsEverything);
+    }
 
     private (List<ParsedRule> Allow, List<ParsedRule> Deny)[] ParseRules()
     {
@@ -839,16 +851,13 @@ internal sealed class CompilerRun
 
     private bool TryKind(LocatedString kind, string where, out SubjectKind parsed)
     {
-        switch (kind.Value)
+        if (SubjectKinds.TryParse(kind.Value, out parsed))
         {
-            case "user": parsed = SubjectKind.User; return true;
-            case "service": parsed = SubjectKind.Service; return true;
-            case "agent": parsed = SubjectKind.Agent; return true;
-            default:
-                parsed = default;
-                Error(DiagnosticCodes.InvalidKind, $"{where}: unknown kind '{Q(kind.Value)}' (expected user, service or agent)", kind.Location);
-                return false;
+            return true;
         }
+
+        Error(DiagnosticCodes.InvalidKind, $"{where}: unknown kind '{Q(kind.Value)}' (expected user, service or agent)", kind.Location);
+        return false;
     }
 
     private List<CatalogEntry> CheckCatalog()
@@ -1303,8 +1312,8 @@ internal sealed class CompilerRun
                 role.Id?.Value ?? role.Name.Value,
                 role.Description,
                 [.. parents[r].Select(p => doc.Roles[p].Name.Value)],
-                [.. parsedRules[r].Allow.Select(p => p.Text)],
-                [.. parsedRules[r].Deny.Select(p => p.Text)],
+                [.. parsedRules[r].Allow.Select(p => p.ToInfo(role.Name.Value, RuleEffect.Allow))],
+                [.. parsedRules[r].Deny.Select(p => p.ToInfo(role.Name.Value, RuleEffect.Deny))],
                 tiers[ceilings[r]],
                 [.. role.Clearances.Select(c => c.Value).Distinct(StringComparer.Ordinal)],
                 role.Kinds is null ? null : [.. Enum.GetValues<SubjectKind>().Where(k => (kinds[r] & (1 << (int)k)) != 0)],
@@ -1332,6 +1341,7 @@ internal sealed class CompilerRun
             NotByOwnerByActionId = notByOwnerByAction,
             RoleLookup = roleLookup,
             PolicySubjects = subjects,
+            BoundSubjectIds = [.. doc.Bindings.Subjects.Select(s => s.Id.Value).Where(subjects.ContainsKey).Distinct(StringComparer.Ordinal)],
             TimeProvider = options.TimeProvider,
             RoleInfos = infos,
         });
@@ -1439,8 +1449,7 @@ internal sealed class CompilerRun
         return (types, byType, untyped);
     }
 
-    private void Lint(CompiledPolicy policy, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, List<CatalogEntry> catalog,
-        List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    private void Lint(CompiledPolicy policy, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, List<CatalogEntry> catalog)
     {
         bool classifiedExists = defaultTier > 0 || catalog.Any(e => e.Tier > 0 || e.Tags != 0);
         for (int r = 0; r < doc.Roles.Count; r++)
@@ -1450,7 +1459,7 @@ internal sealed class CompilerRun
             var (allow, deny) = parsedRules[r];
             foreach (var rule in allow)
             {
-                if (rule.Resource.Shape == PatternShape.All && (rule.Action.Shape == PatternShape.All || rule.Action.Text == "*"))
+                if (rule.IsEverything)
                 {
                     Warn(DiagnosticCodes.GrantsEverything, $"role '{Q(name)}' grants '{Q(rule.Text)}': every action on every resource", rule.Location);
                 }
@@ -1473,7 +1482,7 @@ internal sealed class CompilerRun
             }
         }
 
-        LintBindings(exclusive, subjects);
+        LintBindings(policy);
     }
 
     /// <summary>Whether lint counts a policy binding: it can apply, has not expired at compile time, and names a declared role.</summary>
@@ -1498,93 +1507,17 @@ internal sealed class CompilerRun
         return setsOf;
     }
 
-    // The roles a binding makes effective for a subject kind, memoized per role and kind (see KindClosure).
-    private readonly Dictionary<int, int[]> kindClosures = [];
-    private int[][] rolesParents = [];
-    private byte[] roleKinds = [];
-    private int[] closureStamp = [];
-    private int closureStamps;
-
-    /// <summary>
-    /// The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted:
-    /// the role and its ancestors, never entering (or passing through) a role whose kinds exclude the subject. Each is
-    /// computed once, from its parents' (the same rule as <see cref="CompiledPolicy.Closure"/>); the union takes no more
-    /// steps than the inherited-role computation, which <see cref="PolicyCompilerOptions.MaxInheritanceSteps"/> bounds.
-    /// </summary>
-    private int[] KindClosure(int role, SubjectKind kind)
-    {
-        int key = (role * 4) + (int)kind;
-        if (kindClosures.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
-        int[] result;
-        if ((roleKinds[role] & (1 << (int)kind)) == 0)
-        {
-            result = [];
-        }
-        else
-        {
-            // Parents' closures first (recursion is at most MaxInheritanceDepth deep), then one stamped union, deepest
-            // parents first: a parent already reached through another brings nothing new (as in ComputeAncestors).
-            int[] byDepth = [.. rolesParents[role]];
-            Array.Sort(byDepth, (a, b) => roleDepth[b].CompareTo(roleDepth[a]));
-            var parentClosures = new int[byDepth.Length][];
-            for (int p = 0; p < parentClosures.Length; p++)
-            {
-                parentClosures[p] = KindClosure(byDepth[p], kind);
-            }
-
-            if (closureStamp.Length != rolesParents.Length)
-            {
-                closureStamp = new int[rolesParents.Length];
-            }
-
-            int stamp = ++closureStamps;
-            var list = new List<int> { role };
-            closureStamp[role] = stamp;
-            for (int p = 0; p < parentClosures.Length; p++)
-            {
-                if (closureStamp[byDepth[p]] == stamp)
-                {
-                    continue;
-                }
-
-                foreach (int r in parentClosures[p])
-                {
-                    if (closureStamp[r] != stamp)
-                    {
-                        closureStamp[r] = stamp;
-                        list.Add(r);
-                    }
-                }
-            }
-
-            result = [.. list];
-            Array.Sort(result);
-        }
-
-        kindClosures[key] = result;
-        return result;
-    }
-
     /// <summary>
     /// Refuses, before any of it is done, binding lint whose role checks exceed <see cref="PolicyCompilerOptions.MaxRoleChecks"/>:
-    /// per subject binding, the roles it makes effective, each weighted by one plus the mutually_exclusive lists naming it.
+    /// per subject binding, the roles it makes effective, each weighted by one plus the mutually_exclusive lists naming
+    /// it, times the scopes the subject's roles are checked in (no scope, and each distinct binding scope).
     /// </summary>
-    private void CheckRoleChecks(int[][] parents, byte[] kinds, List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    private void CheckRoleChecks(CompiledPolicy policy, List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
     {
-        if (ancestors is null || HasErrors)
-        {
-            return;
-        }
-
-        rolesParents = parents;
-        roleKinds = kinds;
         long now = options.TimeProvider.GetUtcNow().UtcTicks;
         var setsOf = SetsOfRoles(exclusive);
         var weights = new Dictionary<int, long>();
+        var scopes = new HashSet<string>(StringComparer.Ordinal);
         long checks = 0;
         foreach (var definition in doc.Bindings.Subjects)
         {
@@ -1593,6 +1526,8 @@ internal sealed class CompilerRun
                 continue;
             }
 
+            long weightOfSubject = 0;
+            scopes.Clear();
             foreach (var binding in subject.Bindings)
             {
                 if (!IsActive(binding, now, out int role))
@@ -1600,21 +1535,28 @@ internal sealed class CompilerRun
                     continue;
                 }
 
+                if (binding.Scope is { } scope)
+                {
+                    scopes.Add(scope);
+                }
+
                 int key = (role * 4) + (int)subject.Kind;
                 if (!weights.TryGetValue(key, out long weight))
                 {
-                    weight = KindClosure(role, subject.Kind).Sum(r => 1L + (setsOf[r]?.Count ?? 0));
+                    weight = policy.Closure(role, subject.Kind).Sum(r => 1L + (setsOf[r]?.Count ?? 0));
                     weights.Add(key, weight);
                 }
 
-                checks += weight;
-                if (checks > options.MaxRoleChecks)
-                {
-                    Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-                        $"checking the subjects' bindings needs more than {options.MaxRoleChecks} role checks (MaxRoleChecks; per binding, the roles it makes effective, inherited ones included, each once plus once per mutually_exclusive list naming it), reached at subject '{Q(definition.Id.Value)}'"),
-                        definition.Id.Location);
-                    return;
-                }
+                weightOfSubject = SaturatingAdd(weightOfSubject, weight);
+            }
+
+            checks = SaturatingAdd(checks, SaturatingMultiply(weightOfSubject, scopes.Count + 1L));
+            if (checks > options.MaxRoleChecks)
+            {
+                Error(DiagnosticCodes.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
+                    $"checking the subjects' bindings needs more than {options.MaxRoleChecks} role checks (MaxRoleChecks; per binding, the roles it makes effective, inherited ones included, each once plus once per mutually_exclusive list naming it, times the distinct binding scopes of the subject plus one), reached at subject '{Q(definition.Id.Value)}'"),
+                    definition.Id.Location);
+                return;
             }
         }
     }
@@ -1793,67 +1735,26 @@ internal sealed class CompilerRun
         public static long Both(MatchSides a, MatchSides b) => SaturatingAdd(GlobsAgainstNames(a, b), GlobsAgainstNames(b, a));
     }
 
-    private void LintBindings(List<ExclusiveSet> exclusive, Dictionary<string, PolicySubject> subjects)
+    /// <summary>
+    /// Separation of duties and min_holders over the policy's bindings, asked of the compiled policy (the same
+    /// effective roles as step 3 of the decision steps: kinds, scopes and expiry applied at compile time).
+    /// </summary>
+    private void LintBindings(CompiledPolicy policy)
     {
-        long now = options.TimeProvider.GetUtcNow().UtcTicks;
+        var at = options.TimeProvider.GetUtcNow();
         var holders = new int[doc.Roles.Count];
-        var setsOf = SetsOfRoles(exclusive);
-        var heldStamp = new int[doc.Roles.Count];
-        var setStamp = new int[exclusive.Count];
-        var setCount = new int[exclusive.Count];
-        Array.Fill(heldStamp, -1);
-        Array.Fill(setStamp, -1);
-        var held = new List<int>();
-        var broken = new List<int>();
-        int stamp = 0;
         foreach (var definition in doc.Bindings.Subjects)
         {
-            if (!subjects.TryGetValue(definition.Id.Value, out var subject))
+            var (holdings, breaches) = policy.HoldingsAndBreaches(new Subject(definition.Id.Value), at);
+            foreach (var holding in holdings)
             {
-                continue;
+                holders[roleLookup[holding.Role.Id]]++;
             }
 
-            stamp++;
-            held.Clear();
-            broken.Clear();
-            foreach (var binding in subject.Bindings)
+            foreach (var breach in breaches)
             {
-                if (IsActive(binding, now, out int role))
-                {
-                    foreach (int r in KindClosure(role, subject.Kind))
-                    {
-                        if (heldStamp[r] != stamp)
-                        {
-                            heldStamp[r] = stamp;
-                            held.Add(r);
-                        }
-                    }
-                }
-            }
-
-            foreach (int role in held)
-            {
-                holders[role]++;
-                foreach (int set in setsOf[role] ?? [])
-                {
-                    if (setStamp[set] != stamp)
-                    {
-                        setStamp[set] = stamp;
-                        setCount[set] = 0;
-                    }
-
-                    if (++setCount[set] == 2)
-                    {
-                        broken.Add(set);
-                    }
-                }
-            }
-
-            broken.Sort();
-            foreach (int set in broken)
-            {
-                var both = exclusive[set].Roles.Where(r => heldStamp[r] == stamp).Select(r => doc.Roles[r].Name.Value).ToList();
-                Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{Q(definition.Id.Value)}' holds {string.Join(" and ", both.Select(b => $"'{Q(b)}'"))}, which are mutually exclusive", definition.Id.Location);
+                string where = breach.Scope is null ? string.Empty : $" in scope '{Q(breach.Scope)}'";
+                Warn(DiagnosticCodes.BindingBreaksExclusion, $"subject '{Q(definition.Id.Value)}' holds {string.Join(" and ", breach.Held.Select(r => $"'{Q(r.Name)}'"))}{where}, which are mutually exclusive", definition.Id.Location);
             }
         }
 

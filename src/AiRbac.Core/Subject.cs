@@ -13,6 +13,39 @@ public enum SubjectKind
     Agent,
 }
 
+/// <summary>
+/// The names of subject kinds as policies, request lines and audit records write them (docs/policy-language.md,
+/// section 2): <c>user</c>, <c>service</c>, <c>agent</c>. The one mapping between <see cref="SubjectKind"/> and text.
+/// </summary>
+public static class SubjectKinds
+{
+    private static readonly string[] Names = ["user", "service", "agent"];
+
+    /// <summary>Every kind's name, in enum order: <c>user</c>, <c>service</c>, <c>agent</c>.</summary>
+    public static IReadOnlyList<string> AllNames { get; } = Array.AsReadOnly(Names);
+
+    /// <summary>The lower-case name of a kind (no allocation).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns><c>user</c>, <c>service</c> or <c>agent</c>; <c>unknown</c> for a value outside the enum.</returns>
+    public static string ToName(SubjectKind kind)
+        => (uint)kind < (uint)Names.Length ? Names[(int)kind] : "unknown";
+
+    /// <summary>Parses a kind's name: exactly <c>user</c>, <c>service</c> or <c>agent</c> (case-sensitive, no spaces).</summary>
+    /// <param name="name">The name, or <see langword="null"/>.</param>
+    /// <param name="kind">The kind, when the name is known.</param>
+    /// <returns>Whether the name is known; anything else (including <see langword="null"/>) is not.</returns>
+    public static bool TryParse(string? name, out SubjectKind kind)
+    {
+        switch (name)
+        {
+            case "user": kind = SubjectKind.User; return true;
+            case "service": kind = SubjectKind.Service; return true;
+            case "agent": kind = SubjectKind.Agent; return true;
+            default: kind = default; return false;
+        }
+    }
+}
+
 /// <summary>A role binding carried by a request: a role (by name or id), optionally scoped and time-boxed.</summary>
 /// <param name="Role">The role name or id.</param>
 /// <param name="Scope">The scope the binding applies in, or <see langword="null"/> for everywhere.</param>

@@ -267,7 +267,7 @@ public sealed class AiRbacPolicySource
 
     // The loader words the size error; reuse it so that the diagnostic matches the CLI's.
     private SourceBytes TooLarge(Stream content, YamlLoadLimits limits)
-        => SourceBytes.Failed(YamlPolicyLoader.Load(content, SourceName, limits).Diagnostics, null);
+        => SourceBytes.Failed(YamlPolicy.Compile(content, SourceName, limits: limits).Diagnostics, null);
 
     private static byte[] ReadAll(Stream content)
     {

@@ -1016,7 +1016,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         WriteString(subject?.Id ?? string.Empty);
         if (subject?.Kind is { } kind)
         {
-            Raw(kind switch { SubjectKind.Service => ",\"kind\":\"service\""u8, SubjectKind.Agent => ",\"kind\":\"agent\""u8, _ => ",\"kind\":\"user\""u8 });
+            Raw(",\"kind\":"u8);
+            WriteString(SubjectKinds.ToName(kind));
         }
 
         if (subject?.Roles is { } roles)

@@ -15,14 +15,18 @@ public enum PolicyReloadStatus
     Failed,
 }
 
-/// <summary>The outcome of a load or reload: the status, the version that answers afterwards, and every diagnostic.</summary>
+/// <summary>
+/// The outcome of a load or reload, as the <c>Reloaded</c> event and the health check report it: the status, the
+/// version that answers afterwards, what was removed, and the <see cref="Compilation"/> of the content read (the one
+/// result type every loader of AiRbac returns). Its diagnostics are not copied here: <see cref="Diagnostics"/> reads them.
+/// </summary>
 public sealed class PolicyReloadResult : EventArgs
 {
     internal PolicyReloadResult(
         PolicyReloadStatus status,
         string sourceName,
         PolicyVersion version,
-        IReadOnlyList<PolicyDiagnostic> diagnostics,
+        PolicyCompilation? compilation,
         Exception? exception,
         IReadOnlyList<string>? removedRoles = null,
         IReadOnlyList<RemovedDeny>? removedDenies = null)
@@ -30,7 +34,7 @@ public sealed class PolicyReloadResult : EventArgs
         Status = status;
         SourceName = sourceName;
         Version = version;
-        Diagnostics = diagnostics;
+        Compilation = compilation;
         Exception = exception;
         RemovedRoles = removedRoles ?? [];
         RemovedDenies = removedDenies ?? [];
@@ -48,8 +52,16 @@ public sealed class PolicyReloadResult : EventArgs
     /// <summary>The version that answers after this reload (the previous one when it failed).</summary>
     public PolicyVersion Version { get; }
 
-    /// <summary>Every error and warning of the load: on failure, why it failed.</summary>
-    public IReadOnlyList<PolicyDiagnostic> Diagnostics { get; }
+    /// <summary>
+    /// The compilation of the content read: on <see cref="PolicyReloadStatus.Loaded"/> the new policy, its document and
+    /// its warnings; on <see cref="PolicyReloadStatus.Failed"/> why it failed (a source that could not be read is a
+    /// failed compilation too, with no document). <see langword="null"/> only for <see cref="PolicyReloadStatus.Unchanged"/>:
+    /// the content was the policy that answers, and nothing was compiled.
+    /// </summary>
+    public PolicyCompilation? Compilation { get; }
+
+    /// <summary>Every error and warning of the load (<see cref="Compilation"/>'s): on failure, why it failed; empty when unchanged.</summary>
+    public IReadOnlyList<PolicyDiagnostic> Diagnostics => Compilation?.Diagnostics ?? [];
 
     /// <summary>The exception behind a read failure (an I/O error, or one thrown by a delegate source), if any.</summary>
     public Exception? Exception { get; }

@@ -469,28 +469,28 @@ public sealed class PolicyReloader
         PolicyReloadResult result;
         if (read.Bytes is null)
         {
-            result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, read.Diagnostics, read.Exception);
+            result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, PolicyCompilation.Failed(read.Diagnostics), read.Exception);
         }
         else
         {
             string hash = Convert.ToHexStringLower(SHA256.HashData(read.Bytes));
             if (authorizer.HasPolicy && hash == current.ContentHash)
             {
-                result = new PolicyReloadResult(PolicyReloadStatus.Unchanged, Source.SourceName, current, [], null);
+                result = new PolicyReloadResult(PolicyReloadStatus.Unchanged, Source.SourceName, current, null, null);
             }
             else
             {
-                var (policy, diagnostics, failure) = TryCompile(read.Bytes);
-                if (policy is null)
+                var (compilation, failure) = TryCompile(read.Bytes);
+                if (compilation.Policy is not { } policy)
                 {
-                    result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, diagnostics, failure);
+                    result = new PolicyReloadResult(PolicyReloadStatus.Failed, Source.SourceName, current, compilation, failure);
                 }
                 else
                 {
                     var version = new PolicyVersion(hash, timeProvider.GetUtcNow());
                     var (removedRoles, removedDenies) = authorizer.HasPolicy ? Removed(authorizer.Policy, policy) : ([], []);
                     authorizer.Update(policy, version);
-                    result = new PolicyReloadResult(PolicyReloadStatus.Loaded, Source.SourceName, version, diagnostics, null, removedRoles, removedDenies);
+                    result = new PolicyReloadResult(PolicyReloadStatus.Loaded, Source.SourceName, version, compilation, null, removedRoles, removedDenies);
                 }
             }
         }
@@ -593,11 +593,11 @@ public sealed class PolicyReloader
                 roles.Add(role.Name);
             }
 
-            foreach (string deny in role.Deny)
+            foreach (var deny in role.Deny)
             {
-                if (now is null || !now.Deny.Contains(deny, StringComparer.Ordinal))
+                if (now is null || !now.Deny.Any(d => d.Text == deny.Text))
                 {
-                    denies.Add(new RemovedDeny(role.Name, deny));
+                    denies.Add(new RemovedDeny(role.Name, deny.Text));
                 }
             }
         }
@@ -606,33 +606,23 @@ public sealed class PolicyReloader
     }
 
     // A loader or compiler bug must not leave a reload unreported: it becomes a failed reload (the last good policy stays).
-    private (CompiledPolicy? Policy, IReadOnlyList<PolicyDiagnostic> Diagnostics, Exception? Failure) TryCompile(byte[] bytes)
+    // The policy is loaded and compiled by the one load path, YamlPolicy.
+    private (PolicyCompilation Compilation, Exception? Failure) TryCompile(byte[] bytes)
     {
         try
         {
-            var (policy, diagnostics) = Compile(bytes);
-            return (policy, diagnostics, null);
+            using var content = new MemoryStream(bytes, writable: false);
+            return (YamlPolicy.Compile(content, Source.SourceName, compilerOptions, limits), null);
         }
 #pragma warning disable CA1031 // Reason: any exception while loading a candidate policy means that policy is rejected; it is reported with the result.
         catch (Exception e) when (e is not OutOfMemoryException)
 #pragma warning restore CA1031
         {
-            return (null, [], e);
+            var problem = PolicyDiagnostic.Error(
+                DiagnosticCodes.YamlSyntax,
+                $"the policy could not be loaded: {e.GetType().Name}: {e.Message}",
+                new Model.SourceLocation(Source.SourceName, 0, 0));
+            return (PolicyCompilation.Failed([problem]), e);
         }
-    }
-
-    private (CompiledPolicy? Policy, IReadOnlyList<PolicyDiagnostic> Diagnostics) Compile(byte[] bytes)
-    {
-        using var content = new MemoryStream(bytes, writable: false);
-        var loaded = YamlPolicyLoader.Load(content, Source.SourceName, limits);
-        if (loaded.Document is null)
-        {
-            return (null, loaded.Diagnostics);
-        }
-
-        var compiled = PolicyCompiler.Compile(loaded.Document, compilerOptions);
-        return loaded.Diagnostics.Count == 0
-            ? (compiled.Policy, compiled.Diagnostics)
-            : (compiled.Policy, [.. loaded.Diagnostics, .. compiled.Diagnostics]);
     }
 }

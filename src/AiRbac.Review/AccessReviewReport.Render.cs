@@ -45,11 +45,6 @@ public sealed partial class AccessReviewReport
                 .Append(" allowed records name a role and rule that are not a grant of this policy (decided by another policy version); they count for no grant.\n");
         }
 
-        if (!ConstraintsKnown)
-        {
-            text.Append("- The policy's bindings and constraints were not available: holders come from the audit log only, and separation of duties is not checked.\n");
-        }
-
         text.Append("\n## Summary\n\n| item | count |\n|---|---|\n");
         text.Append("| grants | ").Append(GrantCount).Append(" |\n");
         text.Append("| grants unused in the window | ").Append(UnusedGrantCount).Append(" (").Append(never).Append(" never used) |\n");
@@ -61,7 +56,7 @@ public sealed partial class AccessReviewReport
         text.Append("| roles with grants, none used in the window | ").Append(idleRoles).Append(" |\n");
         text.Append("| subjects | ").Append(Subjects.Count).Append(" |\n");
         text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (holders: ").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(") |\n");
-        text.Append("| separation-of-duties breaches | ").Append(ConstraintsKnown ? ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture) : "not checked").Append(" |\n");
+        text.Append("| separation-of-duties breaches | ").Append(ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
 
         AppendGaps(text);
         text.Append("\n## High-risk roles\n\n");
@@ -82,11 +77,7 @@ public sealed partial class AccessReviewReport
         }
 
         text.Append("\n## Separation-of-duties breaches (`mutually_exclusive`)\n\n");
-        if (!ConstraintsKnown)
-        {
-            text.Append("Not checked (no policy document).\n");
-        }
-        else if (ExclusionBreaches.Count == 0)
+        if (ExclusionBreaches.Count == 0)
         {
             text.Append("None.\n");
         }
@@ -146,7 +137,6 @@ public sealed partial class AccessReviewReport
             json.WriteNumber("unmatched_allowed_records", UnmatchedAllowedRecords);
             WriteTime(json, "first_record", FirstRecord);
             WriteTime(json, "last_record", LastRecord);
-            json.WriteBoolean("constraints_checked", ConstraintsKnown);
             json.WriteNumber("grants", GrantCount);
             json.WriteNumber("unused_grants", UnusedGrantCount);
             json.WriteNumber("not_seen_log_incomplete_grants", NotSeenLogIncompleteGrantCount);

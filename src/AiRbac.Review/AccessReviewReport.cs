@@ -258,7 +258,7 @@ public sealed class ExclusionBreach
 public sealed partial class AccessReviewReport
 {
     internal AccessReviewReport(string policySource, string auditSource, DateTimeOffset now, TimeSpan window, AuditSummary audit,
-        Internal.AuditLosses losses, bool constraintsKnown, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
+        Internal.AuditLosses losses, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
         IReadOnlyList<HighRiskRole> highRiskRoles, IReadOnlyList<ExclusionBreach> exclusionBreaches)
     {
         PolicySource = policySource;
@@ -277,7 +277,6 @@ public sealed partial class AccessReviewReport
         LostInWindowFrom = losses.InWindowFrom;
         LostInWindowTo = losses.InWindowTo;
         Gaps = losses.Gaps;
-        ConstraintsKnown = constraintsKnown;
         Roles = roles;
         Subjects = subjects;
         HighRiskRoles = highRiskRoles;
@@ -343,9 +342,6 @@ public sealed partial class AccessReviewReport
 
     /// <summary>The first loss markers of the log, in log order, at most 20 (<see cref="LossMarkers"/> counts them all).</summary>
     public IReadOnlyList<AuditGap> Gaps { get; }
-
-    /// <summary>Whether the policy document (bindings and constraints) was available; without it, separation-of-duties breaches and bound holders are not reported.</summary>
-    public bool ConstraintsKnown { get; }
 
     /// <summary>Every role of the policy, in file order.</summary>
     public IReadOnlyList<RoleReview> Roles { get; }

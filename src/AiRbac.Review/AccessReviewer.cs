@@ -1,5 +1,4 @@
-using AiRbac.Diagnostics;
-using AiRbac.Model;
+using System.Diagnostics.CodeAnalysis;
 using AiRbac.Review.Internal;
 using AiRbac.Yaml;
 
@@ -13,46 +12,31 @@ namespace AiRbac.Review;
 public sealed class AccessReviewer
 {
     private readonly CompiledPolicy policy;
-    private readonly PolicyDocument? document;
 
-    /// <summary>Creates a reviewer for a compiled policy and, optionally, the document it was compiled from.</summary>
+    /// <summary>
+    /// Creates a reviewer for a compiled policy. Who holds what (its <c>bindings</c>) and its <c>mutually_exclusive</c>
+    /// constraints are read from the compiled policy, exactly as decisions apply them (kinds, scopes and expiry).
+    /// </summary>
     /// <param name="policy">The compiled policy.</param>
-    /// <param name="document">
-    /// The policy document, for its <c>bindings</c> (bound subjects and holders) and <c>constraints</c>
-    /// (<c>mutually_exclusive</c>); without it only the audit log tells who holds what, and no breach is reported.
-    /// </param>
-    public AccessReviewer(CompiledPolicy policy, PolicyDocument? document = null)
+    /// <exception cref="ArgumentNullException"><paramref name="policy"/> is <see langword="null"/>.</exception>
+    public AccessReviewer(CompiledPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
         this.policy = policy;
-        this.document = document;
     }
 
-    /// <summary>Loads and compiles a YAML policy file for review.</summary>
+    /// <summary>Loads and compiles a YAML policy file for review, through <see cref="YamlPolicy.CompileFile"/>.</summary>
     /// <param name="path">The policy file.</param>
     /// <param name="reviewer">The reviewer, when the policy has no error.</param>
-    /// <param name="diagnostics">Every problem found (errors and warnings).</param>
+    /// <param name="compilation">The compilation: every problem found (errors and warnings).</param>
     /// <returns>Whether the policy loaded without error.</returns>
-    public static bool TryLoadFile(string path, out AccessReviewer? reviewer, out IReadOnlyList<PolicyDiagnostic> diagnostics)
+    /// <exception cref="ArgumentNullException"><paramref name="path"/> is <see langword="null"/>.</exception>
+    public static bool TryLoadFile(string path, [NotNullWhen(true)] out AccessReviewer? reviewer, out PolicyCompilation compilation)
     {
         ArgumentNullException.ThrowIfNull(path);
-        reviewer = null;
-        var loaded = YamlPolicyLoader.LoadFile(path);
-        if (loaded.Document is null)
-        {
-            diagnostics = loaded.Diagnostics;
-            return false;
-        }
-
-        var compiled = PolicyCompiler.Compile(loaded.Document);
-        diagnostics = loaded.Diagnostics.Count == 0 ? compiled.Diagnostics : [.. loaded.Diagnostics, .. compiled.Diagnostics];
-        if (compiled.Policy is null)
-        {
-            return false;
-        }
-
-        reviewer = new AccessReviewer(compiled.Policy, loaded.Document);
-        return true;
+        compilation = YamlPolicy.CompileFile(path);
+        reviewer = compilation.Policy is { } policy ? new AccessReviewer(policy) : null;
+        return reviewer is not null;
     }
 
     /// <summary>Reviews access against an audit log read from <paramref name="auditLog"/> one line at a time.</summary>
@@ -69,7 +53,7 @@ public sealed class AccessReviewer
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
         var since = now - window;
         var state = new ReviewState(policy);
-        state.AddBindings(document, now);
+        state.AddBindings(now);
 
         var reader = new AuditLogReader(auditLog);
         var losses = new AuditLosses(since);
@@ -112,6 +96,6 @@ public sealed class AccessReviewer
             subject.Use(grant, record.LastTime, recent);
         }
 
-        return state.Build(document, new AuditSummary(records, allowed, unmatched, first, last), losses, auditSource, now, window);
+        return state.Build(new AuditSummary(records, allowed, unmatched, first, last), losses, auditSource, now, window);
     }
 }

@@ -3,10 +3,13 @@ using AiRbac.Model;
 
 namespace AiRbac.Yaml;
 
-/// <summary>The result of loading a YAML policy: the policy as written when its structure is sound, and every problem found.</summary>
-public sealed class PolicyLoadResult
+/// <summary>
+/// The loader's stage of <see cref="YamlPolicy"/>: the policy as written when its structure is sound, and every problem
+/// found. Internal: callers get a <see cref="PolicyCompilation"/>, the one result of loading and compiling.
+/// </summary>
+internal sealed class PolicyLoadResult
 {
-    internal PolicyLoadResult(PolicyDocument? document, IReadOnlyList<PolicyDiagnostic> diagnostics)
+    public PolicyLoadResult(PolicyDocument? document, IReadOnlyList<PolicyDiagnostic> diagnostics)
     {
         Document = document;
         Diagnostics = diagnostics;

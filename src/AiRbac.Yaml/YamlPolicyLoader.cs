@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Security;
 using System.Text;
 using AiRbac.Diagnostics;
@@ -14,9 +13,9 @@ namespace AiRbac.Yaml;
 /// <see cref="PolicyCompiler"/>. When the structure has errors the policy is refused, and the parts that could be read
 /// are checked by the compiler too, so that one problem never hides another: the result then lists both kinds of
 /// errors. Only a syntax error or a limit stops the checks. Loading never throws for file content: every problem is a
-/// diagnostic.
+/// diagnostic. Internal: <see cref="YamlPolicy"/> is the one public load path (it loads, then compiles).
 /// </summary>
-public static class YamlPolicyLoader
+internal static class YamlPolicyLoader
 {
     private const int ReadChunkBytes = 64 * 1024;
 
@@ -29,7 +28,6 @@ public static class YamlPolicyLoader
     /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
     /// <returns>The policy as written (when there was no error) and every problem found.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="yaml"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
     public static PolicyLoadResult Load(string yaml, string sourceName, YamlLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(yaml);
@@ -53,7 +51,6 @@ public static class YamlPolicyLoader
     /// <param name="limits">Loading limits, or <see langword="null"/> for <see cref="YamlLoadLimits.Default"/>.</param>
     /// <returns>The policy as written (when there was no error) and every problem found; a read failure is a diagnostic.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> or <paramref name="sourceName"/> is <see langword="null"/>.</exception>
-    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ by the type of their first parameter (string or Stream), so a call is never ambiguous.")]
     public static PolicyLoadResult Load(Stream stream, string sourceName, YamlLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

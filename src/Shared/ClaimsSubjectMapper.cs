@@ -360,23 +360,19 @@ internal static class ClaimsSubjectMapper
 
     private static bool TryKind(string? value, SubjectKind? defaultKind, out SubjectKind? kind)
     {
-        switch (value)
+        if (string.IsNullOrEmpty(value))
         {
-            case null or "":
-                kind = defaultKind;
-                return true;
-            case "user":
-                kind = SubjectKind.User;
-                return true;
-            case "service":
-                kind = SubjectKind.Service;
-                return true;
-            case "agent":
-                kind = SubjectKind.Agent;
-                return true;
-            default:
-                kind = defaultKind;
-                return false; // an unknown kind fails closed
+            kind = defaultKind;
+            return true;
         }
+
+        if (SubjectKinds.TryParse(value, out var parsed))
+        {
+            kind = parsed;
+            return true;
+        }
+
+        kind = defaultKind;
+        return false; // an unknown kind fails closed
     }
 }

@@ -26,7 +26,7 @@ public class HeldRolesTests
             loaded.Policy.Should().NotBeNull(text + "\n" + string.Join("\n", loaded.Diagnostics));
             var policy = loaded.Policy!;
 
-            foreach (var subject in HeldRoles.Of(loaded.Document!, policy))
+            foreach (var subject in HeldRoles.Of(policy))
             {
                 for (int r = 0; r < roleCount; r++)
                 {

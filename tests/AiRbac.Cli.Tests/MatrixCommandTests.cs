@@ -28,6 +28,25 @@ public class MatrixCommandTests
         result.OutLines.Should().Contain("clinician,allow,data:read,dataset:patients/**,,restricted,phi,all,highest ceiling; clearance phi (PHI)");
     }
 
+    [Fact]
+    public void Matrix_AncestorWhoseKindsNoSubjectOfTheRoleHas_IsNotListedUnderTheRole()
+    {
+        // bot-tools applies to agents only; it inherits human-admin (users only), which no agent ever gets through it.
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", """
+            version: 1
+            roles:
+              human-admin: { kinds: [user], allow: [ "* on **" ] }
+              bot-tools: { kinds: [agent], inherits: [human-admin], allow: [ "tool:invoke on tool:search" ] }
+            """);
+        var result = Cli.Run("matrix", policy, "--format", "csv");
+
+        result.ExitCode.Should().Be(0);
+        result.OutLines.Should().Contain("bot-tools,allow,tool:invoke,tool:search,,public,,agent,");
+        result.OutLines.Should().NotContain(line => line.StartsWith("bot-tools,allow,*", StringComparison.Ordinal));
+        result.OutLines.Should().Contain(line => line.StartsWith("human-admin,allow,*,**", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("plain", "plain")]
     [InlineData("a,b", "\"a,b\"")]

@@ -27,7 +27,8 @@ public class CompilerTests
     {
         var c = new TestPolicy().Role("r", allow: ["a:b on c:d"]).Compile();
         c.Succeeded.Should().BeTrue();
-        c.Policy!.Roles.Should().ContainSingle().Which.Allow.Should().Equal("a:b on c:d");
+        var rule = c.Policy!.Roles.Should().ContainSingle().Which.Allow.Should().ContainSingle().Which;
+        (rule.Text, rule.Action, rule.Resource, rule.Effect, rule.Role).Should().Be(("a:b on c:d", "a:b", "c:d", RuleEffect.Allow, "r"));
     }
 
     [Fact]

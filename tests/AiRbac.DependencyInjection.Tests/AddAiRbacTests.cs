@@ -92,6 +92,39 @@ public sealed class AddAiRbacTests
     }
 
     [Fact]
+    public async Task Reload_Result_WrapsTheOneCompilation_LoadedFailedAndUnchanged()
+    {
+        string current = Policies.A;
+        using var provider = new ServiceCollection()
+            .AddAiRbac(o => o.Source = AiRbacPolicySource.FromFactory(() => current, "db"))
+            .BuildServiceProvider();
+        var authorizer = provider.GetRequiredService<PolicyAuthorizer>();
+        var reloader = provider.GetRequiredService<PolicyReloader>();
+
+        // Operator: a loaded reload carries the compilation it swapped in (document and policy, the same one that answers).
+        current = Policies.B;
+        var loaded = await reloader.ReloadAsync();
+        loaded.Compilation!.Policy.Should().BeSameAs(authorizer.Policy);
+        loaded.Compilation.Document.Should().NotBeNull();
+        loaded.Diagnostics.Should().BeSameAs(loaded.Compilation.Diagnostics);
+
+        // Attacker (a broken or hostile policy): the failure carries its errors and no policy; the last good one keeps answering.
+        current = Policies.Invalid;
+        var failed = await reloader.ReloadAsync();
+        failed.Status.Should().Be(PolicyReloadStatus.Failed);
+        failed.Compilation!.Policy.Should().BeNull();
+        failed.Diagnostics.Should().Contain(d => d.IsError);
+        authorizer.Authorize(Policies.Alice, "tool:invoke", "tool:b_x").Allowed.Should().BeTrue();
+
+        // Unchanged: nothing was compiled.
+        current = Policies.B;
+        var unchanged = await reloader.ReloadAsync();
+        unchanged.Status.Should().Be(PolicyReloadStatus.Unchanged);
+        unchanged.Compilation.Should().BeNull();
+        unchanged.Diagnostics.Should().BeEmpty();
+    }
+
+    [Fact]
     public void Resolve_InvalidPolicy_ThrowsWithEveryDiagnostic()
     {
         using var provider = new ServiceCollection()

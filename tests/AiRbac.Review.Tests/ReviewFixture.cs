@@ -62,15 +62,13 @@ internal static class ReviewFixture
         "",
     ];
 
-    public static AccessReviewer Reviewer(bool withDocument = true)
+    public static AccessReviewer Reviewer()
     {
-        var loaded = YamlPolicyLoader.Load(Policy, "policy.yaml");
-        loaded.Document.Should().NotBeNull();
-        var compiled = PolicyCompiler.Compile(loaded.Document!);
+        var compiled = YamlPolicy.Compile(Policy, "policy.yaml");
         compiled.Policy.Should().NotBeNull(string.Join("\n", compiled.Diagnostics));
-        return new AccessReviewer(compiled.Policy!, withDocument ? loaded.Document : null);
+        return new AccessReviewer(compiled.Policy!);
     }
 
-    public static AccessReviewReport Review(bool withDocument = true, TimeSpan? window = null)
-        => Reviewer(withDocument).Review(new StringReader(string.Join("\n", Audit)), Now, window ?? ReviewDuration.Default, "audit.jsonl");
+    public static AccessReviewReport Review(TimeSpan? window = null)
+        => Reviewer().Review(new StringReader(string.Join("\n", Audit)), Now, window ?? ReviewDuration.Default, "audit.jsonl");
 }

@@ -64,12 +64,12 @@ public sealed class RoleTable
             {
                 Order = order++,
                 Name = role.Name,
-                Allow = role.Allow,
-                Deny = role.Deny,
+                Allow = [.. role.Allow.Select(r => r.Text)],
+                Deny = [.. role.Deny.Select(r => r.Text)],
                 MaxSensitivity = role.MaxSensitivity,
                 Clearances = [.. role.Clearances],
                 Ancestors = role.Ancestors,
-                Kinds = role.Kinds is null ? null : [.. role.Kinds.Select(k => k.ToString().ToLowerInvariant())],
+                Kinds = role.Kinds is null ? null : [.. role.Kinds.Select(SubjectKinds.ToName)],
             };
             Roles[role.Name] = row;
             Roles[role.Id] = row;
@@ -370,7 +370,7 @@ public sealed class AspNetCoreBaseline : IDisposable
         var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, subject.Id) };
         if (subject.Kind is { } kind)
         {
-            claims.Add(new Claim(AiRbacHandler.KindClaim, kind.ToString().ToLowerInvariant()));
+            claims.Add(new Claim(AiRbacHandler.KindClaim, SubjectKinds.ToName(kind)));
         }
 
         claims.AddRange((subject.Roles ?? []).Select(r => new Claim(ClaimTypes.Role, r.Role)));

@@ -9,7 +9,7 @@ internal sealed class PrincipalInputs(string id, string? kind, string[]? roles, 
 
     /// <summary>The claims a token would carry for a corpus subject.</summary>
     public static PrincipalInputs Of(Subject s)
-        => new(s.Id, s.Kind?.ToString().ToLowerInvariant(), s.Roles?.Select(r => r.Role).ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
+        => new(s.Id, (s.Kind is { } kind ? SubjectKinds.ToName(kind) : null), s.Roles?.Select(r => r.Role).ToArray(), s.OnBehalfOf is null ? null : Of(s.OnBehalfOf));
 
     /// <summary>A principal as an authentication handler builds it per request.</summary>
     public ClaimsPrincipal Build()

@@ -18,7 +18,7 @@ internal static class CheckCommand
         var requests = new Option<string>("--requests") { Description = "Decide every request of a JSON Lines corpus, one object a line: {\"subject\",\"kind\",\"roles\",\"action\",\"resource\",\"scope\",\"sensitivity\",\"tags\",\"owner\",\"on_behalf_of\"} (action and resource required); writes one decision line each. '-' reads standard input.", HelpName = "FILE" };
         var subject = new Option<string>("--subject") { Description = "Single request: the subject id.", HelpName = "ID" };
         var kind = new Option<string>("--kind") { Description = "The subject kind (default: from the policy's bindings, else user).", HelpName = "K" };
-        kind.AcceptOnlyFromAmong("user", "service", "agent");
+        kind.AcceptOnlyFromAmong([.. SubjectKinds.AllNames]);
         var role = new Option<string[]>("--role") { Description = "A role the subject holds (repeatable). Without any, the policy's bindings for the subject are used.", HelpName = "R" };
         var action = new Option<string>("--action") { Description = "The action, namespace:verb.", HelpName = "A" };
         var resource = new Option<string>("--resource") { Description = "The resource, type:name.", HelpName = "R" };
@@ -67,13 +67,7 @@ internal static class CheckCommand
                 throw new UsageException("give --requests FILE, or --subject, --action and --resource for a single request");
             }
 
-            SubjectKind? subjectKind = parsed.GetValue(kind) switch
-            {
-                "user" => SubjectKind.User,
-                "service" => SubjectKind.Service,
-                "agent" => SubjectKind.Agent,
-                _ => null,
-            };
+            SubjectKind? subjectKind = SubjectKinds.TryParse(parsed.GetValue(kind), out var given) ? given : null;
             string[] roles = parsed.GetValue(role) ?? [];
             var request = new AuthorizationRequest(
                 new Subject(subjectId, subjectKind, roles.Length == 0 ? null : roles.Select(r => new RoleBinding(r))),

@@ -72,9 +72,9 @@ internal static class DiffCommand
     /// The effective roles of every subject of the policy's <c>bindings</c>: the one call that computes them for the diff
     /// (swap here for a core "who holds what" view).
     /// </summary>
-    private static IReadOnlyList<SubjectRoles> WhoHoldsWhat(LoadedPolicy loaded) => HeldRoles.Of(loaded.Document!, loaded.Policy!);
+    private static IReadOnlyList<SubjectRoles> WhoHoldsWhat(PolicyCompilation loaded) => HeldRoles.Of(loaded.Policy!);
 
-    private static int CompareRoles(LoadedPolicy oldLoaded, LoadedPolicy newLoaded, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
+    private static int CompareRoles(PolicyCompilation oldLoaded, PolicyCompilation newLoaded, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
         CompiledPolicy before = oldLoaded.Policy!, after = newLoaded.Policy!;
         int changes = 0;
@@ -148,7 +148,7 @@ internal static class DiffCommand
     }
 
     /// <summary>Prints everything one added (<c>+</c>) or removed (<c>-</c>) role is and does.</summary>
-    private static void WholeRole(TextWriter output, string what, char sign, LoadedPolicy loaded, IReadOnlyList<SubjectRoles> subjects, RoleInfo role)
+    private static void WholeRole(TextWriter output, string what, char sign, PolicyCompilation loaded, IReadOnlyList<SubjectRoles> subjects, RoleInfo role)
     {
         var policy = loaded.Policy!;
         output.WriteLine($"role {role.Name} ({what}):");
@@ -190,7 +190,7 @@ internal static class DiffCommand
         {
             foreach (var held in subject.Roles.Where(h => h.Role == role.Name))
             {
-                output.WriteLine($"  {sign} held by {subject.Id} ({EffectiveRoles.KindName(subject.Kind)}){(held.Through == role.Name ? "" : $" through {held.Through}")}{held.Conditions}");
+                output.WriteLine($"  {sign} held by {subject.Id} ({SubjectKinds.ToName(subject.Kind)}){(held.Through == role.Name ? "" : $" through {held.Through}")}{held.Conditions}");
             }
         }
     }
@@ -229,7 +229,7 @@ internal static class DiffCommand
     /// Bindings whose role reference (a name or an id, as written) resolves to another role, or to a role where there was
     /// none (or the other way round): the binding text is unchanged, but what it gives is not.
     /// </summary>
-    private static List<string> BindingTargets(LoadedPolicy before, LoadedPolicy after)
+    private static List<string> BindingTargets(PolicyCompilation before, PolicyCompilation after)
     {
         static IEnumerable<string> References(PolicyDocument document)
             => document.Bindings.Groups.SelectMany(g => g.Roles).Concat(document.Bindings.Subjects.SelectMany(s => s.Roles)).Select(b => b.Role.Value);
@@ -255,7 +255,7 @@ internal static class DiffCommand
     /// Every subject of either policy's <c>bindings</c> whose effective roles (kinds applied, groups expanded, with their
     /// scope and expiry) or whose resulting grants and denies differ between the two policies, with what it gains and loses.
     /// </summary>
-    private static List<string> SubjectChanges(LoadedPolicy before, LoadedPolicy after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld)
+    private static List<string> SubjectChanges(PolicyCompilation before, PolicyCompilation after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld)
     {
         var oldSubjects = oldHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var newSubjects = newHeld.ToDictionary(s => s.Id, StringComparer.Ordinal);
@@ -273,9 +273,9 @@ internal static class DiffCommand
                 continue;
             }
 
-            string kind = newSubject is null ? EffectiveRoles.KindName(oldSubject!.Kind)
-                : oldSubject is null || oldSubject.Kind == newSubject.Kind ? EffectiveRoles.KindName(newSubject.Kind)
-                : $"{EffectiveRoles.KindName(oldSubject.Kind)} -> {EffectiveRoles.KindName(newSubject.Kind)}";
+            string kind = newSubject is null ? SubjectKinds.ToName(oldSubject!.Kind)
+                : oldSubject is null || oldSubject.Kind == newSubject.Kind ? SubjectKinds.ToName(newSubject.Kind)
+                : $"{SubjectKinds.ToName(oldSubject.Kind)} -> {SubjectKinds.ToName(newSubject.Kind)}";
             string status = oldSubject is null ? ", added" : newSubject is null ? ", removed" : "";
             lines.Add($"  {id} ({kind}{status}):");
             lines.AddRange(subjectLines.Select(l => "  " + l));
@@ -324,7 +324,7 @@ internal static class DiffCommand
         lines.AddRange(before.Where(x => !now.Contains(x)).Distinct(StringComparer.Ordinal).Select(x => $"  - {label}{x}"));
     }
 
-    private static int ComparePolicyWide(LoadedPolicy before, LoadedPolicy after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
+    private static int ComparePolicyWide(PolicyCompilation before, PolicyCompilation after, IReadOnlyList<SubjectRoles> oldHeld, IReadOnlyList<SubjectRoles> newHeld, TextWriter output)
     {
         var lines = new List<string>();
         string oldTiers = string.Join(" < ", before.Policy!.Tiers), newTiers = string.Join(" < ", after.Policy!.Tiers);
@@ -392,7 +392,7 @@ internal static class DiffCommand
         return lines.Count;
     }
 
-    private static List<string> Catalog(LoadedPolicy loaded)
+    private static List<string> Catalog(PolicyCompilation loaded)
     {
         var policy = loaded.Policy!;
         return [.. loaded.Document!.Resources.Select(entry =>

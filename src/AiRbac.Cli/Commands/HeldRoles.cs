@@ -1,5 +1,3 @@
-using AiRbac.Model;
-
 namespace AiRbac.Cli.Commands;
 
 /// <summary>
@@ -27,20 +25,18 @@ internal sealed record SubjectRoles(string Id, SubjectKind Kind, IReadOnlyList<H
 
 /// <summary>
 /// "Who holds what" for reports (<c>airbac diff</c>, <c>airbac matrix</c>): the effective roles of every subject of the
-/// policy's <c>bindings</c>, with the engine's semantics (docs/policy-language.md, section 4, step 3): groups expanded,
-/// the subject's own scope and expiry narrowing each binding (a binding whose scopes cannot meet never applies), a
-/// binding to an undeclared role giving nothing, and inheritance followed from the bound role without entering (or
-/// passing through) a role whose <c>kinds</c> exclude the subject. Expiry is kept as a condition, not judged against
-/// the clock, so that a report does not depend on when it runs.
+/// policy's <c>bindings</c>, asked of the core (<see cref="CompiledPolicy.BoundSubjects"/>,
+/// <see cref="CompiledPolicy.BindingsOf"/> and <see cref="CompiledPolicy.EffectiveRoles(RoleInfo, SubjectKind?)"/>), so
+/// with the engine's semantics (docs/policy-language.md, section 4, step 3): groups expanded, the subject's own scope
+/// and expiry narrowing each binding (a binding whose scopes cannot meet never applies), a binding to an undeclared
+/// role giving nothing, and inheritance followed from the bound role without entering (or passing through) a role
+/// whose <c>kinds</c> exclude the subject. Expiry is kept as a condition, not judged against the clock, so that a
+/// report does not depend on when it runs.
 /// </summary>
-/// <remarks>
-/// This is the one place the reports compute effective roles; when the core offers the same view, only
-/// <see cref="Of"/> changes.
-/// </remarks>
 internal static class HeldRoles
 {
     /// <summary>The subjects of the policy's <c>bindings</c> (in file order; a repeated id keeps its last entry), with their effective roles.</summary>
-    public static IReadOnlyList<SubjectRoles> Of(PolicyDocument document, CompiledPolicy policy)
+    public static IReadOnlyList<SubjectRoles> Of(CompiledPolicy policy)
     {
         var order = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < policy.Roles.Count; i++)
@@ -48,113 +44,28 @@ internal static class HeldRoles
             order.TryAdd(policy.Roles[i].Name, i);
         }
 
-        var groups = new Dictionary<string, IReadOnlyList<RoleBindingDefinition>>(StringComparer.Ordinal);
-        foreach (var group in document.Bindings.Groups)
+        var subjects = new List<SubjectRoles>();
+        foreach (var subject in policy.BoundSubjects)
         {
-            groups[group.Name.Value] = group.Roles;
-        }
-
-        var subjects = new Dictionary<string, SubjectRoles>(StringComparer.Ordinal);
-        var ids = new List<string>();
-        foreach (var subject in document.Bindings.Subjects)
-        {
-            var kind = subject.Kind?.Value switch
-            {
-                "service" => SubjectKind.Service,
-                "agent" => SubjectKind.Agent,
-                _ => SubjectKind.User,
-            };
-            var bindings = new List<RoleBindingDefinition>(subject.Roles);
-            foreach (var group in subject.Groups)
-            {
-                if (groups.TryGetValue(group.Value, out var members))
-                {
-                    bindings.AddRange(members);
-                }
-            }
-
+            var kind = subject.Kind ?? SubjectKind.User;
             var held = new List<HeldRole>();
-            foreach (var binding in bindings)
+            foreach (var binding in policy.BindingsOf(subject))
             {
-                if (Narrow(binding, subject) is not { } conditions || policy.FindRole(binding.Role.Value) is not { } bound)
+                if (policy.FindRole(binding.Role) is not { } bound)
                 {
                     continue;
                 }
 
-                foreach (var role in Closure(policy, bound, kind))
+                foreach (var role in policy.EffectiveRoles(bound, kind))
                 {
-                    held.Add(new HeldRole(role.Name, bound.Name, conditions.Scope, conditions.Expires));
+                    held.Add(new HeldRole(role.Name, bound.Name, binding.Scope, binding.Expires));
                 }
             }
 
-            if (!subjects.ContainsKey(subject.Id.Value))
-            {
-                ids.Add(subject.Id.Value);
-            }
-
-            subjects[subject.Id.Value] = new SubjectRoles(subject.Id.Value, kind, Simplify(held, order));
+            subjects.Add(new SubjectRoles(subject.Id, kind, Simplify(held, order)));
         }
 
-        return [.. ids.Select(id => subjects[id])];
-    }
-
-    /// <summary>
-    /// The roles a binding to <paramref name="bound"/> makes effective for a subject of <paramref name="kind"/>: the role
-    /// and its ancestors, never entering (or passing through) a role whose kinds exclude the subject.
-    /// </summary>
-    private static List<RoleInfo> Closure(CompiledPolicy policy, RoleInfo bound, SubjectKind kind)
-    {
-        var result = new List<RoleInfo>();
-        if (!AppliesTo(bound, kind))
-        {
-            return result;
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal) { bound.Name };
-        var stack = new Stack<RoleInfo>();
-        stack.Push(bound);
-        while (stack.Count > 0)
-        {
-            var role = stack.Pop();
-            result.Add(role);
-            foreach (string parentName in role.Inherits)
-            {
-                if (policy.FindRole(parentName) is { } parent && AppliesTo(parent, kind) && seen.Add(parent.Name))
-                {
-                    stack.Push(parent);
-                }
-            }
-        }
-
-        return result;
-    }
-
-    private static bool AppliesTo(RoleInfo role, SubjectKind kind) => role.Kinds is null || role.Kinds.Contains(kind);
-
-    /// <summary>
-    /// A binding's scope and expiry with the subject's applied: the earlier expiry, the deeper of two nested scopes;
-    /// <see langword="null"/> when the two scopes do not nest (the binding can never apply). A malformed scope or expiry
-    /// is a policy error, so it never reaches here.
-    /// </summary>
-    private static (string? Scope, DateTimeOffset? Expires)? Narrow(RoleBindingDefinition binding, SubjectDefinition subject)
-    {
-        DateTimeOffset? Parse(LocatedString? text) => text is { } t && Rfc3339.TryParse(t.Value, out var value) ? value : null;
-        DateTimeOffset? own = Parse(binding.Expires), inherited = Parse(subject.Expires);
-        var expires = own is { } a && inherited is { } b ? (a < b ? a : b) : own ?? inherited;
-        string? scope = binding.Scope?.Value;
-        if (subject.Scope?.Value is { } outer && Scope.IsValid(outer))
-        {
-            if (scope is null || Scope.Covers(scope, outer))
-            {
-                scope = outer;
-            }
-            else if (!Scope.Covers(outer, scope))
-            {
-                return null;
-            }
-        }
-
-        return (scope, expires);
+        return subjects;
     }
 
     /// <summary>Sorts by the roles' file order and drops repeats; a role held without conditions makes its conditional entries moot.</summary>

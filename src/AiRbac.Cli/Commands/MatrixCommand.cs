@@ -63,13 +63,13 @@ internal static class MatrixCommand
     /// <summary>Everything the matrix shows, computed once for every format.</summary>
     private sealed class Report
     {
-        public Report(LoadedPolicy loaded, string sha256, DateTimeOffset generated)
+        public Report(PolicyCompilation loaded, string sha256, DateTimeOffset generated)
         {
             Policy = loaded.Policy!;
             Document = loaded.Document!;
             Sha256 = sha256;
             Generated = Rfc3339.Format(generated.ToUniversalTime());
-            Subjects = HeldRoles.Of(Document, Policy);
+            Subjects = HeldRoles.Of(Policy);
             Flags = Policy.Roles.ToDictionary(r => r.Name, r => RoleRisk.Flags(Policy, r), StringComparer.Ordinal);
             foreach (var subject in Subjects)
             {

@@ -46,7 +46,7 @@ internal static class ReviewCommand
                 return AirbacCli.ExitUsage;
             }
 
-            var reviewer = new AccessReviewer(loaded.Policy!, loaded.Document);
+            var reviewer = new AccessReviewer(loaded.Policy!);
             var reader = RequestCorpus.Open(auditPath, console.In);
             AccessReviewReport report;
             try

@@ -83,14 +83,13 @@ public static class RequestJson
         }
 
         string id = OptionalString(element, "subject") ?? string.Empty;
-        SubjectKind? kind = OptionalString(element, "kind") switch
+        SubjectKind? kind = null;
+        if (OptionalString(element, "kind") is { } kindName)
         {
-            null => null,
-            "user" => SubjectKind.User,
-            "service" => SubjectKind.Service,
-            "agent" => SubjectKind.Agent,
-            var other => throw new RequestFormatException($"unknown kind '{other}' (expected user, service or agent)"),
-        };
+            kind = SubjectKinds.TryParse(kindName, out var parsed)
+                ? parsed
+                : throw new RequestFormatException($"unknown kind '{kindName}' (expected user, service or agent)");
+        }
         List<RoleBinding>? roles = null;
         if (element.TryGetProperty("roles", out var r))
         {

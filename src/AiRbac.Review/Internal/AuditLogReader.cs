@@ -56,7 +56,6 @@ internal sealed class AuditLogReader(TextReader reader)
     /// <summary>The longest line accepted: 1 MiB of characters.</summary>
     public const int MaxLineLength = 1 << 20;
 
-    private static readonly HashSet<string> Kinds = ["user", "service", "agent"];
     private static readonly string[] OptionalStrings = ["policy_version", "policy_loaded_at", "scope", "sensitivity"];
 
     private readonly EndTrackingReader source = new(reader);
@@ -186,7 +185,7 @@ internal sealed class AuditLogReader(TextReader reader)
             record.Allowed = allowed.GetBoolean();
             _ = RequiredString(root, "reason");
             record.Kind = OptionalString(root, "kind");
-            if (record.Kind is not null && !Kinds.Contains(record.Kind))
+            if (record.Kind is not null && !SubjectKinds.TryParse(record.Kind, out _))
             {
                 throw Bad($"unknown 'kind': {Shorten(record.Kind)} (expected user, service or agent)");
             }

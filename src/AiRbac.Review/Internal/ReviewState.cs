@@ -1,5 +1,3 @@
-using AiRbac.Model;
-
 namespace AiRbac.Review.Internal;
 
 /// <summary>Last use and recent use count of one grant (overall or for one subject).</summary>
@@ -29,6 +27,9 @@ internal sealed class SubjectState(string id)
     public string Id { get; } = id;
 
     public string? BoundKind { get; set; }
+
+    /// <summary>The policy's subject, when the policy's bindings name this one.</summary>
+    public Subject? Bound { get; set; }
 
     public string? AuditKind { get; private set; }
 
@@ -80,12 +81,12 @@ internal sealed class ReviewState
         this.policy = policy;
         foreach (var role in policy.Roles)
         {
-            foreach (string rule in role.Allow)
+            foreach (var rule in role.Allow)
             {
                 // A role may repeat a grant; usage goes to the first copy.
-                grantIndex.TryAdd((role.Name, rule), GrantRoles.Count);
+                grantIndex.TryAdd((role.Name, rule.Text), GrantRoles.Count);
                 GrantRoles.Add(role.Name);
-                GrantRules.Add(rule);
+                GrantRules.Add(rule.Text);
                 Grants.Add(new UseCounter());
             }
         }
@@ -114,58 +115,67 @@ internal sealed class ReviewState
         return subject;
     }
 
-    /// <summary>Adds the subjects bound in the policy with their roles (their own and their groups'), skipping bindings expired at <paramref name="now"/>.</summary>
-    public void AddBindings(PolicyDocument? document, DateTimeOffset now)
+    /// <summary>
+    /// Adds the subjects the policy's bindings name, with the roles bindings in effect at <paramref name="now"/> name
+    /// directly (in some scope; kinds applied): the core's <see cref="CompiledPolicy.Holdings"/>, as decisions see them.
+    /// </summary>
+    public void AddBindings(DateTimeOffset now)
     {
-        if (document is null)
+        foreach (var bound in policy.BoundSubjects)
         {
-            return;
-        }
-
-        var groups = new Dictionary<string, GroupDefinition>(StringComparer.Ordinal);
-        foreach (var group in document.Bindings.Groups)
-        {
-            groups.TryAdd(group.Name.Value, group);
-        }
-
-        foreach (var definition in document.Bindings.Subjects)
-        {
-            var subject = Subject(definition.Id.Value);
-            subject.BoundKind ??= definition.Kind?.Value;
-            var subjectExpires = definition.Expires?.Value;
-            foreach (var binding in definition.Roles)
+            var subject = Subject(bound.Id);
+            subject.Bound = bound;
+            subject.BoundKind = bound.Kind is { } kind ? SubjectKinds.ToName(kind) : null;
+            foreach (var holding in policy.Holdings(bound, now))
             {
-                AddBinding(subject, binding, subjectExpires, now);
-            }
-
-            foreach (var groupName in definition.Groups)
-            {
-                if (groups.TryGetValue(groupName.Value, out var group))
+                if (holding.Direct)
                 {
-                    foreach (var binding in group.Roles)
-                    {
-                        AddBinding(subject, binding, subjectExpires, now);
-                    }
+                    subject.Hold(holding.Role.Name, RoleSource.Binding);
                 }
             }
         }
     }
 
-    private void AddBinding(SubjectState subject, RoleBindingDefinition binding, string? subjectExpires, DateTimeOffset now)
+    /// <summary>
+    /// The subject as the audit log shows it: its last recorded kind and the roles its records carried (unscoped), or
+    /// <see langword="null"/> when no record named a role for it.
+    /// </summary>
+    private static Subject? AuditSubject(SubjectState subject)
     {
-        // A binding is active while now is strictly before its expiry (docs/policy-language.md, section 4, step 3); the earlier expiry wins.
-        foreach (string? expires in (ReadOnlySpan<string?>)[binding.Expires?.Value, subjectExpires])
+        var roles = subject.Roles.Where(r => (r.Value & RoleSource.Audit) != 0).Select(r => new RoleBinding(r.Key)).ToList();
+        if (roles.Count == 0)
         {
-            if (expires is not null && Rfc3339.TryParse(expires, out var at) && now >= at)
+            return null;
+        }
+
+        SubjectKind? kind = SubjectKinds.TryParse(subject.AuditKind, out var parsed) ? parsed : null;
+        return new Subject(subject.Id, kind ?? subject.Bound?.Kind, roles);
+    }
+
+    /// <summary>Every role the subject has (bindings and audit log, inherited ones included, kinds applied), with where it was learned.</summary>
+    private Dictionary<string, RoleSource> EffectiveRolesOf(SubjectState subject, DateTimeOffset now)
+    {
+        var has = new Dictionary<string, RoleSource>(StringComparer.Ordinal);
+        if (subject.Bound is { } bound)
+        {
+            foreach (var holding in policy.Holdings(bound, now))
             {
-                return;
+                has[holding.Role.Name] = has.GetValueOrDefault(holding.Role.Name) | RoleSource.Binding;
             }
         }
 
-        subject.Hold(RoleName(binding.Role.Value), RoleSource.Binding);
+        if (AuditSubject(subject) is { } seen)
+        {
+            foreach (var role in policy.EffectiveRoles(seen, at: now))
+            {
+                has[role.Name] = has.GetValueOrDefault(role.Name) | RoleSource.Audit;
+            }
+        }
+
+        return has;
     }
 
-    public AccessReviewReport Build(PolicyDocument? document, AuditSummary audit, AuditLosses losses, string auditSource, DateTimeOffset now, TimeSpan window)
+    public AccessReviewReport Build(AuditSummary audit, AuditLosses losses, string auditSource, DateTimeOffset now, TimeSpan window)
     {
         var since = now - window;
         incompleteOverWindow = losses.LostInWindow > 0;
@@ -194,7 +204,7 @@ internal sealed class ReviewState
             var grants = new List<GrantUsage>(role.Allow.Count);
             for (int i = 0; i < role.Allow.Count; i++)
             {
-                int grant = grantIndex[(role.Name, role.Allow[i])];
+                int grant = grantIndex[(role.Name, role.Allow[i].Text)];
                 grants.Add(Usage(grant, Grants[grant], since));
             }
 
@@ -204,7 +214,7 @@ internal sealed class ReviewState
         var subjectReviews = new List<SubjectReview>(ordered.Count);
         foreach (var subject in ordered)
         {
-            subjectReviews.Add(ReviewSubject(subject, since));
+            subjectReviews.Add(ReviewSubject(subject, since, now));
         }
 
         var highRisk = new List<HighRiskRole>();
@@ -218,15 +228,12 @@ internal sealed class ReviewState
         }
 
         var breaches = new List<ExclusionBreach>();
-        if (document is not null)
+        foreach (var subject in ordered)
         {
-            foreach (var subject in ordered)
-            {
-                AddBreaches(subject, document.Constraints.MutuallyExclusive, breaches);
-            }
+            AddBreaches(subject, now, breaches);
         }
 
-        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, losses, document is not null, roles, subjectReviews, highRisk, breaches);
+        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, losses, roles, subjectReviews, highRisk, breaches);
     }
 
     private GrantUsage Usage(int grant, UseCounter? counter, DateTimeOffset since)
@@ -238,43 +245,34 @@ internal sealed class ReviewState
         return new GrantUsage(GrantRoles[grant], GrantRules[grant], last, counter?.Recent ?? 0, status);
     }
 
-    private SubjectReview ReviewSubject(SubjectState subject, DateTimeOffset since)
+    private SubjectReview ReviewSubject(SubjectState subject, DateTimeOffset since, DateTimeOffset now)
     {
         var held = subject.Roles.OrderBy(r => r.Key, StringComparer.Ordinal)
             .Select(r => new HeldRole(r.Key, r.Value, policy.FindRole(r.Key) is not null)).ToList();
 
-        // The grants the subject can use: those of its declared roles and of their ancestors, each role once.
+        // The grants the subject can use: those of its effective roles (inheritance with kinds applied), each role once:
+        // each held role, then its ancestors, then any other effective role in declaration order.
+        var effective = EffectiveRolesOf(subject, now);
         var contributing = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var role in held)
         {
-            if (policy.FindRole(role.Role) is not { } info)
+            if (policy.FindRole(role.Role) is { } info)
             {
-                continue;
-            }
-
-            if (seen.Add(info.Name))
-            {
-                contributing.Add(info.Name);
-            }
-
-            foreach (string ancestor in info.Ancestors)
-            {
-                if (seen.Add(ancestor))
-                {
-                    contributing.Add(ancestor);
-                }
+                contributing.AddRange(info.Ancestors.Prepend(info.Name).Where(name => effective.ContainsKey(name) && seen.Add(name)));
             }
         }
+
+        contributing.AddRange(policy.Roles.Select(r => r.Name).Where(name => effective.ContainsKey(name) && seen.Add(name)));
 
         var grants = new List<GrantUsage>();
         var listed = new HashSet<int>();
         foreach (string role in contributing)
         {
             var info = policy.FindRole(role)!;
-            foreach (string rule in info.Allow)
+            foreach (var rule in info.Allow)
             {
-                int grant = grantIndex[(info.Name, rule)];
+                int grant = grantIndex[(info.Name, rule.Text)];
                 if (listed.Add(grant))
                 {
                     grants.Add(Usage(grant, subject.Used.GetValueOrDefault(grant), since));
@@ -297,25 +295,14 @@ internal sealed class ReviewState
     {
         var reasons = new List<HighRiskReason>();
         string? highest = policy.Tiers.Count > 1 ? policy.Tiers[^1] : null;
-        var contributors = new List<RoleInfo> { role };
-        foreach (string ancestor in role.Ancestors)
+        // What the role brings a subject: itself and the ancestors some kind reaches through it.
+        foreach (var from in policy.EffectiveRoles(role).OrderBy(r => ReferenceEquals(r, role) ? 0 : 1))
         {
-            if (policy.FindRole(ancestor) is { } info)
+            foreach (var rule in from.Allow)
             {
-                contributors.Add(info);
-            }
-        }
-
-        foreach (var from in contributors)
-        {
-            foreach (string rule in from.Allow)
-            {
-                int on = rule.IndexOf(" on ", StringComparison.Ordinal);
-                string action = rule[..on];
-                string resource = rule[(on + 4)..];
-                if (action is "*" or "**")
+                if (rule.Action is "*" or "**")
                 {
-                    reasons.Add(new HighRiskReason(resource == "**" ? "all_access" : "wildcard_action", from.Name, rule));
+                    reasons.Add(new HighRiskReason(rule.IsEverything ? "all_access" : "wildcard_action", from.Name, rule.Text));
                 }
             }
 
@@ -333,38 +320,50 @@ internal sealed class ReviewState
         return reasons;
     }
 
-    private void AddBreaches(SubjectState subject, IReadOnlyList<ExclusiveRoleSet> sets, List<ExclusionBreach> breaches)
+    /// <summary>
+    /// The <c>mutually_exclusive</c> lists the subject breaks: through its bindings, as the core computes them for
+    /// decisions (<see cref="CompiledPolicy.SeparationOfDutiesBreaches"/>: kinds, scopes and expiry applied), and through
+    /// the roles its audit records carried.
+    /// </summary>
+    private void AddBreaches(SubjectState subject, DateTimeOffset now, List<ExclusionBreach> breaches)
     {
-        // Every role the subject has, directly or through inheritance, with where the role that leads to it was learned.
-        var has = new Dictionary<string, RoleSource>(StringComparer.Ordinal);
-        foreach (var (name, source) in subject.Roles)
+        var found = new List<(SeparationOfDutiesBreach Breach, List<string> Held, RoleSource Source)>();
+        void Add(Subject? who, RoleSource source)
         {
-            if (policy.FindRole(name) is not { } info)
+            if (who is null)
             {
-                continue;
+                return;
             }
 
-            has[info.Name] = has.GetValueOrDefault(info.Name) | source;
-            foreach (string ancestor in info.Ancestors)
+            foreach (var breach in policy.SeparationOfDutiesBreaches(who, now))
             {
-                has[ancestor] = has.GetValueOrDefault(ancestor) | source;
+                int at = found.FindIndex(f => f.Breach.Location == breach.Location && f.Breach.Roles.SequenceEqual(breach.Roles));
+                if (at < 0)
+                {
+                    found.Add((breach, [], RoleSource.None));
+                    at = found.Count - 1;
+                }
+
+                var known = found[at];
+                known.Held.AddRange(breach.Held.Select(r => r.Name).Where(n => !known.Held.Contains(n)));
+                found[at] = (known.Breach, known.Held, known.Source | source);
             }
         }
 
-        foreach (var set in sets)
+        Add(subject.Bound, RoleSource.Binding);
+        Add(AuditSubject(subject), RoleSource.Audit);
+        if (found.Count == 0)
         {
-            var names = set.Roles.Select(r => RoleName(r.Value)).ToList();
-            var inSet = names.Where(has.ContainsKey).Distinct(StringComparer.Ordinal).ToList();
-            if (inSet.Count >= 2)
-            {
-                var source = RoleSource.None;
-                foreach (string name in inSet)
-                {
-                    source |= has[name];
-                }
+            return;
+        }
 
-                breaches.Add(new ExclusionBreach(subject.Id, names, inSet, source));
-            }
+        // In the lists' file order; each says where the roles involved were learned (bindings, audit log, or both).
+        var learned = EffectiveRolesOf(subject, now);
+        foreach (var (breach, held, _) in found.OrderBy(f => f.Breach.Location.Line).ThenBy(f => f.Breach.Location.Column))
+        {
+            var set = breach.Roles.Select(r => r.Name).ToList();
+            var source = held.Aggregate(RoleSource.None, (all, role) => all | learned.GetValueOrDefault(role));
+            breaches.Add(new ExclusionBreach(subject.Id, set, [.. set.Where(held.Contains)], source));
         }
     }
 }
