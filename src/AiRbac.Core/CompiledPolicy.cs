@@ -37,6 +37,7 @@ public sealed partial class CompiledPolicy
     // Tier name -> index: a request's tier is found in constant time however many tiers the policy declares.
     private readonly NameTable tierIds;
     private readonly NameTable tagBits;
+    private readonly string[] tagNames; // by bit
     private readonly ExclusiveSet[] exclusiveSets;
     private readonly Pattern[] notByOwner;
     private readonly bool[] notByOwnerByActionId;
@@ -68,6 +69,7 @@ public sealed partial class CompiledPolicy
         tiers = tables.Tiers;
         tierIds = new NameTable(tiers.Select(static (name, index) => KeyValuePair.Create(name, index)));
         tagBits = new NameTable(tables.TagBits);
+        tagNames = [.. tables.TagBits.OrderBy(static t => t.Value).Select(static t => t.Key)];
         exclusiveSets = tables.ExclusiveSets;
         notByOwner = tables.NotByOwner;
         notByOwnerByActionId = tables.NotByOwnerByActionId;
@@ -188,7 +190,17 @@ public sealed partial class CompiledPolicy
 
         var request = new Request(action, resource);
         Prepare(ref request);
-        var actor = Decide(subject, ref request);
+        return DecideChain(subject, ref request, []);
+    }
+
+    /// <summary>
+    /// Steps 1 to 9 for one prepared request: steps 1 to 8 for the subject, then step 9 for each subject it acts on behalf
+    /// of. <see cref="Authorize(Subject, string, in ResourceRequest)"/> and <see cref="AuthorizeMany"/> both end here;
+    /// <paramref name="links"/> holds what a batch resolved once per link (the actor first), and is empty for one request.
+    /// </summary>
+    private Decision DecideChain(Subject subject, ref Request request, Span<LinkPlan> links)
+    {
+        var actor = DecideLink(subject, ref request, links, 0);
         if (!actor.Allowed)
         {
             return actor;
@@ -196,9 +208,10 @@ public sealed partial class CompiledPolicy
 
         // Step 9, delegation_denied: every link down the on-behalf-of chain must be allowed too (steps 1 to 8 again, for
         // the same request); no link exceeds the one it acts for.
-        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        int at = 1;
+        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf, at++)
         {
-            var decision = Decide(link, ref request);
+            var decision = DecideLink(link, ref request, links, at);
             if (!decision.Allowed)
             {
                 // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
@@ -240,7 +253,20 @@ public sealed partial class CompiledPolicy
                 subject.Table = table;
             }
         }
-        else if (request.Invalid)
+
+        RunTable? run = null;
+        return DecideOn(table, subject, ref request, ref run);
+    }
+
+    /// <summary>
+    /// Step 2's part of the request, then steps 4 to 8, on the table of the subject's effective role set (found by steps 1
+    /// to 3 for this request, or earlier for a set that depends on neither the request nor the time). <paramref name="keptRun"/>
+    /// is the run of the request's action in this table when the caller kept it (a batch), else <see langword="null"/>;
+    /// it is set when found here.
+    /// </summary>
+    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun)
+    {
+        if (request.Invalid)
         {
             return new Decision(this, DecisionReason.InvalidRequest);
         }
@@ -258,9 +284,13 @@ public sealed partial class CompiledPolicy
         }
 
         // Steps 6 to 8 scan the run of the request's action (built when the set first meets the action).
-        var slots = table.Slots;
-        int at = FindRun(slots, request.ActionId);
-        var run = slots[at].Run ?? BuildRun(table, at);
+        var run = keptRun;
+        if (run is null)
+        {
+            var slots = table.Slots;
+            int at = FindRun(slots, request.ActionId);
+            keptRun = run = slots[at].Run ?? BuildRun(table, at);
+        }
 
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
         var denies = new Scan(run, deny: true, request.Resource.Name);
@@ -596,6 +626,10 @@ public sealed partial class CompiledPolicy
     private static ulong ReadChars(ref char at) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<char, byte>(ref at));
 
     private void Prepare(ref Request request)
+        => Prepare(ref request, string.IsNullOrEmpty(request.Action) ? -1 : actionIds.Find(request.Action));
+
+    /// <summary>Step 2's checks of the request, and what the steps read of it; <paramref name="actionId"/> is its action's id (-1 if none).</summary>
+    private void Prepare(ref Request request, int actionId)
     {
         if (string.IsNullOrEmpty(request.Action) || string.IsNullOrEmpty(request.Resource.Name))
         {
@@ -603,7 +637,7 @@ public sealed partial class CompiledPolicy
             return;
         }
 
-        request.ActionId = actionIds.Find(request.Action);
+        request.ActionId = actionId;
 
         string? tier = request.Resource.Sensitivity;
         if (tier is not null)

@@ -1,0 +1,254 @@
+using AiRbac.Patterns;
+
+namespace AiRbac;
+
+/// <summary>
+/// Policy filters: for one subject (with its on-behalf-of chain) and one action, which resources it may act on, as
+/// clauses built from the same effective role sets, role-set tables, rules, catalog and checks the decision steps read
+/// (docs/retrieval.md).
+/// </summary>
+public sealed partial class CompiledPolicy
+{
+    /// <summary>A filter has at most this many scope branches (binding scopes in effect, of all links, plus one); past it, it is incomplete.</summary>
+    public const int MaxFilterBranches = 1_024;
+
+    /// <summary>
+    /// A filter holds at most this many clauses: each distinct link filter's deny and grant patterns, plus one per link
+    /// per branch; past it (or when computing the branches would read more than <see cref="MaxFilterWork"/> bindings), it
+    /// is incomplete.
+    /// </summary>
+    public const int MaxFilterClauses = 262_144;
+
+    /// <summary>Building a filter reads at most this many bindings (each link's bindings, once per branch); past it, it is incomplete.</summary>
+    public const int MaxFilterWork = 16_777_216;
+
+    /// <summary>
+    /// The resources <paramref name="subject"/> may perform <paramref name="action"/> on, now, as an immutable, inspectable
+    /// filter: <see cref="PolicyFilter.Matches"/> is true for a resource exactly when
+    /// <see cref="Authorize(Subject, string, in ResourceRequest)"/> allows it (caller-supplied scope, tier, tags and owner
+    /// included), until <see cref="PolicyFilter.ValidUntil"/>.
+    /// </summary>
+    /// <param name="subject">Who asks, with the subjects it acts on behalf of.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <returns>
+    /// The filter. When the policy and subject would make it larger than <see cref="MaxFilterBranches"/>,
+    /// <see cref="MaxFilterClauses"/> or <see cref="MaxFilterWork"/> allow, it is incomplete
+    /// (<see cref="PolicyFilter.IsComplete"/> is false) and matches nothing: decide such candidates with
+    /// <see cref="AuthorizeMany"/> instead.
+    /// </returns>
+    /// <exception cref="ArgumentNullException"><paramref name="subject"/> is <see langword="null"/>.</exception>
+    /// <remarks>
+    /// Cold path: it allocates in proportion to the subject's rules for the action. The filter is a snapshot of the
+    /// subject's bindings at the policy clock's current instant: a binding that expires later ends the filter's validity
+    /// (it then matches nothing, failing closed; build a new one).
+    /// </remarks>
+    public PolicyFilter FilterFor(Subject subject, string action)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var at = timeProvider.GetUtcNow();
+        long now = at.UtcTicks;
+        action ??= string.Empty;
+        int actionId = action.Length == 0 ? -1 : actionIds.Find(action);
+
+        // The chain, with each link's kind and bindings (steps 1 and 2's subject part decided here, once).
+        var chain = new List<(Subject Subject, bool Holds, SubjectKind Kind, PolicyBinding[] Bindings)>();
+        long work = 0;
+        for (var link = subject; link is not null; link = link.OnBehalfOf)
+        {
+            bool holds = TryBindingsOf(link, out var kind, out var bindings);
+            chain.Add((link, holds, kind, bindings));
+            work += bindings.Length + 1;
+            if (chain.Count > MaxFilterClauses || work > MaxFilterWork)
+            {
+                return PolicyFilter.Incomplete(this, subject.Id, action, at);
+            }
+        }
+
+        // The branches: a request's scope selects the deepest binding scope (of any link) that covers it, or none. Every
+        // link's bindings covering the request's scope are exactly those covering that deepest scope, so each link's
+        // effective set is the same for every scope of one branch.
+        var scopes = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        DateTimeOffset? validUntil = null;
+        foreach (var (_, holds, _, bindings) in chain)
+        {
+            if (!holds)
+            {
+                continue;
+            }
+
+            foreach (var binding in bindings)
+            {
+                if (binding.Never || binding.Role is null || roleIds.Find(binding.Role) < 0
+                    || (binding.Expires is { } until && now >= until.UtcTicks))
+                {
+                    continue; // never in effect from now on
+                }
+
+                if (binding.Expires is { } end && (validUntil is null || end.UtcTicks < validUntil.Value.UtcTicks))
+                {
+                    validUntil = end;
+                }
+
+                if (binding.Scope is { } scope && seen.Add(scope))
+                {
+                    scopes.Add(scope);
+                }
+            }
+        }
+
+        long branchCount = scopes.Count + 1L;
+        if (branchCount > MaxFilterBranches || branchCount * chain.Count > MaxFilterClauses || branchCount * work > MaxFilterWork)
+        {
+            return PolicyFilter.Incomplete(this, subject.Id, action, at);
+        }
+
+        scopes.Sort(StringComparer.Ordinal);
+        bool ownerRule = action.Length > 0 && notByOwner.Length > 0 && IsNotByOwner(action, actionId);
+        var linkFilters = new Dictionary<(int Link, RoleSetTable Table), FilterLink>();
+        var branches = new List<FilterBranch>((int)branchCount);
+        long clauses = branchCount * chain.Count;
+        for (int b = -1; b < scopes.Count; b++)
+        {
+            string? scope = b < 0 ? null : scopes[b];
+            var links = new FilterLink[chain.Count];
+            for (int i = 0; i < chain.Count; i++)
+            {
+                var (link, holds, kind, bindings) = chain[i];
+                if (!holds || action.Length == 0)
+                {
+                    // Step 1 or 2: no id or no bindings (missing_identity), a malformed binding scope or an empty action
+                    // (invalid_request): nothing is allowed.
+                    bool identity = link.Id.Length > 0 && bindings.Length > 0;
+                    links[i] = FilterLink.DeniesAll(link.Id, identity ? DecisionReason.InvalidRequest : DecisionReason.MissingIdentity);
+                    continue;
+                }
+
+                // Step 3 at the branch's scope, then the table decisions read (step 4 and 5 answers, shared with them).
+                var table = TableOf(RoleIdsAt(kind, bindings, scope, now, direct: null));
+                if (!linkFilters.TryGetValue((i, table), out var filter))
+                {
+                    filter = BuildLinkFilter(link.Id, table, action, actionId, ownerRule);
+                    clauses += filter.ClauseCount;
+                    if (clauses > MaxFilterClauses)
+                    {
+                        return PolicyFilter.Incomplete(this, subject.Id, action, at);
+                    }
+
+                    linkFilters.Add((i, table), filter);
+                }
+
+                links[i] = filter;
+            }
+
+            branches.Add(new FilterBranch(scope, scope is null ? scopes : [.. scopes.Where(s => s.Length > scope.Length && AiRbac.Scope.Covers(scope, s))], links));
+        }
+
+        return new PolicyFilter(this, subject.Id, action, at, validUntil, [.. scopes], branches);
+    }
+
+    /// <summary>One link's clauses on its effective role set's table: steps 4 and 5, then its denies (step 6), the owner rule (step 7) and its grants by role (step 8).</summary>
+    private FilterLink BuildLinkFilter(string subjectId, RoleSetTable table, string action, int actionId, bool ownerRule)
+    {
+        if (table.SodSet >= 0)
+        {
+            return FilterLink.DeniesAll(subjectId, DecisionReason.SeparationOfDuties);
+        }
+
+        if (table.RoleCount == 0)
+        {
+            return FilterLink.DeniesAll(subjectId, DecisionReason.NoActiveRole);
+        }
+
+        // The rules of the action's run, picked per role as the run is built (roles in file order, then rules in file
+        // order); in the run for actions no rule names exactly, a glob action is tested against the action here, once,
+        // as the scan tests it per request.
+        var picked = new List<(int Role, int Rule)>();
+        var scratch = new List<int>();
+        var denies = new List<(RuleInfo Info, Pattern Pattern)>();
+        var grants = new List<FilterGrant>();
+        foreach (int r in table.Roles)
+        {
+            picked.Clear();
+            PickRules(r, actionId, deny: true, picked, scratch);
+            foreach (var (_, k) in picked)
+            {
+                if (AppliesTo(k, action, actionId))
+                {
+                    denies.Add((Roles[r].Deny[rules[k].Order], rules[k].ResourcePattern!));
+                }
+            }
+
+            picked.Clear();
+            PickRules(r, actionId, deny: false, picked, scratch);
+            var mine = new List<(RuleInfo Info, Pattern Pattern)>();
+            foreach (var (_, k) in picked)
+            {
+                if (AppliesTo(k, action, actionId))
+                {
+                    mine.Add((Roles[r].Allow[rules[k].Order], rules[k].ResourcePattern!));
+                }
+            }
+
+            if (mine.Count > 0)
+            {
+                grants.Add(new FilterGrant(Roles[r], tiers[roles[r].Ceiling], roles[r].Ceiling, TagNamesOf(roles[r].Clearances), roles[r].Clearances, mine));
+            }
+        }
+
+        return new FilterLink(subjectId, null, ownerRule, denies, grants);
+    }
+
+    /// <summary>Whether a picked rule applies to the action: always in an exact action's run; in the fallback run, when its action pattern matches.</summary>
+    private bool AppliesTo(int rule, string action, int actionId)
+        => actionId >= 0 || rules[rule].ActionId != GlobAction || actionGlobs[rules[rule].ActionGlob].IsMatch(action);
+
+    /// <summary>Whether the two-person rule covers the action (step 7's test, by the same code).</summary>
+    private bool IsNotByOwner(string action, int actionId)
+    {
+        var request = new Request(action, new ResourceRequest(action)) { ActionId = actionId };
+        return IsNotByOwnerAction(ref request);
+    }
+
+    /// <summary>
+    /// For a filter: the request's part of step 2 and the resource's classification, as <see cref="Prepare(ref Request, int)"/>
+    /// and <see cref="Classify"/> compute them. False when the request is invalid.
+    /// </summary>
+    internal bool TryClassifyForFilter(in ResourceRequest resource, out int tier, out ulong tags)
+    {
+        tier = 0;
+        tags = 0;
+        var request = new Request("filter", resource);
+        Prepare(ref request, -1);
+        if (request.Invalid)
+        {
+            return false;
+        }
+
+        Classify(ref request, RuleData.CatalogUnknown, candidates: null);
+        tier = request.Tier;
+        tags = request.Tags;
+        return true;
+    }
+
+    /// <summary>The catalog as the filter describes it: entries in file order.</summary>
+    internal IReadOnlyList<FilterClassification> FilterCatalog()
+        => [.. catalog.Select(e => new FilterClassification(e.Pattern.Text, tiers[e.Tier], TagNamesOf(e.Tags)))];
+
+    /// <summary>Now by the policy's clock, in UTC ticks (a filter's validity is judged by it).</summary>
+    internal long NowTicks => timeProvider.GetUtcNow().UtcTicks;
+
+    private string[] TagNamesOf(ulong bits)
+    {
+        var names = new List<string>();
+        for (int bit = 0; bit < tagNames.Length; bit++)
+        {
+            if ((bits & (1UL << bit)) != 0)
+            {
+                names.Add(tagNames[bit]);
+            }
+        }
+
+        return [.. names];
+    }
+}
