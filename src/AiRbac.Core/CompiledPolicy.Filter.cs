@@ -119,8 +119,11 @@ public sealed partial class CompiledPolicy
                 {
                     // Step 1 or 2: no id or no bindings (missing_identity), a malformed binding scope or an empty action
                     // (invalid_request): nothing is allowed.
-                    bool identity = link.Id.Length > 0 && bindings.Length > 0;
-                    links[i] = FilterLink.DeniesAll(link.Id, identity ? DecisionReason.InvalidRequest : DecisionReason.MissingIdentity);
+                    // A kind outside the enum makes no role effective (no_active_role), as in step 3.
+                    var reason = link.Id.Length == 0 || bindings.Length == 0 ? DecisionReason.MissingIdentity
+                        : HasMalformedScope(link) || action.Length == 0 ? DecisionReason.InvalidRequest
+                        : DecisionReason.NoActiveRole;
+                    links[i] = FilterLink.DeniesAll(link.Id, reason);
                     continue;
                 }
 

@@ -353,6 +353,13 @@ public sealed partial class CompiledPolicy
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
         var kind = KindOf(subject, known);
+        if ((uint)kind > (uint)SubjectKind.Agent)
+        {
+            // A kind outside the enum (a cast integer): no role takes effect for it, as "who holds what" answers. It must
+            // never index the closures or make a memo key, where it would read another role's or another kind's entry.
+            fixedSet = true;
+            return TableOf([]);
+        }
 
         // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
         // request, is first looked up in the binding memo by its role ids and kind: a hit is the table of the set those
