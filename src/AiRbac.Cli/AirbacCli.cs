@@ -73,6 +73,7 @@ public static class AirbacCli
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(LintCommand.Create(console));
         root.Subcommands.Add(CheckCommand.Create(console));
+        root.Subcommands.Add(FilterCommand.Create(console));
         root.Subcommands.Add(MatrixCommand.Create(console));
         root.Subcommands.Add(DiffCommand.Create(console));
         root.Subcommands.Add(ReviewCommand.Create(console));
