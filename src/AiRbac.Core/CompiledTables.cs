@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using AiRbac.Model;
 using AiRbac.Patterns;
 
