@@ -16,7 +16,7 @@ namespace AiRbac.Cli;
 internal sealed class DecisionDetails
 {
     // "Did you mean" answers per distinct undeclared name, so a corpus repeating a typo pays for it once.
-    private const int MaxRememberedSuggestions = 4096;
+    private const int MaxRememberedSuggestions = Tuning.Cli.MaxRememberedSuggestions;
 
     private readonly CompiledPolicy policy;
     private readonly Dictionary<string, string?> suggestions = new(StringComparer.Ordinal);

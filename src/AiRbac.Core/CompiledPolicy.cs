@@ -107,7 +107,7 @@ public sealed partial class CompiledPolicy
         => nameOrId is not null && roleLookup.TryGetValue(nameOrId, out int index) ? Roles[index] : null;
 
     // A suggestion compares the name with every role's name and id: together, at most this many characters.
-    private const long MaxSuggestionCells = 50_000_000;
+    private const long MaxSuggestionCells = Tuning.Compile.MaxSpellingHintCells;
 
     /// <summary>
     /// The declared role name or id closest to a role reference that is not declared, when it is close enough to be a

@@ -30,7 +30,7 @@ internal struct RoleData
 internal readonly record struct RuleBucket(int Start, int Count, int ScanCount, NameTable? Exact)
 {
     // Above this many exact names, a hash lookup beats comparing them one by one.
-    internal const int HashThreshold = 8;
+    internal const int HashThreshold = Tuning.Tables.ExactNameHashThreshold;
 }
 
 /// <summary>The grants and denies of one role that name one action exactly.</summary>
@@ -40,7 +40,7 @@ internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleB
 internal struct RuleData
 {
     public const int CatalogUnknown = -2;
-    public const int MaxCatalogCandidates = 8;
+    public const int MaxCatalogCandidates = Tuning.Tables.MaxCatalogCandidates;
 
     // Declaration order within the role's grants (or denies): ties go to the first rule declared.
     public int Order;

@@ -179,7 +179,7 @@ internal sealed partial class CompilerRun
     /// The characters compared by prefix and equality checks that count as one matching cell: those checks compare
     /// whole vectors of characters at a time, a simulation cell is several dependent steps.
     /// </summary>
-    private const long ComparedCharactersPerCell = 16;
+    private const long ComparedCharactersPerCell = Tuning.Compile.ComparedCharactersPerCell;
 
     /// <summary>
     /// The sum, over every pair of one length of <paramref name="a"/> and one of <paramref name="b"/>, of the shorter

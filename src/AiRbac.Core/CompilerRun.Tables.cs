@@ -35,8 +35,8 @@ internal sealed partial class CompilerRun
     });
 
     // Bounds of the glob × exact action tables (an optimization; past them, action globs are matched per request).
-    internal const long MaxGlobTableEntries = 4_000_000;
-    internal const long MaxGlobTableWork = 200_000_000;
+    internal const long MaxGlobTableEntries = Tuning.Compile.MaxGlobTableEntries;
+    internal const long MaxGlobTableWork = Tuning.Compile.MaxGlobTableWork;
 
     private CompiledPolicy Build(int[][] parents, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, int[] ceilings,
         ulong[] clearances, byte[] kinds, List<CatalogEntry> catalog, List<ExclusiveSet> exclusive, Pattern[] notByOwner,

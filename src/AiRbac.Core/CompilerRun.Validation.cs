@@ -12,8 +12,8 @@ namespace AiRbac;
 internal sealed partial class CompilerRun
 {
     // "Did you mean" hints are given for this many undeclared role names; each costs a pass over every role.
-    private const int MaxSpellingHints = 100;
-    private const long MaxSpellingHintCells = 50_000_000;
+    private const int MaxSpellingHints = Tuning.Compile.MaxSpellingHints;
+    private const long MaxSpellingHintCells = Tuning.Compile.MaxSpellingHintCells;
     private int hintsGiven;
     private long hintCells;
 

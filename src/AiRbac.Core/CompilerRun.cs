@@ -41,7 +41,7 @@ internal sealed partial class CompilerRun
     // Past this many errors (and, separately, warnings) one more says the rest were dropped, as the YAML loader does: a
     // hostile policy can hold a problem in each of a million nodes. A dropped error never hides that the policy is
     // invalid: the errors kept, and the final limit_exceeded, refuse it.
-    internal const int MaxReportedDiagnostics = 1000;
+    internal const int MaxReportedDiagnostics = Tuning.Compile.MaxReportedDiagnostics;
     private int errorCount;
     private int warningCount;
 

@@ -22,7 +22,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 32;
+    } = Tuning.Compile.MaxInheritanceDepth;
 
     /// <summary>The inherited roles of all roles together: each role's direct and indirect ancestors, summed over roles (1,000,000 by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
@@ -34,7 +34,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 1_000_000;
+    } = Tuning.Compile.MaxInheritedRoles;
 
     /// <summary>The role bindings of all subjects in <c>bindings</c> together, each group's bindings counted once per subject naming it (1,000,000 by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
@@ -46,7 +46,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 1_000_000;
+    } = Tuning.Compile.MaxExpandedBindings;
 
     /// <summary>
     /// The rules of the policy (500,000 by default): every <c>allow</c> and <c>deny</c> entry of every role. Each rule
@@ -62,7 +62,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 500_000;
+    } = Tuning.Compile.MaxRules;
 
     /// <summary>
     /// The role checks of the binding and separation-of-duties checks (20,000,000 by default): for every subject binding,
@@ -78,7 +78,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 20_000_000;
+    } = Tuning.Compile.MaxRoleChecks;
 
     /// <summary>
     /// The pattern comparisons of the catalog and lint checks (20,000,000 by default): every grant and deny against
@@ -94,7 +94,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 20_000_000;
+    } = Tuning.Compile.MaxPatternPairs;
 
     /// <summary>
     /// The steps of computing every role's inherited roles (20,000,000 by default): per role, each parent taken and each
@@ -110,7 +110,7 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 20_000_000;
+    } = Tuning.Compile.MaxInheritanceSteps;
 
     /// <summary>
     /// The matching work of the catalog and lint checks when a general glob (a wildcard other than one trailing <c>*</c>
@@ -128,5 +128,5 @@ public sealed class PolicyCompilerOptions
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 200_000_000;
+    } = Tuning.Compile.MaxPatternMatchCells;
 }

@@ -23,10 +23,10 @@ internal sealed record ImportResult(string? Policy, IReadOnlyList<string> Unmapp
 internal static class KeeptrustsImporter
 {
     /// <summary>The largest input accepted.</summary>
-    public const int MaxInputBytes = 4 << 20;
+    public const int MaxInputBytes = Tuning.Cli.ImportMaxInputBytes;
 
     // Aliases can make a small file name the same long list many times; this bounds the work and the output.
-    private const int MaxItems = 100_000;
+    private const int MaxItems = Tuning.Cli.ImportMaxItems;
 
     private static readonly string[] Tiers = ["public", "internal", "confidential", "restricted"];
 

@@ -25,7 +25,7 @@ public enum LineStatus
 public sealed class BoundedLineReader(TextReader reader, int maxLineLength)
 {
     /// <summary>The default limit: 1 MiB of characters per line.</summary>
-    public const int DefaultMaxLineLength = 1 << 20;
+    public const int DefaultMaxLineLength = Tuning.Requests.MaxLineLength;
 
     private readonly char[] buffer = new char[1 << 16];
     private readonly StringBuilder line = new();
