@@ -32,7 +32,6 @@ internal sealed partial class CompilerRun
         this.options = options;
     }
 
-
     private SourceLocation DocLocation => new(doc.SourceName, 1, 1);
 
     // Where a list or mapping was written, when the document says (the YAML loader does); else the start of the policy.

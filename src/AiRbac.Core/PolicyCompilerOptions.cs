@@ -1,4 +1,4 @@
-// The user-facing compile limits (docs/policy-language.md, section 10). Their defaults live in Tuning.cs.
+// The user-facing compile limits (docs/policy-language.md, section 10). Their defaults live in src/Shared/Tuning.cs.
 
 namespace AiRbac;
 

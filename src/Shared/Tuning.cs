@@ -20,7 +20,7 @@ internal static class Tuning
     /// bounds. Reason: no policy within the YAML limits may cost more than a few seconds or bounded memory to compile
     /// (tests/AiRbac.Yaml.Tests/HostilePolicyCompileTests.cs builds the worst cases), while the reference policy of
     /// 10,011 roles and about 51,500 rules stays far inside every limit (CompileBenchmarks.Compile at scale-10000:
-    /// about 200 ms; docs/benchmarks.md, "Loading and compiling the policy").
+    /// about 120 ms; docs/benchmarks.md, "Loading and compiling the policy").
     /// </summary>
     internal static class Compile
     {
@@ -83,7 +83,7 @@ internal static class Tuning
         /// <summary>
         /// <c>NameTable</c>: a hash is kept only if no key landed more than this many slots from home, so a lookup of
         /// any request string probes a short run. CorpusBenchmarks.AiRbacAuthorize and CategoryBenchmarks (scale-10000);
-        /// docs/benchmarks.md, "Results: issue 12, second pass", "What changed in this pass"; NameTableTests.
+        /// docs/benchmarks.md, "History of the hot-path work", "Second pass", "What changed in this pass"; NameTableTests.
         /// </summary>
         internal const int NameTableMaxProbe = 3;
 
@@ -92,7 +92,7 @@ internal static class Tuning
 
         /// <summary>
         /// A rule section with more exact resource names than this finds them by hash instead of comparing them one by
-        /// one. CategoryBenchmarks.ExactNameGrant; docs/benchmarks.md, "How the hot path works", step 3.
+        /// one. CategoryBenchmarks.ExactNameGrant; docs/benchmarks.md, "How the hot path works", item 3.
         /// </summary>
         internal const int ExactNameHashThreshold = 8;
 
@@ -119,7 +119,8 @@ internal static class Tuning
         /// <summary>
         /// The cap on cached role-set tables, in entries: the reference corpus needs 1,319 at scale-10000, and a hostile
         /// stream of never-seen sets evicts first in, first out. ColdRoleSetBenchmarks.FirstDecision and WarmDecision;
-        /// docs/benchmarks.md, "Results: issue 12, second pass", "The cold path and its bound"; RoleSetTableTests.
+        /// docs/benchmarks.md, "Never-seen (hostile) role sets at scale-10000", and "History of the hot-path work",
+        /// "Second pass", "The cold path and its bound"; RoleSetTableTests.
         /// </summary>
         internal const int MaxTables = 16_384;
 
@@ -134,22 +135,22 @@ internal static class Tuning
 
         /// <summary>
         /// Effective role sets up to this many roles are built on the stack; larger ones rent from the pool.
-        /// ColdRoleSetBenchmarks (Size up to every role); docs/benchmarks.md, "How the hot path works", step 2.
+        /// ColdRoleSetBenchmarks (Size up to every role); docs/benchmarks.md, "How the hot path works", item 1.
         /// </summary>
         internal const int StackRoles = 128;
 
         /// <summary>
         /// Slots (in pairs) of the array in front of the role-set dictionary: the reference corpus's 1,319 sets at
         /// scale-10000 mostly fit, where 1,024 direct-mapped slots sent about a fifth of its lookups to the dictionary.
-        /// CorpusBenchmarks.AiRbacAuthorize; docs/benchmarks.md, "Results: issue 12, second pass", "What dominates
-        /// (profiled)" and "What changed in this pass". A power of two.
+        /// CorpusBenchmarks.AiRbacAuthorize; docs/benchmarks.md, "History of the hot-path work", "Second pass", "What
+        /// dominates (profiled)" and "What changed in this pass". A power of two.
         /// </summary>
         internal const int RecentSlots = 4_096;
 
         /// <summary>
         /// Slots (in pairs, 64 KiB per policy) of the binding memo, from up to three plain bindings to their table.
-        /// SubjectPerRequestBenchmarks.BuildAndAuthorize and SubjectReuseBenchmarks; docs/benchmarks.md, "Core, fourth
-        /// pass" (the binding memo). A power of two.
+        /// SubjectPerRequestBenchmarks.BuildAndAuthorize and SubjectReuseBenchmarks; docs/benchmarks.md, "History of the
+        /// hot-path work", "Core, fourth pass" (the binding memo). A power of two.
         /// </summary>
         internal const int MemoSlots = 8_192;
     }
@@ -197,7 +198,8 @@ internal static class Tuning
     /// <summary>
     /// The adapters' caches (linked source in src/Shared: ClaimsSubjectMapper for ASP.NET Core and MCP, ToolResourceNames
     /// for MCP and Microsoft.Extensions.AI). AspNetCorePathBenchmarks.AiRbacHandler, McpToolCallBenchmarks.AiRbacFilter and
-    /// ChatToolCallBenchmarks.AiRbacInvoker; docs/benchmarks.md, "Adapters, third pass"; ClaimsMappingTests.
+    /// ChatToolCallBenchmarks.AiRbacInvoker; docs/benchmarks.md, "History of the hot-path work", "Adapters, third pass";
+    /// ClaimsMappingTests.
     /// </summary>
     internal static class Adapters
     {
@@ -212,7 +214,8 @@ internal static class Tuning
 
         /// <summary>
         /// Up to this many role claims, a repeat is found by scanning; past it, by a set (thousands of role claims cost
-        /// linear time, not quadratic). docs/benchmarks.md, "Results: issue 12, second pass", "What changed in this pass".
+        /// linear time, not quadratic). docs/benchmarks.md, "History of the hot-path work", "Second pass", "What changed in
+        /// this pass".
         /// </summary>
         internal const int SmallRoleCount = 16;
 
