@@ -25,10 +25,10 @@ internal sealed class DecisionDetails
     /// The characters all "did you mean" searches of one run may compare together (a search compares the name with every
     /// role's name and id); once spent, undeclared roles are still reported, without a suggestion.
     /// </summary>
-    internal const long MaxSuggestionCellsPerRun = 200_000_000;
+    internal const long MaxSuggestionCellsPerRun = Tuning.Cli.MaxSuggestionCellsPerRun;
 
     // The core caps one search at this many compared characters (CompiledPolicy.SuggestRole).
-    private const long MaxCellsPerSuggestion = 50_000_000;
+    private const long MaxCellsPerSuggestion = Tuning.Compile.MaxSpellingHintCells;
 
     private readonly CompiledPolicy policy;
     private readonly Dictionary<string, string?> suggestions = new(StringComparer.Ordinal);

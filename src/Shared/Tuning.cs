@@ -67,7 +67,10 @@ internal static class Tuning
         /// <summary>"Did you mean" hints of the compiler: for this many undeclared role names (each compares with every role).</summary>
         internal const int MaxSpellingHints = 100;
 
-        /// <summary>Characters compared by all those hints together (and by one <c>CompiledPolicy.SuggestRole</c>): well under a second.</summary>
+        /// <summary>
+        /// Characters compared by all those hints together, and by one <c>CompiledPolicy.SuggestRole</c> (which
+        /// <c>airbac check</c> charges to its own budget, <see cref="Cli.MaxSuggestionCellsPerRun"/>): well under a second.
+        /// </summary>
         internal const long MaxSpellingHintCells = 50_000_000;
 
         /// <summary>
@@ -268,6 +271,13 @@ internal static class Tuning
     {
         /// <summary>"Did you mean" answers remembered per run of <c>airbac check</c> (a stream of requests repeats its typos).</summary>
         internal const int MaxRememberedSuggestions = 4096;
+
+        /// <summary>
+        /// The characters all "did you mean" searches of one <c>airbac check</c> run may compare together (each search is
+        /// capped by <see cref="Compile.MaxSpellingHintCells"/>): a few seconds at most, whatever the request stream;
+        /// tests/AiRbac.Cli.Tests/UndeclaredRolesBoundTests.cs.
+        /// </summary>
+        internal const long MaxSuggestionCellsPerRun = 200_000_000;
 
         /// <summary>The largest gateway config <c>airbac import keeptrusts</c> reads (4 MiB); real ones are a few KiB.</summary>
         internal const int ImportMaxInputBytes = 4 << 20;
