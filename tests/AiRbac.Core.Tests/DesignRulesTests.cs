@@ -21,7 +21,7 @@ public class DesignRulesTests
     [Fact]
     public void ProjectReferences_StayInsideTheirRing_AndTheCoreTakesNoPackages()
     {
-        string src = Path.Combine(FindRoot(), "src");
+        string src = Path.Combine(RepositoryRoot.Path, "src");
         var projects = Directory.EnumerateFiles(src, "*.csproj", SearchOption.AllDirectories).ToList();
         projects.Should().HaveCount(Allowed.Count, "every project of src/ is placed in a ring");
 
@@ -40,18 +40,5 @@ public class DesignRulesTests
                 document.Descendants("PackageReference").Should().OnlyContain(p => (string?)p.Attribute("PrivateAssets") == "all");
             }
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AiRbac.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (AiRbac.sln) was not found above " + AppContext.BaseDirectory);
     }
 }

@@ -10,7 +10,7 @@ namespace AiRbac.Core.Tests;
 /// </summary>
 public partial class DocumentationLinksTests
 {
-    private static readonly Lazy<Repository> Repo = new(() => new Repository(FindRoot()));
+    private static readonly Lazy<Repository> Repo = new(() => new Repository(RepositoryRoot.Path));
 
     [Fact]
     public void Citations_InCodeDocsAndReadme_ResolveToFilesAndSectionsThatExist()
@@ -168,19 +168,6 @@ public partial class DocumentationLinksTests
                 }
             }
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AiRbac.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (AiRbac.sln) was not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"POLICY-SPEC|STYLE\.md|\b[Ii]ssue #?\d+\b|\.\./shared\b")]
