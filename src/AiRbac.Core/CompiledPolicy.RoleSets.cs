@@ -58,6 +58,8 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int[] ClosureOf(int role, SubjectKind kind)
     {
+        // Callers check the kind first (step 2, TryBindingsOf); an undefined kind would read another role's closure.
+        System.Diagnostics.Debug.Assert(Subject.IsDefined(kind), "undefined subject kind");
         int slot = (role * 3) + (int)kind;
         return Volatile.Read(ref closures[slot]) ?? ComputeClosure(slot, role, kind);
     }

@@ -227,8 +227,9 @@ public sealed partial class CompiledPolicy
                 return new Decision(this, DecisionReason.MissingIdentity);
             }
 
-            // Step 2, invalid_request: the request's tier, scope, action and resource (Prepare), and the bindings' scopes.
-            if (request.Invalid || HasMalformedScope(subject))
+            // Step 2, invalid_request: the request's tier, scope, action and resource (Prepare), the bindings' scopes, and
+            // a kind outside the enum (the constructor refuses one; a forged subject must not index another kind's closure).
+            if (request.Invalid || HasMalformedScope(subject) || (subject.Kind is { } kind && !Subject.IsDefined(kind)))
             {
                 return new Decision(this, DecisionReason.InvalidRequest);
             }
@@ -781,7 +782,7 @@ public sealed partial class CompiledPolicy
         {
             DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
             DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
-            DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, or an empty action or resource.",
+            DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, a subject kind outside user, service and agent, or an empty action or resource.",
             DecisionReason.SeparationOfDuties => $"Denied ({name}): the subject holds '{roles[role].Name}' together with another role of the mutually_exclusive list [{string.Join(", ", exclusiveSets[rule].Roles.Select(r => roles[r].Name))}] ({exclusiveSets[rule].Location}).",
             DecisionReason.NoActiveRole => $"Denied ({name}): none of the subject's role bindings is in effect here (expired, out of scope, undeclared, or not for this subject kind).",
             DecisionReason.ExplicitDeny => $"Denied ({name}): {RoleAndRule("denies")}; deny beats allow.",

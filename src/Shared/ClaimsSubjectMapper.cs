@@ -362,8 +362,9 @@ internal static class ClaimsSubjectMapper
     {
         if (string.IsNullOrEmpty(value))
         {
+            // A default kind outside the enum (for example "3" bound from configuration) fails closed, like an unknown claim.
             kind = defaultKind;
-            return true;
+            return defaultKind is not { } fallback || (uint)fallback <= (uint)SubjectKind.Agent;
         }
 
         if (SubjectKinds.TryParse(value, out var parsed))
