@@ -6,7 +6,7 @@ namespace AiRbac;
 
 /// <summary>
 /// "Who holds what": the effective roles of a subject exactly as step 3 of the decision steps computes them
-/// (docs/policy-language.md §4: bindings not expired, scope absent or covering the request's, role declared, ancestors
+/// (docs/policy-language.md, section 4: bindings not expired, scope absent or covering the request's, role declared, ancestors
 /// for the subject's kind, never entering a role whose <c>kinds</c> exclude it), and the separation-of-duties breaches
 /// step 4 would report. Lint, the command-line tool and the access review ask these, so they cannot disagree with
 /// <see cref="Authorize(Subject, string, in ResourceRequest)"/> or with each other. Cold path: allocates.
@@ -38,7 +38,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// The effective roles of <paramref name="subject"/> for a request in <paramref name="scope"/> at
-    /// <paramref name="at"/>: step 3 of the decision steps (docs/policy-language.md §4), for the subject itself (not
+    /// <paramref name="at"/>: step 3 of the decision steps (docs/policy-language.md, section 4), for the subject itself (not
     /// the subjects it acts on behalf of). Its bindings, or the policy's for its id when it carries none; its kind, or
     /// the policy's, else <c>user</c>.
     /// </summary>

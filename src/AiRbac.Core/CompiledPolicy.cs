@@ -172,7 +172,7 @@ public sealed partial class CompiledPolicy
     /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
     /// <returns>The decision.</returns>
     /// <remarks>
-    /// The decision steps of docs/policy-language.md §4, top to bottom: steps 1 to 8 in <see cref="Decide"/> for the
+    /// The decision steps of docs/policy-language.md, section 4, top to bottom: steps 1 to 8 in <see cref="Decide"/> for the
     /// subject, then step 9 for each subject it acts on behalf of. Whatever its bindings (static, scoped, expiring, from
     /// the request or from the policy), a subject ends in the same lookup of its effective role set's table and the same
     /// scan of it. Nothing here allocates once that table exists.
@@ -629,7 +629,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// Step 8 over the matching roles, in file order, each judged by its first matching grant with its own ceiling and
-    /// clearances: the first that fits both allows; otherwise the reason and deciding role and rule of §4.
+    /// clearances: the first that fits both allows; otherwise the reason and deciding role and rule of docs/policy-language.md, section 4.
     /// </summary>
     private struct GrantJudgement()
     {

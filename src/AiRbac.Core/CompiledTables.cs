@@ -224,6 +224,7 @@ public sealed class RuleInfo
     internal RuleInfo(string role, RuleEffect effect, string action, string resource, string text, SourceLocation location, bool isEverything)
     {
         IsEverything = isEverything;
+        IsEveryAction = RuleText.IsEveryAction(action);
         Role = role;
         Effect = effect;
         Action = action;
@@ -250,8 +251,15 @@ public sealed class RuleInfo
     /// <summary>Where the rule was written.</summary>
     public SourceLocation Location { get; }
 
-    /// <summary>Whether the rule names every action on every resource (<c>* on **</c>, or <c>** on **</c>).</summary>
+    /// <summary>
+    /// Whether the rule names every action on every resource: an action of stars only (<c>*</c>, <c>**</c>) or
+    /// <c>*:*</c>, on <c>**</c> or <c>*:**</c>; for example <c>* on **</c> or <c>*:* on *:**</c>
+    /// (docs/policy-language.md, section 3; the lint warning <c>grants_everything</c>).
+    /// </summary>
     public bool IsEverything { get; }
+
+    /// <summary>Whether the action pattern names every action: stars only (<c>*</c>, <c>**</c>) or <c>*:*</c>.</summary>
+    public bool IsEveryAction { get; }
 
     /// <summary>The canonical rule text.</summary>
     /// <returns><see cref="Text"/>.</returns>

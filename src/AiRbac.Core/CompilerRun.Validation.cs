@@ -211,7 +211,7 @@ internal sealed partial class CompilerRun
     internal sealed record ParsedRule(Pattern Action, Pattern Resource, string Text, SourceLocation Location)
     {
         /// <summary>Whether the rule names every action on every resource.</summary>
-        public bool IsEverything => Resource.Shape == PatternShape.All && (Action.Shape == PatternShape.All || Action.Text == "*");
+        public bool IsEverything => RuleText.IsEverything(Action.Text, Resource.Text);
 
         public RuleInfo ToInfo(string role, RuleEffect effect) => new(role, effect, Action.Text, Resource.Text, Text, Location, IsEverything);
     }

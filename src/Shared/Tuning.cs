@@ -20,7 +20,7 @@ internal static class Tuning
     /// bounds. Reason: no policy within the YAML limits may cost more than a few seconds or bounded memory to compile
     /// (tests/AiRbac.Yaml.Tests/HostilePolicyCompileTests.cs builds the worst cases), while the reference policy of
     /// 10,011 roles and about 51,500 rules stays far inside every limit (CompileBenchmarks.Compile at scale-10000:
-    /// about 120 ms; docs/benchmarks.md, "Loading and compiling the policy").
+    /// about 120 ms; docs/benchmarks.md, "Loading and compiling the policy (per policy)").
     /// </summary>
     internal static class Compile
     {
@@ -86,7 +86,7 @@ internal static class Tuning
         /// <summary>
         /// <c>NameTable</c>: a hash is kept only if no key landed more than this many slots from home, so a lookup of
         /// any request string probes a short run. CorpusBenchmarks.AiRbacAuthorize and CategoryBenchmarks (scale-10000);
-        /// docs/benchmarks.md, "History of the hot-path work", "Second pass", "What changed in this pass"; NameTableTests.
+        /// docs/benchmarks.md, "History of the hot-path work", its second pass, "What changed in this pass"; NameTableTests.
         /// </summary>
         internal const int NameTableMaxProbe = 3;
 
@@ -122,8 +122,9 @@ internal static class Tuning
         /// <summary>
         /// The cap on cached role-set tables, in entries: the reference corpus needs 1,319 at scale-10000, and a hostile
         /// stream of never-seen sets evicts first in, first out. ColdRoleSetBenchmarks.FirstDecision and WarmDecision;
-        /// docs/benchmarks.md, "Never-seen (hostile) role sets at scale-10000", and "History of the hot-path work",
-        /// "Second pass", "The cold path and its bound"; RoleSetTableTests.
+        /// docs/benchmarks.md, "Never-seen (hostile) role sets at scale-10000 (per request)", and
+        /// docs/benchmarks.md, "History of the hot-path work" (its second pass, "The cold path and its bound");
+        /// RoleSetTableTests.
         /// </summary>
         internal const int MaxTables = 16_384;
 
@@ -145,15 +146,15 @@ internal static class Tuning
         /// <summary>
         /// Slots (in pairs) of the array in front of the role-set dictionary: the reference corpus's 1,319 sets at
         /// scale-10000 mostly fit, where 1,024 direct-mapped slots sent about a fifth of its lookups to the dictionary.
-        /// CorpusBenchmarks.AiRbacAuthorize; docs/benchmarks.md, "History of the hot-path work", "Second pass", "What
-        /// dominates (profiled)" and "What changed in this pass". A power of two.
+        /// CorpusBenchmarks.AiRbacAuthorize; docs/benchmarks.md, "History of the hot-path work" (its second pass,
+        /// "What dominates (profiled)" and "What changed in this pass"). A power of two.
         /// </summary>
         internal const int RecentSlots = 4_096;
 
         /// <summary>
         /// Slots (in pairs, 64 KiB per policy) of the binding memo, from up to three plain bindings to their table.
-        /// SubjectPerRequestBenchmarks.BuildAndAuthorize and SubjectReuseBenchmarks; docs/benchmarks.md, "History of the
-        /// hot-path work", "Core, fourth pass" (the binding memo). A power of two.
+        /// SubjectPerRequestBenchmarks.BuildAndAuthorize and SubjectReuseBenchmarks; docs/benchmarks.md,
+        /// "Core, fourth pass" (the binding memo). A power of two.
         /// </summary>
         internal const int MemoSlots = 8_192;
     }
@@ -175,7 +176,7 @@ internal static class Tuning
     /// The defaults of <c>YamlLoadLimits</c> (docs/policy-language.md, section 10) and the loader's internal sizes. Reason:
     /// hostile input gets a clear error within seconds, in bounded memory, while the reference policy of 10,011 roles
     /// (3.3 MB of YAML) loads far inside them (CompileBenchmarks.LoadYaml at scale-10000; docs/benchmarks.md,
-    /// "Loading and compiling the policy"); tests/AiRbac.Yaml.Tests/YamlLoadLimitsTests.cs.
+    /// "Loading and compiling the policy (per policy)"); tests/AiRbac.Yaml.Tests/YamlLoadLimitsTests.cs.
     /// </summary>
     internal static class Yaml
     {
@@ -194,15 +195,14 @@ internal static class Tuning
         /// <summary><c>MaxExpandedScalarCharacters</c>: four times what any file without aliases can hold (docs/policy-language.md, section 10).</summary>
         internal const long MaxExpandedScalarCharacters = 64L * 1024 * 1024;
 
-        /// <summary>The loader reads a file in chunks of this size (one buffer, rented); an ordinary I/O size.</summary>
+        /// <summary>The loader reads a file in chunks of this size (its first buffer; an ordinary I/O size, not measured).</summary>
         internal const int ReadChunkBytes = 64 * 1024;
     }
 
     /// <summary>
     /// The adapters' caches (linked source in src/Shared: ClaimsSubjectMapper for ASP.NET Core and MCP, ToolResourceNames
     /// for MCP and Microsoft.Extensions.AI). AspNetCorePathBenchmarks.AiRbacHandler, McpToolCallBenchmarks.AiRbacFilter and
-    /// ChatToolCallBenchmarks.AiRbacInvoker; docs/benchmarks.md, "History of the hot-path work", "Adapters, third pass";
-    /// ClaimsMappingTests.
+    /// ChatToolCallBenchmarks.AiRbacInvoker; docs/benchmarks.md, "Adapters, third pass"; ClaimsMappingTests.
     /// </summary>
     internal static class Adapters
     {
@@ -217,8 +217,8 @@ internal static class Tuning
 
         /// <summary>
         /// Up to this many role claims, a repeat is found by scanning; past it, by a set (thousands of role claims cost
-        /// linear time, not quadratic). docs/benchmarks.md, "History of the hot-path work", "Second pass", "What changed in
-        /// this pass".
+        /// linear time, not quadratic). docs/benchmarks.md, "History of the hot-path work" (its second pass, "What
+        /// changed in this pass").
         /// </summary>
         internal const int SmallRoleCount = 16;
 
@@ -241,7 +241,7 @@ internal static class Tuning
     /// </summary>
     internal static class Hosting
     {
-        /// <summary>The writer formats records into a buffer of this size and writes it with one call (docs/audit-log.md, "Writer").</summary>
+        /// <summary>The writer formats records into a buffer of this size and writes it with one call (docs/audit-log.md, the writer).</summary>
         internal const int AuditBufferBytes = 256 * 1024;
 
         /// <summary>The idle writer's wait; also bounds the delay of a wake-up lost to a race, and of a marker retry.</summary>

@@ -191,7 +191,7 @@ internal static class MatrixCommand
     private static string RuleRisk(Report report, EffectiveRule rule)
     {
         var flags = new List<string>();
-        if (RoleRisk.GrantsEverything(rule.Action, rule.Resource))
+        if (rule.Info.IsEverything)
         {
             flags.Add("grants everything");
         }
