@@ -249,13 +249,18 @@ public sealed partial class CompiledPolicy
         }
 
         long now = Ticks(at);
+
+        // Only bindings that can be in effect (not never, not expired, role declared) can change a set: keep those once, so
+        // the work per scope is proportional to them, not to every binding the subject carries (a subject with thousands of
+        // expired bindings would otherwise cost scopes × bindings, which MaxRoleChecks does not count).
+        var active = Array.FindAll(bindings, binding => !binding.Never && (binding.Expires is not { } until || now < until.UtcTicks)
+            && binding.Role is not null && roleIds.Find(binding.Role) >= 0);
         var scopes = new List<string?> { null };
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var binding in bindings)
+        foreach (var binding in active)
         {
-            // Only the scopes of bindings that can be in effect (not never, not expired, role declared) make a set of their own.
-            if (binding.Scope is { } scope && !binding.Never && (binding.Expires is not { } until || now < until.UtcTicks)
-                && binding.Role is not null && roleIds.Find(binding.Role) >= 0 && seen.Add(scope))
+            // Each scope of such a binding makes a set of its own.
+            if (binding.Scope is { } scope && seen.Add(scope))
             {
                 scopes.Add(scope);
             }
@@ -264,7 +269,7 @@ public sealed partial class CompiledPolicy
         foreach (string? scope in scopes)
         {
             var direct = new HashSet<int>();
-            yield return (scope, RoleIdsAt(kind, bindings, scope, now, direct), direct);
+            yield return (scope, RoleIdsAt(kind, active, scope, now, direct), direct);
         }
     }
 
