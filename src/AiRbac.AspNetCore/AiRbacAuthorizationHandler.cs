@@ -12,7 +12,7 @@ namespace AiRbac.AspNetCore;
 /// name) and asks the <see cref="PolicyAuthorizer"/>. It succeeds only on an allowed decision; a missing route value
 /// fails the requirement.
 /// </summary>
-public sealed class AiRbacAuthorizationHandler : AuthorizationHandler<AiRbacRequirement>
+internal sealed class AiRbacAuthorizationHandler : AuthorizationHandler<AiRbacRequirement>
 {
     private readonly PolicyAuthorizer authorizer;
     private readonly AiRbacAuthorizationOptions options;

@@ -16,12 +16,46 @@ namespace AiRbac.Cli;
 internal sealed class DecisionDetails
 {
     // "Did you mean" answers per distinct undeclared name, so a corpus repeating a typo pays for it once.
-    private const int MaxRememberedSuggestions = 4096;
+    private const int MaxRememberedSuggestions = Tuning.Cli.MaxRememberedSuggestions;
+
+    /// <summary>Undeclared role bindings reported per request line (the actor's and every link's together); the rest are counted.</summary>
+    internal const int MaxUndeclaredPerLine = 10;
+
+    /// <summary>
+    /// The characters all "did you mean" searches of one run may compare together (a search compares the name with every
+    /// role's name and id); once spent, undeclared roles are still reported, without a suggestion.
+    /// </summary>
+    internal const long MaxSuggestionCellsPerRun = Tuning.Cli.MaxSuggestionCellsPerRun;
+
+    // The core caps one search at this many compared characters (CompiledPolicy.SuggestRole).
+    private const long MaxCellsPerSuggestion = Tuning.Compile.MaxSpellingHintCells;
 
     private readonly CompiledPolicy policy;
     private readonly Dictionary<string, string?> suggestions = new(StringComparer.Ordinal);
 
-    public DecisionDetails(CompiledPolicy policy) => this.policy = policy;
+    private bool suggestionBudgetSpent;
+
+    // Per candidate compared: its length plus one (a name, and an id that differs from it).
+    private readonly long candidateCells;
+
+    public DecisionDetails(CompiledPolicy policy)
+    {
+        this.policy = policy;
+        foreach (var role in policy.Roles)
+        {
+            candidateCells += role.Name.Length + 1;
+            if (!string.Equals(role.Id, role.Name, StringComparison.Ordinal))
+            {
+                candidateCells += role.Id.Length + 1;
+            }
+        }
+    }
+
+    /// <summary>How many "did you mean" searches this run made (tests).</summary>
+    internal int SuggestionSearches { get; private set; }
+
+    /// <summary>The characters those searches compared, at most (tests).</summary>
+    internal long SuggestionCells { get; private set; }
 
     /// <summary>One invalid field of a request: its path in the request line and why.</summary>
     public readonly record struct InvalidField(string Field, string Why);
@@ -33,7 +67,12 @@ internal sealed class DecisionDetails
     public readonly record struct DeniedLink(int Depth, string SubjectId, Decision Decision);
 
     /// <summary>What is known beyond the decision line's four fields.</summary>
-    public sealed record Details(IReadOnlyList<InvalidField> Invalid, DeniedLink? Link, IReadOnlyList<UndeclaredRole> Undeclared, IReadOnlyList<string> Notes)
+    /// <param name="Invalid">The invalid fields.</param>
+    /// <param name="Link">The denied link.</param>
+    /// <param name="Undeclared">The first <see cref="MaxUndeclaredPerLine"/> undeclared role bindings.</param>
+    /// <param name="Notes">Further hints.</param>
+    /// <param name="MoreUndeclared">How many further undeclared role bindings the line has (not listed).</param>
+    public sealed record Details(IReadOnlyList<InvalidField> Invalid, DeniedLink? Link, IReadOnlyList<UndeclaredRole> Undeclared, IReadOnlyList<string> Notes, int MoreUndeclared = 0)
     {
         public bool IsEmpty => Invalid.Count == 0 && Link is null && Undeclared.Count == 0 && Notes.Count == 0;
     }
@@ -48,7 +87,8 @@ internal sealed class DecisionDetails
             invalid = InvalidFields(request, LinkAt(request.Subject, denied.Depth), LinkPath(denied.Depth));
         }
 
-        return new Details(invalid, link, UndeclaredRoles(request.Subject), ShapeNotes(request, decision));
+        var undeclared = UndeclaredRoles(request.Subject, out int more);
+        return new Details(invalid, link, undeclared, ShapeNotes(request, decision), more);
     }
 
     /// <summary>
@@ -143,6 +183,10 @@ internal sealed class DecisionDetails
                 }
 
                 writer.WriteEndArray();
+                if (details.MoreUndeclared > 0)
+                {
+                    writer.WriteNumber("undeclared_roles_more", details.MoreUndeclared);
+                }
             }
 
             if (Sentence(details) is { } detail)
@@ -176,6 +220,11 @@ internal sealed class DecisionDetails
             yield return $"Hint: {UndeclaredSentence(role)}";
         }
 
+        if (details.MoreUndeclared > 0)
+        {
+            yield return $"Hint: {MoreSentence(details.MoreUndeclared)}";
+        }
+
         foreach (string note in details.Notes)
         {
             yield return $"Hint: {note}";
@@ -196,6 +245,10 @@ internal sealed class DecisionDetails
         }
 
         parts.AddRange(details.Undeclared.Select(UndeclaredSentence));
+        if (details.MoreUndeclared > 0)
+        {
+            parts.Add(MoreSentence(details.MoreUndeclared));
+        }
         parts.AddRange(details.Notes);
         return parts.Count == 0 ? null : string.Join(" ", parts);
     }
@@ -203,6 +256,9 @@ internal sealed class DecisionDetails
     private static string LinkSentence(DeniedLink link)
         => string.Create(CultureInfo.InvariantCulture,
             $"on_behalf_of link {link.Depth} (subject '{Quote(link.SubjectId)}') was denied: {link.Decision.Explain()}");
+
+    private static string MoreSentence(int more)
+        => string.Create(CultureInfo.InvariantCulture, $"and {more} more role bindings not declared in the policy (not listed).");
 
     private static string UndeclaredSentence(UndeclaredRole role)
         => $"role '{Quote(role.Role)}' ({role.Field}) is not declared in the policy"
@@ -299,9 +355,14 @@ internal sealed class DecisionDetails
 
     private static string LinkPath(int depth) => string.Concat(Enumerable.Repeat("on_behalf_of.", depth));
 
-    /// <summary>Role bindings given with the request (the actor's and every link's) that name no declared role.</summary>
-    private List<UndeclaredRole> UndeclaredRoles(Subject subject)
+    /// <summary>
+    /// Role bindings given with the request (the actor's and every link's) that name no declared role: the first
+    /// <see cref="MaxUndeclaredPerLine"/>, each with a suggestion while the run's budget lasts; <paramref name="more"/>
+    /// counts the rest (a hash lookup each, no suggestion).
+    /// </summary>
+    private List<UndeclaredRole> UndeclaredRoles(Subject subject, out int more)
     {
+        more = 0;
         var undeclared = new List<UndeclaredRole>();
         int depth = 0;
         for (Subject? link = subject; link is not null; link = link.OnBehalfOf, depth++)
@@ -316,6 +377,12 @@ internal sealed class DecisionDetails
                 string? role = roles[i].Role;
                 if (role is null || policy.FindRole(role) is not null)
                 {
+                    continue;
+                }
+
+                if (undeclared.Count >= MaxUndeclaredPerLine)
+                {
+                    more++;
                     continue;
                 }
 
@@ -334,6 +401,16 @@ internal sealed class DecisionDetails
             return known;
         }
 
+        // The run's budget: a search costs at most the name's length plus one times every candidate's (capped by the core).
+        long cost = Math.Min((long)(role.Length + 1) * candidateCells, MaxCellsPerSuggestion);
+        if (suggestionBudgetSpent || SuggestionCells + cost > MaxSuggestionCellsPerRun)
+        {
+            suggestionBudgetSpent = true; // from here on, no search at all in this run
+            return null;
+        }
+
+        SuggestionCells += cost;
+        SuggestionSearches++;
         string? suggestion = policy.SuggestRole(role);
         if (suggestions.Count < MaxRememberedSuggestions)
         {

@@ -117,12 +117,10 @@ public sealed partial class CompiledPolicy
                 var (link, holds, kind, bindings) = chain[i];
                 if (!holds || action.Length == 0)
                 {
-                    // Step 1 or 2: no id or no bindings (missing_identity), a malformed binding scope or an empty action
-                    // (invalid_request): nothing is allowed.
-                    // A kind outside the enum makes no role effective (no_active_role), as in step 3.
-                    var reason = link.Id.Length == 0 || bindings.Length == 0 ? DecisionReason.MissingIdentity
-                        : HasMalformedScope(link) || action.Length == 0 ? DecisionReason.InvalidRequest
-                        : DecisionReason.NoActiveRole;
+                    // Step 1 or 2: no id or no bindings (missing_identity), a malformed binding scope, a kind outside the
+                    // enum or an empty action (invalid_request): nothing is allowed.
+                    // A kind outside the enum is invalid_request too (step 2).
+                    var reason = link.Id.Length == 0 || bindings.Length == 0 ? DecisionReason.MissingIdentity : DecisionReason.InvalidRequest;
                     links[i] = FilterLink.DeniesAll(link.Id, reason);
                     continue;
                 }

@@ -6,7 +6,7 @@ namespace AiRbac;
 
 /// <summary>
 /// "Who holds what": the effective roles of a subject exactly as step 3 of the decision steps computes them
-/// (docs/policy-language.md §4: bindings not expired, scope absent or covering the request's, role declared, ancestors
+/// (docs/policy-language.md, section 4: bindings not expired, scope absent or covering the request's, role declared, ancestors
 /// for the subject's kind, never entering a role whose <c>kinds</c> exclude it), and the separation-of-duties breaches
 /// step 4 would report. Lint, the command-line tool and the access review ask these, so they cannot disagree with
 /// <see cref="Authorize(Subject, string, in ResourceRequest)"/> or with each other. Cold path: allocates.
@@ -38,7 +38,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// The effective roles of <paramref name="subject"/> for a request in <paramref name="scope"/> at
-    /// <paramref name="at"/>: step 3 of the decision steps (docs/policy-language.md §4), for the subject itself (not
+    /// <paramref name="at"/>: step 3 of the decision steps (docs/policy-language.md, section 4), for the subject itself (not
     /// the subjects it acts on behalf of). Its bindings, or the policy's for its id when it carries none; its kind, or
     /// the policy's, else <c>user</c>.
     /// </summary>
@@ -249,13 +249,18 @@ public sealed partial class CompiledPolicy
         }
 
         long now = Ticks(at);
+
+        // Only bindings that can be in effect (not never, not expired, role declared) can change a set: keep those once, so
+        // the work per scope is proportional to them, not to every binding the subject carries (a subject with thousands of
+        // expired bindings would otherwise cost scopes × bindings, which MaxRoleChecks does not count).
+        var active = Array.FindAll(bindings, binding => !binding.Never && (binding.Expires is not { } until || now < until.UtcTicks)
+            && binding.Role is not null && roleIds.Find(binding.Role) >= 0);
         var scopes = new List<string?> { null };
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var binding in bindings)
+        foreach (var binding in active)
         {
-            // Only the scopes of bindings that can be in effect (not never, not expired, role declared) make a set of their own.
-            if (binding.Scope is { } scope && !binding.Never && (binding.Expires is not { } until || now < until.UtcTicks)
-                && binding.Role is not null && roleIds.Find(binding.Role) >= 0 && seen.Add(scope))
+            // Each scope of such a binding makes a set of its own.
+            if (binding.Scope is { } scope && seen.Add(scope))
             {
                 scopes.Add(scope);
             }
@@ -264,7 +269,7 @@ public sealed partial class CompiledPolicy
         foreach (string? scope in scopes)
         {
             var direct = new HashSet<int>();
-            yield return (scope, RoleIdsAt(kind, bindings, scope, now, direct), direct);
+            yield return (scope, RoleIdsAt(kind, active, scope, now, direct), direct);
         }
     }
 

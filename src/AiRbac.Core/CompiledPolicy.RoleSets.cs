@@ -14,13 +14,13 @@ namespace AiRbac;
 public sealed partial class CompiledPolicy
 {
     /// <summary>The default cap on cached role-set tables, in entries.</summary>
-    internal const int DefaultMaxRoleSets = 16_384;
+    internal const int DefaultMaxRoleSets = Tuning.RoleSets.MaxTables;
 
     /// <summary>The default cap on cached role-set tables, in (estimated) bytes.</summary>
-    internal const long DefaultMaxRoleSetBytes = 64L << 20;
+    internal const long DefaultMaxRoleSetBytes = Tuning.RoleSets.MaxBytes;
 
     // Effective role sets up to this size are built on the stack; larger ones rent from the pool.
-    private const int StackRoles = 128;
+    private const int StackRoles = Tuning.RoleSets.StackRoles;
 
     private readonly ConcurrentDictionary<int[], RoleSetTable> roleSets = new(RoleSetComparer.Instance);
     private readonly ConcurrentDictionary<int[], RoleSetTable>.AlternateLookup<ReadOnlySpan<int>> roleSetLookup;
@@ -52,12 +52,14 @@ public sealed partial class CompiledPolicy
     /// The largest run a table keeps, in estimated bytes: a sixteenth of the byte cap. A larger run is decided from and
     /// dropped (built again, by the same code, for each request of its action), so that one action cannot take the cache.
     /// </summary>
-    internal long MaxRunBytes => MaxRoleSetBytes / 16;
+    internal long MaxRunBytes => MaxRoleSetBytes / Tuning.RoleSets.MaxRunFraction;
 
     /// <summary>The roles a binding to <paramref name="role"/> makes effective for a subject of <paramref name="kind"/>, sorted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int[] ClosureOf(int role, SubjectKind kind)
     {
+        // Callers check the kind first (step 2, TryBindingsOf); an undefined kind would read another role's closure.
+        System.Diagnostics.Debug.Assert(Subject.IsDefined(kind), "undefined subject kind");
         int slot = (role * 3) + (int)kind;
         return Volatile.Read(ref closures[slot]) ?? ComputeClosure(slot, role, kind);
     }
@@ -154,7 +156,7 @@ public sealed partial class CompiledPolicy
 
     // 4,096 slots in pairs: the reference corpus's 1,319 role sets at scale-10000 mostly fit (1,024 direct-mapped slots
     // sent about a fifth of its lookups to the dictionary).
-    private const int RecentMask = 4095;
+    private const int RecentMask = Tuning.RoleSets.RecentSlots - 1;
     private readonly RoleSetTable?[] recentTables = new RoleSetTable?[RecentMask + 1];
 
     /// <summary>Puts a cached table in the array (under the eviction lock): its home slot if free, else the other of the pair, else home.</summary>
@@ -172,7 +174,7 @@ public sealed partial class CompiledPolicy
     // its keys, so the memo never holds a table the cache's caps no longer count.
     private const int MemoBindings = 3;
     private const int MemoRoleBits = 20;
-    private const int MemoMask = 8191;
+    private const int MemoMask = Tuning.RoleSets.MemoSlots - 1;
     private readonly RoleSetTable?[] memoTables = new RoleSetTable?[MemoMask + 1];
 
     /// <summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Collections.Frozen;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -111,7 +109,7 @@ public sealed partial class CompiledPolicy
         => nameOrId is not null && roleLookup.TryGetValue(nameOrId, out int index) ? Roles[index] : null;
 
     // A suggestion compares the name with every role's name and id: together, at most this many characters.
-    private const long MaxSuggestionCells = 50_000_000;
+    private const long MaxSuggestionCells = Tuning.Compile.MaxSpellingHintCells;
 
     /// <summary>
     /// The declared role name or id closest to a role reference that is not declared, when it is close enough to be a
@@ -176,7 +174,7 @@ public sealed partial class CompiledPolicy
     /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
     /// <returns>The decision.</returns>
     /// <remarks>
-    /// The decision steps of docs/policy-language.md §4, top to bottom: steps 1 to 8 in <see cref="Decide"/> for the
+    /// The decision steps of docs/policy-language.md, section 4, top to bottom: steps 1 to 8 in <see cref="Decide"/> for the
     /// subject, then step 9 for each subject it acts on behalf of. Whatever its bindings (static, scoped, expiring, from
     /// the request or from the policy), a subject ends in the same lookup of its effective role set's table and the same
     /// scan of it. Nothing here allocates once that table exists.
@@ -240,8 +238,9 @@ public sealed partial class CompiledPolicy
                 return new Decision(this, DecisionReason.MissingIdentity);
             }
 
-            // Step 2, invalid_request: the request's tier, scope, action and resource (Prepare), and the bindings' scopes.
-            if (request.Invalid || HasMalformedScope(subject))
+            // Step 2, invalid_request: the request's tier, scope, action and resource (Prepare), the bindings' scopes, and
+            // a kind outside the enum (the constructor refuses one; a forged subject must not index another kind's closure).
+            if (request.Invalid || HasMalformedScope(subject) || (subject.Kind is { } kind && !Subject.IsDefined(kind)))
             {
                 return new Decision(this, DecisionReason.InvalidRequest);
             }
@@ -353,13 +352,6 @@ public sealed partial class CompiledPolicy
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
         var kind = KindOf(subject, known);
-        if ((uint)kind > (uint)SubjectKind.Agent)
-        {
-            // A kind outside the enum (a cast integer): no role takes effect for it, as "who holds what" answers. It must
-            // never index the closures or make a memo key, where it would read another role's or another kind's entry.
-            fixedSet = true;
-            return TableOf([]);
-        }
 
         // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
         // request, is first looked up in the binding memo by its role ids and kind: a hit is the table of the set those
@@ -671,7 +663,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// Step 8 over the matching roles, in file order, each judged by its first matching grant with its own ceiling and
-    /// clearances: the first that fits both allows; otherwise the reason and deciding role and rule of §4.
+    /// clearances: the first that fits both allows; otherwise the reason and deciding role and rule of docs/policy-language.md, section 4.
     /// </summary>
     private struct GrantJudgement()
     {
@@ -822,7 +814,7 @@ public sealed partial class CompiledPolicy
         {
             DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
             DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
-            DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, or an empty action or resource.",
+            DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, a subject kind outside user, service and agent, or an empty action or resource.",
             DecisionReason.SeparationOfDuties => $"Denied ({name}): the subject holds '{roles[role].Name}' together with another role of the mutually_exclusive list [{string.Join(", ", exclusiveSets[rule].Roles.Select(r => roles[r].Name))}] ({exclusiveSets[rule].Location}).",
             DecisionReason.NoActiveRole => $"Denied ({name}): none of the subject's role bindings is in effect here (expired, out of scope, undeclared, or not for this subject kind).",
             DecisionReason.ExplicitDeny => $"Denied ({name}): {RoleAndRule("denies")}; deny beats allow.",

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using AiRbac.Model;
 using AiRbac.Patterns;
 
@@ -31,7 +30,7 @@ internal struct RoleData
 internal readonly record struct RuleBucket(int Start, int Count, int ScanCount, NameTable? Exact)
 {
     // Above this many exact names, a hash lookup beats comparing them one by one.
-    internal const int HashThreshold = 8;
+    internal const int HashThreshold = Tuning.Tables.ExactNameHashThreshold;
 }
 
 /// <summary>The grants and denies of one role that name one action exactly.</summary>
@@ -41,7 +40,7 @@ internal readonly record struct ActionSlot(int ActionId, RuleBucket Allow, RuleB
 internal struct RuleData
 {
     public const int CatalogUnknown = -2;
-    public const int MaxCatalogCandidates = 8;
+    public const int MaxCatalogCandidates = Tuning.Tables.MaxCatalogCandidates;
 
     // Declaration order within the role's grants (or denies): ties go to the first rule declared.
     public int Order;
@@ -225,6 +224,7 @@ public sealed class RuleInfo
     internal RuleInfo(string role, RuleEffect effect, string action, string resource, string text, SourceLocation location, bool isEverything)
     {
         IsEverything = isEverything;
+        IsEveryAction = RuleText.IsEveryAction(action);
         Role = role;
         Effect = effect;
         Action = action;
@@ -251,8 +251,15 @@ public sealed class RuleInfo
     /// <summary>Where the rule was written.</summary>
     public SourceLocation Location { get; }
 
-    /// <summary>Whether the rule names every action on every resource (<c>* on **</c>, or <c>** on **</c>).</summary>
+    /// <summary>
+    /// Whether the rule names every action on every resource: an action of stars only (<c>*</c>, <c>**</c>) or
+    /// <c>*:*</c>, on <c>**</c> or <c>*:**</c>; for example <c>* on **</c> or <c>*:* on *:**</c>
+    /// (docs/policy-language.md, section 3; the lint warning <c>grants_everything</c>).
+    /// </summary>
     public bool IsEverything { get; }
+
+    /// <summary>Whether the action pattern names every action: stars only (<c>*</c>, <c>**</c>) or <c>*:*</c>.</summary>
+    public bool IsEveryAction { get; }
 
     /// <summary>The canonical rule text.</summary>
     /// <returns><see cref="Text"/>.</returns>

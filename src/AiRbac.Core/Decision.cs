@@ -10,7 +10,7 @@ public enum DecisionReason : byte
     /// <summary><c>missing_identity</c>: no subject id, or no role bindings at all.</summary>
     MissingIdentity = 0,
 
-    /// <summary><c>invalid_request</c>: an undeclared tier, a malformed scope, or an empty action or resource.</summary>
+    /// <summary><c>invalid_request</c>: an undeclared tier, a malformed scope, a subject kind outside the enum, or an empty action or resource.</summary>
     InvalidRequest = 1,
 
     /// <summary><c>separation_of_duties</c>: two effective roles of one <c>mutually_exclusive</c> list.</summary>

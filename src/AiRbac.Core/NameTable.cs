@@ -20,8 +20,8 @@ namespace AiRbac;
 internal sealed class NameTable
 {
     // Longest displacement of a key, and longest run of occupied slots, accepted before trying the next hash.
-    private const int MaxProbe = 3;
-    private const int MaxRun = 24;
+    private const int MaxProbe = Tuning.Tables.NameTableMaxProbe;
+    private const int MaxRun = Tuning.Tables.NameTableMaxRun;
 
     // Odd, so the multiplication is a bijection; the seed makes the word hash differ per process.
     private const ulong Multiplier = 0x9E3779B97F4A7C15UL;

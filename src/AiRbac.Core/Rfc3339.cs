@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AiRbac;
 
 /// <summary>Strict RFC 3339 date-time parsing: <c>YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)</c>.</summary>
-public static class Rfc3339
+internal static class Rfc3339
 {
     /// <summary>Parses an RFC 3339 date-time with <c>Z</c> or an offset; anything else fails.</summary>
     /// <param name="text">The text.</param>

@@ -1,7 +1,7 @@
 namespace AiRbac;
 
 /// <summary>Scope paths (docs/policy-language.md, section 2): one or more non-empty segments joined by single <c>/</c>, compared ordinally.</summary>
-public static class Scope
+internal static class Scope
 {
     /// <summary>Whether a scope is well formed: non-empty segments joined by single <c>/</c>, no leading or trailing <c>/</c>.</summary>
     /// <param name="scope">The scope.</param>

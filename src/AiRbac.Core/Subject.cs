@@ -71,10 +71,11 @@ public sealed class Subject
     /// An empty collection means no bindings.
     /// </param>
     /// <param name="onBehalfOf">The subject this one acts for, or <see langword="null"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined <see cref="SubjectKind"/> (for example <c>(SubjectKind)3</c>).</exception>
     public Subject(string id, SubjectKind? kind = null, IEnumerable<RoleBinding>? roles = null, Subject? onBehalfOf = null)
     {
         Id = id ?? string.Empty;
-        Kind = kind;
+        Kind = CheckKind(kind);
         // A private copy behind a read-only view: the caller can change neither its own collection's effect nor the
         // subject's bindings after the first decision has cached their resolution.
         this.roles = roles?.ToArray();
@@ -86,7 +87,7 @@ public sealed class Subject
     private Subject(string id, SubjectKind? kind, RoleBinding[] owned)
     {
         Id = id ?? string.Empty;
-        Kind = kind;
+        Kind = CheckKind(kind);
         roles = owned;
         Roles = Array.AsReadOnly(owned);
     }
@@ -96,6 +97,7 @@ public sealed class Subject
     /// <param name="kind">The kind.</param>
     /// <param name="roles">Role names or ids.</param>
     /// <returns>The subject.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined <see cref="SubjectKind"/>.</exception>
     public static Subject WithRoles(string id, SubjectKind kind, params string[] roles)
     {
         ArgumentNullException.ThrowIfNull(roles);
@@ -124,6 +126,16 @@ public sealed class Subject
     /// <param name="principal">The subject acted for.</param>
     /// <returns>A copy of this subject with <see cref="OnBehalfOf"/> set.</returns>
     public Subject ActingFor(Subject principal) => new(Id, Kind, roles, principal);
+
+    /// <summary>Whether <paramref name="kind"/> is one of the defined kinds (<c>user</c>, <c>service</c>, <c>agent</c>): one compare.</summary>
+    internal static bool IsDefined(SubjectKind kind) => (uint)kind <= (uint)SubjectKind.Agent;
+
+    // An undefined kind would index another kind's (or role's) closure: refused here, and treated as invalid_request by
+    // the engine for a subject forged past this check (docs/policy-language.md, choice 26).
+    private static SubjectKind? CheckKind(SubjectKind? kind)
+        => kind is { } k && !IsDefined(k)
+            ? throw new ArgumentOutOfRangeException(nameof(kind), (int)k, "not a defined SubjectKind (user, service or agent)")
+            : kind;
 
     /// <summary>The bindings as given, for the engine (no enumerator boxed), or an empty span with <see cref="HasRoles"/> false.</summary>
     internal ReadOnlySpan<RoleBinding> RoleSpan => roles;

@@ -16,12 +16,12 @@ namespace AiRbac;
 /// </summary>
 public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 {
-    private const int IdleWaitMilliseconds = 100; // also bounds the delay of a wake-up lost to a race, and of a marker retry
-    private const int BlockedWaitMilliseconds = 10;
-    private const int MaxCapacity = 1 << 24;
-    private const int MaxTagsLimit = 1024;
-    private const int BufferBytes = 256 * 1024;
-    private const int MarkerBound = 256;
+    private const int IdleWaitMilliseconds = Tuning.Hosting.AuditIdleWaitMilliseconds; // also bounds the delay of a wake-up lost to a race, and of a marker retry
+    private const int BlockedWaitMilliseconds = Tuning.Hosting.AuditBlockedWaitMilliseconds;
+    private const int MaxCapacity = Tuning.Hosting.AuditMaxCapacity;
+    private const int MaxTagsLimit = Tuning.Hosting.AuditMaxTags;
+    private const int BufferBytes = Tuning.Hosting.AuditBufferBytes;
+    private const int MarkerBound = Tuning.Hosting.AuditMarkerBytes;
     private const long ClosedBit = 1L << 62; // set on the tail by Dispose: no position can be claimed after it
 
     // Characters a JSON string must escape, plus every character unsafe to print (the same set as the core's rule for

@@ -17,10 +17,10 @@ public sealed class PolicyReloader
 {
     // How many successive reads of a watched file may differ from the one before before the reload is reported as
     // failed (the file kept changing); a later change or periodic check starts again.
-    private const int MaxUnstableReads = 5;
+    private const int MaxUnstableReads = Tuning.Hosting.ReloadMaxUnstableReads;
 
     // How many symbolic links a path is followed through when choosing the directories to watch (as the kernel's limit).
-    private const int MaxLinkHops = 40;
+    private const int MaxLinkHops = Tuning.Hosting.ReloadMaxLinkHops;
 
     private readonly PolicyAuthorizer authorizer;
     private readonly YamlLoadLimits limits;

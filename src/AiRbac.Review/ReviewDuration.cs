@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AiRbac.Review;
 
 /// <summary>Review windows written as a count and a unit: <c>90d</c>, <c>2w</c>, <c>12h</c>, <c>30m</c>.</summary>
-public static class ReviewDuration
+internal static class ReviewDuration
 {
     /// <summary>The default review window: 90 days.</summary>
     public static TimeSpan Default { get; } = TimeSpan.FromDays(90);

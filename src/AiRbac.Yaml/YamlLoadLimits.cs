@@ -20,7 +20,7 @@ public sealed class YamlLoadLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 16 * 1024 * 1024;
+    } = Tuning.Yaml.MaxFileBytes;
 
     /// <summary>The deepest nesting of lists and mappings (64 by default); the top-level mapping is level 1.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
@@ -32,7 +32,7 @@ public sealed class YamlLoadLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 64;
+    } = Tuning.Yaml.MaxDepth;
 
     /// <summary>The longest scalar (a key or a value), in UTF-16 characters (64 Ki by default).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
@@ -44,7 +44,7 @@ public sealed class YamlLoadLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 64 * 1024;
+    } = Tuning.Yaml.MaxScalarLength;
 
     /// <summary>
     /// The most nodes (scalars, lists and mappings, keys included) in the document, counted after alias expansion:
@@ -59,7 +59,7 @@ public sealed class YamlLoadLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 1_000_000;
+    } = Tuning.Yaml.MaxNodes;
 
     /// <summary>
     /// The most characters (UTF-16) in all scalars of the document together, keys included, counted after alias
@@ -76,5 +76,5 @@ public sealed class YamlLoadLimits
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
             field = value;
         }
-    } = 64L * 1024 * 1024;
+    } = Tuning.Yaml.MaxExpandedScalarCharacters;
 }

@@ -17,7 +17,7 @@ namespace AiRbac.Yaml;
 /// </summary>
 internal static class YamlPolicyLoader
 {
-    private const int ReadChunkBytes = 64 * 1024;
+    private const int ReadChunkBytes = Tuning.Yaml.ReadChunkBytes;
 
     // Strict UTF-8 (invalid bytes are an error, not silently replaced); a byte order mark selects UTF-16 or UTF-32.
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -180,7 +180,7 @@ internal static class YamlPolicyLoader
     }
 
     // Loader and compiler each stop reporting after 1,000 errors; together they keep the same bound.
-    private const int MaxReportedErrors = 1000;
+    private const int MaxReportedErrors = Tuning.Compile.MaxReportedDiagnostics;
 
     private const string ErrorLimitMessage = "more than 1000 errors; the rest are not reported";
 

@@ -135,7 +135,7 @@ internal static class ClaimsSubjectMapper
 
     // Up to this many roles, a repeat is found by scanning the bindings so far; past it, by a set (a token with thousands
     // of role claims costs linear time, not quadratic).
-    private const int SmallRoleCount = 16;
+    private const int SmallRoleCount = Tuning.Adapters.SmallRoleCount;
 
     // ClaimsIdentity.FindFirst and FindAll compare claim types ignoring case.
     private static bool SameType(string type, string wanted) => string.Equals(type, wanted, StringComparison.OrdinalIgnoreCase);
@@ -188,9 +188,9 @@ internal static class ClaimsSubjectMapper
     // and a slot write per request, and memory stays within Slots entries.
     private static class Subjects
     {
-        private const int Slots = 8_192;
-        private const int MaxRoles = 16;
-        private const int MaxLength = 256;
+        private const int Slots = Tuning.Adapters.SubjectSlots;
+        private const int MaxRoles = Tuning.Adapters.SubjectMaxRoles;
+        private const int MaxLength = Tuning.Adapters.SubjectMaxNameLength;
 
         private static readonly Entry?[] Table = new Entry?[Slots];
 
@@ -301,8 +301,8 @@ internal static class ClaimsSubjectMapper
     // Cleared after each use; buffers longer than MaxKept are not kept.
     private static class Scratch
     {
-        private const int MaxKept = 256;
-        private const int MaxExact = 16;
+        private const int MaxKept = Tuning.Adapters.ScratchMaxKept;
+        private const int MaxExact = Tuning.Adapters.ScratchMaxExact;
 
         [ThreadStatic]
         private static string[]? names;
@@ -362,8 +362,9 @@ internal static class ClaimsSubjectMapper
     {
         if (string.IsNullOrEmpty(value))
         {
+            // A default kind outside the enum (for example "3" bound from configuration) fails closed, like an unknown claim.
             kind = defaultKind;
-            return true;
+            return defaultKind is not { } fallback || (uint)fallback <= (uint)SubjectKind.Agent;
         }
 
         if (SubjectKinds.TryParse(value, out var parsed))

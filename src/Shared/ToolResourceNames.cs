@@ -7,8 +7,8 @@ namespace AiRbac.Internal;
 // MaxNameLength characters are kept (a client can send any name); any other name is concatenated per call, as before.
 internal sealed class ToolResourceNames(string prefix)
 {
-    private const int MaxEntries = 1_024;
-    private const int MaxNameLength = 128;
+    private const int MaxEntries = Tuning.Adapters.ToolNameEntries;
+    private const int MaxNameLength = Tuning.Adapters.ToolNameMaxLength;
 
     // The default prefix's names, shared by every instance made for it (short-lived ones included).
     private static readonly ToolResourceNames DefaultTools = new("tool:");

@@ -100,6 +100,74 @@ public class ImportCommandTests
         result.Out.Should().BeEmpty();
     }
 
+    // Red team: PyYAML applies '<<: *base', so the gateway gives analyst the merged denied_tools. The importer used to
+    // read '<<' as an unknown field and drop those denies while keeping analyst's '*' allow (exit 0).
+    [Theory]
+    [InlineData("rbac:\n  roles:\n    base: &base\n      denied_tools: [\"shell_*\", \"delete_*\"]\n    analyst:\n      <<: *base\n      allowed_tools: [\"*\"]\n", "6:7")]
+    [InlineData("rbac:\n  roles:\n    analyst:\n      \"<<\": {denied_tools: [x]}\n      allowed_tools: [\"*\"]\n", "4:7")]
+    [InlineData("base: &b\n  roles:\n    analyst: {denied_tools: [x]}\nrbac:\n  <<: *b\n", "5:3")]
+    [InlineData("rbac:\n  roles:\n    a: {allowed_tools: [x]}\n    b:\n      - {<<: {denied_tools: [y]}}\n", "5:10")]
+    public void Import_MergeKey_IsRefused(string input, string at)
+    {
+        var result = Cli.RunWithInput(input, "import", "keeptrusts", "-");
+        result.ExitCode.Should().Be(2);
+        result.Out.Should().BeEmpty();
+        result.Error.Should().Contain("<stdin>:" + at + ": YAML merge key '<<' is not supported");
+    }
+
+    // Red team: an unreadable deny was noted and dropped while the allows were kept. A deny is never dropped.
+    [Theory]
+    [InlineData("denied_tools: {shell: true}", "5:21", "rbac.roles.analyst.denied_tools is a mapping")]
+    [InlineData("denied_tools: [shell_*, [rm_*]]", "5:31", "an entry of rbac.roles.analyst.denied_tools is empty or not a string")]
+    [InlineData("denied_tools: [shell_*, {rm: 1}]", "5:31", "an entry of rbac.roles.analyst.denied_tools is empty or not a string")]
+    [InlineData("denied_tools: [shell_*, ~]", "5:31", "an entry of rbac.roles.analyst.denied_tools is empty or not a string")]
+    [InlineData("denied_tools: [shell_*, \"\"]", "5:31", "an entry of rbac.roles.analyst.denied_tools is empty or not a string")]
+    public void Import_UnreadableDeny_IsRefused(string deny, string at, string message)
+    {
+        string input = "rbac:\n  roles:\n    analyst:\n      allowed_tools: [\"*\"]\n      " + deny + "\n";
+        var result = Cli.RunWithInput(input, "import", "keeptrusts", "-");
+        result.ExitCode.Should().Be(2);
+        result.Out.Should().BeEmpty();
+        result.Error.Should().Contain("<stdin>:" + at + ": " + message).And.Contain("a deny is never dropped");
+    }
+
+    // The operator's side: an unreadable grant still narrows (noted, dropped), and a plain deny list still converts.
+    [Fact]
+    public void Import_UnreadableAllow_IsDroppedWithANote_DeniesStillConvert()
+    {
+        string input = "rbac:\n  roles:\n    analyst:\n      allowed_tools: [search, [x], {y: 1}]\n      denied_tools: [\"shell_*\"]\n    b:\n      allowed_tools: {z: 1}\n";
+        var result = Cli.RunWithInput(input, "import", "keeptrusts", "-");
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("      - \"tool:invoke on tool:search\"\n    deny:\n      - \"tool:invoke on tool:shell_*\"\n");
+        result.Error.Should().Contain("an entry of rbac.roles.analyst.allowed_tools is empty or not a string and was not mapped")
+            .And.Contain("rbac.roles.b.allowed_tools is a mapping, not a list, and was not mapped");
+    }
+
+    // Red team: names were trimmed and merged, so 'viewer' got the grants of 'viewer ' (and a ceiling named for one could
+    // raise the other's). Two names that trimming makes one are refused.
+    [Theory]
+    [InlineData("roles:\n    \"viewer\": {allowed_tools: [search]}\n    \"viewer \": {allowed_tools: [\"*\"]}\n", "4:5")]
+    [InlineData("roles:\n    viewer: {allowed_tools: [search]}\n  data_access:\n    \"viewer\": {max_sensitivity: public}\n    \" viewer\": {max_sensitivity: restricted}\n", "6:5")]
+    [InlineData("roles:\n    viewer: {allowed_tools: [search]}\n  minimum_necessary:\n    allowed_phi_roles: [\"viewer \"]\n", "5:25")]
+    public void Import_NamesThatTrimToOne_AreRefused(string block, string at)
+    {
+        var result = Cli.RunWithInput("rbac:\n  " + block, "import", "keeptrusts", "-");
+        result.ExitCode.Should().Be(2);
+        result.Out.Should().BeEmpty();
+        result.Error.Should().Contain("<stdin>:" + at + ": role name ").And.Contain("are the same role after trimming spaces");
+    }
+
+    // The operator's side: one name written the same way in roles, data_access and allowed_phi_roles is one role, and a
+    // name with spaces around it (written the same way everywhere) is still trimmed.
+    [Fact]
+    public void Import_SameNameInEverySection_IsOneRole()
+    {
+        string input = "rbac:\n  roles:\n    \" viewer \": {allowed_tools: [search]}\n  data_access:\n    \" viewer \": {max_sensitivity: internal}\n  minimum_necessary:\n    allowed_phi_roles: [\" viewer \"]\n";
+        var result = Cli.RunWithInput(input, "import", "keeptrusts", "-");
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Should().Contain("  \"viewer\":\n    allow:\n      - \"tool:invoke on tool:search\"\n    max_sensitivity: internal\n    clearances: [phi]\n");
+    }
+
     [Fact]
     public void Import_MissingFile_IsUsageError()
     {

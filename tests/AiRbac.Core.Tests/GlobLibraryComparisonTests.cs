@@ -4,7 +4,7 @@ namespace AiRbac.Core.Tests;
 
 /// <summary>
 /// Why the core has its own matcher: a table of the cases where DotNet.Glob agrees with docs/policy-language.md, section 3 and where it does not.
-/// If DotNet.Glob's semantics ever equal §3 on every row, this test fails and the choice can be revisited.
+/// If DotNet.Glob's semantics ever equal docs/policy-language.md, section 3, on every row, this test fails and the choice can be revisited.
 /// </summary>
 public class GlobLibraryComparisonTests
 {
@@ -29,7 +29,7 @@ public class GlobLibraryComparisonTests
     [Fact]
     public void DotNetGlob_SpecCases_DisagreesSomewhere()
     {
-        // §3: '**' is not only a whole segment; 'a**b' matches across '/', 'a/**/b' matches 'a//b', '{a,b}' is literal.
+        // docs/policy-language.md, section 3: '**' is not only a whole segment; 'a**b' matches across '/', 'a/**/b' matches 'a//b', '{a,b}' is literal.
         (string Pattern, string Text, bool Spec)[] cases =
         [
             ("a**b", "a/x/b", true),
@@ -40,7 +40,7 @@ public class GlobLibraryComparisonTests
             ("x[/]y", "x/y", false),
         ];
         var disagreements = cases.Where(c => SafeMatch(c.Pattern, c.Text) != c.Spec).Select(c => c.Pattern).ToList();
-        disagreements.Should().NotBeEmpty("the core keeps its own matcher only while DotNet.Glob differs from §3");
+        disagreements.Should().NotBeEmpty("the core keeps its own matcher only while DotNet.Glob differs from docs/policy-language.md, section 3");
         foreach (var c in cases)
         {
             Compile(c.Pattern).IsMatch(c.Text).Should().Be(c.Spec, $"{c.Pattern} on {c.Text}");

@@ -4,7 +4,7 @@ namespace AiRbac.Core.Tests;
 
 public class PatternTests
 {
-    // The §3 table: pattern, text, expected match.
+    // The table of docs/policy-language.md, section 3: pattern, text, expected match.
     public static TheoryData<string, string, bool> Table => new()
     {
         { "model:gpt-4o", "model:gpt-4o", true },

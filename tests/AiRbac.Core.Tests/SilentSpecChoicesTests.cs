@@ -3,7 +3,7 @@ using AiRbac.Requests;
 
 namespace AiRbac.Core.Tests;
 
-/// <summary>Choices made where the specification is silent (docs/policy-language.md, "Choices"), one test each.</summary>
+/// <summary>Choices made where the specification is silent (docs/policy-language.md, "Choices where the specification is silent"), one test each.</summary>
 public class SilentSpecChoicesTests
 {
     private static Subject User(string id, params string[] roles) => Subject.WithRoles(id, SubjectKind.User, roles);

@@ -50,6 +50,32 @@ public sealed class WhoHoldsWhatTests
     }
 
     [Fact]
+    public void Holdings_Attacker_ManyBindingsThatCannotApply_ChangeNothing()
+    {
+        // Expired, undeclared and never-applying bindings cannot make a scope set of their own or add a role to one; the
+        // holdings and breaches of a subject carrying thousands of them are those of its live bindings alone.
+        var policy = new TestPolicy()
+            .Role("a", allow: ["x:y on r:s"])
+            .Role("b", allow: ["x:z on r:s"])
+            .MutuallyExclusive("a", "b")
+            .Build(new FixedClock(TestPolicy.Now));
+        RoleBinding[] live = [new("a", Scope: "acme"), new("b", Scope: "acme/pd"), new("b", Scope: "other")];
+        var noise = Enumerable.Range(0, 5_000).Select(i => (i % 3) switch
+        {
+            0 => new RoleBinding("a", Scope: "t" + i, Expires: TestPolicy.Now.AddSeconds(-1)),
+            1 => new RoleBinding("undeclared-" + i, Scope: "u" + i),
+            _ => new RoleBinding("b", Scope: "v" + i, Expires: TestPolicy.Now),
+        });
+        var plain = new Subject("s", SubjectKind.User, live);
+        var noisy = new Subject("s", SubjectKind.User, [.. noise.Take(2_500), .. live, .. noise.Skip(2_500)]);
+
+        policy.Holdings(noisy).Select(h => h.ToString()).Should().Equal(policy.Holdings(plain).Select(h => h.ToString()));
+        policy.SeparationOfDutiesBreaches(noisy).Select(b => b.ToString())
+            .Should().Equal(policy.SeparationOfDutiesBreaches(plain).Select(b => b.ToString()))
+            .And.ContainSingle("a and b are held together in acme/pd only");
+    }
+
+    [Fact]
     public void EffectiveRoles_Attacker_MalformedScopeOrForeignRole_HoldsNothingOrThrows()
     {
         var policy = Policy();

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
-using Microsoft.Extensions.AI;
-
 using AiRbac.Yaml;
+using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI.Tests;
 

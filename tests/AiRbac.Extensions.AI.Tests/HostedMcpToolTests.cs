@@ -1,8 +1,6 @@
-using Microsoft.Extensions.AI;
-
 using AiRbac.IntegrationTests;
 using AiRbac.Yaml;
-
+using Microsoft.Extensions.AI;
 using Order = AiRbac.Extensions.AI.Tests.PostedHistoryTests.Order;
 
 namespace AiRbac.Extensions.AI.Tests;

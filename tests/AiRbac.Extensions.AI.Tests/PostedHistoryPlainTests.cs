@@ -1,7 +1,6 @@
 using System.Text.Json;
-using Microsoft.Extensions.AI;
-
 using AiRbac.IntegrationTests;
+using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI.Tests;
 

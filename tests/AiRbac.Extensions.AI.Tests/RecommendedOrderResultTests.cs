@@ -1,6 +1,5 @@
-using Microsoft.Extensions.AI;
-
 using AiRbac.IntegrationTests;
+using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI.Tests;
 

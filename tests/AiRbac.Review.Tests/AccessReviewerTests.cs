@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using AiRbac.Yaml;
 
 namespace AiRbac.Review.Tests;
 
@@ -117,6 +118,29 @@ public sealed class AccessReviewerTests
         report.HighRiskRoles.Single(r => r.Role == "ops").Reasons.Select(r => r.Code).Should().Equal("wildcard_action");
         report.HighRiskRoles.Single(r => r.Role == "ops").Holders.Select(h => (h.Subject, h.Source)).Should().Equal(("eve", RoleSource.Audit));
         report.HighRiskRoles.Single(r => r.Role == "clinician").Reasons.Select(r => r.Code).Should().Equal("highest_ceiling");
+    }
+
+    [Fact]
+    public void Review_HighRiskRoles_EveryActionFormsAreFlagged_AsTheCoreDefinesThem()
+    {
+        const string policy = """
+            version: 1
+            roles:
+              colon-root:
+                allow: [ "*:* on *:**" ]
+              colon-ops:
+                allow: [ "*:* on tool:*" ]
+              reader:
+                allow: [ "*:read on **" ]
+            """;
+        var compiled = YamlPolicy.Compile(policy, "policy.yaml");
+        var report = new AccessReviewer(compiled.Policy!).Review(new StringReader(""), ReviewFixture.Now, ReviewDuration.Default);
+
+        // The same test as RuleInfo.IsEverything / IsEveryAction (and so as lint's grants_everything and the matrix).
+        report.HighRiskRoles.Single(r => r.Role == "colon-root").Reasons.Select(r => (r.Code, r.Detail)).Should().Equal(("all_access", "*:* on *:**"));
+        report.HighRiskRoles.Single(r => r.Role == "colon-ops").Reasons.Select(r => (r.Code, r.Detail)).Should().Equal(("wildcard_action", "*:* on tool:*"));
+        report.HighRiskRoles.Should().NotContain(r => r.Role == "reader");
+        compiled.Warnings.Where(w => w.Code == "grants_everything").Should().ContainSingle().Which.Message.Should().Contain("colon-root");
     }
 
     [Fact]

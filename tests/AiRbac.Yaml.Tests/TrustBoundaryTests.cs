@@ -1,5 +1,4 @@
 using AiRbac.Requests;
-using AiRbac.Yaml;
 
 namespace AiRbac.Yaml.Tests;
 

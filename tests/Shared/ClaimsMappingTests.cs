@@ -141,6 +141,20 @@ public abstract class ClaimsMappingTests
         Map(new ClaimsPrincipal(TestPrincipals.Identity("erin", "agent", "analyst")), SubjectKind.Service).Kind.Should().Be(SubjectKind.Agent);
     }
 
+    // A DefaultKind outside the enum (configuration binds "3" to (SubjectKind)3) fails closed like an unknown kind claim:
+    // the anonymous subject, never a Subject whose kind indexes another kind's closure, and no exception per request.
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(-1)]
+    public void DefaultKind_OutsideTheEnum_MapsToAnonymous(int kind)
+    {
+        var subject = Map(new ClaimsPrincipal(TestPrincipals.Identity("erin", null, "analyst")), (SubjectKind)kind);
+        subject.Id.Should().BeEmpty();
+        subject.Roles.Should().BeEmpty();
+        Map(new ClaimsPrincipal(TestPrincipals.Identity("erin", "agent", "analyst")), (SubjectKind)kind).Kind.Should().Be(SubjectKind.Agent, "a kind claim does not need the default");
+    }
+
     [Fact]
     public void RoleClaimsOnAnotherIdentity_Count_ButItsNameAndKindDoNot()
     {

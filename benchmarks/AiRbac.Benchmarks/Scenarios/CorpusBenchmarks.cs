@@ -123,7 +123,7 @@ public class CorpusBenchmarks
     }
 
     /// <summary>
-    /// The floor the issue names, measured on the same requests: per request, read the subject object, look the action
+    /// The floor, measured on the same requests: per request, read the subject object, look the action
     /// and the resource up in two ordinal hash tables, and combine a few bits. Not an authorizer; it shows what touching a
     /// request's three objects costs on this machine.
     /// </summary>

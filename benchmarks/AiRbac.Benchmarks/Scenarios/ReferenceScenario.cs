@@ -87,7 +87,7 @@ public sealed class ReferenceScenario
 
     /// <summary>Parses every request line into fresh request objects (fresh subjects: nothing resolved yet).</summary>
     /// <returns>The requests, in file order.</returns>
-    public AuthorizationRequest[] ParseRequests() => [.. RequestLines.Select(RequestJson.ParseRequest)];
+    internal AuthorizationRequest[] ParseRequests() => [.. RequestLines.Select(RequestJson.ParseRequest)];
 
     /// <summary>Throws with the first mismatch if <paramref name="decide"/> does not reproduce expected.jsonl on the whole corpus.</summary>
     /// <param name="engine">The engine's name, for the message.</param>

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using AiRbac.Requests;
 using AiRbac.Yaml;

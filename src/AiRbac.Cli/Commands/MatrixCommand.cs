@@ -191,7 +191,7 @@ internal static class MatrixCommand
     private static string RuleRisk(Report report, EffectiveRule rule)
     {
         var flags = new List<string>();
-        if (RoleRisk.GrantsEverything(rule.Action, rule.Resource))
+        if (rule.Info.IsEverything)
         {
             flags.Add("grants everything");
         }
@@ -289,10 +289,34 @@ internal static class MatrixCommand
 
     private static string MarkdownList(IEnumerable<string> values) => string.Join(", ", values.Select(MarkdownCell));
 
-    // Backticks keep glob characters literal in rendered Markdown; pipes and newlines would break the table.
-    private static string MarkdownCell(string value)
-        => value.Length == 0 ? "" : "`" + value.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)
-            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal) + "`";
+    /// <summary>
+    /// A Markdown table cell: the text as a code span, so glob characters render literally and every character of a
+    /// name is kept (<c>a`b</c> and <c>a'b</c> stay two names). The fence is one backtick longer than the longest run of
+    /// backticks in the text (CommonMark: a span's content may hold runs of any other length), with a space inside
+    /// each end when the text starts or ends with a backtick, or starts and ends with a space (the one space CommonMark
+    /// strips from each end). Pipes are escaped (<c>\|</c>, which GitHub-flavoured tables unescape inside code spans
+    /// too); line breaks, which would end the row, become spaces.
+    /// </summary>
+    internal static string MarkdownCell(string value)
+    {
+        if (value.Length == 0)
+        {
+            return "";
+        }
+
+        int longest = 0;
+        for (int i = 0, run = 0; i < value.Length; i++)
+        {
+            run = value[i] == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        string fence = new('`', longest + 1);
+        bool pad = value[0] == '`' || value[^1] == '`' || (value[0] == ' ' && value[^1] == ' ' && value.AsSpan().ContainsAnyExcept(' '));
+        string body = value.Replace("|", "\\|", StringComparison.Ordinal)
+            .Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+        return pad ? fence + " " + body + " " + fence : fence + body + fence;
+    }
 
     private static string Csv(Report report)
     {

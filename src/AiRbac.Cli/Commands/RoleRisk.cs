@@ -1,28 +1,18 @@
-using System.Text.RegularExpressions;
-
 namespace AiRbac.Cli.Commands;
 
 /// <summary>
 /// What makes a role risky to hold, for the reports: a grant of every action on every resource, a ceiling at the
 /// highest tier, tag clearances (PHI, PII). Each is found on the role itself or on an ancestor whose grants it inherits.
 /// </summary>
-internal static partial class RoleRisk
+internal static class RoleRisk
 {
-    /// <summary>
-    /// Whether a grant reaches every action on every resource: <c>* on **</c> and its equivalents, an action of wildcards
-    /// only (<c>*</c>, <c>**</c>, <c>*:*</c>; an action has no <c>/</c>, so <c>*</c> reaches every one) on <c>**</c> or
-    /// <c>*:**</c> (any type, any name).
-    /// </summary>
-    public static bool GrantsEverything(string action, string resource)
-        => EveryAction().IsMatch(action) && EveryResource().IsMatch(resource);
-
     /// <summary>The risk flags of a role, inheritance resolved; an inherited flag names the ancestor (<c>via X</c>).</summary>
     public static IReadOnlyList<string> Flags(CompiledPolicy policy, RoleInfo role)
     {
         var flags = new List<string>();
         foreach (var rule in EffectiveRoles.Rules(policy, role))
         {
-            if (rule.Effect == "allow" && GrantsEverything(rule.Action, rule.Resource))
+            if (rule.Effect == "allow" && rule.Info.IsEverything)
             {
                 flags.Add($"grants everything ({rule.Rule}{Via(rule.Via, role)})");
             }
@@ -55,10 +45,4 @@ internal static partial class RoleRisk
             ? $"{tag} ({tag.ToUpperInvariant()})" : tag;
 
     private static string Via(string via, RoleInfo role) => via == role.Name ? "" : $", via {via}";
-
-    [GeneratedRegex(@"^(\*+|\*+:\*+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex EveryAction();
-
-    [GeneratedRegex(@"^(\*\*+|\*+:\*\*+)$", RegexOptions.CultureInvariant)]
-    private static partial Regex EveryResource();
 }

@@ -23,10 +23,10 @@ internal sealed record ImportResult(string? Policy, IReadOnlyList<string> Unmapp
 internal static class KeeptrustsImporter
 {
     /// <summary>The largest input accepted.</summary>
-    public const int MaxInputBytes = 4 << 20;
+    public const int MaxInputBytes = Tuning.Cli.ImportMaxInputBytes;
 
     // Aliases can make a small file name the same long list many times; this bounds the work and the output.
-    private const int MaxItems = 100_000;
+    private const int MaxItems = Tuning.Cli.ImportMaxItems;
 
     private static readonly string[] Tiers = ["public", "internal", "confidential", "restricted"];
 
@@ -51,6 +51,15 @@ internal static class KeeptrustsImporter
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
         {
             return Fail($"{sourceName}: expected a mapping with an 'rbac:' mapping, at the top level or under 'policy:' (policy.rbac)");
+        }
+
+        if (FindMergeKey(root) is { } merge)
+        {
+            // PyYAML (and so the gateway) applies '<<: *base': a role gets the merged denied_tools. Reading the key as an
+            // unknown field would drop those denies while keeping the allows; resolving it here could differ from the
+            // gateway in the details (order, overrides, nested merges). Refuse: a deny is never dropped.
+            return Fail(string.Create(CultureInfo.InvariantCulture,
+                $"{sourceName}:{merge.Start.Line}:{merge.Start.Column}: YAML merge key '<<' is not supported: the gateway applies it (the merged fields, denied_tools included, belong to the mapping), and converting without it could drop denies; write the merged fields out in full"));
         }
 
         var state = new State(sourceName);
@@ -120,6 +129,53 @@ internal static class KeeptrustsImporter
     }
 
     private static ImportResult Fail(string error) => new(null, [], error, []);
+
+    /// <summary>
+    /// The first YAML merge key (<c>&lt;&lt;</c>, plain or quoted, or tagged <c>!!merge</c>) anywhere in the document, or
+    /// <see langword="null"/>. Each node is visited once (aliases share nodes), so an alias bomb costs its distinct nodes.
+    /// </summary>
+    private static YamlNode? FindMergeKey(YamlNode root)
+    {
+        var seen = new HashSet<YamlNode>(ReferenceEqualityComparer.Instance);
+        var pending = new Stack<YamlNode>();
+        pending.Push(root);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (!seen.Add(node))
+            {
+                continue;
+            }
+
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    foreach (var (key, value) in mapping.Children)
+                    {
+                        if (key is YamlScalarNode { Value: "<<" } || (!key.Tag.IsEmpty && key.Tag.Value == "tag:yaml.org,2002:merge"))
+                        {
+                            return key;
+                        }
+
+                        pending.Push(key);
+                        pending.Push(value);
+                    }
+
+                    break;
+                case YamlSequenceNode sequence:
+                    foreach (var item in sequence.Children)
+                    {
+                        pending.Push(item);
+                    }
+
+                    break;
+                default:
+                    break;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>The gateway's runtime shape: <c>policy: { policies: { chain: [..., rbac, ...] }, rbac: {...} }</c>.</summary>
     private static void ReadPolicySection(State state, YamlMappingNode policy)
@@ -225,7 +281,7 @@ internal static class KeeptrustsImporter
                     continue;
                 }
 
-                foreach (var (item, glob) in Strings(state, list, $"rbac.roles.{role.Name}.{name}", role))
+                foreach (var (item, glob) in Strings(state, list, $"rbac.roles.{role.Name}.{name}", role, restricts: !allow))
                 {
                     string pattern = glob;
                     if (!IsMappableGlob(glob))
@@ -353,17 +409,30 @@ internal static class KeeptrustsImporter
         }
     }
 
-    private static IEnumerable<(YamlNode Node, string Text)> Strings(State state, YamlNode node, string where, RoleDraft? role)
+    /// <summary>
+    /// The string items of a list (a single string is a one-item list). An unreadable shape or item is noted and skipped
+    /// when the field grants (narrower access is the safe direction); when it <paramref name="restricts"/> (denies), it
+    /// sets <see cref="State.Error"/> instead: a deny is never dropped.
+    /// </summary>
+    private static IEnumerable<(YamlNode Node, string Text)> Strings(State state, YamlNode node, string where, RoleDraft? role, bool restricts = false)
     {
         IEnumerable<YamlNode> items = node switch
         {
             YamlSequenceNode sequence => sequence.Children,
             YamlScalarNode { Value: null or "" } => [],
+            YamlScalarNode scalar when IsNull(scalar) => [],
             YamlScalarNode scalar => [scalar],
             _ => [],
         };
         if (node is YamlMappingNode)
         {
+            if (restricts)
+            {
+                state.Error ??= string.Create(CultureInfo.InvariantCulture,
+                    $"{state.Source}:{node.Start.Line}:{node.Start.Column}: {where} is a mapping, not a list of globs; it restricts access, and a deny is never dropped: refusing to convert");
+                yield break;
+            }
+
             state.Note(node, $"{where} is a mapping, not a list, and was not mapped", role);
         }
 
@@ -375,9 +444,15 @@ internal static class KeeptrustsImporter
                 yield break;
             }
 
-            if (item is YamlScalarNode { Value: { Length: > 0 } value })
+            if (item is YamlScalarNode { Value: { Length: > 0 } value } scalarItem && !IsNull(scalarItem))
             {
                 yield return (item, value);
+            }
+            else if (restricts)
+            {
+                state.Error ??= string.Create(CultureInfo.InvariantCulture,
+                    $"{state.Source}:{item.Start.Line}:{item.Start.Column}: an entry of {where} is empty or not a string; it restricts access, and a deny is never dropped: refusing to convert");
+                yield break;
             }
             else
             {
@@ -385,6 +460,10 @@ internal static class KeeptrustsImporter
             }
         }
     }
+
+    /// <summary>A plain <c>~</c> or <c>null</c>: YAML's null, which the gateway (PyYAML) reads as no value, not as a string.</summary>
+    private static bool IsNull(YamlScalarNode scalar)
+        => scalar.Style is YamlDotNet.Core.ScalarStyle.Plain or YamlDotNet.Core.ScalarStyle.Any && scalar.Value is "~" or "null" or "Null" or "NULL";
 
     // AiRbac patterns have no escape; a character class or a space would change meaning or break the rule.
     private static bool IsMappableGlob(string glob)
@@ -611,6 +690,10 @@ internal static class KeeptrustsImporter
     {
         private readonly Dictionary<string, RoleDraft> byName = new(StringComparer.Ordinal);
 
+        // The name as written (before trimming) of each role, and where it was first written: two names the trimming makes
+        // one are refused, never merged (their grants would add up, and the last ceiling would win).
+        private readonly Dictionary<string, (string Raw, YamlNode Node)> written = new(StringComparer.Ordinal);
+
         public string Source { get; } = source;
 
         public List<RoleDraft> Roles { get; } = [];
@@ -645,12 +728,22 @@ internal static class KeeptrustsImporter
 
         public RoleDraft? Role(YamlNode node, string? name)
         {
+            string? raw = name;
             name = name?.Trim();
             if (string.IsNullOrEmpty(name))
             {
                 Note(node, "a role with an empty or complex name was not mapped");
                 return null;
             }
+
+            if (written.TryGetValue(name, out var first) && !string.Equals(first.Raw, raw, StringComparison.Ordinal))
+            {
+                Error ??= string.Create(CultureInfo.InvariantCulture,
+                    $"{Source}:{node.Start.Line}:{node.Start.Column}: role name {Quote(Clip(raw!))} and role name {Quote(Clip(first.Raw))} (line {first.Node.Start.Line}) are the same role after trimming spaces; the gateway keeps them apart, and merging them would add up their grants and let one's ceiling replace the other's: rename one; refusing to convert");
+                return null;
+            }
+
+            written.TryAdd(name, (raw!, node));
 
             if (!byName.TryGetValue(name, out var role))
             {

@@ -44,7 +44,7 @@ internal readonly record struct ClassRange(char Low, char High);
 internal sealed class Pattern
 {
     // Texts up to this length are matched with stack buffers; longer ones rent from the shared pool.
-    private const int StackLimit = 512;
+    private const int StackLimit = Tuning.Tables.PatternStackLimit;
 
     private Pattern(string text, PatternShape shape, string literal, PatternToken[] tokens)
     {
@@ -176,7 +176,7 @@ internal sealed class Pattern
     }
 
     // The reused token list of TryParse, dropped after a pattern of more tokens than this.
-    private const int MaxKeptTokens = 4_096;
+    private const int MaxKeptTokens = Tuning.Tables.PatternMaxKeptTokens;
 
     [ThreadStatic]
     private static List<PatternToken>? tokenBuffer;

@@ -4,7 +4,7 @@ namespace AiRbac.Requests;
 /// <param name="Subject">Who asks (with its on-behalf-of chain).</param>
 /// <param name="Action">The action.</param>
 /// <param name="Resource">The resource with caller-supplied scope, tier, tags and owner.</param>
-public sealed record AuthorizationRequest(Subject Subject, string Action, ResourceRequest Resource)
+internal sealed record AuthorizationRequest(Subject Subject, string Action, ResourceRequest Resource)
 {
     /// <summary>Decides this request on a policy.</summary>
     /// <param name="policy">The policy.</param>
@@ -17,7 +17,7 @@ public sealed record AuthorizationRequest(Subject Subject, string Action, Resour
 }
 
 /// <summary>A corpus line that is not a valid request; the message says why.</summary>
-public sealed class RequestFormatException : Exception
+internal sealed class RequestFormatException : Exception
 {
     /// <summary>Creates the exception.</summary>
     /// <param name="message">Why the line is bad (control and bidirectional formatting characters are kept as <c>\uXXXX</c>, so it is safe to print).</param>

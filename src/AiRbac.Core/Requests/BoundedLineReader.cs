@@ -3,7 +3,7 @@ using System.Text;
 namespace AiRbac.Requests;
 
 /// <summary>What <see cref="BoundedLineReader.Read"/> found.</summary>
-public enum LineStatus
+internal enum LineStatus
 {
     /// <summary>A line (without its line terminator).</summary>
     Line,
@@ -22,10 +22,10 @@ public enum LineStatus
 /// </summary>
 /// <param name="reader">The text to read.</param>
 /// <param name="maxLineLength">The longest line accepted, in UTF-16 code units.</param>
-public sealed class BoundedLineReader(TextReader reader, int maxLineLength)
+internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
 {
     /// <summary>The default limit: 1 MiB of characters per line.</summary>
-    public const int DefaultMaxLineLength = 1 << 20;
+    public const int DefaultMaxLineLength = Tuning.Requests.MaxLineLength;
 
     private readonly char[] buffer = new char[1 << 16];
     private readonly StringBuilder line = new();

@@ -6,10 +6,10 @@ using AiRbac.Diagnostics;
 namespace AiRbac.Requests;
 
 /// <summary>Reads requests and writes decisions in the JSON Lines formats of docs/request-lines.md.</summary>
-public static class RequestJson
+internal static class RequestJson
 {
     // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
-    private const int MaxDepth = 32;
+    private const int MaxDepth = Tuning.Requests.MaxJsonDepth;
 
     private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of"];
     private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];

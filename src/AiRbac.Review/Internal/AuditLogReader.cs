@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using AiRbac.Requests;
 
@@ -54,7 +53,7 @@ internal sealed class AuditRecord
 internal sealed class AuditLogReader(TextReader reader)
 {
     /// <summary>The longest line accepted: 1 MiB of characters.</summary>
-    public const int MaxLineLength = 1 << 20;
+    public const int MaxLineLength = Tuning.Requests.MaxLineLength;
 
     private static readonly string[] OptionalStrings = ["policy_version", "policy_loaded_at", "scope", "sensitivity"];
 

@@ -300,7 +300,7 @@ internal sealed class ReviewState
         {
             foreach (var rule in from.Allow)
             {
-                if (rule.Action is "*" or "**")
+                if (rule.IsEveryAction)
                 {
                     reasons.Add(new HighRiskReason(rule.IsEverything ? "all_access" : "wildcard_action", from.Name, rule.Text));
                 }

@@ -27,7 +27,7 @@ internal sealed class PolicyDocumentReader
     private static readonly string[] RoleBindingKeys = ["role", "scope", "expires"];
 
     // A hostile file can hold up to MaxNodes wrong values; past this many errors, one more says the rest were dropped.
-    private const int MaxReportedErrors = 1000;
+    private const int MaxReportedErrors = Tuning.Compile.MaxReportedDiagnostics;
 
     private const int MaxQuotedLength = 80;
 

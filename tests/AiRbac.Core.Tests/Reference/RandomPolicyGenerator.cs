@@ -49,7 +49,7 @@ internal sealed record GeneratedRequest(Subject Subject, string Action, Resource
 
 /// <summary>
 /// Generates random valid policies and random requests against them from a seed, drawing names from small
-/// vocabularies chosen so that every pattern shape of docs/policy-language.md, section 3 and every step of §4 is both hit and missed.
+/// vocabularies chosen so that every pattern shape of docs/policy-language.md, section 3 and every step of section 4 is both hit and missed.
 /// </summary>
 internal sealed class RandomPolicyGenerator
 {

@@ -1,0 +1,288 @@
+// The tuning constants of AiRbac, in one place: cache and table sizes, the thresholds where one strategy gives way to
+// another, internal bounds against hostile input, and the defaults of the documented limits (PolicyCompilerOptions and
+// YamlLoadLimits, docs/policy-language.md, section 10; their public properties stay where they are and take their
+// defaults from here). Each value cites what set it: a benchmark (class.method in benchmarks/AiRbac.Benchmarks, and the
+// section of docs/benchmarks.md that reports it), a test, or the reason when nothing was measured.
+//
+// Linked source: Directory.Build.props compiles this file into every shipped project (src/), each as its own internal
+// class. Constants are inlined where they are used, so each package uses the values it was built with and no package
+// reads another's internals (the packages version separately; InternalsVisibleTo between them would tie them
+// together). Values that are part of an encoding or a layout (bit widths, field counts, size estimates) and bounds that
+// only shorten a message stay next to the code that depends on them.
+
+namespace AiRbac;
+
+/// <summary>The tuning constants of every AiRbac package (see the comment at the top of the file).</summary>
+internal static class Tuning
+{
+    /// <summary>
+    /// The defaults of <c>PolicyCompilerOptions</c> (docs/policy-language.md, section 10) and the compiler's internal
+    /// bounds. Reason: no policy within the YAML limits may cost more than a few seconds or bounded memory to compile
+    /// (tests/AiRbac.Yaml.Tests/HostilePolicyCompileTests.cs builds the worst cases), while the reference policy of
+    /// 10,011 roles and about 51,500 rules stays far inside every limit (CompileBenchmarks.Compile at scale-10000:
+    /// about 120 ms; docs/benchmarks.md, "Loading and compiling the policy (per policy)").
+    /// </summary>
+    internal static class Compile
+    {
+        /// <summary><c>MaxInheritanceDepth</c>: deeper chains than any real role hierarchy; bounds the depth pass.</summary>
+        internal const int MaxInheritanceDepth = 32;
+
+        /// <summary><c>MaxInheritedRoles</c>: the ancestor lists kept (4 bytes each, so at most about 4 MB).</summary>
+        internal const int MaxInheritedRoles = 1_000_000;
+
+        /// <summary><c>MaxExpandedBindings</c>: bindings with groups expanded; a group named by many subjects multiplies.</summary>
+        internal const int MaxExpandedBindings = 1_000_000;
+
+        /// <summary><c>MaxRules</c>: a rule costs about 1.5 KB while it is compiled, so 500,000 stay under 1 GiB.</summary>
+        internal const int MaxRules = 500_000;
+
+        /// <summary><c>MaxRoleChecks</c>: binding lint and the mutually_exclusive join check, a few seconds at most.</summary>
+        internal const long MaxRoleChecks = 20_000_000;
+
+        /// <summary><c>MaxPatternPairs</c>: catalog and lint pattern comparisons, a few seconds at most.</summary>
+        internal const long MaxPatternPairs = 20_000_000;
+
+        /// <summary><c>MaxInheritanceSteps</c>: steps of the ancestor computation, a few seconds at most.</summary>
+        internal const long MaxInheritanceSteps = 20_000_000;
+
+        /// <summary><c>MaxPatternMatchCells</c>: glob-matching work of the catalog and lint checks, a few seconds at most.</summary>
+        internal const long MaxPatternMatchCells = 200_000_000;
+
+        /// <summary>
+        /// The characters of a prefix or equality check counted as one matching cell for <c>MaxPatternMatchCells</c>:
+        /// those checks compare vectors of characters at a time, a glob simulation cell is several dependent steps.
+        /// Documented in docs/policy-language.md, section 10 ("one cell per 16 characters").
+        /// </summary>
+        internal const long ComparedCharactersPerCell = 16;
+
+        /// <summary>
+        /// The glob × exact action table is built up to this many entries (a bool each, so 4 MB); past it, action globs
+        /// are matched per request. Reason: memory; the reference policies need a few thousand.
+        /// </summary>
+        internal const long MaxGlobTableEntries = 4_000_000;
+
+        /// <summary>The matching work of building that table (glob weights × action characters), under a second.</summary>
+        internal const long MaxGlobTableWork = 200_000_000;
+
+        /// <summary>"Did you mean" hints of the compiler: for this many undeclared role names (each compares with every role).</summary>
+        internal const int MaxSpellingHints = 100;
+
+        /// <summary>
+        /// Characters compared by all those hints together, and by one <c>CompiledPolicy.SuggestRole</c> (which
+        /// <c>airbac check</c> charges to its own budget, <see cref="Cli.MaxSuggestionCellsPerRun"/>): well under a second.
+        /// </summary>
+        internal const long MaxSpellingHintCells = 50_000_000;
+
+        /// <summary>
+        /// Errors (and, separately, warnings) reported per policy before one more says the rest were dropped: a hostile
+        /// policy can hold a problem in each of a million nodes. The YAML loader uses the same number.
+        /// </summary>
+        internal const int MaxReportedDiagnostics = 1000;
+    }
+
+    /// <summary>The decision tables (Authorize's hot path).</summary>
+    internal static class Tables
+    {
+        /// <summary>
+        /// <c>NameTable</c>: a hash is kept only if no key landed more than this many slots from home, so a lookup of
+        /// any request string probes a short run. CorpusBenchmarks.AiRbacAuthorize and CategoryBenchmarks (scale-10000);
+        /// docs/benchmarks.md, "History of the hot-path work", its second pass, "What changed in this pass"; NameTableTests.
+        /// </summary>
+        internal const int NameTableMaxProbe = 3;
+
+        /// <summary><c>NameTable</c>: and no run of occupied slots is longer than this (same benchmarks and section).</summary>
+        internal const int NameTableMaxRun = 24;
+
+        /// <summary>
+        /// A rule section with more exact resource names than this finds them by hash instead of comparing them one by
+        /// one. CategoryBenchmarks.ExactNameGrant; docs/benchmarks.md, "How the hot path works", item 3.
+        /// </summary>
+        internal const int ExactNameHashThreshold = 8;
+
+        /// <summary>
+        /// A rule whose pattern overlaps several catalog entries keeps their indices when they are at most this many,
+        /// so a request tries only those (past it, the whole catalog). Reason: the reference catalog has a few entries
+        /// per resource type; not measured separately.
+        /// </summary>
+        internal const int MaxCatalogCandidates = 8;
+
+        /// <summary>
+        /// Patterns and texts up to this length are matched with stack buffers; longer ones rent from the shared pool.
+        /// Reason: 1 KiB of stack is safe on any thread; names in the reference corpus are under 100 characters.
+        /// </summary>
+        internal const int PatternStackLimit = 512;
+
+        /// <summary>The parser's reused token list is dropped after a pattern of more tokens than this (bounded memory per thread).</summary>
+        internal const int PatternMaxKeptTokens = 4_096;
+    }
+
+    /// <summary>The policy's role-set cache (step 3 of the decision steps).</summary>
+    internal static class RoleSets
+    {
+        /// <summary>
+        /// The cap on cached role-set tables, in entries: the reference corpus needs 1,319 at scale-10000, and a hostile
+        /// stream of never-seen sets evicts first in, first out. ColdRoleSetBenchmarks.FirstDecision and WarmDecision;
+        /// docs/benchmarks.md, "Never-seen (hostile) role sets at scale-10000 (per request)", and
+        /// docs/benchmarks.md, "History of the hot-path work" (its second pass, "The cold path and its bound");
+        /// RoleSetTableTests.
+        /// </summary>
+        internal const int MaxTables = 16_384;
+
+        /// <summary>The cap on cached role-set tables, in estimated bytes (same benchmarks and section).</summary>
+        internal const long MaxBytes = 64L << 20;
+
+        /// <summary>
+        /// The largest run a table keeps is the byte cap divided by this, so that one action cannot take the cache (a
+        /// larger run is decided from and dropped). Same section.
+        /// </summary>
+        internal const int MaxRunFraction = 16;
+
+        /// <summary>
+        /// Effective role sets up to this many roles are built on the stack; larger ones rent from the pool.
+        /// ColdRoleSetBenchmarks (Size up to every role); docs/benchmarks.md, "How the hot path works", item 1.
+        /// </summary>
+        internal const int StackRoles = 128;
+
+        /// <summary>
+        /// Slots (in pairs) of the array in front of the role-set dictionary: the reference corpus's 1,319 sets at
+        /// scale-10000 mostly fit, where 1,024 direct-mapped slots sent about a fifth of its lookups to the dictionary.
+        /// CorpusBenchmarks.AiRbacAuthorize; docs/benchmarks.md, "History of the hot-path work" (its second pass,
+        /// "What dominates (profiled)" and "What changed in this pass"). A power of two.
+        /// </summary>
+        internal const int RecentSlots = 4_096;
+
+        /// <summary>
+        /// Slots (in pairs, 64 KiB per policy) of the binding memo, from up to three plain bindings to their table.
+        /// SubjectPerRequestBenchmarks.BuildAndAuthorize and SubjectReuseBenchmarks; docs/benchmarks.md,
+        /// "Core, fourth pass" (the binding memo). A power of two.
+        /// </summary>
+        internal const int MemoSlots = 8_192;
+    }
+
+    /// <summary>Request lines and JSON requests (docs/request-lines.md).</summary>
+    internal static class Requests
+    {
+        /// <summary>
+        /// <c>on_behalf_of</c> nesting of a JSON request (docs/policy-language.md, section 10). Reason: a delegation chain
+        /// is a few links; the bound keeps a hostile line from exhausting the stack.
+        /// </summary>
+        internal const int MaxJsonDepth = 32;
+
+        /// <summary>The default longest request or audit line read (1 MiB). Reason: bounded memory per line; real lines are under 1 KiB.</summary>
+        internal const int MaxLineLength = 1 << 20;
+    }
+
+    /// <summary>
+    /// The defaults of <c>YamlLoadLimits</c> (docs/policy-language.md, section 10) and the loader's internal sizes. Reason:
+    /// hostile input gets a clear error within seconds, in bounded memory, while the reference policy of 10,011 roles
+    /// (3.3 MB of YAML) loads far inside them (CompileBenchmarks.LoadYaml at scale-10000; docs/benchmarks.md,
+    /// "Loading and compiling the policy (per policy)"); tests/AiRbac.Yaml.Tests/YamlLoadLimitsTests.cs.
+    /// </summary>
+    internal static class Yaml
+    {
+        /// <summary><c>MaxFileBytes</c>: about five times the reference policy of 10,011 roles (3.3 MB).</summary>
+        internal const int MaxFileBytes = 16 * 1024 * 1024;
+
+        /// <summary><c>MaxDepth</c>: far deeper than the policy language nests; bounds the parser's recursion.</summary>
+        internal const int MaxDepth = 64;
+
+        /// <summary><c>MaxScalarLength</c>: far beyond any name, pattern or description.</summary>
+        internal const int MaxScalarLength = 64 * 1024;
+
+        /// <summary><c>MaxNodes</c>: nodes after alias expansion (alias bombs).</summary>
+        internal const int MaxNodes = 1_000_000;
+
+        /// <summary><c>MaxExpandedScalarCharacters</c>: four times what any file without aliases can hold (docs/policy-language.md, section 10).</summary>
+        internal const long MaxExpandedScalarCharacters = 64L * 1024 * 1024;
+
+        /// <summary>The loader reads a file in chunks of this size (its first buffer; an ordinary I/O size, not measured).</summary>
+        internal const int ReadChunkBytes = 64 * 1024;
+    }
+
+    /// <summary>
+    /// The adapters' caches (linked source in src/Shared: ClaimsSubjectMapper for ASP.NET Core and MCP, ToolResourceNames
+    /// for MCP and Microsoft.Extensions.AI). AspNetCorePathBenchmarks.AiRbacHandler, McpToolCallBenchmarks.AiRbacFilter and
+    /// ChatToolCallBenchmarks.AiRbacInvoker; docs/benchmarks.md, "Adapters, third pass"; ClaimsMappingTests.
+    /// </summary>
+    internal static class Adapters
+    {
+        /// <summary>Mapped subjects kept by id, kind and role names: slots of a two-way array (fixed memory).</summary>
+        internal const int SubjectSlots = 8_192;
+
+        /// <summary>Only subjects with at most this many role names are kept.</summary>
+        internal const int SubjectMaxRoles = 16;
+
+        /// <summary>Only ids and role names of at most this many characters are kept.</summary>
+        internal const int SubjectMaxNameLength = 256;
+
+        /// <summary>
+        /// Up to this many role claims, a repeat is found by scanning; past it, by a set (thousands of role claims cost
+        /// linear time, not quadratic). docs/benchmarks.md, "History of the hot-path work" (its second pass, "What
+        /// changed in this pass").
+        /// </summary>
+        internal const int SmallRoleCount = 16;
+
+        /// <summary>Per-thread role-name buffers longer than this are not kept.</summary>
+        internal const int ScratchMaxKept = 256;
+
+        /// <summary>Exact-size arrays of 1 to this many role names are kept per thread (one per size), for subjects built from claims.</summary>
+        internal const int ScratchMaxExact = 16;
+
+        /// <summary>Tool resource names (<c>tool:NAME</c>) kept, at most about this many.</summary>
+        internal const int ToolNameEntries = 1_024;
+
+        /// <summary>Tool names of at most this many characters are kept; others are concatenated per call.</summary>
+        internal const int ToolNameMaxLength = 128;
+    }
+
+    /// <summary>
+    /// The JSON Lines audit sink and the policy reloader (AiRbac.DependencyInjection). AuditSinkBenchmarks.WriteDistinct;
+    /// docs/benchmarks.md, "Audit sink: records written per second"; docs/audit-log.md.
+    /// </summary>
+    internal static class Hosting
+    {
+        /// <summary>The writer formats records into a buffer of this size and writes it with one call (docs/audit-log.md, the writer).</summary>
+        internal const int AuditBufferBytes = 256 * 1024;
+
+        /// <summary>The idle writer's wait; also bounds the delay of a wake-up lost to a race, and of a marker retry.</summary>
+        internal const int AuditIdleWaitMilliseconds = 100;
+
+        /// <summary>A producer blocked on a full ring waits at most this long before it looks again (a wake-up lost to a race costs at most this).</summary>
+        internal const int AuditBlockedWaitMilliseconds = 10;
+
+        /// <summary>The largest <c>AuditLogOptions.Capacity</c> accepted (records in the ring); bounds the sink's memory.</summary>
+        internal const int AuditMaxCapacity = 1 << 24;
+
+        /// <summary>The largest <c>AuditLogOptions.MaxTags</c> accepted (tags kept per record).</summary>
+        internal const int AuditMaxTags = 1024;
+
+        /// <summary>Buffer space reserved for a <c>records_lost</c> marker line, in bytes (an upper bound of its length).</summary>
+        internal const int AuditMarkerBytes = 256;
+
+        /// <summary>Successive reads of a watched file that may differ before a reload is reported as failed (the file kept changing).</summary>
+        internal const int ReloadMaxUnstableReads = 5;
+
+        /// <summary>Symbolic links followed when choosing the directories to watch (the kernel's own limit).</summary>
+        internal const int ReloadMaxLinkHops = 40;
+    }
+
+    /// <summary>The <c>airbac</c> tool.</summary>
+    internal static class Cli
+    {
+        /// <summary>"Did you mean" answers remembered per run of <c>airbac check</c> (a stream of requests repeats its typos).</summary>
+        internal const int MaxRememberedSuggestions = 4096;
+
+        /// <summary>
+        /// The characters all "did you mean" searches of one <c>airbac check</c> run may compare together (each search is
+        /// capped by <see cref="Compile.MaxSpellingHintCells"/>): a few seconds at most, whatever the request stream;
+        /// tests/AiRbac.Cli.Tests/UndeclaredRolesBoundTests.cs.
+        /// </summary>
+        internal const long MaxSuggestionCellsPerRun = 200_000_000;
+
+        /// <summary>The largest gateway config <c>airbac import keeptrusts</c> reads (4 MiB); real ones are a few KiB.</summary>
+        internal const int ImportMaxInputBytes = 4 << 20;
+
+        /// <summary>The most list items and mapping entries the importer reads.</summary>
+        internal const int ImportMaxItems = 100_000;
+    }
+}
