@@ -425,6 +425,7 @@ public sealed partial class AccessReviewReport
             "all_access" => "grants every action on every resource: " + Code(reason.Detail) + via,
             "wildcard_action" => "grants every action: " + Code(reason.Detail) + via,
             "highest_ceiling" => "ceiling at the highest tier " + Code(reason.Detail) + via,
+            "clearance" => "clearance " + Code(reason.Detail) + via,
             _ => "admin-like name" + via,
         };
     }

@@ -197,10 +197,10 @@ public sealed class HighRiskReason
     }
 
     /// <summary>
-    /// A stable snake_case code: <c>all_access</c> (a grant of every action on every resource, <see cref="RuleInfo.IsEverything"/>),
+    /// A stable snake_case code, as <see cref="CompiledPolicy.RiskOf(RoleInfo)"/> defines them: <c>all_access</c> (a grant of every action on every resource, <see cref="RuleInfo.IsEverything"/>),
     /// <c>highest_ceiling</c> (a ceiling at the highest tier), <c>admin_name</c> (the name contains "admin"),
     /// <c>wildcard_action</c> (a grant whose action pattern names every action, <see cref="RuleInfo.IsEveryAction"/>:
-    /// <c>*</c>, <c>**</c> or <c>*:*</c>, on less than every resource).
+    /// <c>*</c>, <c>**</c> or <c>*:*</c>, on less than every resource), <c>clearance</c> (a tag clearance; the detail is the tag).
     /// </summary>
     public string Code { get; }
 

@@ -25,7 +25,7 @@ public sealed class ReviewCommandTests
         result.Out.Should().Contain("window 90d: a grant not used since 2026-03-03T00:00:00Z is unused");
         result.Out.Should().Contain("| `analyst` | `model:query on model:gpt-4o` | 2026-05-20T10:00:00Z | 1 | used |");
         result.Out.Should().Contain("| `viewer` | `data:read on output:*` | 2026-01-10T10:00:00Z | 0 | **unused** |");
-        result.Out.Should().Contain("| `clinician` | ceiling at the highest tier `restricted` | `mallory` (audit) |");
+        result.Out.Should().Contain("| `clinician` | ceiling at the highest tier `restricted`; clearance `phi` | `mallory` (audit) |");
     }
 
     [Fact]

@@ -117,7 +117,7 @@ public sealed class AccessReviewerTests
         report.HighRiskRoles.Single(r => r.Role == "super").Reasons.Should().OnlyContain(r => r.Via == "admin");
         report.HighRiskRoles.Single(r => r.Role == "ops").Reasons.Select(r => r.Code).Should().Equal("wildcard_action");
         report.HighRiskRoles.Single(r => r.Role == "ops").Holders.Select(h => (h.Subject, h.Source)).Should().Equal(("eve", RoleSource.Audit));
-        report.HighRiskRoles.Single(r => r.Role == "clinician").Reasons.Select(r => r.Code).Should().Equal("highest_ceiling");
+        report.HighRiskRoles.Single(r => r.Role == "clinician").Reasons.Select(r => r.Code).Should().Equal("highest_ceiling", "clearance");
     }
 
     [Fact]

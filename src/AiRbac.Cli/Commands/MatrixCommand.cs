@@ -218,7 +218,7 @@ internal static class MatrixCommand
         var risky = policy.Roles.Where(r => report.Flags[r.Name].Count > 0).ToList();
         if (risky.Count == 0)
         {
-            text.Append("No role grants everything, reaches the highest tier or holds a clearance.\n\n");
+            text.Append("No role grants everything or every action, reaches the highest tier, holds a clearance or has an admin-like name.\n\n");
         }
         else
         {
@@ -364,7 +364,7 @@ internal static class MatrixCommand
         var risky = policy.Roles.Where(r => report.Flags[r.Name].Count > 0).ToList();
         if (risky.Count == 0)
         {
-            text.Append("<p>No role grants everything, reaches the highest tier or holds a clearance.</p>\n");
+            text.Append("<p>No role grants everything or every action, reaches the highest tier, holds a clearance or has an admin-like name.</p>\n");
         }
         else
         {

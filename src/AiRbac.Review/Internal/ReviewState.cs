@@ -291,34 +291,9 @@ internal sealed class ReviewState
         return new SubjectReview(subject.Id, subject.BoundKind ?? subject.AuditKind, held, grants, subject.LastSeen);
     }
 
+    /// <summary>The core's one definition of a risky role (<see cref="CompiledPolicy.RiskOf(RoleInfo)"/>), as the report shows it.</summary>
     private List<HighRiskReason> HighRiskReasons(RoleInfo role)
-    {
-        var reasons = new List<HighRiskReason>();
-        string? highest = policy.Tiers.Count > 1 ? policy.Tiers[^1] : null;
-        // What the role brings a subject: itself and the ancestors some kind reaches through it.
-        foreach (var from in policy.EffectiveRoles(role).OrderBy(r => ReferenceEquals(r, role) ? 0 : 1))
-        {
-            foreach (var rule in from.Allow)
-            {
-                if (rule.IsEveryAction)
-                {
-                    reasons.Add(new HighRiskReason(rule.IsEverything ? "all_access" : "wildcard_action", from.Name, rule.Text));
-                }
-            }
-
-            if (highest is not null && from.MaxSensitivity == highest)
-            {
-                reasons.Add(new HighRiskReason("highest_ceiling", from.Name, highest));
-            }
-
-            if (from.Name.Contains("admin", StringComparison.OrdinalIgnoreCase))
-            {
-                reasons.Add(new HighRiskReason("admin_name", from.Name, from.Name));
-            }
-        }
-
-        return reasons;
-    }
+        => [.. policy.RiskOf(role).Select(r => new HighRiskReason(r.Code, r.From.Name, r.Detail))];
 
     /// <summary>
     /// The <c>mutually_exclusive</c> lists the subject breaks: through its bindings, as the core computes them for
