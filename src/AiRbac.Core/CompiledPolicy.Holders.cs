@@ -113,19 +113,19 @@ public sealed partial class CompiledPolicy
     /// <summary>Both answers from one computation of the subject's scoped role sets (lint asks both of every bound subject).</summary>
     internal (IReadOnlyList<RoleHolding> Holdings, IReadOnlyList<SeparationOfDutiesBreach> Breaches) HoldingsAndBreaches(Subject subject, DateTimeOffset at)
     {
-        List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets = [.. ScopedRoleSets(subject, at)];
+        List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets = [.. ScopedRoleSets(subject, at)];
         return (HoldingsOf(sets), BreachesOf(sets));
     }
 
-    private List<RoleHolding> HoldingsOf(List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets)
+    private List<RoleHolding> HoldingsOf(List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets)
     {
-        var holdings = new SortedDictionary<int, (bool Direct, bool Everywhere, List<string> Scopes)>();
-        foreach (var (scope, roleIds, direct) in sets)
+        var holdings = new SortedDictionary<int, (bool Everywhere, List<string> Scopes, Via Via)>();
+        foreach (var (scope, roleIds, via) in sets)
         {
             foreach (int role in roleIds)
             {
-                (bool Direct, bool Everywhere, List<string> Scopes) held = holdings.TryGetValue(role, out var known) ? known : (false, false, []);
-                held.Direct |= direct.Contains(role);
+                (bool Everywhere, List<string> Scopes, Via Via) held = holdings.TryGetValue(role, out var known) ? known : (false, [], new Via());
+                held.Via.Add(via[role]);
                 if (scope is null)
                 {
                     held.Everywhere = true;
@@ -139,7 +139,9 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        return [.. holdings.Select(h => new RoleHolding(Roles[h.Key], h.Value.Direct, h.Value.Everywhere ? [] : h.Value.Scopes))];
+        return [.. holdings.Select(h => new RoleHolding(
+            Roles[h.Key], h.Value.Via.Bound.Contains(h.Key), h.Value.Everywhere ? [] : h.Value.Scopes,
+            [.. h.Value.Via.Bound.Select(r => Roles[r])], h.Value.Via.Until == long.MaxValue ? null : new DateTimeOffset(h.Value.Via.Until, TimeSpan.Zero)))];
     }
 
     /// <summary>
@@ -157,7 +159,7 @@ public sealed partial class CompiledPolicy
         return exclusiveSets.Length == 0 ? [] : BreachesOf([.. ScopedRoleSets(subject, at)]);
     }
 
-    private List<SeparationOfDutiesBreach> BreachesOf(List<(string? Scope, int[] Roles, HashSet<int> Direct)> sets)
+    private List<SeparationOfDutiesBreach> BreachesOf(List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets)
     {
         var found = new SortedDictionary<int, SeparationOfDutiesBreach>();
         foreach (var (scope, roleIds, _) in sets)
@@ -214,9 +216,10 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// The effective role set (sorted, distinct) at one scope and time: the same binding test and closures as step 3.
-    /// When <paramref name="direct"/> is given, the roles bindings name directly are added to it.
+    /// When <paramref name="direct"/> is given, each effective role gets in it the roles bindings name directly that bring
+    /// it, and their latest expiry.
     /// </summary>
-    private int[] RoleIdsAt(SubjectKind kind, PolicyBinding[] bindings, string? scope, long now, HashSet<int>? direct)
+    private int[] RoleIdsAt(SubjectKind kind, PolicyBinding[] bindings, string? scope, long now, Dictionary<int, Via>? direct)
     {
         var when = new BindingClock(null, now, scope);
         var set = new SortedSet<int>();
@@ -225,10 +228,20 @@ public sealed partial class CompiledPolicy
             int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
             if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
             {
-                set.UnionWith(ClosureOf(role, kind));
-                if (direct is not null && (roles[role].KindMask & (1 << (int)kind)) != 0)
+                var closure = ClosureOf(role, kind);
+                set.UnionWith(closure);
+                if (direct is not null)
                 {
-                    direct.Add(role);
+                    long until = binding.Expires is { } expires ? expires.UtcTicks : long.MaxValue;
+                    foreach (int brought in closure)
+                    {
+                        if (!direct.TryGetValue(brought, out var known))
+                        {
+                            direct[brought] = known = new Via();
+                        }
+
+                        known.Add(role, until);
+                    }
                 }
             }
         }
@@ -241,7 +254,7 @@ public sealed partial class CompiledPolicy
     /// (a request's scope is covered by a chain of nested binding scopes, so the deepest of them, itself a binding
     /// scope, gives the same set). With each, the roles its bindings name directly.
     /// </summary>
-    private IEnumerable<(string? Scope, int[] Roles, HashSet<int> Direct)> ScopedRoleSets(Subject subject, DateTimeOffset? at)
+    private IEnumerable<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> ScopedRoleSets(Subject subject, DateTimeOffset? at)
     {
         if (!TryBindingsOf(subject, out var kind, out var bindings))
         {
@@ -268,25 +281,57 @@ public sealed partial class CompiledPolicy
 
         foreach (string? scope in scopes)
         {
-            var direct = new HashSet<int>();
-            yield return (scope, RoleIdsAt(kind, active, scope, now, direct), direct);
+            var via = new Dictionary<int, Via>();
+            yield return (scope, RoleIdsAt(kind, active, scope, now, direct: via), via);
         }
     }
 
     private long Ticks(DateTimeOffset? at) => (at ?? timeProvider.GetUtcNow()).UtcTicks;
 
     private RoleInfo[] ToInfos(int[] roleIds) => [.. roleIds.Select(r => Roles[r])];
+
+    /// <summary>How a subject holds one role: the roles its bindings in effect name that bring it, and when the last of them expires.</summary>
+    private sealed class Via
+    {
+        public SortedSet<int> Bound { get; } = [];
+
+        /// <summary>The latest expiry, in UTC ticks; <see cref="long.MaxValue"/> when a binding never expires.</summary>
+        public long Until { get; private set; } = long.MinValue;
+
+        public void Add(int bound, long until)
+        {
+            Bound.Add(bound);
+            Until = Math.Max(Until, until);
+        }
+
+        public void Add(Via other)
+        {
+            Bound.UnionWith(other.Bound);
+            Until = Math.Max(Until, other.Until);
+        }
+    }
 }
 
 /// <summary>A role a subject holds: whether a binding names it or it is only inherited, and where it is in effect.</summary>
 public sealed class RoleHolding
 {
-    internal RoleHolding(RoleInfo role, bool direct, IReadOnlyList<string> scopes)
+    internal RoleHolding(RoleInfo role, bool direct, IReadOnlyList<string> scopes, IReadOnlyList<RoleInfo> through, DateTimeOffset? expires)
     {
         Role = role;
         Direct = direct;
         Scopes = scopes;
+        Through = through;
+        Expires = expires;
     }
+
+    /// <summary>
+    /// The roles the subject's bindings in effect name that bring this role (the role itself when <see cref="Direct"/>,
+    /// or roles that inherit it), in declaration order. Reports show an inherited holding as <c>alice (through analyst)</c>.
+    /// </summary>
+    public IReadOnlyList<RoleInfo> Through { get; }
+
+    /// <summary>When the subject stops holding the role: the latest expiry of the bindings that bring it, or <see langword="null"/> when one of them never expires.</summary>
+    public DateTimeOffset? Expires { get; }
 
     /// <summary>The role.</summary>
     public RoleInfo Role { get; }

@@ -71,7 +71,7 @@ public sealed partial class AccessReviewReport
             {
                 text.Append("| ").Append(Code(role.Role)).Append(" | ")
                     .Append(string.Join("; ", role.Reasons.Select(r => ReasonText(role.Role, r)))).Append(" | ")
-                    .Append(role.Holders.Count == 0 ? "none" : string.Join(", ", role.Holders.Select(h => Code(h.Subject) + " (" + SourceText(h.Source) + ")")))
+                    .Append(role.Holders.Count == 0 ? "none" : string.Join(", ", role.Holders.Select(HolderText)))
                     .Append(" |\n");
             }
         }
@@ -372,6 +372,13 @@ public sealed partial class AccessReviewReport
             json.WriteStartObject();
             json.WriteString("subject", holder.Subject);
             WriteSource(json, holder.Source);
+            json.WriteStartArray("through");
+            foreach (string role in holder.Through)
+            {
+                json.WriteStringValue(role);
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 
@@ -438,6 +445,10 @@ public sealed partial class AccessReviewReport
     }
 
     private static string LastUsedText(DateTimeOffset? time) => time is { } value ? Rfc3339.Format(value) : "never";
+
+    private static string HolderText(RoleHolder holder)
+        => Code(holder.Subject) + " (" + SourceText(holder.Source)
+            + (holder.Through.Count == 0 ? "" : ", through " + string.Join(", ", holder.Through.Select(Code))) + ")";
 
     private static string SourceText(RoleSource source) => source switch
     {

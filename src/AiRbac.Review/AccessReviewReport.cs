@@ -98,11 +98,18 @@ public sealed class AuditGap
 /// <summary>A subject that holds a role.</summary>
 public sealed class RoleHolder
 {
-    internal RoleHolder(string subject, RoleSource source)
+    internal RoleHolder(string subject, RoleSource source, IReadOnlyList<string> through)
     {
         Subject = subject;
         Source = source;
+        Through = through;
     }
+
+    /// <summary>
+    /// When the subject holds the role only through inheritance from its bindings: the bound roles that bring it
+    /// (<see cref="RoleHolding.Through"/>), shown as <c>kid (through child)</c>; empty when a binding or an audit record names the role.
+    /// </summary>
+    public IReadOnlyList<string> Through { get; }
 
     /// <summary>The subject id.</summary>
     public string Subject { get; }

@@ -48,6 +48,57 @@ public sealed class ReviewMatrixAgreementTests
     }
 
     [Fact]
+    public void RandomPolicies_MatrixAndReview_NameTheSameHolders()
+    {
+        var random = new Random(20261202);
+        int compared = 0, inherited = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            string yaml = RandomPolicy(random, out _);
+            var policy = Compile(yaml);
+            if (policy is null)
+            {
+                continue;
+            }
+
+            compared++;
+            var matrix = HeldRoles.Of(policy, Now)
+                .SelectMany(s => s.Roles.Select(h => (h.Role, s.Id, Through: h.Through == h.Role ? "" : h.Through)))
+                .Distinct().ToList();
+            foreach (var role in Review(policy).Roles)
+            {
+                var review = role.Holders.Select(h => (h.Subject, string.Join(", ", h.Through))).Order().ToList();
+                matrix.Where(m => m.Role == role.Name).Select(m => (m.Id, m.Through)).Order().Should()
+                    .Equal(review, because: "matrix and review must name the same holders of {0} in\n{1}", role.Name, yaml);
+                inherited += review.Count(h => h.Item2.Length > 0);
+            }
+        }
+
+        compared.Should().BeGreaterThan(250);
+        inherited.Should().BeGreaterThan(100);
+    }
+
+    [Fact]
+    public void InheritedRole_IsHeldThroughTheBoundRole_InMatrixAndReview()
+    {
+        var policy = Compile("""
+            version: 1
+            roles:
+              top: { allow: [ "* on **" ] }
+              child: { inherits: [top], allow: [ "a:b on c:d" ] }
+            bindings:
+              subjects:
+                kid: { roles: [child] }
+            """)!;
+
+        var top = Review(policy).HighRiskRoles.Single(r => r.Role == "top");
+        top.Holders.Should().ContainSingle().Which.Through.Should().Equal("child");
+        Review(policy).ToMarkdown().Should().Contain("| `top` | grants every action on every resource: `* on **` | `kid` (binding, through `child`) |");
+        RoleRisk.Flags(policy, policy.Roles[1]).Should().Equal("grants everything (* on **, via top)");
+        HeldRoles.Of(policy).Single().Roles.Select(h => (h.Role, h.Through)).Should().Equal(("top", "child"), ("child", "child"));
+    }
+
+    [Fact]
     public void Clearance_IsFlaggedByBoth()
     {
         var policy = Compile("""
@@ -114,6 +165,11 @@ public sealed class ReviewMatrixAgreementTests
             if (random.Next(4) == 0)
             {
                 text.Append("      groups: [g0]\n");
+            }
+
+            if (random.Next(6) == 0)
+            {
+                text.Append("      expires: ").Append(random.Next(2) == 0 ? "2020-01-01T00:00:00Z" : "2030-01-01T00:00:00Z").Append('\n');
             }
         }
 

@@ -20,63 +20,44 @@ internal sealed record HeldRole(string Role, string Through, string? Scope, Date
 /// <summary>A subject named in the policy's <c>bindings</c>, with its kind and its effective roles.</summary>
 /// <param name="Id">The subject id.</param>
 /// <param name="Kind">The subject kind (<c>user</c> when the policy gives none).</param>
-/// <param name="Roles">Its effective roles, in file order of the roles, one entry per role and conditions.</param>
+/// <param name="Roles">Its effective roles, in file order of the roles, one entry per role and scope.</param>
 internal sealed record SubjectRoles(string Id, SubjectKind Kind, IReadOnlyList<HeldRole> Roles);
 
 /// <summary>
-/// "Who holds what" for reports (<c>airbac diff</c>, <c>airbac matrix</c>): the effective roles of every subject of the
-/// policy's <c>bindings</c>, asked of the core (<see cref="CompiledPolicy.BoundSubjects"/>,
-/// <see cref="CompiledPolicy.BindingsOf"/> and <see cref="CompiledPolicy.EffectiveRoles(RoleInfo, SubjectKind?)"/>), so
-/// with the engine's semantics (docs/policy-language.md, section 4, step 3): groups expanded, the subject's own scope
-/// and expiry narrowing each binding (a binding whose scopes cannot meet never applies), a binding to an undeclared
-/// role giving nothing, and inheritance followed from the bound role without entering (or passing through) a role
-/// whose <c>kinds</c> exclude the subject. Expiry is kept as a condition, not judged against the clock, so that a
+/// "Who holds what" for reports (<c>airbac diff</c>, <c>airbac matrix</c>, and the same call as <c>airbac review</c>):
+/// the core's <see cref="CompiledPolicy.Holdings"/> for every subject of the policy's <c>bindings</c>, so with the
+/// engine's semantics (docs/policy-language.md, section 4, step 3): groups expanded, the subject's own scope and expiry
+/// narrowing each binding (a binding whose scopes cannot meet never applies), a binding to an undeclared role giving
+/// nothing, and inheritance followed from the bound role without entering (or passing through) a role whose
+/// <c>kinds</c> exclude the subject. By default expiry is kept as a condition, not judged against the clock, so that a
 /// report does not depend on when it runs.
 /// </summary>
 internal static class HeldRoles
 {
-    /// <summary>The subjects of the policy's <c>bindings</c> (in file order; a repeated id keeps its last entry), with their effective roles.</summary>
-    public static IReadOnlyList<SubjectRoles> Of(CompiledPolicy policy)
-    {
-        var order = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < policy.Roles.Count; i++)
-        {
-            order.TryAdd(policy.Roles[i].Name, i);
-        }
+    /// <summary>The time that judges no binding expired: every expiry is after it, and is shown as a condition.</summary>
+    public static readonly DateTimeOffset ExpiryNotJudged = DateTimeOffset.MinValue;
 
+    /// <summary>The subjects of the policy's <c>bindings</c> (in file order), with their effective roles at <paramref name="at"/> (default: expiry not judged).</summary>
+    public static IReadOnlyList<SubjectRoles> Of(CompiledPolicy policy, DateTimeOffset? at = null)
+    {
         var subjects = new List<SubjectRoles>();
         foreach (var subject in policy.BoundSubjects)
         {
-            var kind = subject.Kind ?? SubjectKind.User;
             var held = new List<HeldRole>();
-            foreach (var binding in policy.BindingsOf(subject))
+            foreach (var holding in policy.Holdings(subject, at ?? ExpiryNotJudged))
             {
-                if (policy.FindRole(binding.Role) is not { } bound)
+                string through = holding.Direct ? holding.Role.Name : string.Join(", ", holding.Through.Select(r => r.Name));
+                if (holding.Scopes.Count == 0)
                 {
-                    continue;
+                    held.Add(new HeldRole(holding.Role.Name, through, null, holding.Expires));
                 }
 
-                foreach (var role in policy.EffectiveRoles(bound, kind))
-                {
-                    held.Add(new HeldRole(role.Name, bound.Name, binding.Scope, binding.Expires));
-                }
+                held.AddRange(holding.Scopes.Select(scope => new HeldRole(holding.Role.Name, through, scope, holding.Expires)));
             }
 
-            subjects.Add(new SubjectRoles(subject.Id, kind, Simplify(held, order)));
+            subjects.Add(new SubjectRoles(subject.Id, subject.Kind ?? SubjectKind.User, held));
         }
 
         return subjects;
-    }
-
-    /// <summary>Sorts by the roles' file order and drops repeats; a role held without conditions makes its conditional entries moot.</summary>
-    private static List<HeldRole> Simplify(List<HeldRole> held, Dictionary<string, int> order)
-    {
-        var unconditional = held.Where(h => h.Scope is null && h.Expires is null).Select(h => h.Role).ToHashSet(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return [.. held
-            .Where(h => (h.Scope is null && h.Expires is null) || !unconditional.Contains(h.Role))
-            .OrderBy(h => order[h.Role])
-            .ThenBy(h => h.Role == h.Through ? 0 : 1)
-            .Where(h => seen.Add(h.Text))];
     }
 }

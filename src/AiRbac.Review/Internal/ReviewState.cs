@@ -37,6 +37,9 @@ internal sealed class SubjectState(string id)
 
     public Dictionary<string, RoleSource> Roles { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The roles the subject's bindings bring only through inheritance, each with the bound roles that bring it.</summary>
+    public Dictionary<string, IReadOnlyList<string>> Inherited { get; } = new(StringComparer.Ordinal);
+
     public Dictionary<int, UseCounter> Used { get; } = [];
 
     public void See(DateTimeOffset time, string? kind)
@@ -116,8 +119,9 @@ internal sealed class ReviewState
     }
 
     /// <summary>
-    /// Adds the subjects the policy's bindings name, with the roles bindings in effect at <paramref name="now"/> name
-    /// directly (in some scope; kinds applied): the core's <see cref="CompiledPolicy.Holdings"/>, as decisions see them.
+    /// Adds the subjects the policy's bindings name, with the roles they hold at <paramref name="now"/> (in some scope;
+    /// kinds applied), directly or through inheritance: the core's <see cref="CompiledPolicy.Holdings"/>, as decisions
+    /// see them and as <c>airbac matrix</c> lists holders.
     /// </summary>
     public void AddBindings(DateTimeOffset now)
     {
@@ -131,6 +135,10 @@ internal sealed class ReviewState
                 if (holding.Direct)
                 {
                     subject.Hold(holding.Role.Name, RoleSource.Binding);
+                }
+                else
+                {
+                    subject.Inherited[holding.Role.Name] = [.. holding.Through.Select(r => r.Name)];
                 }
             }
         }
@@ -184,7 +192,7 @@ internal sealed class ReviewState
         var holders = new Dictionary<string, List<RoleHolder>>(StringComparer.Ordinal);
         foreach (var subject in ordered)
         {
-            foreach (var (role, source) in subject.Roles)
+            foreach (string role in subject.Roles.Keys.Union(subject.Inherited.Keys, StringComparer.Ordinal))
             {
                 if (!holders.TryGetValue(role, out var list))
                 {
@@ -192,7 +200,10 @@ internal sealed class ReviewState
                     holders.Add(role, list);
                 }
 
-                list.Add(new RoleHolder(subject.Id, source));
+                // A role a binding or an audit record names is held directly; otherwise the bindings bring it through inheritance.
+                var source = subject.Roles.GetValueOrDefault(role) | (subject.Inherited.ContainsKey(role) ? RoleSource.Binding : RoleSource.None);
+                bool direct = (subject.Roles.GetValueOrDefault(role) & RoleSource.Binding) != 0;
+                list.Add(new RoleHolder(subject.Id, source, direct ? [] : subject.Inherited.GetValueOrDefault(role) ?? []));
             }
         }
 
