@@ -356,9 +356,10 @@ internal sealed class DecisionDetails
     private static string LinkPath(int depth) => string.Concat(Enumerable.Repeat("on_behalf_of.", depth));
 
     /// <summary>
-    /// Role bindings given with the request (the actor's and every link's) that name no declared role: the first
-    /// <see cref="MaxUndeclaredPerLine"/>, each with a suggestion while the run's budget lasts; <paramref name="more"/>
-    /// counts the rest (a hash lookup each, no suggestion).
+    /// Role bindings given with the request (the actor's and every link's), or, for a subject the request gives no roles,
+    /// the policy's bindings for its id (<see cref="CompiledPolicy.BindingsOf"/>, so a typo in the policy's own
+    /// <c>bindings</c> gets a hint too), that name no declared role: the first <see cref="MaxUndeclaredPerLine"/>, each
+    /// with a suggestion while the run's budget lasts; <paramref name="more"/> counts the rest (a hash lookup each, no suggestion).
     /// </summary>
     private List<UndeclaredRole> UndeclaredRoles(Subject subject, out int more)
     {
@@ -367,11 +368,9 @@ internal sealed class DecisionDetails
         int depth = 0;
         for (Subject? link = subject; link is not null; link = link.OnBehalfOf, depth++)
         {
-            if (link.Roles is not { } roles)
-            {
-                continue;
-            }
-
+            // The request's roles, else the policy's bindings for the subject's id (its own, then its groups', as step 3 reads them).
+            var roles = link.Roles ?? policy.BindingsOf(link);
+            string path = link.Roles is null ? $"bindings.subjects.{Quote(link.Id)}." : LinkPath(depth);
             for (int i = 0; i < roles.Count; i++)
             {
                 string? role = roles[i].Role;
@@ -387,7 +386,7 @@ internal sealed class DecisionDetails
                 }
 
                 undeclared.Add(new UndeclaredRole(
-                    string.Create(CultureInfo.InvariantCulture, $"{LinkPath(depth)}roles[{i}]"), role, Suggest(role)));
+                    string.Create(CultureInfo.InvariantCulture, $"{path}roles[{i}]"), role, Suggest(role)));
             }
         }
 

@@ -147,6 +147,30 @@ public sealed class CheckExplanationTests
     }
 
     [Fact]
+    public void Check_TypoInThePolicysOwnBindings_GetsAHint()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", """
+            version: 1
+            roles:
+              data-scientist: { allow: [ "data:read on dataset:**" ] }
+            bindings:
+              subjects:
+                walt: { roles: [data-scientst] }
+            """);
+
+        var result = Cli.Run("check", policy, "--subject", "walt", "--action", "data:read", "--resource", "dataset:x");
+
+        result.ExitCode.Should().Be(1);
+        var line = Line(result);
+        line["reason"]!.GetValue<string>().Should().Be("no_active_role");
+        var undeclared = line["undeclared_roles"]!.AsArray().Should().ContainSingle().Subject!.AsObject();
+        undeclared["field"]!.GetValue<string>().Should().Be("bindings.subjects.walt.roles[0]");
+        undeclared["role"]!.GetValue<string>().Should().Be("data-scientst");
+        undeclared["did_you_mean"]!.GetValue<string>().Should().Be("data-scientist");
+    }
+
+    [Fact]
     public void Check_UndeclaredRoleWithNothingClose_SaysSoWithoutAGuess()
     {
         using var files = new TempFiles();
