@@ -10,7 +10,7 @@ namespace AiRbac;
 public sealed partial class CompiledPolicy
 {
     /// <summary>How many links of an on-behalf-of chain (the actor first) a batch resolves once; links past it are resolved per item, by the same code.</summary>
-    internal const int BatchLinks = 8;
+    internal const int BatchLinks = Tuning.Batch.ChainLinks;
 
     /// <summary>
     /// Decides, for each resource, whether <paramref name="subject"/> may perform <paramref name="action"/> on it:

@@ -10,17 +10,17 @@ namespace AiRbac;
 public sealed partial class CompiledPolicy
 {
     /// <summary>A filter has at most this many scope branches (binding scopes in effect, of all links, plus one); past it, it is incomplete.</summary>
-    public const int MaxFilterBranches = 1_024;
+    public const int MaxFilterBranches = Tuning.Filter.MaxBranches;
 
     /// <summary>
     /// A filter holds at most this many clauses: each distinct link filter's deny and grant patterns, plus one per link
     /// per branch; past it (or when computing the branches would read more than <see cref="MaxFilterWork"/> bindings), it
     /// is incomplete.
     /// </summary>
-    public const int MaxFilterClauses = 262_144;
+    public const int MaxFilterClauses = Tuning.Filter.MaxClauses;
 
     /// <summary>Building a filter reads at most this many bindings (each link's bindings, once per branch); past it, it is incomplete.</summary>
-    public const int MaxFilterWork = 16_777_216;
+    public const int MaxFilterWork = Tuning.Filter.MaxWork;
 
     /// <summary>
     /// The resources <paramref name="subject"/> may perform <paramref name="action"/> on, now, as an immutable, inspectable

@@ -159,6 +159,36 @@ internal static class Tuning
         internal const int MemoSlots = 8_192;
     }
 
+    /// <summary>
+    /// Policy filters (<c>CompiledPolicy.FilterFor</c>, docs/retrieval.md, "Size bound"). Reason: a filter is built per
+    /// (subject, action) and handed to a retriever, so it must stay small enough to translate into a query; a real
+    /// subject has a few binding scopes and a few dozen patterns, far inside these bounds, while a hostile subject with
+    /// thousands of scoped bindings gets an incomplete filter instead of unbounded work;
+    /// tests/AiRbac.Core.Tests/BatchAndFilterTests.cs.
+    /// </summary>
+    internal static class Filter
+    {
+        /// <summary>Scope branches per filter (binding scopes in effect, of all links, plus one).</summary>
+        internal const int MaxBranches = 1_024;
+
+        /// <summary>Clauses per filter: 256 per branch at the branch bound.</summary>
+        internal const int MaxClauses = 262_144;
+
+        /// <summary>Bindings read while building one filter (each link's bindings once per branch): 16 Mi.</summary>
+        internal const int MaxWork = 16_777_216;
+    }
+
+    /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
+    internal static class Batch
+    {
+        /// <summary>
+        /// Links of an on-behalf-of chain (the actor first) a batch resolves once; further links are resolved per item by
+        /// the same code. Reason: real chains are one to three links (user, agent, tool agent); eight covers them with
+        /// room and keeps the per-batch state small (BatchBenchmarks; docs/benchmarks.md, "Batch decisions").
+        /// </summary>
+        internal const int ChainLinks = 8;
+    }
+
     /// <summary>Request lines and JSON requests (docs/request-lines.md).</summary>
     internal static class Requests
     {

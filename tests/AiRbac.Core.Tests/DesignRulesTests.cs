@@ -1,9 +1,13 @@
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 
 namespace AiRbac.Core.Tests;
 
-/// <summary>The rings of docs/design.md, "Rings": each project of src/ references only the rings inside its own.</summary>
-public class DesignRulesTests
+/// <summary>
+/// The rules of docs/design.md the build can check: each project of src/ references only the rings inside its own ("Rings"),
+/// and tuning values live in src/Shared/Tuning.cs ("Bounded inputs and caches").
+/// </summary>
+public partial class DesignRulesTests
 {
     // What each project may reference (docs/design.md, "Rings"); a project not listed here fails the test until it is placed.
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
@@ -41,4 +45,68 @@ public class DesignRulesTests
             }
         }
     }
+
+    // Numeric constants that may stay next to their code (docs/design.md, "Bounded inputs and caches": values of an
+    // encoding or a layout, message caps, exit codes). File name and constant; every other numeric const of src/ must be
+    // in src/Shared/Tuning.cs (or be defined as "= Tuning.X.Y").
+    private static readonly HashSet<string> ConstantsOutsideTuning = new(StringComparer.Ordinal)
+    {
+        "JsonLinesAuditSink.cs ClosedBit", // bit of the ring's tail word
+        "DecisionDetails.cs MaxUndeclaredPerLine", // message cap
+        "DecisionDetails.cs MaxQuoted", // message cap
+        "DecisionDetails.cs shown", // message cap
+        "AirbacCli.cs ExitOk", // exit codes
+        "AirbacCli.cs ExitNegative",
+        "AirbacCli.cs ExitUsage",
+        "PolicyDocumentReader.cs MaxQuotedLength", // message cap
+        "ReviewDuration.cs MaxMinutes", // format: the longest duration written (100 years)
+        "ReviewDuration.cs Day", // unit
+        "ReviewState.cs MaxListedGaps", // report cap
+        "CompilerRun.Inheritance.cs MaxCycleRolesShown", // message cap
+        "CompilerRun.Validation.cs MaxTiersShown", // message cap
+        "NameTable.cs Multiplier", // hash constant (golden ratio)
+        "CompiledPolicy.cs AnyAction", // sentinel ids
+        "CompiledPolicy.cs GlobAction",
+        "CompiledPolicy.cs UnknownTagBit", // bit width of the tag mask
+        "DiagnosticText.cs MaxQuotedCharacters", // message cap
+        "CompilerRun.cs MaxTags", // bit width of the tag mask (63 tags plus the unknown-tag bit)
+        "RoleSetTable.cs HashThreshold", // alias of RuleBucket's
+        "RoleSetTable.cs MemoKeys", // layout: memo slots per table
+        "RoleSetTable.cs Overhead", // size estimates
+        "RoleSetTable.cs TailLength", // layout
+        "RoleSetTable.cs Bytes", // size estimate
+        "CompiledPolicy.RoleSets.cs MemoBindings", // layout of the memo key
+        "CompiledPolicy.RoleSets.cs MemoRoleBits", // bit width of the memo key
+        "CompiledTables.cs CatalogUnknown", // sentinel id
+    };
+
+    [Fact]
+    public void NumericConstants_LiveInTuning_UnlessTheyAreEncodingOrFormat()
+    {
+        string src = Path.Combine(RepositoryRoot.Path, "src");
+        var found = new List<string>();
+        foreach (string file in Directory.EnumerateFiles(src, "*.cs", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(src, file).Replace('\\', '/');
+            if (relative.Contains("/obj/", StringComparison.Ordinal) || relative.Contains("/bin/", StringComparison.Ordinal) || relative == "Shared/Tuning.cs")
+            {
+                continue;
+            }
+
+            foreach (Match match in NumericConst().Matches(File.ReadAllText(file)))
+            {
+                if (!match.Groups["value"].Value.TrimStart().StartsWith("Tuning.", StringComparison.Ordinal))
+                {
+                    found.Add(Path.GetFileName(file) + " " + match.Groups["name"].Value);
+                }
+            }
+        }
+
+        found.Should().NotBeEmpty("the scan must see the allowed constants");
+        found.Where(c => !ConstantsOutsideTuning.Contains(c)).Should().BeEmpty(
+            "a tuning value goes in src/Shared/Tuning.cs with its reason (docs/design.md, \"Bounded inputs and caches\"); an encoding or format constant goes on the allow-list above");
+    }
+
+    [GeneratedRegex(@"\bconst\s+(?:int|long|uint|ulong|short|ushort|byte|sbyte|double|float|decimal|nint|nuint)\s+(?<name>\w+)\s*=(?<value>[^;]*);")]
+    private static partial Regex NumericConst();
 }
