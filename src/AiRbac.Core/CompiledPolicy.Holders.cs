@@ -107,25 +107,42 @@ public sealed partial class CompiledPolicy
     public IReadOnlyList<RoleHolding> Holdings(Subject subject, DateTimeOffset? at = null)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        return HoldingsOf([.. ScopedRoleSets(subject, at)]);
+        return HoldingsOf([.. ScopedRoleSets(subject, at)], through: true);
     }
 
     /// <summary>Both answers from one computation of the subject's scoped role sets (lint asks both of every bound subject).</summary>
     internal (IReadOnlyList<RoleHolding> Holdings, IReadOnlyList<SeparationOfDutiesBreach> Breaches) HoldingsAndBreaches(Subject subject, DateTimeOffset at)
     {
-        List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets = [.. ScopedRoleSets(subject, at)];
-        return (HoldingsOf(sets), BreachesOf(sets));
+        List<(string? Scope, int[] Roles, List<(int Bound, long Until)> Applied, SubjectKind Kind)> sets = [.. ScopedRoleSets(subject, at)];
+        return (HoldingsOf(sets, through: false), BreachesOf(sets));
     }
 
-    private List<RoleHolding> HoldingsOf(List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets)
+    /// <summary>
+    /// The holdings over every scope's set. With <paramref name="through"/>, each gets the bound roles that bring it and
+    /// their latest expiry (lint asks without: it needs neither, and asks for every bound subject).
+    /// </summary>
+    private List<RoleHolding> HoldingsOf(List<(string? Scope, int[] Roles, List<(int Bound, long Until)> Applied, SubjectKind Kind)> sets, bool through)
     {
-        var holdings = new SortedDictionary<int, (bool Everywhere, List<string> Scopes, Via Via)>();
-        foreach (var (scope, roleIds, via) in sets)
+        var holdings = new SortedDictionary<int, (bool Direct, bool Everywhere, List<string> Scopes, SortedSet<int>? Through, long Until)>();
+        foreach (var (scope, roleIds, applied, kind) in sets)
         {
             foreach (int role in roleIds)
             {
-                (bool Everywhere, List<string> Scopes, Via Via) held = holdings.TryGetValue(role, out var known) ? known : (false, [], new Via());
-                held.Via.Add(via[role]);
+                var held = holdings.TryGetValue(role, out var known) ? known : (false, false, [], through ? [] : null, long.MinValue);
+                foreach (var (bound, until) in applied)
+                {
+                    if (bound == role)
+                    {
+                        held.Direct = true;
+                    }
+
+                    if (held.Through is not null && Array.BinarySearch(ClosureOf(bound, kind), role) >= 0)
+                    {
+                        held.Through.Add(bound);
+                        held.Until = Math.Max(held.Until, until);
+                    }
+                }
+
                 if (scope is null)
                 {
                     held.Everywhere = true;
@@ -140,8 +157,9 @@ public sealed partial class CompiledPolicy
         }
 
         return [.. holdings.Select(h => new RoleHolding(
-            Roles[h.Key], h.Value.Via.Bound.Contains(h.Key), h.Value.Everywhere ? [] : h.Value.Scopes,
-            [.. h.Value.Via.Bound.Select(r => Roles[r])], h.Value.Via.Until == long.MaxValue ? null : new DateTimeOffset(h.Value.Via.Until, TimeSpan.Zero)))];
+            Roles[h.Key], h.Value.Direct, h.Value.Everywhere ? [] : h.Value.Scopes,
+            h.Value.Through is { } bound ? [.. bound.Select(r => Roles[r])] : [],
+            h.Value.Until is long.MaxValue or long.MinValue ? null : new DateTimeOffset(h.Value.Until, TimeSpan.Zero)))];
     }
 
     /// <summary>
@@ -159,10 +177,10 @@ public sealed partial class CompiledPolicy
         return exclusiveSets.Length == 0 ? [] : BreachesOf([.. ScopedRoleSets(subject, at)]);
     }
 
-    private List<SeparationOfDutiesBreach> BreachesOf(List<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> sets)
+    private List<SeparationOfDutiesBreach> BreachesOf(List<(string? Scope, int[] Roles, List<(int Bound, long Until)> Applied, SubjectKind Kind)> sets)
     {
         var found = new SortedDictionary<int, SeparationOfDutiesBreach>();
-        foreach (var (scope, roleIds, _) in sets)
+        foreach (var (scope, roleIds, _, _) in sets)
         {
             for (int s = 0; s < exclusiveSets.Length; s++)
             {
@@ -216,10 +234,10 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// The effective role set (sorted, distinct) at one scope and time: the same binding test and closures as step 3.
-    /// When <paramref name="direct"/> is given, each effective role gets in it the roles bindings name directly that bring
-    /// it, and their latest expiry.
+    /// When <paramref name="direct"/> is given, the bindings that apply (their role, its kinds admitting the subject) are
+    /// added to it, each with its expiry in UTC ticks (<see cref="long.MaxValue"/> for never).
     /// </summary>
-    private int[] RoleIdsAt(SubjectKind kind, PolicyBinding[] bindings, string? scope, long now, Dictionary<int, Via>? direct)
+    private int[] RoleIdsAt(SubjectKind kind, PolicyBinding[] bindings, string? scope, long now, List<(int Bound, long Until)>? direct)
     {
         var when = new BindingClock(null, now, scope);
         var set = new SortedSet<int>();
@@ -228,20 +246,10 @@ public sealed partial class CompiledPolicy
             int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
             if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
             {
-                var closure = ClosureOf(role, kind);
-                set.UnionWith(closure);
-                if (direct is not null)
+                set.UnionWith(ClosureOf(role, kind));
+                if (direct is not null && (roles[role].KindMask & (1 << (int)kind)) != 0)
                 {
-                    long until = binding.Expires is { } expires ? expires.UtcTicks : long.MaxValue;
-                    foreach (int brought in closure)
-                    {
-                        if (!direct.TryGetValue(brought, out var known))
-                        {
-                            direct[brought] = known = new Via();
-                        }
-
-                        known.Add(role, until);
-                    }
+                    direct.Add((role, binding.Expires is { } expires ? expires.UtcTicks : long.MaxValue));
                 }
             }
         }
@@ -254,7 +262,7 @@ public sealed partial class CompiledPolicy
     /// (a request's scope is covered by a chain of nested binding scopes, so the deepest of them, itself a binding
     /// scope, gives the same set). With each, the roles its bindings name directly.
     /// </summary>
-    private IEnumerable<(string? Scope, int[] Roles, Dictionary<int, Via> Via)> ScopedRoleSets(Subject subject, DateTimeOffset? at)
+    private IEnumerable<(string? Scope, int[] Roles, List<(int Bound, long Until)> Applied, SubjectKind Kind)> ScopedRoleSets(Subject subject, DateTimeOffset? at)
     {
         if (!TryBindingsOf(subject, out var kind, out var bindings))
         {
@@ -281,35 +289,14 @@ public sealed partial class CompiledPolicy
 
         foreach (string? scope in scopes)
         {
-            var via = new Dictionary<int, Via>();
-            yield return (scope, RoleIdsAt(kind, active, scope, now, direct: via), via);
+            var applied = new List<(int Bound, long Until)>();
+            yield return (scope, RoleIdsAt(kind, active, scope, now, applied), applied, kind);
         }
     }
 
     private long Ticks(DateTimeOffset? at) => (at ?? timeProvider.GetUtcNow()).UtcTicks;
 
     private RoleInfo[] ToInfos(int[] roleIds) => [.. roleIds.Select(r => Roles[r])];
-
-    /// <summary>How a subject holds one role: the roles its bindings in effect name that bring it, and when the last of them expires.</summary>
-    private sealed class Via
-    {
-        public SortedSet<int> Bound { get; } = [];
-
-        /// <summary>The latest expiry, in UTC ticks; <see cref="long.MaxValue"/> when a binding never expires.</summary>
-        public long Until { get; private set; } = long.MinValue;
-
-        public void Add(int bound, long until)
-        {
-            Bound.Add(bound);
-            Until = Math.Max(Until, until);
-        }
-
-        public void Add(Via other)
-        {
-            Bound.UnionWith(other.Bound);
-            Until = Math.Max(Until, other.Until);
-        }
-    }
 }
 
 /// <summary>A role a subject holds: whether a binding names it or it is only inherited, and where it is in effect.</summary>
