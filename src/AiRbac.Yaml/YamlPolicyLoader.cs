@@ -143,19 +143,33 @@ internal static class YamlPolicyLoader
     /// <summary>
     /// The file is refused, but one problem must not hide the others: the compiler checks what could be read (tiers,
     /// rules, patterns, kinds, references, timestamps, scopes), and its errors are reported with the loader's, in
-    /// source order. Its warnings are not: lint warnings are for a policy that loads. Errors that only follow from a
-    /// problem already reported (a missing 'version' read as an unsupported one) and errors reported twice are left
-    /// out. Together they keep the loader's bound: after 1,000 errors, one final limit_exceeded.
+    /// source order, and so are its warnings about what was written and read (<see cref="WarningsOnWhatWasRead"/>: a
+    /// reviewer sees those at once; the policy is still refused). Warnings about something missing (a role without
+    /// grants, too few holders, no ceiling, an undeclared or exclusive binding) may only follow from a part the loader
+    /// could not read, so they wait until the file has no error. Diagnostics that only follow from a problem already reported (a missing 'version' read as an unsupported one)
+    /// and diagnostics reported twice are left out. The errors together keep the loader's bound (after 1,000 errors,
+    /// one final limit_exceeded); the warnings keep the compiler's own bound.
     /// </summary>
     private static PolicyDiagnostic[] WithCompilerErrors(DocumentRead read, List<PolicyDiagnostic> diagnostics)
     {
         var compiled = PolicyCompiler.Compile(read.Document);
         var seen = new HashSet<(SourceLocation, string)>(diagnostics.Select(d => (d.Location, d.Code)));
         bool compilerDropped = false;
+        var warnings = new List<PolicyDiagnostic>();
         foreach (var diagnostic in compiled.Diagnostics)
         {
-            if (!diagnostic.IsError || read.IsConsequence(diagnostic) || !seen.Add((diagnostic.Location, diagnostic.Code)))
+            if (read.IsConsequence(diagnostic) || !seen.Add((diagnostic.Location, diagnostic.Code)))
             {
+                continue;
+            }
+
+            if (!diagnostic.IsError)
+            {
+                if (WarningsOnWhatWasRead.Contains(diagnostic.Code))
+                {
+                    warnings.Add(diagnostic);
+                }
+
                 continue;
             }
 
@@ -169,15 +183,23 @@ internal static class YamlPolicyLoader
         }
 
         var ordered = Ordered(diagnostics);
-        if (ordered.Length <= MaxReportedErrors && !compilerDropped)
+        if (ordered.Length > MaxReportedErrors || compilerDropped)
         {
-            return ordered;
+            int kept = Math.Min(ordered.Length, MaxReportedErrors);
+            var at = ordered[kept - 1].Location;
+            ordered = [.. ordered.Take(kept), PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, ErrorLimitMessage, at)];
         }
 
-        int kept = Math.Min(ordered.Length, MaxReportedErrors);
-        var at = ordered[kept - 1].Location;
-        return [.. ordered.Take(kept), PolicyDiagnostic.Error(DiagnosticCodes.LimitExceeded, ErrorLimitMessage, at)];
+        // Warnings merged in source order (a stable sort keeps the final limit_exceeded after the errors it closes).
+        return warnings.Count == 0 ? ordered : [.. ordered.Concat(warnings).OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
     }
+
+    // Warnings about rules that were read whole: no part left unread can cause them, so they are listed with the errors.
+    private static readonly HashSet<string> WarningsOnWhatWasRead = new(StringComparer.Ordinal)
+    {
+        DiagnosticCodes.GrantsEverything,
+        DiagnosticCodes.AllowShadowedByDeny,
+    };
 
     // Loader and compiler each stop reporting after 1,000 errors; together they keep the same bound.
     private const int MaxReportedErrors = Tuning.Compile.MaxReportedDiagnostics;

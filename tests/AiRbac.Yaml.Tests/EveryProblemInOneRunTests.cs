@@ -55,6 +55,26 @@ public sealed class EveryProblemInOneRunTests
     }
 
     [Fact]
+    public void Load_UnknownKey_StillListsTheCompilersWarnings_AndRefusesThePolicy()
+    {
+        const string Yaml =
+            "version: 1\n" +                        // 1
+            "roles:\n" +                            // 2
+            "  root:\n" +                           // 3
+            "    descripton: typo\n" +              // 4 unknown_key
+            "    allow: [\"* on **\"]\n";            // 5 grants_everything (a warning)
+
+        var result = LoadAssertions.Load(Yaml);
+        var compilation = YamlPolicy.Compile(Yaml, LoadAssertions.Source);
+
+        result.Succeeded.Should().BeFalse();
+        result.Positions().Select(p => (p.Code, p.Line)).Should().Equal((DiagnosticCodes.UnknownKey, 4), (DiagnosticCodes.GrantsEverything, 5));
+        result.Diagnostics.Single(d => d.Code == DiagnosticCodes.GrantsEverything).IsError.Should().BeFalse();
+        compilation.Policy.Should().BeNull("a structural error refuses the policy, warnings or not");
+        compilation.Warnings.Should().ContainSingle(w => w.Code == DiagnosticCodes.GrantsEverything);
+    }
+
+    [Fact]
     public void Compile_UnknownKeyAndOtherErrors_IsRefusedWithEveryError()
     {
         var compilation = YamlPolicy.Compile(ManyProblems, LoadAssertions.Source);
@@ -67,12 +87,12 @@ public sealed class EveryProblemInOneRunTests
     [Fact]
     public void Load_UnknownKeyInAnOtherwiseValidPolicy_IsRefusedWithThatErrorOnly()
     {
-        // The rest compiles: the policy is still refused (a policy never half-loads), and lint warnings are not mixed in.
+        // The rest compiles: the policy is still refused (a policy never half-loads); the warning about the grant read whole is listed too.
         var yaml = "version: 1\nroles:\n  root:\n    allow: [\"* on **\"]\n    max_sensitivty: restricted\n";
 
         var result = LoadAssertions.Load(yaml);
 
-        result.SingleError().ShouldBe(DiagnosticCodes.UnknownKey, 5, 5);
+        result.Positions().Should().Equal((DiagnosticCodes.GrantsEverything, 4, 13), (DiagnosticCodes.UnknownKey, 5, 5));
         YamlPolicy.Compile(yaml, LoadAssertions.Source).Policy.Should().BeNull();
     }
 
