@@ -107,6 +107,33 @@ public partial class DesignRulesTests
             "a tuning value goes in src/Shared/Tuning.cs with its reason (docs/design.md, \"Bounded inputs and caches\"); an encoding or format constant goes on the allow-list above");
     }
 
+    [Fact]
+    public void PackagesDoc_ListsEveryPackableProject_AndTheCliRowNamesItsCommands()
+    {
+        string src = Path.Combine(RepositoryRoot.Path, "src");
+        var packable = Directory.EnumerateFiles(src, "*.csproj", SearchOption.AllDirectories)
+            .Where(project => File.Exists(Path.Combine(Path.GetDirectoryName(project)!, "PublicAPI.Shipped.txt"))
+                || XDocument.Load(project).Descendants().Any(e => e.Name.LocalName is "PackAsTool" or "IsPackable" && e.Value.Trim() == "true"))
+            .Select(Path.GetFileNameWithoutExtension)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        var rows = File.ReadAllLines(Path.Combine(RepositoryRoot.Path, "docs", "packages.md"))
+            .Select(line => (Line: line, Match: PackageRow().Match(line))).Where(r => r.Match.Success).ToList();
+
+        packable.Should().HaveCount(8, "docs/packages.md and .ci/run speak of eight packages");
+        rows.Select(r => r.Match.Groups["name"].Value).Order(StringComparer.Ordinal).Should().Equal(packable,
+            "docs/packages.md lists every packable project of src/, and nothing else");
+        string cli = rows.Single(r => r.Match.Groups["name"].Value == "AiRbac.Cli").Line;
+        foreach (string command in new[] { "lint", "check", "filter", "diff", "matrix", "review", "bench", "import", "demo" })
+        {
+            cli.Should().Contain(command, "the CLI row names every command");
+        }
+    }
+
+    [GeneratedRegex(@"^\| `(?<name>AiRbac\.[A-Za-z.]+)` \|")]
+    private static partial Regex PackageRow();
+
     [GeneratedRegex(@"\bconst\s+(?:int|long|uint|ulong|short|ushort|byte|sbyte|double|float|decimal|nint|nuint)\s+(?<name>\w+)\s*=(?<value>[^;]*);")]
     private static partial Regex NumericConst();
 }
