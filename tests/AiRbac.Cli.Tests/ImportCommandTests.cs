@@ -203,6 +203,7 @@ public class ImportCommandTests
         result.Out.Should().Contain("  \"analyst\":\n    allow:\n      - \"tool:invoke on tool:web_search\"\n      - \"tool:invoke on tool:report_*\"\n      - \"tool:invoke on tool:sql_readonly\"\n    deny:\n      - \"tool:invoke on tool:sql_admin_*\"\n      - \"tool:invoke on tool:shell_*\"\n    max_sensitivity: confidential\n");
         result.Out.Should().Contain("  \"clinician\":\n    allow:\n      - \"tool:invoke on tool:ehr_lookup\"\n      - \"tool:invoke on tool:note_*\"\n    max_sensitivity: restricted\n    clearances: [phi]\n");
         result.Out.Should().Contain("# deny_if_missing: [x-user-id, x-user-roles] -- the gateway denies a request that lacks");
+        result.Out.Should().NotContain("requires the headers", "the header comment explains deny_if_missing once");
         result.Out.Should().Contain("# not mapped: policy.policies.chain also runs [pii_redaction, audit]");
         result.Out.Should().Contain("# not mapped: top-level key 'providers' is outside the rbac block and was ignored");
         result.Error.Should().Contain($"warning: {RuntimeConfig}:25:22: rbac.deny_if_missing requires the headers [x-user-id, x-user-roles]");

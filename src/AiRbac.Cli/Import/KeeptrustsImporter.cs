@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AiRbac.Patterns;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -298,7 +299,7 @@ internal static class KeeptrustsImporter
                         state.Note(item, $"denied tool glob '{Clip(glob)}' of {role.Name} uses characters AiRbac patterns do not support; it was widened to '{pattern}', which denies at least as much", role);
                     }
 
-                    string rule = "tool:invoke on tool:" + pattern;
+                    string rule = RuleText.Format("tool:invoke", "tool:" + pattern);
                     var target = allow ? role.Allow : role.Deny;
                     if (!target.Contains(rule))
                     {
@@ -390,7 +391,8 @@ internal static class KeeptrustsImporter
             state.DenyIfMissingIsList = true;
             if (state.DenyIfMissing == true)
             {
-                state.Note(node, $"rbac.deny_if_missing requires the headers [{Clip(string.Join(", ", state.RequiredHeaders))}]: AiRbac does not read headers; it denies a request whose subject has no id or no role (missing_identity), so the host must map these headers to the subject and refuse a request missing any other of them before asking AiRbac");
+                // Explained once in the output (the header comment); the warning still goes to standard error.
+                state.Warn(node, $"rbac.deny_if_missing requires the headers [{Clip(string.Join(", ", state.RequiredHeaders))}]: AiRbac does not read headers; it denies a request whose subject has no id or no role (missing_identity), so the host must map these headers to the subject and refuse a request missing any other of them before asking AiRbac");
             }
 
             return;
@@ -720,8 +722,12 @@ internal static class KeeptrustsImporter
         public void Note(YamlNode node, string message, RoleDraft? role = null)
         {
             (role?.Notes ?? GlobalNotes).Add(message);
-            Unmapped.Add(string.Create(CultureInfo.InvariantCulture, $"{Source}:{node.Start.Line}:{node.Start.Column}: {message}"));
+            Warn(node, message);
         }
+
+        /// <summary>A warning on standard error only, for what the output already explains in its own comment.</summary>
+        public void Warn(YamlNode node, string message)
+            => Unmapped.Add(string.Create(CultureInfo.InvariantCulture, $"{Source}:{node.Start.Line}:{node.Start.Column}: {message}"));
 
         /// <summary>The draft for a role named by a mapping key, created on first mention.</summary>
         public RoleDraft? Role(YamlNode key) => Role(key, (key as YamlScalarNode)?.Value);
