@@ -19,10 +19,12 @@ public sealed class PolicyFilter
     private readonly string[] scopes; // the binding scopes of the branches after the first, sorted ordinally
     private readonly long validUntilTicks;
 
-    internal PolicyFilter(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at, DateTimeOffset? validUntil,
+    internal PolicyFilter(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at, DateTimeOffset? validUntil,
         string[] scopes, IReadOnlyList<FilterBranch> branches, bool complete = true)
     {
         this.policy = policy;
+        Subject = subject;
+        string subjectId = subject.Id;
         this.scopes = scopes;
         SubjectId = subjectId;
         Action = action;
@@ -35,8 +37,14 @@ public sealed class PolicyFilter
         DefaultSensitivity = policy.DefaultSensitivity;
     }
 
-    internal static PolicyFilter Incomplete(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at)
-        => new(policy, subjectId, action, at, null, [], [], complete: false);
+    internal static PolicyFilter Incomplete(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at)
+        => new(policy, subject, action, at, null, [], [], complete: false);
+
+    /// <summary>The policy that built the filter.</summary>
+    internal CompiledPolicy Policy => policy;
+
+    /// <summary>The subject the filter was built for (the post-filter of a store translation decides for it).</summary>
+    internal Subject Subject { get; }
 
     /// <summary>The id of the subject that asks (the actor).</summary>
     public string SubjectId { get; }
@@ -104,6 +112,24 @@ public sealed class PolicyFilter
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The filter as a predicate over a store's records (docs/retrieval.md, "Store filters"): it passes every record the
+    /// filter passes; where the store cannot express a part of the policy (a name glob, scope paths, an unknown tag), it
+    /// passes more, says so in <see cref="StoreFilter{TRecord}.Approximations"/>, and
+    /// <see cref="StoreFilter{TRecord}.PostFilter"/> makes the result exact.
+    /// </summary>
+    /// <typeparam name="TRecord">The record type of the store.</typeparam>
+    /// <param name="mapping">Which record fields hold the name, scope, tier, tags and owner.</param>
+    /// <param name="options">What the store can translate beyond plain comparisons (<c>LIKE</c>, a tag subset test); <see langword="null"/> for neither.</param>
+    /// <returns>The store filter.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mapping"/> is <see langword="null"/>.</exception>
+    /// <remarks>Cold path: it builds an expression tree in proportion to the filter's clauses.</remarks>
+    public StoreFilter<TRecord> ToStoreFilter<TRecord>(RecordMapping<TRecord> mapping, StoreFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return StoreFilterBuilder.Build(this, mapping, options ?? new StoreFilterOptions());
     }
 
     /// <summary>The branch a (well-formed) scope selects: the deepest binding scope covering it, else the first branch.</summary>
@@ -208,6 +234,8 @@ public sealed class FilterBranch
 public sealed class FilterLink
 {
     private readonly Pattern[] denyPatterns;
+
+    internal Pattern[] DenyPatterns => denyPatterns;
 
     internal FilterLink(string subjectId, DecisionReason? deniedBecause, bool ownerRule, List<(RuleInfo Info, Pattern Pattern)> denies, IReadOnlyList<FilterGrant> grants)
     {
@@ -336,6 +364,12 @@ public sealed class FilterGrant
 
     /// <summary>The role's clearances: every tag of a resource must be among them (a tag the policy never names never is).</summary>
     public IReadOnlyList<string> Clearances { get; }
+
+    internal int Ceiling => ceiling;
+
+    internal ulong ClearanceBits => clearanceBits;
+
+    internal Pattern[] Patterns => patterns;
 
     internal bool Allows(string name, int tier, ulong tags)
     {
