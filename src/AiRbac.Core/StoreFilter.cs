@@ -15,7 +15,7 @@ public sealed class StoreFilterOptions
     public Expression<Func<string, string, bool>>? Like { get; init; }
 
     /// <summary>
-    /// Whether the store translates <c>tags.All(t =&gt; allowed.Contains(t))</c> (PostgreSQL's <c>&lt;@</c> through Npgsql):
+    /// Whether the store translates <c>tags.All(t =&gt; t != null &amp;&amp; allowed.Contains(t))</c> (Npgsql: a <c>NOT EXISTS</c> over <c>unnest(tags)</c>):
     /// then a record with a tag the policy never names is excluded in the store. Without it (the default), such records
     /// are post-filtered.
     /// </summary>

@@ -203,7 +203,8 @@ internal sealed class StoreFilterBuilder
         {
             string?[] cleared = [.. names.Where((_, bit) => (clearances & (1UL << bit)) != 0)];
             var tag = Expression.Parameter(typeof(string), "tag");
-            var test = Expression.Lambda<Func<string?, bool>>(Contains(Expression.Constant(cleared), tag), tag);
+            // A null tag is never cleared (docs/policy-language.md, section 5, as the decision reads it: an unknown tag).
+            var test = Expression.Lambda<Func<string?, bool>>(And(Expression.NotEqual(tag, Null), Contains(Expression.Constant(cleared), tag)), tag);
             return Or(NoTags(), Expression.Call(AllMethod, tags, test));
         }
 
