@@ -64,7 +64,7 @@ public sealed partial class CompiledPolicy
             work += bindings.Length + 1;
             if (chain.Count > MaxFilterClauses || work > MaxFilterWork)
             {
-                return PolicyFilter.Incomplete(this, subject.Id, action, at);
+                return PolicyFilter.Incomplete(this, subject, action, at);
             }
         }
 
@@ -115,7 +115,7 @@ public sealed partial class CompiledPolicy
         long branchCount = scopes.Count + 1L;
         if (branchCount > MaxFilterBranches || branchCount * chain.Count + scopes.Count > MaxFilterClauses || branchCount * work > MaxFilterWork)
         {
-            return PolicyFilter.Incomplete(this, subject.Id, action, at);
+            return PolicyFilter.Incomplete(this, subject, action, at);
         }
 
         scopes.Sort(StringComparer.Ordinal);
@@ -172,7 +172,7 @@ public sealed partial class CompiledPolicy
                     clauses += filter.ClauseCount;
                     if (clauses > MaxFilterClauses)
                     {
-                        return PolicyFilter.Incomplete(this, subject.Id, action, at);
+                        return PolicyFilter.Incomplete(this, subject, action, at);
                     }
 
                     linkFilters.Add((i, table), filter);
@@ -184,7 +184,7 @@ public sealed partial class CompiledPolicy
             branches[b + 1] = new FilterBranch(scope, [.. exceptUnder[b + 1]], links);
         }
 
-        return new PolicyFilter(this, subject.Id, action, at, validFrom, validUntil, [.. scopes], branches);
+        return new PolicyFilter(this, subject, action, at, validFrom, validUntil, [.. scopes], branches);
     }
 
     /// <summary>One link's clauses on its effective role set's table: steps 4 and 5, then its denies (step 6), the owner rule (step 7) and its grants by role (step 8).</summary>
@@ -274,6 +274,18 @@ public sealed partial class CompiledPolicy
     /// <summary>The catalog as the filter describes it: entries in file order.</summary>
     internal FilterClassification[] FilterCatalog()
         => [.. catalog.Select(e => new FilterClassification(e.Pattern.Text, tiers[e.Tier], TagNamesOf(e.Tags)))];
+
+    /// <summary>The tier names, lowest first.</summary>
+    internal string[] TierNames => tiers;
+
+    /// <summary>The tag names, by bit.</summary>
+    internal string[] TagNames => tagNames;
+
+    /// <summary>The catalog, in file order.</summary>
+    internal CatalogEntry[] CatalogEntries => catalog;
+
+    /// <summary>The tier of a name no catalog entry matches.</summary>
+    internal int DefaultTier => defaultTier;
 
     /// <summary>Now by the policy's clock, in UTC ticks (a filter's validity is judged by it).</summary>
     internal long NowTicks => timeProvider.GetUtcNow().UtcTicks;

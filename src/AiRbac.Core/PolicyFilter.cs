@@ -34,13 +34,14 @@ public sealed class PolicyFilter
     private readonly long validFromTicks;
     private readonly long validUntilTicks;
 
-    internal PolicyFilter(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at, DateTimeOffset? validFrom,
+    internal PolicyFilter(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at, DateTimeOffset? validFrom,
         DateTimeOffset? validUntil, string[] scopes, FilterBranch[] branches, bool complete = true)
     {
         this.policy = policy;
         this.scopes = scopes;
         this.branches = branches;
-        SubjectId = subjectId;
+        Subject = subject;
+        SubjectId = subject.Id;
         Action = action;
         At = at;
         ValidFrom = validFrom;
@@ -53,14 +54,17 @@ public sealed class PolicyFilter
         DefaultSensitivity = policy.DefaultSensitivity;
     }
 
-    internal static PolicyFilter Incomplete(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at)
-        => new(policy, subjectId, action, at, null, null, [], [], complete: false);
+    internal static PolicyFilter Incomplete(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at)
+        => new(policy, subject, action, at, null, null, [], [], complete: false);
 
     /// <summary>
     /// The policy that built the filter, and the only one it answers for: after a reload, build a new filter from the
     /// new policy. Its clock judges <see cref="ValidFrom"/> and <see cref="ValidUntil"/>.
     /// </summary>
     public CompiledPolicy Policy => policy;
+
+    /// <summary>The subject the filter was built for (the post-filter of a store translation decides for it).</summary>
+    internal Subject Subject { get; }
 
     /// <summary>The id of the subject that asks (the actor).</summary>
     public string SubjectId { get; }
@@ -145,6 +149,24 @@ public sealed class PolicyFilter
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The filter as a predicate over a store's records (docs/retrieval.md, "Store filters"): it passes every record the
+    /// filter passes; where the store cannot express a part of the policy (a name glob, scope paths, an unknown tag), it
+    /// passes more, says so in <see cref="StoreFilter{TRecord}.Approximations"/>, and
+    /// <see cref="StoreFilter{TRecord}.PostFilter"/> makes the result exact.
+    /// </summary>
+    /// <typeparam name="TRecord">The record type of the store.</typeparam>
+    /// <param name="mapping">Which record fields hold the name, scope, tier, tags and owner.</param>
+    /// <param name="options">What the store can translate beyond plain comparisons (<c>LIKE</c>, a tag subset test); <see langword="null"/> for neither.</param>
+    /// <returns>The store filter.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mapping"/> is <see langword="null"/>.</exception>
+    /// <remarks>Cold path: it builds an expression tree in proportion to the filter's clauses.</remarks>
+    public StoreFilter<TRecord> ToStoreFilter<TRecord>(RecordMapping<TRecord> mapping, StoreFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return StoreFilterBuilder.Build(this, mapping, options ?? new StoreFilterOptions());
     }
 
     /// <summary>The branch a (well-formed) scope selects: the deepest binding scope covering it, else the first branch.</summary>
@@ -367,6 +389,8 @@ public sealed class FilterLink
     private readonly Pattern[] denyPatterns;
     private readonly FilterGrant[] grants;
 
+    internal Pattern[] DenyPatterns => denyPatterns;
+
     internal FilterLink(string subjectId, DecisionReason? deniedBecause, bool ownerRule, List<(RuleInfo Info, Pattern Pattern)> denies, FilterGrant[] grants)
     {
         SubjectId = subjectId;
@@ -508,6 +532,12 @@ public sealed class FilterGrant
 
     /// <summary>The role's clearances (a read-only view): every tag of a resource must be among them (a tag the policy never names never is).</summary>
     public IReadOnlyList<string> Clearances { get; }
+
+    internal int Ceiling => ceiling;
+
+    internal ulong ClearanceBits => clearanceBits;
+
+    internal Pattern[] Patterns => patterns;
 
     internal bool Allows(string name, int tier, ulong tags)
     {
