@@ -14,7 +14,7 @@ public sealed partial class CompiledPolicy
 
     /// <summary>
     /// A filter holds at most this many clauses: each distinct link filter's deny and grant patterns, plus one per link
-    /// per branch; past it (or when computing the branches would read more than <see cref="MaxFilterWork"/> bindings), it
+    /// per branch, plus each branch's <see cref="FilterBranch.ExceptUnder"/> scopes; past it (or when computing the branches would read more than <see cref="MaxFilterWork"/> bindings), it
     /// is incomplete.
     /// </summary>
     public const int MaxFilterClauses = Tuning.Filter.MaxClauses;
@@ -26,7 +26,8 @@ public sealed partial class CompiledPolicy
     /// The resources <paramref name="subject"/> may perform <paramref name="action"/> on, now, as an immutable, inspectable
     /// filter: <see cref="PolicyFilter.Matches"/> is true for a resource exactly when
     /// <see cref="Authorize(Subject, string, in ResourceRequest)"/> allows it (caller-supplied scope, tier, tags and owner
-    /// included), until <see cref="PolicyFilter.ValidUntil"/>.
+    /// included), while the policy's clock reads an instant from <see cref="PolicyFilter.ValidFrom"/> until
+    /// <see cref="PolicyFilter.ValidUntil"/>.
     /// </summary>
     /// <param name="subject">Who asks, with the subjects it acts on behalf of.</param>
     /// <param name="action">The action, <c>namespace:verb</c>.</param>
@@ -40,7 +41,10 @@ public sealed partial class CompiledPolicy
     /// <remarks>
     /// Cold path: it allocates in proportion to the subject's rules for the action. The filter is a snapshot of the
     /// subject's bindings at the policy clock's current instant: a binding that expires later ends the filter's validity
-    /// (it then matches nothing, failing closed; build a new one).
+    /// (<see cref="PolicyFilter.ValidUntil"/>), and a binding it left out as already expired starts it
+    /// (<see cref="PolicyFilter.ValidFrom"/>: a clock stepped back before that expiry brings the binding back); outside
+    /// that window it matches nothing, failing closed: build a new one. It answers for this policy only
+    /// (<see cref="PolicyFilter.Policy"/>): after a reload, build a new filter from the new policy.
     /// </remarks>
     public PolicyFilter FilterFor(Subject subject, string action)
     {
@@ -60,7 +64,7 @@ public sealed partial class CompiledPolicy
             work += bindings.Length + 1;
             if (chain.Count > MaxFilterClauses || work > MaxFilterWork)
             {
-                return PolicyFilter.Incomplete(this, subject.Id, action, at);
+                return PolicyFilter.Incomplete(this, subject, action, at);
             }
         }
 
@@ -69,7 +73,7 @@ public sealed partial class CompiledPolicy
         // effective set is the same for every scope of one branch.
         var scopes = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        DateTimeOffset? validUntil = null;
+        DateTimeOffset? validFrom = null, validUntil = null;
         foreach (var (_, holds, _, bindings) in chain)
         {
             if (!holds)
@@ -79,10 +83,21 @@ public sealed partial class CompiledPolicy
 
             foreach (var binding in bindings)
             {
-                if (binding.Never || binding.Role is null || roleIds.Find(binding.Role) < 0
-                    || (binding.Expires is { } until && now >= until.UtcTicks))
+                if (binding.Never || binding.Role is null || roleIds.Find(binding.Role) < 0)
                 {
-                    continue; // never in effect from now on
+                    continue; // never in effect
+                }
+
+                if (binding.Expires is { } until && now >= until.UtcTicks)
+                {
+                    // Expired: left out, but in effect again if the clock steps back before its expiry, so the filter is
+                    // valid only from the latest such expiry.
+                    if (validFrom is null || until.UtcTicks > validFrom.Value.UtcTicks)
+                    {
+                        validFrom = until;
+                    }
+
+                    continue;
                 }
 
                 if (binding.Expires is { } end && (validUntil is null || end.UtcTicks < validUntil.Value.UtcTicks))
@@ -98,16 +113,40 @@ public sealed partial class CompiledPolicy
         }
 
         long branchCount = scopes.Count + 1L;
-        if (branchCount > MaxFilterBranches || branchCount * chain.Count > MaxFilterClauses || branchCount * work > MaxFilterWork)
+        if (branchCount > MaxFilterBranches || branchCount * chain.Count + scopes.Count > MaxFilterClauses || branchCount * work > MaxFilterWork)
         {
-            return PolicyFilter.Incomplete(this, subject.Id, action, at);
+            return PolicyFilter.Incomplete(this, subject, action, at);
         }
 
         scopes.Sort(StringComparer.Ordinal);
+
+        // Each branch excepts only its nearest deeper binding scopes (a deeper one is under one of them): every scope is
+        // listed once, by the branch of its nearest enclosing scope (or the first branch), so the lists are linear in size.
+        var exceptUnder = new List<string>[scopes.Count + 1];
+        for (int b = 0; b < exceptUnder.Length; b++)
+        {
+            exceptUnder[b] = [];
+        }
+
+        for (int j = 0; j < scopes.Count; j++)
+        {
+            int parent = -1;
+            for (int k = 0; k < scopes.Count; k++)
+            {
+                if (scopes[k].Length < scopes[j].Length && (parent < 0 || scopes[k].Length > scopes[parent].Length)
+                    && AiRbac.Scope.Covers(scopes[k], scopes[j]))
+                {
+                    parent = k;
+                }
+            }
+
+            exceptUnder[parent + 1].Add(scopes[j]);
+        }
+
         bool ownerRule = action.Length > 0 && notByOwner.Length > 0 && IsNotByOwner(action, actionId);
         var linkFilters = new Dictionary<(int Link, RoleSetTable Table), FilterLink>();
-        var branches = new List<FilterBranch>((int)branchCount);
-        long clauses = branchCount * chain.Count;
+        var branches = new FilterBranch[(int)branchCount];
+        long clauses = branchCount * chain.Count + scopes.Count; // a clause per link per branch, and per ExceptUnder entry
         for (int b = -1; b < scopes.Count; b++)
         {
             string? scope = b < 0 ? null : scopes[b];
@@ -133,7 +172,7 @@ public sealed partial class CompiledPolicy
                     clauses += filter.ClauseCount;
                     if (clauses > MaxFilterClauses)
                     {
-                        return PolicyFilter.Incomplete(this, subject.Id, action, at);
+                        return PolicyFilter.Incomplete(this, subject, action, at);
                     }
 
                     linkFilters.Add((i, table), filter);
@@ -142,10 +181,10 @@ public sealed partial class CompiledPolicy
                 links[i] = filter;
             }
 
-            branches.Add(new FilterBranch(scope, scope is null ? scopes : [.. scopes.Where(s => s.Length > scope.Length && AiRbac.Scope.Covers(scope, s))], links));
+            branches[b + 1] = new FilterBranch(scope, [.. exceptUnder[b + 1]], links);
         }
 
-        return new PolicyFilter(this, subject.Id, action, at, validUntil, [.. scopes], branches);
+        return new PolicyFilter(this, subject, action, at, validFrom, validUntil, [.. scopes], branches);
     }
 
     /// <summary>One link's clauses on its effective role set's table: steps 4 and 5, then its denies (step 6), the owner rule (step 7) and its grants by role (step 8).</summary>
@@ -197,7 +236,7 @@ public sealed partial class CompiledPolicy
             }
         }
 
-        return new FilterLink(subjectId, null, ownerRule, denies, grants);
+        return new FilterLink(subjectId, null, ownerRule, denies, [.. grants]);
     }
 
     /// <summary>Whether a picked rule applies to the action: always in an exact action's run; in the fallback run, when its action pattern matches.</summary>
@@ -233,8 +272,20 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>The catalog as the filter describes it: entries in file order.</summary>
-    internal IReadOnlyList<FilterClassification> FilterCatalog()
+    internal FilterClassification[] FilterCatalog()
         => [.. catalog.Select(e => new FilterClassification(e.Pattern.Text, tiers[e.Tier], TagNamesOf(e.Tags)))];
+
+    /// <summary>The tier names, lowest first.</summary>
+    internal string[] TierNames => tiers;
+
+    /// <summary>The tag names, by bit.</summary>
+    internal string[] TagNames => tagNames;
+
+    /// <summary>The catalog, in file order.</summary>
+    internal CatalogEntry[] CatalogEntries => catalog;
+
+    /// <summary>The tier of a name no catalog entry matches.</summary>
+    internal int DefaultTier => defaultTier;
 
     /// <summary>Now by the policy's clock, in UTC ticks (a filter's validity is judged by it).</summary>
     internal long NowTicks => timeProvider.GetUtcNow().UtcTicks;

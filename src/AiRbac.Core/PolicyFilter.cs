@@ -11,32 +11,60 @@ namespace AiRbac;
 /// scope selects, every <see cref="FilterLink">link</see> passes it: none of the link's denies matches its name, the
 /// owner rule holds, and some role of the link has a grant matching its name with a ceiling at least its tier and
 /// clearances covering its tags. Its tier is the higher of the <see cref="Catalog">catalog</see>'s (first entry matching
-/// the name, else <see cref="DefaultSensitivity"/>) and the caller's; its tags are the catalog entry's and the caller's.
+/// the name, else <see cref="DefaultSensitivity"/>) and the caller's; its tags are the entry's and the caller's.
 /// </summary>
+/// <remarks>
+/// A filter answers for the <see cref="Policy">policy that built it</see>, and only while that policy's clock reads an
+/// instant from <see cref="ValidFrom"/> (inclusive) to <see cref="ValidUntil"/> (exclusive); outside that window it
+/// matches nothing. After a policy reload, build a new filter from the new policy. Every collection it exposes is a
+/// read-only view of private arrays, which <see cref="Matches"/> reads: nothing a caller does to a filter changes what
+/// it passes.
+/// </remarks>
 public sealed class PolicyFilter
 {
+    /// <summary>
+    /// <see cref="ToString"/> returns at most this many characters: past it, the text is cut and ends with a line saying
+    /// so (the structure, <see cref="Branches"/>, stays complete).
+    /// </summary>
+    public const int MaxTextLength = 1_048_576;
+
     private readonly CompiledPolicy policy;
     private readonly string[] scopes; // the binding scopes of the branches after the first, sorted ordinally
+    private readonly FilterBranch[] branches;
+    private readonly long validFromTicks;
     private readonly long validUntilTicks;
 
-    internal PolicyFilter(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at, DateTimeOffset? validUntil,
-        string[] scopes, IReadOnlyList<FilterBranch> branches, bool complete = true)
+    internal PolicyFilter(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at, DateTimeOffset? validFrom,
+        DateTimeOffset? validUntil, string[] scopes, FilterBranch[] branches, bool complete = true)
     {
         this.policy = policy;
         this.scopes = scopes;
-        SubjectId = subjectId;
+        this.branches = branches;
+        Subject = subject;
+        SubjectId = subject.Id;
         Action = action;
         At = at;
+        ValidFrom = validFrom;
         ValidUntil = validUntil;
+        validFromTicks = validFrom?.UtcTicks ?? long.MinValue;
         validUntilTicks = validUntil?.UtcTicks ?? long.MaxValue;
-        Branches = branches;
+        Branches = Array.AsReadOnly(branches);
         IsComplete = complete;
-        Catalog = policy.FilterCatalog();
+        Catalog = Array.AsReadOnly(policy.FilterCatalog());
         DefaultSensitivity = policy.DefaultSensitivity;
     }
 
-    internal static PolicyFilter Incomplete(CompiledPolicy policy, string subjectId, string action, DateTimeOffset at)
-        => new(policy, subjectId, action, at, null, [], [], complete: false);
+    internal static PolicyFilter Incomplete(CompiledPolicy policy, Subject subject, string action, DateTimeOffset at)
+        => new(policy, subject, action, at, null, null, [], [], complete: false);
+
+    /// <summary>
+    /// The policy that built the filter, and the only one it answers for: after a reload, build a new filter from the
+    /// new policy. Its clock judges <see cref="ValidFrom"/> and <see cref="ValidUntil"/>.
+    /// </summary>
+    public CompiledPolicy Policy => policy;
+
+    /// <summary>The subject the filter was built for (the post-filter of a store translation decides for it).</summary>
+    internal Subject Subject { get; }
 
     /// <summary>The id of the subject that asks (the actor).</summary>
     public string SubjectId { get; }
@@ -46,6 +74,13 @@ public sealed class PolicyFilter
 
     /// <summary>The instant (by the policy's clock) at which the subject's bindings were read.</summary>
     public DateTimeOffset At { get; }
+
+    /// <summary>
+    /// The latest expiry of a binding the filter left out because it had expired at <see cref="At"/>, or
+    /// <see langword="null"/> when it left none out. Before it (a clock stepped back) that binding, and any deny it brings,
+    /// applies again, so the filter matches nothing (fails closed): build a new one.
+    /// </summary>
+    public DateTimeOffset? ValidFrom { get; }
 
     /// <summary>
     /// The first instant a binding the filter counts expires, or <see langword="null"/> when none does. From then on the
@@ -67,25 +102,35 @@ public sealed class PolicyFilter
     public string DefaultSensitivity { get; }
 
     /// <summary>
-    /// The branches, by the resource's scope: the first is for a resource without a scope or under none of the binding
-    /// scopes the others name; each other one is for a resource whose scope is under its <see cref="FilterBranch.Scope"/>
-    /// and not under any of its <see cref="FilterBranch.ExceptUnder"/> (the deepest binding scope covering the
-    /// resource's selects the branch). Exactly one branch applies to any resource.
+    /// The branches, by the resource's scope (a read-only view): the first is for a resource without a scope or under none
+    /// of the binding scopes the others name; each other one is for a resource whose scope is under its
+    /// <see cref="FilterBranch.Scope"/> and not under any of its <see cref="FilterBranch.ExceptUnder"/> (the deepest
+    /// binding scope covering the resource's selects the branch). Exactly one branch applies to any resource.
     /// </summary>
     public IReadOnlyList<FilterBranch> Branches { get; }
 
     /// <summary>
     /// Whether the filter passes <paramref name="resource"/>: exactly when
-    /// <see cref="CompiledPolicy.Authorize(Subject, string, in ResourceRequest)"/> allows the subject the action on it, at
-    /// any instant before <see cref="ValidUntil"/>. Never throws; false for an incomplete or expired filter.
+    /// <see cref="CompiledPolicy.Authorize(Subject, string, in ResourceRequest)"/> of <see cref="Policy"/> allows the
+    /// subject the action on it, at any instant from <see cref="ValidFrom"/> until <see cref="ValidUntil"/>. Never throws;
+    /// false for an incomplete filter, and whenever the policy's clock reads an instant outside that window.
     /// </summary>
     /// <param name="resource">The resource, with the scope, tier, tags and owner the caller knows.</param>
     /// <returns>Whether the resource passes.</returns>
     public bool Matches(in ResourceRequest resource)
     {
-        if (!IsComplete || Branches.Count == 0 || (validUntilTicks != long.MaxValue && policy.NowTicks >= validUntilTicks))
+        if (!IsComplete || branches.Length == 0)
         {
             return false;
+        }
+
+        if (validFromTicks != long.MinValue || validUntilTicks != long.MaxValue)
+        {
+            long now = policy.NowTicks;
+            if (now < validFromTicks || now >= validUntilTicks)
+            {
+                return false;
+            }
         }
 
         // Step 2's part of the request (an empty name, a malformed scope, an undeclared tier), and the classification.
@@ -94,8 +139,8 @@ public sealed class PolicyFilter
             return false;
         }
 
-        var branch = Branches[BranchOf(resource.Scope)];
-        foreach (var link in branch.Links)
+        var branch = branches[BranchOf(resource.Scope)];
+        foreach (var link in branch.LinkArray)
         {
             if (!link.Passes(in resource, tier, tags))
             {
@@ -104,6 +149,24 @@ public sealed class PolicyFilter
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The filter as a predicate over a store's records (docs/retrieval.md, "Store filters"): it passes every record the
+    /// filter passes; where the store cannot express a part of the policy (a name glob, scope paths, an unknown tag), it
+    /// passes more, says so in <see cref="StoreFilter{TRecord}.Approximations"/>, and
+    /// <see cref="StoreFilter{TRecord}.PostFilter"/> makes the result exact.
+    /// </summary>
+    /// <typeparam name="TRecord">The record type of the store.</typeparam>
+    /// <param name="mapping">Which record fields hold the name, scope, tier, tags and owner.</param>
+    /// <param name="options">What the store can translate beyond plain comparisons (<c>LIKE</c>, a tag subset test); <see langword="null"/> for neither.</param>
+    /// <returns>The store filter.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="mapping"/> is <see langword="null"/>.</exception>
+    /// <remarks>Cold path: it builds an expression tree in proportion to the filter's clauses.</remarks>
+    public StoreFilter<TRecord> ToStoreFilter<TRecord>(RecordMapping<TRecord> mapping, StoreFilterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return StoreFilterBuilder.Build(this, mapping, options ?? new StoreFilterOptions());
     }
 
     /// <summary>The branch a (well-formed) scope selects: the deepest binding scope covering it, else the first branch.</summary>
@@ -127,51 +190,157 @@ public sealed class PolicyFilter
         return best;
     }
 
-    /// <summary>The filter as readable text: the classification, then each branch's clauses.</summary>
+    /// <summary>
+    /// The filter as readable text: the classification, then each branch's clauses. Every id, scope, pattern, tier and tag
+    /// is written with control and bidirectional formatting characters escaped (<c>\uXXXX</c>), so no value can forge a
+    /// line; the text is at most <see cref="MaxTextLength"/> characters (past it, cut, with a last line saying so).
+    /// </summary>
     /// <returns>The text (several lines).</returns>
     public override string ToString()
     {
-        var sb = new StringBuilder();
+        var text = new FilterText(MaxTextLength);
         var inv = CultureInfo.InvariantCulture;
-        sb.Append(inv, $"subject '{SubjectId}' may '{Action}' a resource (as of {At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}");
-        sb.Append(ValidUntil is { } until ? string.Create(inv, $", until {until.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})") : ")");
+        text.Raw("subject '").Safe(SubjectId).Raw("' may '").Safe(Action)
+            .Raw(string.Create(inv, $"' a resource (as of {At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
+        if (ValidFrom is { } from)
+        {
+            text.Raw(string.Create(inv, $", from {from.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
+        }
+
+        text.Raw(ValidUntil is { } until ? string.Create(inv, $", until {until.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ})") : ")");
         if (!IsComplete)
         {
-            return sb.Append(": the filter is incomplete (size bound reached) and matches nothing; decide each candidate").ToString();
+            return text.Raw(": the filter is incomplete (size bound reached) and matches nothing; decide each candidate").ToString();
         }
 
-        sb.AppendLine(" when its name is not empty, its scope is well formed and its tier is declared, and:");
-        sb.Append("  tier = the higher of the caller's and the catalog's: ");
+        text.Raw(" when its name is not empty, its scope is well formed and its tier is declared, and:").Line();
+        text.Raw("  tier = the higher of the caller's and the catalog's: ");
         foreach (var entry in Catalog)
         {
-            sb.Append(inv, $"{entry.Match} -> {entry.Sensitivity}{(entry.Tags.Count == 0 ? string.Empty : " [" + string.Join(", ", entry.Tags) + "]")}; ");
+            text.Safe(entry.Match).Raw(" -> ").Safe(entry.Sensitivity);
+            if (entry.Tags.Count > 0)
+            {
+                text.Raw(" [").SafeList(entry.Tags, ", ").Raw("]");
+            }
+
+            text.Raw("; ");
         }
 
-        sb.Append(inv, $"else {DefaultSensitivity}").AppendLine();
-        sb.AppendLine("  tags = the caller's and the catalog entry's");
-        foreach (var branch in Branches)
+        text.Raw("else ").Safe(DefaultSensitivity).Line();
+        text.Raw("  tags = the caller's and the catalog entry's").Line();
+        foreach (var branch in branches)
         {
-            sb.AppendLine(branch.Scope is null
-                ? branch.ExceptUnder.Count == 0 ? "  any scope:" : "  no scope, or a scope under none of " + string.Join(", ", branch.ExceptUnder) + ":"
-                : "  scope under " + branch.Scope + (branch.ExceptUnder.Count == 0 ? ":" : " and not under " + string.Join(", ", branch.ExceptUnder) + ":"));
-            foreach (var link in branch.Links)
+            if (text.Full)
             {
-                link.Describe(sb);
+                break;
+            }
+
+            if (branch.Scope is null)
+            {
+                text.Raw(branch.ExceptUnder.Count == 0 ? "  any scope:" : "  no scope, or a scope under none of ");
+            }
+            else
+            {
+                text.Raw("  scope under ").Safe(branch.Scope).Raw(branch.ExceptUnder.Count == 0 ? ":" : " and not under ");
+            }
+
+            if (branch.ExceptUnder.Count > 0)
+            {
+                text.SafeList(branch.ExceptUnder, ", ").Raw(":");
+            }
+
+            text.Line();
+            foreach (var link in branch.LinkArray)
+            {
+                link.Describe(text);
             }
         }
 
-        return sb.ToString().TrimEnd();
+        return text.ToString();
     }
+}
+
+/// <summary>
+/// A filter's text under construction: values escaped (<see cref="Diagnostics.UnsafeText.Escape"/>), and cut at a
+/// length with a last line saying so. Once full, appending does nothing.
+/// </summary>
+internal sealed class FilterText(int limit)
+{
+    private const string Marker = "... (truncated: the filter's text is longer than PolicyFilter.MaxTextLength; read its Branches)";
+    private readonly StringBuilder sb = new();
+
+    /// <summary>Whether the text has reached its limit (and was cut).</summary>
+    public bool Full { get; private set; }
+
+    /// <summary>Appends fixed text the filter writes itself.</summary>
+    public FilterText Raw(string text)
+    {
+        if (Full)
+        {
+            return this;
+        }
+
+        int room = limit - Marker.Length - 1 - sb.Length;
+        if (text.Length <= room)
+        {
+            sb.Append(text);
+        }
+        else
+        {
+            room = Math.Max(room, 0);
+            if (room > 0 && char.IsHighSurrogate(text[room - 1]))
+            {
+                room--; // never split a surrogate pair
+            }
+
+            sb.Append(text, 0, room).Append('\n').Append(Marker);
+            Full = true;
+        }
+
+        return this;
+    }
+
+    /// <summary>Appends a caller- or policy-supplied value, escaped.</summary>
+    public FilterText Safe(string text) => Full ? this : Raw(Diagnostics.UnsafeText.Escape(text));
+
+    /// <summary>Appends values, escaped, with a separator.</summary>
+    public FilterText SafeList(IEnumerable<string> values, string separator)
+    {
+        bool first = true;
+        foreach (string value in values)
+        {
+            if (Full)
+            {
+                break;
+            }
+
+            if (!first)
+            {
+                Raw(separator);
+            }
+
+            Safe(value);
+            first = false;
+        }
+
+        return this;
+    }
+
+    /// <summary>Ends a line (<c>\n</c> on every platform).</summary>
+    public FilterText Line() => Raw("\n");
+
+    /// <summary>The text, without trailing white space.</summary>
+    public override string ToString() => sb.ToString().TrimEnd();
 }
 
 /// <summary>A catalog entry as a filter describes it.</summary>
 public sealed class FilterClassification
 {
-    internal FilterClassification(string match, string sensitivity, IReadOnlyList<string> tags)
+    internal FilterClassification(string match, string sensitivity, string[] tags)
     {
         Match = match;
         Sensitivity = sensitivity;
-        Tags = tags;
+        Tags = Array.AsReadOnly(tags);
     }
 
     /// <summary>The entry's resource pattern.</summary>
@@ -180,43 +349,57 @@ public sealed class FilterClassification
     /// <summary>The tier it gives a resource it classifies.</summary>
     public string Sensitivity { get; }
 
-    /// <summary>The tags it gives a resource it classifies.</summary>
+    /// <summary>The tags it gives a resource it classifies (a read-only view).</summary>
     public IReadOnlyList<string> Tags { get; }
 }
 
 /// <summary>The resources of one range of scopes, and the clauses every link of the chain applies to them.</summary>
 public sealed class FilterBranch
 {
-    internal FilterBranch(string? scope, IReadOnlyList<string> exceptUnder, IReadOnlyList<FilterLink> links)
+    private readonly FilterLink[] links;
+
+    internal FilterBranch(string? scope, string[] exceptUnder, FilterLink[] links)
     {
         Scope = scope;
-        ExceptUnder = exceptUnder;
-        Links = links;
+        this.links = links;
+        ExceptUnder = Array.AsReadOnly(exceptUnder);
+        Links = Array.AsReadOnly(links);
     }
 
     /// <summary>The binding scope a resource's scope is under (equal to or below), or <see langword="null"/> for the branch of resources under no binding scope (or without a scope).</summary>
     public string? Scope { get; }
 
-    /// <summary>Deeper binding scopes, whose resources belong to their own branches.</summary>
+    /// <summary>
+    /// The nearest deeper binding scopes (a read-only view): those under <see cref="Scope"/> (any, for the first branch)
+    /// with no other binding scope between. Their resources, and those of every scope below them, belong to other
+    /// branches. Each binding scope is listed by exactly one branch, so their total is linear in the scopes.
+    /// </summary>
     public IReadOnlyList<string> ExceptUnder { get; }
 
-    /// <summary>The actor's clauses, then those of each subject it acts on behalf of: a resource must pass them all.</summary>
+    /// <summary>The actor's clauses, then those of each subject it acts on behalf of (a read-only view): a resource must pass them all.</summary>
     public IReadOnlyList<FilterLink> Links { get; }
+
+    /// <summary>The links, as <see cref="PolicyFilter.Matches"/> reads them.</summary>
+    internal FilterLink[] LinkArray => links;
 }
 
 /// <summary>The clauses of one subject of the chain (its effective roles in one branch): steps 1 to 8 of the decision.</summary>
 public sealed class FilterLink
 {
     private readonly Pattern[] denyPatterns;
+    private readonly FilterGrant[] grants;
 
-    internal FilterLink(string subjectId, DecisionReason? deniedBecause, bool ownerRule, List<(RuleInfo Info, Pattern Pattern)> denies, IReadOnlyList<FilterGrant> grants)
+    internal Pattern[] DenyPatterns => denyPatterns;
+
+    internal FilterLink(string subjectId, DecisionReason? deniedBecause, bool ownerRule, List<(RuleInfo Info, Pattern Pattern)> denies, FilterGrant[] grants)
     {
         SubjectId = subjectId;
         DeniedBecause = deniedBecause;
         OwnerRule = ownerRule;
-        Denies = [.. denies.Select(d => d.Info)];
+        Denies = Array.AsReadOnly(denies.Select(d => d.Info).ToArray());
         denyPatterns = [.. denies.Select(d => d.Pattern)];
-        Grants = grants;
+        this.grants = grants;
+        Grants = Array.AsReadOnly(grants);
         ClauseCount = denies.Count + grants.Sum(g => g.Rules.Count) + 1;
     }
 
@@ -236,10 +419,10 @@ public sealed class FilterLink
     /// <summary>Whether the two-person rule applies (<c>not_by_owner</c> covers the action): the resource's owner must not be <see cref="SubjectId"/>.</summary>
     public bool OwnerRule { get; }
 
-    /// <summary>The denies of the subject's effective roles for the action: a resource whose name one of them matches is denied (deny beats allow).</summary>
+    /// <summary>The denies of the subject's effective roles for the action (a read-only view): a resource whose name one of them matches is denied (deny beats allow).</summary>
     public IReadOnlyList<RuleInfo> Denies { get; }
 
-    /// <summary>Per effective role with a grant for the action: the grants, ceiling and clearances; a resource must be allowed by one of them.</summary>
+    /// <summary>Per effective role with a grant for the action (a read-only view): the grants, ceiling and clearances; a resource must be allowed by one of them.</summary>
     public IReadOnlyList<FilterGrant> Grants { get; }
 
     internal bool Passes(in ResourceRequest resource, int tier, ulong tags)
@@ -263,7 +446,7 @@ public sealed class FilterLink
             return false;
         }
 
-        foreach (var grant in Grants)
+        foreach (var grant in grants)
         {
             if (grant.Allows(name, tier, tags))
             {
@@ -274,35 +457,48 @@ public sealed class FilterLink
         return false;
     }
 
-    internal void Describe(StringBuilder sb)
+    internal void Describe(FilterText text)
     {
         if (DeniedBecause is { } reason)
         {
-            sb.Append("    ").Append(SubjectId).Append(": nothing (").Append(DecisionReasons.ToName(reason)).AppendLine(")");
+            text.Raw("    ").Safe(SubjectId).Raw(": nothing (").Raw(DecisionReasons.ToName(reason)).Raw(")").Line();
             return;
         }
 
-        sb.Append("    ").Append(SubjectId).AppendLine(":");
+        text.Raw("    ").Safe(SubjectId).Raw(":").Line();
         if (Denies.Count > 0)
         {
-            sb.Append("      name matches none of: ").AppendLine(string.Join(", ", Denies.Select(d => $"{d.Resource} ({d.Role})")));
+            text.Raw("      name matches none of: ");
+            for (int i = 0; i < Denies.Count && !text.Full; i++)
+            {
+                text.Raw(i == 0 ? string.Empty : ", ").Safe(Denies[i].Resource).Raw(" (").Safe(Denies[i].Role).Raw(")");
+            }
+
+            text.Line();
         }
 
         if (OwnerRule)
         {
-            sb.Append("      owner is not '").Append(SubjectId).AppendLine("'");
+            text.Raw("      owner is not '").Safe(SubjectId).Raw("'").Line();
         }
 
-        if (Grants.Count == 0)
+        if (grants.Length == 0)
         {
-            sb.AppendLine("      nothing: no effective role grants the action (no_matching_grant)");
+            text.Raw("      nothing: no effective role grants the action (no_matching_grant)").Line();
             return;
         }
 
-        sb.AppendLine("      and one of:");
-        foreach (var grant in Grants)
+        text.Raw("      and one of:").Line();
+        foreach (var grant in grants)
         {
-            sb.Append("        ").AppendLine(grant.ToString());
+            if (text.Full)
+            {
+                break;
+            }
+
+            text.Raw("        ");
+            grant.Describe(text);
+            text.Line();
         }
     }
 }
@@ -314,28 +510,34 @@ public sealed class FilterGrant
     private readonly ulong clearanceBits;
     private readonly Pattern[] patterns;
 
-    internal FilterGrant(RoleInfo role, string maxSensitivity, int ceiling, IReadOnlyList<string> clearances, ulong clearanceBits, List<(RuleInfo Info, Pattern Pattern)> rules)
+    internal FilterGrant(RoleInfo role, string maxSensitivity, int ceiling, string[] clearances, ulong clearanceBits, List<(RuleInfo Info, Pattern Pattern)> rules)
     {
         Role = role;
         MaxSensitivity = maxSensitivity;
-        Clearances = clearances;
+        Clearances = Array.AsReadOnly(clearances);
         this.ceiling = ceiling;
         this.clearanceBits = clearanceBits;
-        Rules = [.. rules.Select(r => r.Info)];
+        Rules = Array.AsReadOnly(rules.Select(r => r.Info).ToArray());
         patterns = [.. rules.Select(r => r.Pattern)];
     }
 
     /// <summary>The role.</summary>
     public RoleInfo Role { get; }
 
-    /// <summary>The grants the role itself declares (an inherited role is a grant clause of its own) whose action pattern covers the action, in file order.</summary>
+    /// <summary>The grants the role itself declares (an inherited role is a grant clause of its own) whose action pattern covers the action, in file order (a read-only view).</summary>
     public IReadOnlyList<RuleInfo> Rules { get; }
 
     /// <summary>The role's ceiling: a resource's tier must be at most this.</summary>
     public string MaxSensitivity { get; }
 
-    /// <summary>The role's clearances: every tag of a resource must be among them (a tag the policy never names never is).</summary>
+    /// <summary>The role's clearances (a read-only view): every tag of a resource must be among them (a tag the policy never names never is).</summary>
     public IReadOnlyList<string> Clearances { get; }
+
+    internal int Ceiling => ceiling;
+
+    internal ulong ClearanceBits => clearanceBits;
+
+    internal Pattern[] Patterns => patterns;
 
     internal bool Allows(string name, int tier, ulong tags)
     {
@@ -355,8 +557,26 @@ public sealed class FilterGrant
         return false;
     }
 
-    /// <summary>The clause as text: <c>[role] name matches P | Q and tier &lt;= T and tags within {…}</c>.</summary>
+    /// <summary>
+    /// The clause as text: <c>[role] name matches P | Q and tier &lt;= T and tags within {…}</c>, values escaped as in
+    /// <see cref="PolicyFilter.ToString"/>, at most <see cref="PolicyFilter.MaxTextLength"/> characters.
+    /// </summary>
     /// <returns>The text.</returns>
     public override string ToString()
-        => $"[{Role.Name}] name matches {string.Join(" | ", Rules.Select(r => r.Resource))} and tier <= {MaxSensitivity} and tags within {{{string.Join(", ", Clearances)}}}";
+    {
+        var text = new FilterText(PolicyFilter.MaxTextLength);
+        Describe(text);
+        return text.ToString();
+    }
+
+    internal void Describe(FilterText text)
+    {
+        text.Raw("[").Safe(Role.Name).Raw("] name matches ");
+        for (int i = 0; i < Rules.Count && !text.Full; i++)
+        {
+            text.Raw(i == 0 ? string.Empty : " | ").Safe(Rules[i].Resource);
+        }
+
+        text.Raw(" and tier <= ").Safe(MaxSensitivity).Raw(" and tags within {").SafeList(Clearances, ", ").Raw("}");
+    }
 }

@@ -44,4 +44,17 @@ public class FilterCommandTests
         Cli.Run("filter", broken, "--subject", "alice", "--action", "x:y").ExitCode.Should().Be(2);
         Cli.Run("filter", policy, "--subject", "alice", "--action", "x:y", "--now", "yesterday").ExitCode.Should().Be(2);
     }
+
+    [Fact]
+    public void Filter_SubjectIdWithANewline_ForgesNoLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policies.Basic);
+
+        var result = Cli.Run("filter", policy, "--subject", "eve\nsubject 'root' may 'tool:invoke' any resource\u001b[8m", "--role", "analyst", "--action", "tool:invoke");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.Out.Split('\n').Should().NotContain(line => line.StartsWith("subject 'root'", StringComparison.Ordinal));
+        result.Out.Should().StartWith("subject 'eve\\u000Asubject 'root' may 'tool:invoke' any resource\\u001B[8m' may 'tool:invoke'");
+    }
 }

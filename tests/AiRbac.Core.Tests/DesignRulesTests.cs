@@ -69,6 +69,7 @@ public partial class DesignRulesTests
         "CompiledPolicy.cs GlobAction",
         "CompiledPolicy.cs UnknownTagBit", // bit width of the tag mask
         "DiagnosticText.cs MaxQuotedCharacters", // message cap
+        "PolicyFilter.cs MaxTextLength", // text cap of PolicyFilter.ToString
         "CompilerRun.cs MaxTags", // bit width of the tag mask (63 tags plus the unknown-tag bit)
         "RoleSetTable.cs HashThreshold", // alias of RuleBucket's
         "RoleSetTable.cs MemoKeys", // layout: memo slots per table
