@@ -4,7 +4,7 @@ using Microsoft.Extensions.AI;
 namespace AiRbac.Extensions.AI.Tests;
 
 /// <summary>
-/// Permission-aware RAG end to end (docs/retrieval.md, issue 14 item 4): a retriever over an in-memory collection of
+/// Permission-aware RAG end to end (docs/retrieval.md): a retriever over an in-memory collection of
 /// chunks applies the subject's store filter (<see cref="StoreFilter{TRecord}.Predicate"/>, compiled, as the store
 /// would) and then <see cref="StoreFilter{TRecord}.PostFilter"/>; a small pipeline puts what it returns into the prompt
 /// of a scripted chat client. For an analyst and for an agent acting for a clinician: no chunk <c>Authorize</c> denies
