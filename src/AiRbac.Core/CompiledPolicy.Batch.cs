@@ -5,7 +5,8 @@ namespace AiRbac;
 /// <summary>
 /// Batch decisions: one subject (with its on-behalf-of chain) and one action against many resources, for example the
 /// candidates a retriever found. Each item goes through the same decision steps as <see cref="Authorize(Subject, string, in ResourceRequest)"/>
-/// (<see cref="DecideChain"/>); what does not depend on the item is resolved once per batch.
+/// (<see cref="Decide"/>, <see cref="DecideRun"/>, <see cref="DecideDelegation"/>); what does not depend on the item is
+/// resolved once per batch.
 /// </summary>
 public sealed partial class CompiledPolicy
 {
@@ -27,10 +28,13 @@ public sealed partial class CompiledPolicy
     /// </exception>
     /// <remarks>
     /// The action is looked up once. For each link of the chain (the first eight) whose effective role set depends on
-    /// neither the request nor the time (no scoped or expiring binding in effect), steps 1 to 3 and the search for the
-    /// action's run are done once, at the first item that reaches them; a link with scoped or expiring bindings has its
-    /// effective roles computed for each item (its set depends on the item's scope and on the clock), by the same code.
-    /// Items are decided in order, each reading the policy's clock as a single call would.
+    /// neither the request nor the time (no scoped or expiring binding in effect), steps 1 to 5 and the search for the
+    /// action's run are done once, at the first item that reaches them (or before the first item, for a subject that
+    /// kept its table from an earlier decision); a link with scoped or expiring bindings has its effective roles computed
+    /// for each item (its set depends on the item's scope and on the clock), by the same code. Once every link of the
+    /// chain is resolved, the remaining items go through a loop that does per item only what depends on the item: the
+    /// request's part of step 2 and steps 6 to 8 (and 9) on the runs found once. Items are decided in order, each
+    /// reading the policy's clock as a single call would.
     /// </remarks>
     public void AuthorizeMany(Subject subject, string action, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
     {
@@ -48,60 +52,127 @@ public sealed partial class CompiledPolicy
             return;
         }
 
+        if (resources.IsEmpty)
+        {
+            return;
+        }
+
         int actionId = string.IsNullOrEmpty(action) ? -1 : actionIds.Find(action);
         var plans = default(LinkPlans);
         int depth = 0;
-        for (var link = subject; link is not null && depth < BatchLinks; link = link.OnBehalfOf)
+        for (var link = subject; link is not null && depth <= BatchLinks; link = link.OnBehalfOf)
         {
             depth++;
         }
 
+        // A chain longer than the plans is decided item by item (its links past the eighth by Decide, per item).
+        bool whole = depth <= BatchLinks;
         Span<LinkPlan> links = plans;
-        links = links[..depth];
-        for (int i = 0; i < resources.Length; i++)
+        links = links[..Math.Min(depth, BatchLinks)];
+        int i = 0;
+        while (true)
         {
+            // Plans every link whose table is now known: a subject that kept its table (from an earlier decision, or
+            // from the item just decided) has a set that depends on neither the request nor the time.
+            bool planned = true;
+            var link = subject;
+            for (int at = 0; at < links.Length; at++, link = link!.OnBehalfOf)
+            {
+                planned &= links[at].Subject is not null || Plan(ref links[at], link!, actionId);
+            }
+
+            if (i == resources.Length || (planned && whole))
+            {
+                break;
+            }
+
             var request = new Request(action, in resources[i]);
             Prepare(ref request, actionId);
-            decisions[i] = DecideChain(subject, ref request, links);
+            var actor = DecideLink(subject, ref request, links, 0);
+            decisions[i] = actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor, links) : actor;
+            i++;
+        }
+
+        if (i < resources.Length)
+        {
+            DecidePlanned(action, actionId, resources[i..], decisions[i..], links);
         }
     }
 
     /// <summary>
-    /// Steps 1 to 8 for link <paramref name="at"/> of a chain (0: the actor). Within a batch, a link whose table was
-    /// found once (its set fixed) goes straight to <see cref="DecideOn"/>, as <see cref="Decide"/> itself does for a
-    /// subject that kept its table; otherwise <see cref="Decide"/>, after which a fixed set's table is kept for the
-    /// batch's next items.
+    /// The items of a batch whose every link is planned: per item, the request's part of step 2 (<see cref="Prepare(ref Request, int)"/>),
+    /// steps 6 to 8 on the actor's run (<see cref="DecideRun"/>, inlined here), and step 9 down the chain
+    /// (<see cref="DecideDelegation"/> on the links' runs); steps 1, 3, 4 and 5 and the subject's part of step 2 were
+    /// answered once, when the links were planned.
+    /// </summary>
+    private void DecidePlanned(string action, int actionId, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions, Span<LinkPlan> links)
+    {
+        decisions = decisions[..resources.Length];
+        var subject = links[0].Subject!;
+        var run = links[0].Run;
+        var early = links[0].Early;
+        bool chain = links.Length > 1;
+        for (int i = 0; i < resources.Length; i++)
+        {
+            var request = new Request(action, in resources[i]);
+            Prepare(ref request, actionId);
+            var decision = request.Invalid ? new Decision(this, DecisionReason.InvalidRequest)
+                : run is null ? early
+                : DecideRun(run, subject, ref request);
+            if (chain && decision.Allowed)
+            {
+                decision = DecideDelegation(subject, ref request, decision, links);
+            }
+
+            decisions[i] = decision;
+        }
+    }
+
+    /// <summary>
+    /// Plans link <paramref name="link"/> of a batch when it kept its table for this policy (<see cref="Decide"/> keeps it
+    /// only when its set depends on neither the request nor the time): steps 4 and 5 and the action's run, once
+    /// (<see cref="RunOf"/>). False when it has no such table (yet).
+    /// </summary>
+    private bool Plan(ref LinkPlan plan, Subject link, int actionId)
+    {
+        if (link.Table is not { } table || !ReferenceEquals(table.Policy, this))
+        {
+            return false;
+        }
+
+        plan.Run = RunOf(table, actionId, out plan.Early);
+        plan.Subject = link;
+        return true;
+    }
+
+    /// <summary>
+    /// Steps 1 to 8 for link <paramref name="at"/> of a chain (0: the actor): a planned link (its set fixed, its table and
+    /// run found once) goes straight to the request's part of step 2 and <see cref="DecideRun"/>, exactly as
+    /// <see cref="Decide"/> does for a subject that kept its table; any other link to <see cref="Decide"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Decision DecideLink(Subject subject, ref Request request, Span<LinkPlan> links, int at)
     {
-        if ((uint)at >= (uint)links.Length)
+        if ((uint)at >= (uint)links.Length || links[at].Subject is null)
         {
             return Decide(subject, ref request);
         }
 
         ref var plan = ref links[at];
-        if (plan.Table is { } table)
-        {
-            return DecideOn(table, subject, ref request, ref plan.Run);
-        }
-
-        var decision = Decide(subject, ref request);
-
-        // Decide keeps the table on the subject only when its set depends on neither the request nor the time.
-        if (subject.Table is { } kept && ReferenceEquals(kept.Policy, this))
-        {
-            plan.Table = kept;
-        }
-
-        return decision;
+        return request.Invalid ? new Decision(this, DecisionReason.InvalidRequest)
+            : plan.Run is { } run ? DecideRun(run, subject, ref request)
+            : plan.Early;
     }
 
-    /// <summary>What a batch resolved once for one link of the chain: its fixed set's table and the run of the batch's action in it.</summary>
+    /// <summary>
+    /// What a batch resolved once for one link of the chain whose set is fixed: the subject (set once planned), the run of
+    /// the batch's action in its table, or the decision of step 4 or 5 when there is no run to scan.
+    /// </summary>
     private struct LinkPlan
     {
-        public RoleSetTable? Table;
+        public Subject? Subject;
         public RunTable? Run;
+        public Decision Early;
     }
 
     /// <summary>The plans of a batch's first <see cref="BatchLinks"/> links, on the stack.</summary>

@@ -188,37 +188,37 @@ public sealed partial class CompiledPolicy
 
         var request = new Request(action, resource);
         Prepare(ref request);
-        return DecideChain(subject, ref request, []);
+        var actor = Decide(subject, ref request);
+        return actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor, []) : actor;
     }
 
     /// <summary>
-    /// Steps 1 to 9 for one prepared request: steps 1 to 8 for the subject, then step 9 for each subject it acts on behalf
-    /// of. <see cref="Authorize(Subject, string, in ResourceRequest)"/> and <see cref="AuthorizeMany"/> both end here;
-    /// <paramref name="links"/> holds what a batch resolved once per link (the actor first), and is empty for one request.
+    /// Step 9, delegation_denied, for one prepared request that <paramref name="subject"/> (link 0) was allowed: every link
+    /// down its on-behalf-of chain must be allowed too (steps 1 to 8 again, for the same request); no link exceeds the one
+    /// it acts for. <see cref="Authorize(Subject, string, in ResourceRequest)"/> and <see cref="AuthorizeMany"/> both end
+    /// here; <paramref name="links"/> holds what a batch resolved once per link (the actor first), and is empty for one request.
     /// </summary>
-    private Decision DecideChain(Subject subject, ref Request request, Span<LinkPlan> links)
+    private Decision DecideDelegation(Subject subject, ref Request request, Decision actor, Span<LinkPlan> links)
     {
-        var actor = DecideLink(subject, ref request, links, 0);
-        if (!actor.Allowed)
-        {
-            return actor;
-        }
-
-        // Step 9, delegation_denied: every link down the on-behalf-of chain must be allowed too (steps 1 to 8 again, for
-        // the same request); no link exceeds the one it acts for.
         int at = 1;
         for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf, at++)
         {
             var decision = DecideLink(link, ref request, links, at);
             if (!decision.Allowed)
             {
-                // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
-                int rule = decision.Reason == DecisionReason.SeparationOfDuties ? -1 : decision.RuleIndex;
-                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason);
+                return Delegated(decision);
             }
         }
 
         return actor;
+    }
+
+    /// <summary>Step 9's answer when a link down the chain is denied <paramref name="link"/>.</summary>
+    private Decision Delegated(Decision link)
+    {
+        // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
+        int rule = link.Reason == DecisionReason.SeparationOfDuties ? -1 : link.RuleIndex;
+        return new Decision(this, DecisionReason.DelegationDenied, link.RoleIndex, rule, link.TierIndex, link.Reason);
     }
 
     /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
@@ -252,45 +252,51 @@ public sealed partial class CompiledPolicy
                 subject.Table = table;
             }
         }
-
-        RunTable? run = null;
-        return DecideOn(table, subject, ref request, ref run);
-    }
-
-    /// <summary>
-    /// Step 2's part of the request, then steps 4 to 8, on the table of the subject's effective role set (found by steps 1
-    /// to 3 for this request, or earlier for a set that depends on neither the request nor the time). <paramref name="keptRun"/>
-    /// is the run of the request's action in this table when the caller kept it (a batch), else <see langword="null"/>;
-    /// it is set when found here.
-    /// </summary>
-    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun)
-    {
-        if (request.Invalid)
+        else if (request.Invalid)
         {
+            // Step 2's part of the request (the subject's part passed when the table was kept).
             return new Decision(this, DecisionReason.InvalidRequest);
         }
 
+        var run = RunOf(table, request.ActionId, out var early);
+        return run is null ? early : DecideRun(run, subject, ref request);
+    }
+
+    /// <summary>
+    /// Steps 4 and 5 on the table of the subject's effective role set, then the run of the action that steps 6 to 8 scan
+    /// (built when the set first meets the action): <see langword="null"/> when step 4 or 5 decides, with the decision in
+    /// <paramref name="early"/>. Neither depends on the resource: a batch asks once per link.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RunTable? RunOf(RoleSetTable table, int actionId, out Decision early)
+    {
         // Step 4, separation_of_duties.
         if (table.SodSet >= 0)
         {
-            return new Decision(this, DecisionReason.SeparationOfDuties, table.SodRole, table.SodSet);
+            early = new Decision(this, DecisionReason.SeparationOfDuties, table.SodRole, table.SodSet);
+            return null;
         }
 
         // Step 5, no_active_role.
         if (table.RoleCount == 0)
         {
-            return new Decision(this, DecisionReason.NoActiveRole);
+            early = new Decision(this, DecisionReason.NoActiveRole);
+            return null;
         }
 
-        // Steps 6 to 8 scan the run of the request's action (built when the set first meets the action).
-        var run = keptRun;
-        if (run is null)
-        {
-            var slots = table.Slots;
-            int at = FindRun(slots, request.ActionId);
-            keptRun = run = slots[at].Run ?? BuildRun(table, at);
-        }
+        early = default;
+        var slots = table.Slots;
+        int at = FindRun(slots, actionId);
+        return slots[at].Run ?? BuildRun(table, at);
+    }
 
+    /// <summary>
+    /// Steps 6 to 8 of a valid request for <paramref name="subject"/>, on the run of the request's action in the table of
+    /// the subject's effective role set (<see cref="RunOf"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Decision DecideRun(RunTable run, Subject subject, ref Request request)
+    {
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
         var denies = new Scan(run, deny: true, request.Resource.Name);
         int k = NextMatch(run, ref denies, ref request, skipRole: -1);
