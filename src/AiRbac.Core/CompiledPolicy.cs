@@ -180,30 +180,32 @@ public sealed partial class CompiledPolicy
     /// scan of it. Nothing here allocates once that table exists.
     /// </remarks>
     public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
-    {
-        if (subject is null)
-        {
-            return new Decision(this, DecisionReason.MissingIdentity);
-        }
+        => subject is null ? new Decision(this, DecisionReason.MissingIdentity) : DecideRequest(subject, action, ActionIdOf(action), in resource);
 
+    /// <summary>
+    /// Steps 1 to 9 for one request of a subject, its action's id given: steps 1 to 8 for the subject (<see cref="Decide"/>),
+    /// then step 9 for each subject it acts on behalf of (<see cref="DecideDelegation"/>). <see cref="Authorize(Subject, string, in ResourceRequest)"/>
+    /// and <see cref="AuthorizeMany"/> (for the items before the subject's table is known) both decide here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Decision DecideRequest(Subject subject, string action, int actionId, in ResourceRequest resource)
+    {
         var request = new Request(action, resource);
-        Prepare(ref request);
+        Prepare(ref request, actionId);
         var actor = Decide(subject, ref request);
-        return actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor, []) : actor;
+        return actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor) : actor;
     }
 
     /// <summary>
-    /// Step 9, delegation_denied, for one prepared request that <paramref name="subject"/> (link 0) was allowed: every link
-    /// down its on-behalf-of chain must be allowed too (steps 1 to 8 again, for the same request); no link exceeds the one
-    /// it acts for. <see cref="Authorize(Subject, string, in ResourceRequest)"/> and <see cref="AuthorizeMany"/> both end
-    /// here; <paramref name="links"/> holds what a batch resolved once per link (the actor first), and is empty for one request.
+    /// Step 9, delegation_denied, for one prepared request that <paramref name="subject"/> was allowed (<paramref name="actor"/>):
+    /// every link down its on-behalf-of chain must be allowed too (steps 1 to 8 again, for the same request); no link
+    /// exceeds the one it acts for.
     /// </summary>
-    private Decision DecideDelegation(Subject subject, ref Request request, Decision actor, Span<LinkPlan> links)
+    private Decision DecideDelegation(Subject subject, ref Request request, Decision actor)
     {
-        int at = 1;
-        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf, at++)
+        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
-            var decision = DecideLink(link, ref request, links, at);
+            var decision = Decide(link, ref request);
             if (!decision.Allowed)
             {
                 return Delegated(decision);
@@ -222,6 +224,12 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
+    /// <remarks>
+    /// Not inlined: its own IL is small (the steps are in callees it inlines), so dynamic PGO would inline it into a
+    /// caller's loop and then run out of the inlining budget for <see cref="RunOf"/> and <see cref="DecideRun"/>, leaving
+    /// them as calls (docs/benchmarks.md, "Batch decisions").
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private Decision Decide(Subject subject, ref Request request)
     {
         // A subject already decided against this policy whose effective roles do not depend on the request keeps its
@@ -258,37 +266,34 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.InvalidRequest);
         }
 
-        var run = RunOf(table, request.ActionId, out var early);
-        return run is null ? early : DecideRun(run, subject, ref request);
+        // Steps 4 and 5, then 6 to 8 on the run of the request's action.
+        var run = RunOf(table, request.ActionId);
+        return run is null ? StepFourOrFive(table) : DecideRun(run, subject, ref request);
     }
 
     /// <summary>
-    /// Steps 4 and 5 on the table of the subject's effective role set, then the run of the action that steps 6 to 8 scan
-    /// (built when the set first meets the action): <see langword="null"/> when step 4 or 5 decides, with the decision in
-    /// <paramref name="early"/>. Neither depends on the resource: a batch asks once per link.
+    /// The run of the action that steps 6 to 8 scan, in the table of the subject's effective role set (built when the set
+    /// first meets the action); <see langword="null"/> when step 4 or 5 decides instead (<see cref="StepFourOrFive"/>).
+    /// Neither depends on the resource: a batch asks once.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private RunTable? RunOf(RoleSetTable table, int actionId, out Decision early)
+    private RunTable? RunOf(RoleSetTable table, int actionId)
     {
-        // Step 4, separation_of_duties.
-        if (table.SodSet >= 0)
+        if (table.SodSet >= 0 || table.RoleCount == 0)
         {
-            early = new Decision(this, DecisionReason.SeparationOfDuties, table.SodRole, table.SodSet);
             return null;
         }
 
-        // Step 5, no_active_role.
-        if (table.RoleCount == 0)
-        {
-            early = new Decision(this, DecisionReason.NoActiveRole);
-            return null;
-        }
-
-        early = default;
         var slots = table.Slots;
         int at = FindRun(slots, actionId);
         return slots[at].Run ?? BuildRun(table, at);
     }
+
+    /// <summary>Step 4, separation_of_duties, else step 5, no_active_role: the decision of a table <see cref="RunOf"/> gives no run.</summary>
+    private Decision StepFourOrFive(RoleSetTable table)
+        => table.SodSet >= 0
+            ? new Decision(this, DecisionReason.SeparationOfDuties, table.SodRole, table.SodSet)
+            : new Decision(this, DecisionReason.NoActiveRole);
 
     /// <summary>
     /// Steps 6 to 8 of a valid request for <paramref name="subject"/>, on the run of the request's action in the table of
@@ -630,8 +635,9 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReadChars(ref char at) => Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<char, byte>(ref at));
 
-    private void Prepare(ref Request request)
-        => Prepare(ref request, string.IsNullOrEmpty(request.Action) ? -1 : actionIds.Find(request.Action));
+    /// <summary>The id of an action the policy names exactly; -1 for any other (and for none).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int ActionIdOf(string action) => string.IsNullOrEmpty(action) ? -1 : actionIds.Find(action);
 
     /// <summary>Step 2's checks of the request, and what the steps read of it; <paramref name="actionId"/> is its action's id (-1 if none).</summary>
     private void Prepare(ref Request request, int actionId)

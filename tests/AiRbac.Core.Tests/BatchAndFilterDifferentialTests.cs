@@ -24,7 +24,7 @@ public sealed class BatchAndFilterDifferentialTests(ITestOutputHelper output)
     {
         var clock = new FixedClock(RandomPolicyGenerator.Now);
         var mismatches = new List<string>();
-        int mismatchCount = 0, items = 0, allowed = 0, delegated = 0;
+        int mismatchCount = 0, items = 0, allowed = 0, delegated = 0, planned = 0;
         var reasons = new HashSet<DecisionReason>();
         for (int seed = 1; seed <= Policies; seed++)
         {
@@ -40,9 +40,21 @@ public sealed class BatchAndFilterDifferentialTests(ITestOutputHelper output)
                 var (subject, action, resources) = NextBatch(generator, doc, policy, random, random.Next(0, MaxBatch + 1));
                 var batch = new Decision[resources.Length];
                 var evicting = new Decision[resources.Length];
-                policy.AuthorizeMany(Fresh(subject), action, resources, batch); // a subject never decided before
+                var reused = new Decision[resources.Length];
+                var crossed = new Decision[resources.Length];
+                var fresh = Fresh(subject);
+                policy.AuthorizeMany(fresh, action, resources, batch); // a subject never decided before
                 tinyCache.AuthorizeMany(Fresh(subject), action, resources, evicting);
                 delegated += subject.OnBehalfOf is null ? 0 : 1;
+
+                // The same subject again: when its set is fixed, it kept its table, and the batch starts in its per-item loop.
+                policy.AuthorizeMany(fresh, action, resources, reused);
+                planned += fresh.Table is not null && resources.Length > 0 ? 1 : 0;
+
+                // A subject that kept another policy's table (the evicting one's), as after a reload: this policy's answers.
+                var other = Fresh(subject);
+                tinyCache.AuthorizeMany(other, action, resources, crossed);
+                policy.AuthorizeMany(other, action, resources, crossed);
                 for (int i = 0; i < resources.Length; i++)
                 {
                     items++;
@@ -50,7 +62,7 @@ public sealed class BatchAndFilterDifferentialTests(ITestOutputHelper output)
                     ReferenceDecision expected = reference.Decide(subject, action, resources[i], RandomPolicyGenerator.Now);
                     reasons.Add(batch[i].Reason);
                     allowed += batch[i].Allowed ? 1 : 0;
-                    bool same = batch[i] == single && Same(evicting[i], single)
+                    bool same = batch[i] == single && Same(evicting[i], single) && reused[i] == single && crossed[i] == single
                         && single.Allowed == expected.Allowed && single.Reason == expected.Reason && single.Role == expected.Role
                         && single.Rule == expected.Rule
                         && (single.Reason != DecisionReason.DelegationDenied || single.DelegatedReason == expected.DelegatedReason);
@@ -60,7 +72,7 @@ public sealed class BatchAndFilterDifferentialTests(ITestOutputHelper output)
                         if (mismatches.Count < MaxReportedMismatches)
                         {
                             mismatches.Add(string.Create(CultureInfo.InvariantCulture,
-                                $"seed {seed} batch {b} item {i}: {new GeneratedRequest(subject, action, resources[i])}\n  batch {batch[i]} / evicting {evicting[i]} / single {single} / reference {expected}\n{RandomPolicyGenerator.ToYaml(doc)}"));
+                                $"seed {seed} batch {b} item {i}: {new GeneratedRequest(subject, action, resources[i])}\n  batch {batch[i]} / evicting {evicting[i]} / reused {reused[i]} / crossed {crossed[i]} / single {single} / reference {expected}\n{RandomPolicyGenerator.ToYaml(doc)}"));
                         }
                     }
                 }
@@ -68,11 +80,13 @@ public sealed class BatchAndFilterDifferentialTests(ITestOutputHelper output)
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{Policies} policies, {Policies * BatchesPerPolicy} batches ({delegated} delegated), {items} items, {allowed} allowed, {mismatchCount} mismatches"));
+            $"{Policies} policies, {Policies * BatchesPerPolicy} batches ({delegated} delegated, {planned} with a fixed set), {items} items, {allowed} allowed, {mismatchCount} mismatches"));
         mismatches.Should().BeEmpty("every item of a batch must be what Authorize and the reference answer ({0} of {1} differ):\n{2}",
             mismatchCount, items, string.Join("\n", mismatches));
         items.Should().BeGreaterThan(100_000);
         reasons.Should().HaveCount(DecisionReasons.All.Count, "the batches must reach every reason");
+        planned.Should().BeGreaterThan(Policies * BatchesPerPolicy / 4, "many batches must take the per-item loop of a subject whose set is fixed");
+        planned.Should().BeLessThan(Policies * BatchesPerPolicy, "some subjects must have scoped or expiring bindings");
     }
 
     [Fact]

@@ -82,6 +82,120 @@ public class BatchAndFilterTests
     }
 
     [Fact]
+    public void AuthorizeMany_ReusedSubjects_EachItemIsWhatAuthorizeAnswers()
+    {
+        // Subjects decided before the batch kept their table: the batch resolves steps 1 to 5 and the run once, before the
+        // first item, and decides every item in its per-item loop. Invalid items must stay invalid_request (step 2) even
+        // for a subject whose set breaks separation of duties (step 4) or has no role in effect (step 5).
+        var policy = RagPolicy().Build();
+        var resources = MixedResources();
+        var reasons = new HashSet<DecisionReason>();
+        foreach (string action in new[] { "data:read", "data:approve", "model:query", string.Empty })
+        {
+            foreach (var subject in Subjects())
+            {
+                var singles = new Decision[resources.Length];
+                for (int i = 0; i < resources.Length; i++)
+                {
+                    singles[i] = policy.Authorize(subject, action, in resources[i]);
+                }
+
+                var decisions = new Decision[resources.Length];
+                policy.AuthorizeMany(subject, action, resources, decisions);
+                decisions.Should().Equal(singles, "every item for {0} {1}", subject.Id, action);
+                reasons.UnionWith(decisions.Select(d => d.Reason));
+            }
+        }
+
+        reasons.Should().Contain([DecisionReason.Allowed, DecisionReason.InvalidRequest, DecisionReason.SeparationOfDuties, DecisionReason.NoActiveRole,
+            DecisionReason.ExplicitDeny, DecisionReason.OwnerConflict, DecisionReason.NoMatchingGrant, DecisionReason.SensitivityCeiling,
+            DecisionReason.MissingTagClearance, DecisionReason.DelegationDenied, DecisionReason.MissingIdentity]);
+
+        var conflicted = new Decision[resources.Length];
+        var ab = Subjects()[4];
+        policy.AuthorizeMany(ab, "data:read", resources, conflicted);
+        policy.AuthorizeMany(ab, "data:read", resources, conflicted); // the second time with its table kept
+        conflicted.Select(d => d.Reason).Distinct().Should().BeEquivalentTo([DecisionReason.SeparationOfDuties, DecisionReason.InvalidRequest]);
+    }
+
+    [Fact]
+    public void AuthorizeMany_SubjectDecidedByAnotherPolicy_AnswersWithThisPolicy()
+    {
+        // A policy reload: a subject that kept the old policy's table must be decided by the new one.
+        var before = RagPolicy().Build();
+        var after = new TestPolicy()
+            .Role("analyst", allow: ["data:read on doc:public/**"], deny: ["data:read on doc:sales/**"], max: "internal")
+            .Catalog("doc:**", "internal")
+            .Build();
+        var alice = Subjects()[0];
+        var resources = MixedResources();
+        var decisions = new Decision[resources.Length];
+        before.AuthorizeMany(alice, "data:read", resources, decisions);
+        decisions.Count(d => d.Allowed).Should().BeGreaterThan(1);
+
+        after.AuthorizeMany(alice, "data:read", resources, decisions);
+        for (int i = 0; i < resources.Length; i++)
+        {
+            decisions[i].Should().Be(after.Authorize(Subjects()[0], "data:read", in resources[i]), "item {0}", i);
+        }
+
+        decisions.Where(d => d.Allowed).Should().ContainSingle("only doc:public/faq is readable under the new policy");
+        decisions[1].Reason.Should().Be(DecisionReason.ExplicitDeny);
+
+        before.AuthorizeMany(alice, "data:read", resources, decisions); // and back
+        for (int i = 0; i < resources.Length; i++)
+        {
+            decisions[i].Should().Be(before.Authorize(Subjects()[0], "data:read", in resources[i]), "item {0}", i);
+        }
+    }
+
+    [Fact]
+    public void AuthorizeMany_SubjectSharedWithAnotherPolicyOnAnotherThread_StaysExact()
+    {
+        // One subject object, two policies, two threads: the other thread keeps replacing the table the subject kept, while
+        // this one decides batches. Every batch must still be exactly this policy's answers.
+        var mine = RagPolicy().Build();
+        var other = new TestPolicy().Role("analyst", allow: ["data:read on **"], max: "restricted", clearances: ["phi", "pii"]).Build();
+        var shared = Subject.WithRoles("alice", SubjectKind.User, "analyst").ActingFor(Subject.WithRoles("carol", SubjectKind.User, "analyst"));
+        var resources = MixedResources();
+        var expected = new Decision[resources.Length];
+        mine.AuthorizeMany(Subject.WithRoles("alice", SubjectKind.User, "analyst").ActingFor(Subject.WithRoles("carol", SubjectKind.User, "analyst")), "data:read", resources, expected);
+        expected.Should().Contain(d => d.Allowed).And.Contain(d => !d.Allowed);
+
+        bool stop = false;
+        int flips = 0;
+        var flipper = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop))
+            {
+                other.Authorize(shared, "data:read", "doc:secret/plan");
+                other.Authorize(shared.OnBehalfOf!, "data:read", "doc:secret/plan");
+                Interlocked.Increment(ref flips);
+            }
+        });
+        flipper.Start();
+        var decisions = new Decision[resources.Length];
+        int batches = 0;
+        string? failure = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (failure is null && (batches < 2_000 || Volatile.Read(ref flips) < 1_000) && clock.ElapsedMilliseconds < 10_000)
+        {
+            mine.AuthorizeMany(shared, "data:read", resources, decisions);
+            if (!decisions.AsSpan().SequenceEqual(expected))
+            {
+                failure = $"batch {batches}: [{string.Join(", ", decisions)}] instead of [{string.Join(", ", expected)}]";
+            }
+
+            batches++;
+        }
+
+        Volatile.Write(ref stop, true);
+        flipper.Join();
+        failure.Should().BeNull();
+        Volatile.Read(ref flips).Should().BeGreaterThan(0, "the other thread must have run");
+    }
+
+    [Fact]
     public void AuthorizeMany_MismatchedSpans_ThrowsAndLeavesOnlyDenials()
     {
         var policy = RagPolicy().Build();
