@@ -63,7 +63,7 @@ public sealed partial class CompiledPolicy
     /// <summary>
     /// The items of a batch whose subject has a fixed set, with its <paramref name="table"/>: steps 4 and 5 and the
     /// action's run once (<see cref="RunOf"/>), then per item what <see cref="Decide"/> does for a subject that kept its
-    /// table: the request's part of step 2 (<see cref="Prepare(ref Request, int)"/>), steps 6 to 8 (<see cref="DecideRun"/>,
+    /// table: the request's part of step 2 (<see cref="Prepare"/>), steps 6 to 8 (<see cref="DecideRun"/>,
     /// inlined here), and step 9 down the chain (<see cref="DecideDelegation"/>).
     /// </summary>
     private void DecideOnTable(RoleSetTable table, Subject subject, string action, int actionId, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
@@ -73,8 +73,9 @@ public sealed partial class CompiledPolicy
         bool chain = subject.OnBehalfOf is not null;
         for (int i = 0; i < resources.Length; i++)
         {
-            var request = new Request(action, in resources[i]);
-            Prepare(ref request, actionId);
+            ref readonly var resource = ref resources[i];
+            var request = new Request(action, in resource);
+            Prepare(ref request, in resource, actionId);
             var decision = request.Invalid ? new Decision(this, DecisionReason.InvalidRequest)
                 : run is null ? StepFourOrFive(table)
                 : DecideRun(run, subject, ref request);

@@ -251,15 +251,15 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>
-    /// For a filter: the request's part of step 2 and the resource's classification, as <see cref="Prepare(ref Request, int)"/>
+    /// For a filter: the request's part of step 2 and the resource's classification, as <see cref="Prepare"/>
     /// and <see cref="Classify"/> compute them. False when the request is invalid.
     /// </summary>
     internal bool TryClassifyForFilter(in ResourceRequest resource, out int tier, out ulong tags)
     {
         tier = 0;
         tags = 0;
-        var request = new Request("filter", resource);
-        Prepare(ref request, -1);
+        var request = new Request("filter", in resource);
+        Prepare(ref request, in resource, -1);
         if (request.Invalid)
         {
             return false;

@@ -190,8 +190,8 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Decision DecideRequest(Subject subject, string action, int actionId, in ResourceRequest resource)
     {
-        var request = new Request(action, resource);
-        Prepare(ref request, actionId);
+        var request = new Request(action, in resource);
+        Prepare(ref request, in resource, actionId);
         var actor = Decide(subject, ref request);
         return actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor) : actor;
     }
@@ -303,7 +303,7 @@ public sealed partial class CompiledPolicy
     private Decision DecideRun(RunTable run, Subject subject, ref Request request)
     {
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
-        var denies = new Scan(run, deny: true, request.Resource.Name);
+        var denies = new Scan(run, deny: true, request.Name);
         int k = NextMatch(run, ref denies, ref request, skipRole: -1);
         if (k >= 0)
         {
@@ -311,8 +311,8 @@ public sealed partial class CompiledPolicy
         }
 
         // Step 7, owner_conflict: the two-person rule.
-        if (request.Resource.Owner is not null && notByOwner.Length > 0
-            && string.Equals(request.Resource.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
+        if (request.Owner is not null && notByOwner.Length > 0
+            && string.Equals(request.Owner, subject.Id, StringComparison.Ordinal) && IsNotByOwnerAction(ref request))
         {
             return new Decision(this, DecisionReason.OwnerConflict);
         }
@@ -320,7 +320,7 @@ public sealed partial class CompiledPolicy
         // Step 8, allowed, or no_matching_grant, sensitivity_ceiling or missing_tag_clearance: the matching roles in file
         // order, each judged alone by its first matching grant, with its own ceiling and clearances.
         var grants = new GrantJudgement();
-        var allows = new Scan(run, deny: false, request.Resource.Name);
+        var allows = new Scan(run, deny: false, request.Name);
         int judged = -1;
         while ((k = NextMatch(run, ref allows, ref request, skipRole: judged)) >= 0)
         {
@@ -383,7 +383,7 @@ public sealed partial class CompiledPolicy
         }
 
         var set = new RoleSetBuilder(stackalloc int[StackRoles]);
-        var when = new BindingClock(timeProvider, 0, request.Resource.Scope);
+        var when = new BindingClock(timeProvider, 0, request.Scope);
         if (subject.HasRoles)
         {
             var bindings = subject.RoleSpan;
@@ -588,7 +588,7 @@ public sealed partial class CompiledPolicy
             return true;
         }
 
-        string name = request.Resource.Name;
+        string name = request.Name;
         if (shape == PatternShape.General)
         {
             return infos[index].Pattern!.MatchGeneral(name);
@@ -639,10 +639,13 @@ public sealed partial class CompiledPolicy
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int ActionIdOf(string action) => string.IsNullOrEmpty(action) ? -1 : actionIds.Find(action);
 
-    /// <summary>Step 2's checks of the request, and what the steps read of it; <paramref name="actionId"/> is its action's id (-1 if none).</summary>
-    private void Prepare(ref Request request, int actionId)
+    /// <summary>
+    /// Step 2's checks of the request, and what the steps read of it: <paramref name="request"/> was made from
+    /// <paramref name="resource"/> (whose tier and tags are read here only), <paramref name="actionId"/> is its action's id (-1 if none).
+    /// </summary>
+    private void Prepare(ref Request request, in ResourceRequest resource, int actionId)
     {
-        if (string.IsNullOrEmpty(request.Action) || string.IsNullOrEmpty(request.Resource.Name))
+        if (string.IsNullOrEmpty(request.Action) || string.IsNullOrEmpty(request.Name))
         {
             request.Invalid = true;
             return;
@@ -650,19 +653,20 @@ public sealed partial class CompiledPolicy
 
         request.ActionId = actionId;
 
-        string? tier = request.Resource.Sensitivity;
+        string? tier = resource.Sensitivity;
         if (tier is not null)
         {
             request.CallerTier = tierIds.Find(tier);
             request.Invalid |= request.CallerTier < 0;
         }
 
-        string? scope = request.Resource.Scope;
+        string? scope = request.Scope;
         request.Invalid |= scope is not null && !AiRbac.Scope.IsValid(scope);
 
-        if (!request.Resource.Tags.IsEmpty)
+        var tags = resource.Tags;
+        if (!tags.IsEmpty)
         {
-            foreach (string tag in request.Resource.Tags.Span)
+            foreach (string tag in tags.Span)
             {
                 // A tag the policy never names cannot be cleared by any role: it takes the reserved bit.
                 int bit = tag is null ? -1 : tagBits.Find(tag);
@@ -745,7 +749,7 @@ public sealed partial class CompiledPolicy
     {
         if (entry == RuleData.CatalogUnknown)
         {
-            entry = candidates is null ? FindCatalogEntry(request.Resource.Name) : FirstMatchingEntry(candidates, request.Resource.Name);
+            entry = candidates is null ? FindCatalogEntry(request.Name) : FirstMatchingEntry(candidates, request.Name);
         }
 
         int tier = entry >= 0 ? catalog[entry].Tier : defaultTier;
@@ -842,10 +846,20 @@ public sealed partial class CompiledPolicy
     }
 
     /// <summary>Everything the decision steps need to know about one request, computed once and shared down the on-behalf-of chain.</summary>
+    /// <remarks>
+    /// The resource's name, scope and owner are read once, field by field, from the caller's resource (a snapshot: a caller
+    /// that changes its resource while it is decided cannot make a step read a value another step did not check); its tier
+    /// and tags only by <see cref="Prepare"/>. Copying the whole 48-byte resource, once into a temporary and again into the
+    /// request, cost single calls a few nanoseconds (docs/benchmarks.md, "Batch decisions").
+    /// </remarks>
     private struct Request(string action, in ResourceRequest resource)
     {
         public readonly string Action = action;
-        public readonly ResourceRequest Resource = resource;
+
+        // The resource's name, its scope and its owner.
+        public readonly string Name = resource.Name;
+        public readonly string? Scope = resource.Scope;
+        public readonly string? Owner = resource.Owner;
         public int ActionId = -1;
         public int CallerTier = 0;
         public ulong CallerTags;
@@ -857,6 +871,6 @@ public sealed partial class CompiledPolicy
         private int lastSlash = -2;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public int LastSlash() => lastSlash != -2 ? lastSlash : lastSlash = Resource.Name.LastIndexOf('/');
+        public int LastSlash() => lastSlash != -2 ? lastSlash : lastSlash = Name.LastIndexOf('/');
     }
 }

@@ -178,17 +178,6 @@ internal static class Tuning
         internal const int MaxWork = 16_777_216;
     }
 
-    /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
-    internal static class Batch
-    {
-        /// <summary>
-        /// Links of an on-behalf-of chain (the actor first) a batch resolves once; further links are resolved per item by
-        /// the same code. Reason: real chains are one to three links (user, agent, tool agent); eight covers them with
-        /// room and keeps the per-batch state small (BatchBenchmarks; docs/benchmarks.md, "Batch decisions").
-        /// </summary>
-        internal const int ChainLinks = 8;
-    }
-
     /// <summary>Request lines and JSON requests (docs/request-lines.md).</summary>
     internal static class Requests
     {
