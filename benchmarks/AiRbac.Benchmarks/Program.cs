@@ -20,6 +20,12 @@ if (args.Length >= 1 && args[0] == "--profile")
         Console.Out);
 }
 
+// Builds compared in one process: dotnet bin/Release/net10.0/AiRbac.Benchmarks.dll --compare CLASS METHOD SCALE ROUNDS SLICE_MS name=DIR ...
+if (args.Length >= 1 && args[0] == "--compare")
+{
+    return BuildComparison.Run(args[1..], Console.Out);
+}
+
 bool ci = args.Contains("--ci");
 string[] rest = [.. args.Where(a => a != "--ci")];
 
