@@ -49,8 +49,9 @@ public sealed partial class CompiledPolicy
         int actionId = ActionIdOf(action);
         for (int i = 0; i < resources.Length; i++)
         {
-            // Decide keeps the table on the subject only when its set depends on neither the request nor the time.
-            if (subject.Table is { } table && ReferenceEquals(table.Policy, this))
+            // Decide keeps the table on the subject only when its set depends on neither the request nor the time. (A last
+            // item alone costs the same either way, without the per-item loop's setup.)
+            if (i < resources.Length - 1 && subject.Table is { } table && ReferenceEquals(table.Policy, this))
             {
                 DecideOnTable(table, subject, action, actionId, resources[i..], decisions[i..]);
                 return;
