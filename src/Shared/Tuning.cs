@@ -176,6 +176,13 @@ internal static class Tuning
 
         /// <summary>Bindings read while building one filter (each link's bindings once per branch): 16 Mi.</summary>
         internal const int MaxWork = 16_777_216;
+
+        /// <summary>
+        /// Characters of a filter's text kept in an audited retrieval record (<c>RetrievalRecord.FilterText</c>). Reason:
+        /// a typical filter (a delegated subject, a few roles and scopes) prints in under 2,000 characters (the example of
+        /// docs/retrieval.md: about 900), and one record per query must stay a short line; past it the text says it was cut.
+        /// </summary>
+        internal const int MaxAuditTextLength = 4_096;
     }
 
     /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
@@ -263,6 +270,13 @@ internal static class Tuning
 
         /// <summary>Tool names of at most this many characters are kept; others are concatenated per call.</summary>
         internal const int ToolNameMaxLength = 128;
+
+        /// <summary>
+        /// The most results one permission-aware vector search (<c>AiRbacRetriever.SearchAsync</c>) asks for. Reason: a
+        /// prompt holds tens of chunks, not thousands, and the post-filter decides every candidate in one batch whose
+        /// arrays are this long at most, whatever the store returns.
+        /// </summary>
+        internal const int MaxRetrievalTop = 10_000;
     }
 
     /// <summary>
