@@ -170,11 +170,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
     /// <summary>How many records the ring holds.</summary>
     public int Capacity => slots.Length;
 
-    /// <summary>How many decisions are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
+    /// <summary>How many records (decisions and retrieval queries) are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
     public long RecordsWritten => Interlocked.Read(ref written);
 
     /// <summary>
-    /// How many decisions were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
+    /// How many records (decisions and retrieval queries) were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
     /// also reported by a <c>records_lost</c> line in the file once the sink can write again (not after disposal).
     /// </summary>
     public long RecordsDropped => Interlocked.Read(ref dropped);

@@ -327,6 +327,22 @@ public sealed class RagEndToEndTests : IDisposable
     }
 
     [Fact]
+    public async Task AuditObserverThrows_SearchThrows_NoResultLeavesUnaudited()
+    {
+        // An audit trail that cannot take the record must not let the records through without it.
+        var audit = new FailingAudit();
+        var failing = new PolicyAuthorizer([audit]);
+        failing.Update(policy, Version);
+        var retriever = new AiRbacRetriever<string, Chunk>(collection, failing, Mapping, Action);
+
+        var search = () => retriever.SearchAsync(Analyst, Question, top: 5);
+
+        var thrown = await search.Should().ThrowAsync<InvalidOperationException>();
+        thrown.Which.Message.Should().Be("the audit trail is down");
+        audit.Calls.Should().Be(1);
+    }
+
+    [Fact]
     public async Task NoPolicyLoaded_ReturnsNothing_AndAuditsTheQuery()
     {
         var empty = new PolicyAuthorizer([sink]);
@@ -410,6 +426,22 @@ public sealed class RagEndToEndTests : IDisposable
     public sealed record Chunk(string Name, string? Scope, string? Tier, string[] Tags, string Text)
     {
         public ReadOnlyMemory<float> Vector { get; } = HashingEmbeddingGenerator.Embed(Text);
+    }
+
+    /// <summary>An audit observer that cannot record anything.</summary>
+    private sealed class FailingAudit : IDecisionObserver, IRetrievalObserver
+    {
+        public int Calls { get; private set; }
+
+        public void OnDecision(in DecisionRecord record)
+        {
+        }
+
+        public void OnRetrieval(RetrievalRecord record)
+        {
+            Calls++;
+            throw new InvalidOperationException("the audit trail is down");
+        }
     }
 
     /// <summary>A record whose tags cannot be read when they are missing (a corrupt row).</summary>
