@@ -125,7 +125,7 @@ await using (var provider = services.BuildServiceProvider())
 }
 
 // The provider is disposed: the audit log is flushed. One retrieval record per question, with its counts.
-var records = File.ReadLines(auditPath)
+var records = (File.Exists(auditPath) ? File.ReadLines(auditPath) : [])
     .Select(line => JsonDocument.Parse(line).RootElement)
     .Where(line => line.TryGetProperty("event", out var kind) && kind.GetString() == "retrieval")
     .ToList();
