@@ -329,7 +329,7 @@ public abstract class ClaimsMappingTests
     public void EntraAgentActingForAUser_TheAgentIdentityIsTheSubject_ActingForTheUser()
     {
         // A v2 access token an agent identity got for a user: the user's oid/sub, the agent identity's app id in azp,
-        // and the actor and subject facets (assumed shapes: docs/integrations.md, "Claims mapping").
+        // and the actor and subject facets (assumed shapes: docs/integrations.md, "Claims mapping (ASP.NET Core and MCP)").
         var token = Token(("sub", "alice"), ("roles", "analyst"), ("idtyp", "user"), ("oid", "aaaaaaaa-0000-0000-0000-000000000001"),
             ("azp", "00000000-aaaa-bbbb-cccc-000000000001"), ("xms_act_fct", "3 11"), ("xms_sub_fct", "1"), ("xms_par_app_azp", "blueprint-app"));
 
