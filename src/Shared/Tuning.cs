@@ -178,6 +178,18 @@ internal static class Tuning
         internal const int MaxWork = 16_777_216;
     }
 
+    /// <summary>Store filters (<c>PolicyFilter.ToStoreFilter</c>, docs/retrieval.md, "Parameters").</summary>
+    internal static class Store
+    {
+        /// <summary>
+        /// Distinct values (strings, tier lists, clearance lists) a store filter holds as query parameters; past it, every
+        /// value is inlined as a constant. Reason: the smallest per-statement limit of the common EF Core providers is
+        /// SQL Server's 2,100 parameters (PostgreSQL's protocol allows 65,535); a real subject needs a few dozen, a subject
+        /// with hundreds of binding scopes two per scope. tests/AiRbac.Store.Tests/StoreParameterTests.cs.
+        /// </summary>
+        internal const int MaxParameters = 2_000;
+    }
+
     /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
     internal static class Batch
     {
