@@ -326,5 +326,13 @@ internal static class Tuning
 
         /// <summary>The most list items and mapping entries the importer reads.</summary>
         internal const int ImportMaxItems = 100_000;
+
+        /// <summary>
+        /// The longest condition <c>airbac filter --format sql|expression</c> prints (8 Mi characters); past it, it prints
+        /// nothing and exits 2, since a cut condition must never be run. Reason: text repeats the subtrees a store filter
+        /// shares (the catalog's checks, once per role), so a hostile policy could ask for gigabytes; the store tests'
+        /// filters print a few KiB. tests/AiRbac.Cli.Tests/FilterFormatTests.cs.
+        /// </summary>
+        internal const int MaxFilterOutputCharacters = 8 << 20;
     }
 }
