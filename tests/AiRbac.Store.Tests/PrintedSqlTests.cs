@@ -9,7 +9,7 @@ using Xunit.Abstractions;
 namespace AiRbac.Store.Tests;
 
 /// <summary>
-/// <c>airbac filter --format sql</c> run on PostgreSQL (docs/cli.md, "airbac filter"): the printed condition, comments
+/// <c>airbac filter --format sql</c> run on PostgreSQL (docs/cli.md, `airbac filter`): the printed condition, comments
 /// and all, selects exactly the rows <c>Authorize</c> allows on the 100,000 documents (a superset, said in its header,
 /// for a policy with <c>*</c> globs), the same rows as the EF Core translation of the same store filter, with
 /// <c>standard_conforming_strings</c> on and off; and a policy whose names, scopes, tiers, tags and subject ids hold

@@ -18,7 +18,7 @@ namespace AiRbac.Cli.Commands;
 /// The SQL and C# writers live here, not in the core: only this tool prints a filter as text for a store; an
 /// application hands the store filter's predicate to its store (EF Core, a VectorData connector), which translates it
 /// with parameters. The writers read the predicate's documented shapes as any LINQ provider does and decide nothing
-/// (docs/cli.md, "airbac filter").
+/// (docs/cli.md, `airbac filter`).
 /// </remarks>
 internal static class FilterCommand
 {

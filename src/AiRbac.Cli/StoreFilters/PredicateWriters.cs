@@ -74,7 +74,7 @@ internal abstract class PredicateWriter(int limit)
 }
 
 /// <summary>
-/// The condition of a PostgreSQL <c>WHERE</c> clause (docs/cli.md, "airbac filter"). Negations are pushed down to the
+/// The condition of a PostgreSQL <c>WHERE</c> clause (docs/cli.md, `airbac filter`). Negations are pushed down to the
 /// tests (De Morgan), and each test is written so that it is true exactly when the predicate's test holds and false or
 /// null otherwise (a negated test on a column that may be null says <c>col IS NULL OR ...</c>): with only <c>AND</c> and
 /// <c>OR</c> above the tests, a null never turns into true, so the condition holds exactly for the rows the predicate
@@ -229,7 +229,7 @@ internal sealed class SqlWhereWriter : PredicateWriter
 }
 
 /// <summary>
-/// The store filter's predicate as C# (docs/cli.md, "airbac filter"): <c>record =&gt; ...</c> with <c>&amp;&amp;</c>,
+/// The store filter's predicate as C# (docs/cli.md, `airbac filter`): <c>record =&gt; ...</c> with <c>&amp;&amp;</c>,
 /// <c>||</c>, <c>!</c>, <c>==</c>, <c>Contains</c>, <c>All</c> and EF Core's <c>EF.Functions.Like</c>, every value as
 /// an escaped string literal, captured values included.
 /// </summary>
