@@ -210,6 +210,28 @@ public class FilterFormatTests
     }
 
     [Fact]
+    public void FormatSqlAndExpression_CatalogNestedTwentyThousandDeep_ExitTwoInsteadOfOverflowingTheStack()
+    {
+        // The catalog folds into alternating OR and AND, one level per entry that alternately fits and does not.
+        using var files = new TempFiles();
+        var yaml = new StringBuilder("version: 1\nroles:\n  r: { allow: [ \"data:read on doc:**\" ], max_sensitivity: internal }\nresources:\n");
+        for (int i = 0; i < 20_000; i++)
+        {
+            yaml.Append("  - { match: \"doc:e").Append(i).Append("/**\", sensitivity: ").Append(i % 2 == 0 ? "public" : "restricted").Append(" }\n");
+        }
+
+        string policy = files.Write("p.yaml", yaml.ToString());
+
+        foreach (string format in new[] { "sql", "expression" })
+        {
+            var result = Cli.Run("filter", policy, "--subject", "x", "--role", "r", "--action", "data:read", "--format", format);
+            result.ExitCode.Should().Be(2);
+            result.Out.Should().BeEmpty();
+            result.Error.Should().StartWith($"error: cannot print the filter as {format}: the ");
+        }
+    }
+
+    [Fact]
     public void FormatSql_ValueWithALoneSurrogate_ExitsTwo()
     {
         using var files = new TempFiles();

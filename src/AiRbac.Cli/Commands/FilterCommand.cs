@@ -96,7 +96,8 @@ internal static class FilterCommand
             }
             catch (Exception e) when (e is NotSupportedException or InsufficientExecutionStackException)
             {
-                console.Error.WriteLine($"error: cannot print the filter as {outputFormat}: {e.Message}");
+                string why = e is InsufficientExecutionStackException ? "the condition is nested too deeply to print" : e.Message;
+                console.Error.WriteLine($"error: cannot print the filter as {outputFormat}: {why}");
                 return AirbacCli.ExitUsage;
             }
 
