@@ -185,7 +185,8 @@ internal static class Tuning
         /// Distinct values (strings, tier lists, clearance lists) a store filter holds as query parameters; past it, every
         /// value is inlined as a constant. Reason: the smallest per-statement limit of the common EF Core providers is
         /// SQL Server's 2,100 parameters (PostgreSQL's protocol allows 65,535); a real subject needs a few dozen, a subject
-        /// with hundreds of binding scopes two per scope. tests/AiRbac.Store.Tests/StoreParameterTests.cs.
+        /// with hundreds of binding scopes two per scope. tests/AiRbac.Core.Tests/StoreFilterTests.cs (past the bound),
+        /// tests/AiRbac.Store.Tests/StoreParameterTests.cs (parameters on PostgreSQL).
         /// </summary>
         internal const int MaxParameters = 2_000;
     }
