@@ -324,22 +324,16 @@ internal sealed class DecisionDetails
         return invalid;
     }
 
-    /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine decides them.</summary>
+    /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine's trace gives it.</summary>
     private DeniedLink? FindDeniedLink(AuthorizationRequest request)
     {
-        int depth = 0;
-        for (var link = request.Subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        var links = policy.Trace(request.Subject, request.Action, request.Resource).Links;
+        if (links.Count == 0 || links[^1].Allowed || LinkAt(request.Subject, links.Count) is not { } link)
         {
-            depth++;
-            var alone = new Subject(link.Id, link.Kind, link.Roles);
-            var decision = policy.Authorize(alone, request.Action, request.Resource);
-            if (!decision.Allowed)
-            {
-                return new DeniedLink(depth, link.Id, decision);
-            }
+            return null;
         }
 
-        return null;
+        return new DeniedLink(links.Count, link.Id, links[^1]);
     }
 
     private static Subject? LinkAt(Subject subject, int depth)
