@@ -327,13 +327,14 @@ internal sealed class DecisionDetails
     /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine's trace gives it.</summary>
     private DeniedLink? FindDeniedLink(AuthorizationRequest request)
     {
-        var links = policy.Trace(request.Subject, request.Action, request.Resource).Links;
-        if (links.Count == 0 || links[^1].Allowed || LinkAt(request.Subject, links.Count) is not { } link)
+        var chain = policy.Trace(request.Subject, request.Action, request.Resource).Chain;
+        int depth = chain.Count - 1;
+        if (depth < 1 || chain[depth].Allowed || LinkAt(request.Subject, depth) is not { } link)
         {
             return null;
         }
 
-        return new DeniedLink(links.Count, link.Id, links[^1]);
+        return new DeniedLink(depth, link.Id, chain[depth]);
     }
 
     private static Subject? LinkAt(Subject subject, int depth)

@@ -10,7 +10,7 @@ public sealed partial class CompiledPolicy
 {
     /// <summary>
     /// Decides a request exactly as <see cref="Authorize(Subject, string, in ResourceRequest)"/> does and says which
-    /// parts of the policy took part: the decision of each subject down the on-behalf-of chain that step 9 decided, the
+    /// parts of the policy took part: the decision of each subject of the on-behalf-of chain decided alone, the
     /// <c>resources</c> entry that gave the resource its catalog tier and tags, and the <c>not_by_owner</c> entry that
     /// matched. For tools that explain or test decisions (<c>airbac test</c>'s rule coverage, <c>airbac check</c>'s
     /// details); cold path: it allocates, so never call it per request in a service.
@@ -22,17 +22,18 @@ public sealed partial class CompiledPolicy
     public DecisionTrace Trace(Subject subject, string action, in ResourceRequest resource)
     {
         var decision = Authorize(subject, action, resource);
-        var links = new List<Decision>();
-        if (subject is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied)
+        var chain = new List<Decision> { decision };
+        if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied)
         {
-            // Step 9 as DecideChain runs it: each link decided alone (steps 1 to 8, the same method) on the same request,
-            // in chain order, up to the first that is denied.
+            // Steps 1 to 8 for the actor, then step 9 as DecideChain runs it: each link decided alone (the same method) on
+            // the same request, in chain order, up to the first that is denied.
+            chain.Clear();
             var request = new Request(action, resource);
             Prepare(ref request);
-            for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+            for (var link = subject; link is not null; link = link.OnBehalfOf)
             {
                 var alone = Decide(link, ref request);
-                links.Add(alone);
+                chain.Add(alone);
                 if (!alone.Allowed)
                 {
                     break;
@@ -58,7 +59,7 @@ public sealed partial class CompiledPolicy
             ownerEntry = first >= 0 ? notByOwnerLocations[first] : null;
         }
 
-        return new DecisionTrace(decision, links, catalogEntry, ownerEntry);
+        return new DecisionTrace(decision, chain, catalogEntry, ownerEntry);
     }
 }
 
@@ -68,10 +69,10 @@ public sealed partial class CompiledPolicy
 /// </summary>
 public sealed class DecisionTrace
 {
-    internal DecisionTrace(Decision decision, List<Decision> links, SourceLocation? catalogEntryLocation, SourceLocation? notByOwnerLocation)
+    internal DecisionTrace(Decision decision, List<Decision> chain, SourceLocation? catalogEntryLocation, SourceLocation? notByOwnerLocation)
     {
         Decision = decision;
-        Links = links.AsReadOnly();
+        Chain = chain.AsReadOnly();
         CatalogEntryLocation = catalogEntryLocation;
         NotByOwnerLocation = notByOwnerLocation;
     }
@@ -80,12 +81,14 @@ public sealed class DecisionTrace
     public Decision Decision { get; }
 
     /// <summary>
-    /// Step 9 (docs/policy-language.md, section 6): the decision of each subject acted for, decided alone on the same
-    /// request, in chain order (the subject the actor acts for first), up to and including the first one denied. Empty
-    /// when the actor was denied or acts for no one. Each names its own deciding role and rule (its
-    /// <see cref="Decision.RuleLocation"/> included, also for a link denied for separation of duties).
+    /// The decision of each subject of the chain decided alone (steps 1 to 8 of docs/policy-language.md, section 4), the
+    /// actor first and then, when the actor was allowed, each subject down its on-behalf-of chain (step 9, section 6) up
+    /// to and including the first one denied: <c>Chain[1]</c> is the subject the actor acts for. A subject that acts for
+    /// no one, or an actor that was denied, gives one entry, <see cref="Decision"/>. Each names its own deciding role and
+    /// rule, with its <see cref="Decision.RuleLocation"/> (also for a link denied for separation of duties, which the
+    /// chain's <c>delegation_denied</c> decision names without a rule).
     /// </summary>
-    public IReadOnlyList<Decision> Links { get; }
+    public IReadOnlyList<Decision> Chain { get; }
 
     /// <summary>
     /// Where the <c>resources</c> entry that gave the resource its catalog tier and tags was written, when the decision

@@ -30,7 +30,7 @@ public class DecisionTraceTests
         var allowed = policy.Trace(Analyst, "data:read", new ResourceRequest("dataset:sales/q3"));
         allowed.Decision.Should().Be(policy.Authorize(Analyst, "data:read", "dataset:sales/q3"));
         allowed.CatalogEntryLocation.Should().Be(spec.Resources[1].Location, "dataset:** classified it (the first entry does not match)");
-        allowed.Links.Should().BeEmpty();
+        allowed.Chain.Should().Equal(allowed.Decision);
 
         var ceiling = policy.Trace(Analyst, "data:read", new ResourceRequest("dataset:patients/p1"));
         ceiling.Decision.Reason.Should().Be(DecisionReason.SensitivityCeiling);
@@ -73,29 +73,33 @@ public class DecisionTraceTests
         var chain = Analyst.ActingFor(Clinician);
         var both = policy.Trace(chain, "data:read", new ResourceRequest("dataset:patients/p1") { Sensitivity = "internal" });
         both.Decision.Reason.Should().Be(DecisionReason.SensitivityCeiling, "the actor's ceiling is below restricted");
-        both.Links.Should().BeEmpty("a denied actor's decision stands; no link is decided");
+        both.Chain.Should().Equal([both.Decision], "a denied actor's decision stands; no link is decided");
 
         var reader = Subject.WithRoles("rita", SubjectKind.Agent, "reader");
         var allowed = policy.Trace(reader.ActingFor(Analyst), "data:read", new ResourceRequest("dataset:sales/q3"));
         allowed.Decision.Reason.Should().Be(DecisionReason.Allowed);
         allowed.Decision.Role.Should().Be("reader", "the actor's rule decides an allowed chain");
-        allowed.Links.Should().ContainSingle().Which.Rule.Should().Be("data:read on dataset:**");
-        allowed.Links[0].RuleLocation.Should().Be(spec.Roles[1].Allow[1].Location);
+        allowed.Chain.Should().HaveCount(2);
+        allowed.Chain[0].Should().Be(allowed.Decision);
+        allowed.Chain[1].Rule.Should().Be("data:read on dataset:**", "the link's own deciding rule");
+        allowed.Chain[1].RuleLocation.Should().Be(spec.Roles[1].Allow[1].Location);
 
         // The first denied link ends the trace; its reason is the delegated reason of the chain's decision.
         var deep = Clinician.ActingFor(viewer.ActingFor(Analyst));
         var delegated = policy.Trace(deep, "data:read", new ResourceRequest("dataset:patients/p2"));
         delegated.Decision.Reason.Should().Be(DecisionReason.DelegationDenied);
-        delegated.Links.Should().ContainSingle();
-        delegated.Links[0].Reason.Should().Be(delegated.Decision.DelegatedReason).And.Be(DecisionReason.NoMatchingGrant);
+        delegated.Chain.Should().HaveCount(2, "the second link (analyst) is never decided");
+        delegated.Chain[0].Reason.Should().Be(DecisionReason.Allowed);
+        delegated.Chain[0].Role.Should().Be("clinician", "the actor's own allowing rule, which the chain's decision does not name");
+        delegated.Chain[1].Reason.Should().Be(delegated.Decision.DelegatedReason).And.Be(DecisionReason.NoMatchingGrant);
         delegated.CatalogEntryLocation.Should().Be(spec.Resources[0].Location, "the actor was allowed: its grant was judged against the entry");
 
         // A link denied for separation of duties keeps its list's location (the chain's decision has no rule for it).
         var sod = policy.Trace(Subject.WithRoles("z", SubjectKind.User, "a").ActingFor(conflicted), "x:y", new ResourceRequest("r:1"));
         sod.Decision.Reason.Should().Be(DecisionReason.DelegationDenied);
         sod.Decision.RuleLocation.Should().BeNull();
-        sod.Links[0].Reason.Should().Be(DecisionReason.SeparationOfDuties);
-        sod.Links[0].RuleLocation.Should().Be(spec.Exclusive[0].Location);
+        sod.Chain[1].Reason.Should().Be(DecisionReason.SeparationOfDuties);
+        sod.Chain[1].RuleLocation.Should().Be(spec.Exclusive[0].Location);
     }
 
     [Fact]
@@ -113,7 +117,7 @@ public class DecisionTraceTests
 
         var none = policy.Trace(null!, "x:y", new ResourceRequest("r:1"));
         none.Decision.Reason.Should().Be(DecisionReason.MissingIdentity);
-        none.Links.Should().BeEmpty();
+        none.Chain.Should().Equal(none.Decision);
         CompiledPolicy.DenyAll.Trace(Analyst, "x:y", new ResourceRequest("r:1")).Decision.Allowed.Should().BeFalse();
     }
 
