@@ -3,7 +3,7 @@ using AiRbac.Model;
 
 namespace AiRbac.Cli.Testing;
 
-/// <summary>What coverage counts (docs/policy-testing.md, "What exercised means").</summary>
+/// <summary>What coverage counts (docs/policy-testing.md#what-exercised-means).</summary>
 internal enum CoverageKind
 {
     /// <summary>An <c>allow</c> entry of a role.</summary>
