@@ -96,9 +96,33 @@ public partial class PolicyTestingDocTests
 
         // What .ci/run runs, on the built CLI.
         string ci = File.ReadAllText(Path.Combine(root, ".ci", "run"));
-        ci.Should().Contain("test 'src/AiRbac.Cli/Demo/*.test.yaml' 'samples/*/policy.test.yaml'").And.Contain("--min-coverage 100");
-        var result = Cli.Run("test", Path.Combine(root, "src", "AiRbac.Cli", "Demo", "*.test.yaml"), Path.Combine(root, "samples", "*", "policy.test.yaml"), "--min-coverage", "100");
+        ci.Should().Contain("test 'src/AiRbac.Cli/Demo/*.test.yaml' 'samples/*/policy.test.yaml' \\\n  tests/TestData/scale-0/policy.test.yaml --min-coverage 100");
+        var result = Cli.Run("test", Path.Combine(root, "src", "AiRbac.Cli", "Demo", "*.test.yaml"), Path.Combine(root, "samples", "*", "policy.test.yaml"),
+            Path.Combine(root, "tests", "TestData", "scale-0", "policy.test.yaml"), "--min-coverage", "100");
         result.ExitCode.Should().Be(0, result.Out);
-        Regex.Matches(result.Out, @"^coverage .*: (\d+) of \1 \(100\.0%\)", RegexOptions.Multiline).Should().HaveCount(policies.Count + 1, "the demo policy and each sample's");
+        Regex.Matches(result.Out, @"^coverage .*: (\d+) of \1 \(100\.0%\)", RegexOptions.Multiline).Should().HaveCount(policies.Count + 2, "the demo policy, each sample's and the reference scenario's");
+    }
+
+    [Fact]
+    public void ReferenceCorpus_AsOneTestFile_PassesWithFullCoverage()
+    {
+        // The 10,000 lines of the reference scenario (the most cases a test file may hold), each request line with its
+        // expected decision line: airbac test agrees with the corpus, and the corpus exercises every item of its policy.
+        string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "scale-0");
+        var requests = File.ReadAllLines(Path.Combine(folder, "requests.jsonl"));
+        var expected = File.ReadAllLines(Path.Combine(folder, "expected.jsonl"));
+        using var files = new TempFiles();
+        files.Write("policy.yaml", File.ReadAllText(Path.Combine(folder, "policy.yaml")));
+        var text = new System.Text.StringBuilder("policy: policy.yaml\ncases:\n");
+        for (int i = 0; i < requests.Length; i++)
+        {
+            text.Append($"  - name: line {i + 1}\n    request: {requests[i]}\n    expect: {expected[i]}\n");
+        }
+
+        var result = Cli.Run("test", files.Write("corpus.test.yaml", text.ToString()), "--min-coverage", "100");
+
+        requests.Should().HaveCount(10_000);
+        result.ExitCode.Should().Be(0, result.Out);
+        result.Out.Should().Contain("10000 of 10000 cases passed").And.Contain(": 60 of 60 (100.0%): grants 41/41, denies 8/8, resources entries 11/11");
     }
 }
