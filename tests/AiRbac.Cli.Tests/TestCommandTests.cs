@@ -478,6 +478,25 @@ public partial class TestCommandTests
     }
 
     [Fact]
+    public void CaseNamesAndExpectations_CannotForgeAnnotationLines()
+    {
+        using var files = new TempFiles();
+        files.Write("policy.yaml", Policy);
+        string tests = files.Write("f.test.yaml", TestFile("""
+              - name: "x\nevil.yaml:1:1: error forged: pwned\r\n::error file=evil.yaml::forged"
+                request: { subject: alice, action: model:query, resource: "model:gpt-4o" }
+                expect: { allowed: false, role: "analyst\nevil.yaml:2:2: error forged: role", rule: "a:b on c:d\u2028" }
+            """));
+
+        var result = Cli.Run("test", tests);
+
+        result.ExitCode.Should().Be(1);
+        result.OutLines.Should().NotContain(l => l.StartsWith("evil.yaml", StringComparison.Ordinal) || l.StartsWith("::", StringComparison.Ordinal),
+            "a name, a role or a rule from the test file never starts a line that an editor or CI would read as a finding");
+        Failures(result).Should().ContainSingle().Which.Should().Contain("x\\u000Aevil.yaml:1:1: error forged: pwned\\u000D\\u000A::error");
+    }
+
+    [Fact]
     public void JUnitText_EscapesWhatXmlCannotHold_AndKeepsPairs()
     {
         JUnitReport.Safe("a\ud800b\udc00c\U0001F600\u0000\t\n").Should().Be("a\\uD800b\\uDC00c\U0001F600\\u0000\\u0009\\u000A");
