@@ -363,6 +363,27 @@ public partial class TestCommandTests
         result.Error.Should().Contain("error: ");
     }
 
+    [Fact]
+    public void Test_Globs_FindNestedFiles_InOrder_EachOnce()
+    {
+        using var files = new TempFiles();
+        files.Write("policy.yaml", Policy);
+        Directory.CreateDirectory(files.PathOf("b/deep"));
+        Directory.CreateDirectory(files.PathOf("a"));
+        string body = "policy: ../policy.yaml\ncases:\n  - name: x\n    request: { subject: alice, action: model:query, resource: model:gpt-4o }\n    expect: { allowed: true }\n";
+        files.Write("a/one.test.yaml", body);
+        files.Write("b/deep/two.test.yaml", body.Replace("../policy.yaml", "../../policy.yaml", StringComparison.Ordinal));
+        files.Write("b/deep/not-a-test.yaml", "not: a test");
+
+        var result = Cli.Run("test", files.PathOf("**/*.test.yaml"), files.PathOf("a/one.test.yaml"));
+
+        result.ExitCode.Should().Be(0, result.Out);
+        result.OutLines.Where(l => l.StartsWith("ok", StringComparison.Ordinal)).Should().Equal(
+            $"ok    {files.PathOf("a/one.test.yaml")}: 1 of 1 cases passed ({files.PathOf("a/../policy.yaml")})",
+            $"ok    {files.PathOf("b/deep/two.test.yaml")}: 1 of 1 cases passed ({files.PathOf("b/deep/../../policy.yaml")})");
+        Regex.Matches(result.Out, "^coverage ", RegexOptions.Multiline).Should().HaveCount(1, "both name the same policy file");
+    }
+
     [Theory]
     [InlineData("101")]
     [InlineData("-1")]

@@ -79,8 +79,8 @@ internal sealed class PolicyTestRun(DateTimeOffset start)
         if (policy.Compilation.Policy is not { } compiled)
         {
             var errors = policy.Compilation.Errors.ToList();
-            errors.Add(PolicyDiagnostic.Error(DiagnosticCodes.InvalidValue, $"the policy {policy.DisplayPath} has errors and was not loaded; no case ran", file.PolicyLocation));
-            return new FileResult(path, policy.DisplayPath, errors, [], clock.Elapsed.TotalSeconds);
+            errors.Add(PolicyDiagnostic.Error(DiagnosticCodes.InvalidValue, $"the policy {file.PolicyPath} has errors and was not loaded; no case ran", file.PolicyLocation));
+            return new FileResult(path, file.PolicyPath, errors, [], clock.Elapsed.TotalSeconds);
         }
 
         var results = new List<CaseResult>(file.Cases.Count);
@@ -89,7 +89,8 @@ internal sealed class PolicyTestRun(DateTimeOffset start)
             results.Add(RunCase(policy, compiled, test, test.Now ?? file.Now ?? start));
         }
 
-        return new FileResult(path, policy.DisplayPath, [], results, clock.Elapsed.TotalSeconds);
+        // The policy as this file names it; coverage names it as the first file that loaded it did.
+        return new FileResult(path, file.PolicyPath, [], results, clock.Elapsed.TotalSeconds);
     }
 
     private PolicyUnderTest Load(string path)
