@@ -116,12 +116,13 @@ internal sealed class RuleCoverage
                 continue;
             }
 
+            // A deny decides explicit_deny, a list separation_of_duties; every other decision that names a rule names the
+            // grant it judged (allowed, sensitivity_ceiling, missing_tag_clearance). Only a key of a real item is counted.
             var key = decision.Reason switch
             {
-                DecisionReason.Allowed or DecisionReason.SensitivityCeiling or DecisionReason.MissingTagClearance => (CoverageKind.Grant, decision.Role, at),
                 DecisionReason.ExplicitDeny => (CoverageKind.Deny, decision.Role, at),
                 DecisionReason.SeparationOfDuties => (CoverageKind.MutuallyExclusive, (string?)null, at),
-                _ => ((CoverageKind, string?, SourceLocation)?)null,
+                _ => (CoverageKind.Grant, decision.Role, at),
             };
             Mark(key);
         }
@@ -161,9 +162,9 @@ internal sealed class RuleCoverage
         }
     }
 
-    private void Mark((CoverageKind, string?, SourceLocation)? key)
+    private void Mark((CoverageKind, string?, SourceLocation) key)
     {
-        if (key is { } found && byKey.TryGetValue(found, out var item))
+        if (byKey.TryGetValue(key, out var item))
         {
             exercised.Add(item);
         }
