@@ -15,7 +15,7 @@ public sealed class StoreFilterOptions
     public Expression<Func<string, string, bool>>? Like { get; init; }
 
     /// <summary>
-    /// Whether the store translates <c>tags.All(t =&gt; t != null &amp;&amp; allowed.Contains(t))</c> (Npgsql: a <c>NOT EXISTS</c> over <c>unnest(tags)</c>):
+    /// Whether the store translates <c>tags.All(t =&gt; allowed.Contains(t))</c> (Npgsql: <c>tags &lt;@ @Clearances</c>, which never counts a null tag as allowed):
     /// then a record with a tag the policy never names is excluded in the store. Without it (the default), such records
     /// are post-filtered.
     /// </summary>
@@ -66,7 +66,8 @@ public sealed class StoreFilter<TRecord>
 
     /// <summary>
     /// The predicate for the store (<c>VectorSearchOptions&lt;TRecord&gt;.Filter</c>, an EF Core <c>Where</c>): equality,
-    /// <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, constants, the mapped fields and <c>Enumerable.Contains</c>, plus the
+    /// <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, constants, captured values (which EF Core sends as parameters: docs/retrieval.md,
+    /// "Parameters"), the mapped fields and <c>Enumerable.Contains</c>, plus the
     /// <see cref="StoreFilterOptions"/> calls when given. It passes every record <see cref="Filter"/> passes.
     /// </summary>
     public Expression<Func<TRecord, bool>> Predicate { get; }

@@ -178,6 +178,19 @@ internal static class Tuning
         internal const int MaxWork = 16_777_216;
     }
 
+    /// <summary>Store filters (<c>PolicyFilter.ToStoreFilter</c>, docs/retrieval.md, "Parameters").</summary>
+    internal static class Store
+    {
+        /// <summary>
+        /// Distinct values (strings, tier lists, clearance lists) a store filter holds as query parameters; past it, every
+        /// value is inlined as a constant. Reason: the smallest per-statement limit of the common EF Core providers is
+        /// SQL Server's 2,100 parameters (PostgreSQL's protocol allows 65,535); a real subject needs a few dozen, a subject
+        /// with hundreds of binding scopes two per scope. tests/AiRbac.Core.Tests/StoreFilterTests.cs (past the bound),
+        /// tests/AiRbac.Store.Tests/StoreParameterTests.cs (parameters on PostgreSQL).
+        /// </summary>
+        internal const int MaxParameters = 2_000;
+    }
+
     /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
     internal static class Batch
     {
@@ -338,5 +351,13 @@ internal static class Tuning
 
         /// <summary>The most test files one <c>airbac test</c> run reads (all its globs together); past it the run stops, status 2.</summary>
         internal const int MaxTestFiles = 10_000;
+
+        /// <summary>
+        /// The longest condition <c>airbac filter --format sql|expression</c> prints (8 Mi characters); past it, it prints
+        /// nothing and exits 2, since a cut condition must never be run. Reason: text repeats the subtrees a store filter
+        /// shares (the catalog's checks, once per role), so a hostile policy could ask for gigabytes; the store tests'
+        /// filters print a few KiB. tests/AiRbac.Cli.Tests/FilterFormatTests.cs.
+        /// </summary>
+        internal const int MaxFilterOutputCharacters = 8 << 20;
     }
 }

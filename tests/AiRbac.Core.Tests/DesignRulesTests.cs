@@ -80,6 +80,8 @@ public partial class DesignRulesTests
         "CompiledPolicy.RoleSets.cs MemoBindings", // layout of the memo key
         "CompiledPolicy.RoleSets.cs MemoRoleBits", // bit width of the memo key
         "CompiledTables.cs CatalogUnknown", // sentinel id
+        "FilterRow.cs MaxIdentifierBytes", // format: PostgreSQL's longest identifier (NAMEDATALEN - 1)
+        "PredicateWriters.cs InlineWidth", // layout: the longest chain printed on one line
     };
 
     [Fact]
