@@ -357,6 +357,16 @@ internal static class Tuning
         internal const int ImportMaxItems = 100_000;
 
         /// <summary>
+        /// The most cases one <c>airbac test</c> file may hold (docs/policy-testing.md). A hand-written suite has tens to
+        /// a few thousand (the demo policy's covers 43 rules and constraints with 51); more belong in several files. Past
+        /// it the file is refused (status 2): the YAML node limit alone would let about 75,000 aliased cases through.
+        /// </summary>
+        internal const int MaxTestCases = 10_000;
+
+        /// <summary>The most test files one <c>airbac test</c> run reads (all its globs together); past it the run stops, status 2.</summary>
+        internal const int MaxTestFiles = 10_000;
+
+        /// <summary>
         /// The longest condition <c>airbac filter --format sql|expression</c> prints (8 Mi characters); past it, it prints
         /// nothing and exits 2, since a cut condition must never be run. Reason: text repeats the subtrees a store filter
         /// shares (the catalog's checks, once per role), so a hostile policy could ask for gigabytes; the store tests'
