@@ -269,6 +269,29 @@ public sealed class AgentAttackTests
         second.Should().Throw<InvalidOperationException>().WithMessage("*another*");
     }
 
+    [Fact]
+    public async Task InvokerReplacedOnTheAgentAfterBuild_IsPutBehindAiRbac()
+    {
+        // Code of the operator's replaces the agent invoker's FunctionInvoker after UseAiRbac installed AiRbac's: the next
+        // run puts the replacement behind AiRbac again, so it only ever sees permitted invocations.
+        var model = new ScriptedModel(_ => ScriptedModel.Calls(("c1", "delete_records"), ("c2", "search")), _ => ScriptedModel.Text("ok"));
+        IChatClient client = model.AsBuilder()
+            .UseFunctionInvocation(configure: f => f.AdditionalTools = [tools.Make("delete_records")])
+            .Build();
+        var agent = new ChatClientAgent(client, tools: [tools.Make("search")]).AsBuilder().UseAiRbac(TestPolicy.Authorizer()).Build();
+        List<string> replacementSaw = [];
+        agent.GetService<FunctionInvokingChatClient>()!.FunctionInvoker = (context, cancellationToken) =>
+        {
+            replacementSaw.Add(context.Function.Name);
+            return context.Function.InvokeAsync(context.Arguments, cancellationToken);
+        };
+
+        await Run(agent, TestPolicy.Alice, streaming: false);
+
+        tools.Ran.Should().Equal("search");
+        replacementSaw.Should().Equal("search");
+    }
+
     private static CompiledPolicy SearchOnly() => AiRbac.Yaml.YamlPolicy.Compile("""
         version: 1
         roles:
