@@ -152,7 +152,7 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
             }
 
             var context = ContextOf(gate, options);
-            var request = gate.WithoutForbiddenTools(context, options);
+            var request = gate.WithoutForbiddenTools(context, options, InnerClient);
             request.Tools = new PermittedTools(gate, context, request.Tools!);
             return request;
         }
