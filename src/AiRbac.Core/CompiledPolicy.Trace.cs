@@ -25,11 +25,11 @@ public sealed partial class CompiledPolicy
         var chain = new List<Decision> { decision };
         if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied)
         {
-            // Steps 1 to 8 for the actor, then step 9 as DecideChain runs it: each link decided alone (the same method) on
-            // the same request, in chain order, up to the first that is denied.
+            // Steps 1 to 8 for the actor, then step 9 as DecideDelegation runs it: each link decided alone (the same method)
+            // on the same request, in chain order, up to the first that is denied.
             chain.Clear();
-            var request = new Request(action, resource);
-            Prepare(ref request);
+            var request = new Request(action, in resource);
+            Prepare(ref request, in resource, ActionIdOf(action));
             for (var link = subject; link is not null; link = link.OnBehalfOf)
             {
                 var alone = Decide(link, ref request);
