@@ -268,8 +268,8 @@ internal sealed class DecisionDetails
     private const int MaxQuoted = 100;
 
     // Request text is the caller's: shortened, and with control and bidirectional characters (newlines included, so a
-    // subject id cannot forge an output line) escaped before it is shown.
-    private static string Quote(string text)
+    // subject id cannot forge an output line) escaped before it is shown. airbac diff --audit quotes the log's text so.
+    internal static string Quote(string text)
     {
         string clipped = text.Length <= MaxQuoted ? text
             : string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, char.IsHighSurrogate(text[MaxQuoted - 1]) ? MaxQuoted - 1 : MaxQuoted)}…({text.Length - MaxQuoted} more characters)");
