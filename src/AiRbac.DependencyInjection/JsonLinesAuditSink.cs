@@ -31,7 +31,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
     // The fixed text of a binding written as an object ({"role":,"scope":,"expires":"…"}), of a chain link
     // ({"subject":,"kind":"service","roles":[]}) and of the shadow fields without their strings: layout sizes.
-    private const int BindingBytes = 64;
+    private const int BindingBytes = 80;
     private const int LinkBytes = 64;
     private const int ShadowBytes = 192;
 

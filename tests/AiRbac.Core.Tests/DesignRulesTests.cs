@@ -56,6 +56,7 @@ public partial class DesignRulesTests
         "JsonLinesAuditSink.cs BindingBytes", // size estimates of the record's fixed text
         "JsonLinesAuditSink.cs LinkBytes",
         "JsonLinesAuditSink.cs ShadowBytes",
+        "AuditLogReader.cs ReplayableSchema", // format: the audit record schema a replay reads whole
         "DecisionDetails.cs MaxUndeclaredPerLine", // message cap
         "DecisionDetails.cs MaxQuoted", // message cap
         "DecisionDetails.cs shown", // message cap

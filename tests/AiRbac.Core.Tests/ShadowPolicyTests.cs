@@ -236,6 +236,28 @@ public class ShadowPolicyTests
         seen.Outcomes[(int)ShadowOutcome.None].Should().Be(0);
     }
 
+    [Fact]
+    public void Authorize_LiveAndShadowAlternate_AReusedSubjectKeepsATableForEach()
+    {
+        // A reused subject caches its role set's table per policy; with shadow mode the live policy and the candidate
+        // alternate on every decision, and each must find its own table rather than evict the other's.
+        var (authorizer, candidate, _) = Build(Live());
+        var alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
+        authorizer.Authorize(alice, "model:query", "model:gpt-4o");
+        authorizer.Authorize(alice, "tool:invoke", "tool:report_x");
+
+        alice.TableFor(authorizer.Policy).Should().NotBeNull();
+        alice.TableFor(candidate.Policy).Should().NotBeNull();
+        alice.TableFor(authorizer.Policy)!.Policy.Should().BeSameAs(authorizer.Policy);
+        alice.TableFor(candidate.Policy)!.Policy.Should().BeSameAs(candidate.Policy);
+
+        // A third policy (a reload) replaces the older of the two.
+        var reloaded = Live();
+        reloaded.Authorize(alice, "model:query", "model:gpt-4o").Allowed.Should().BeTrue();
+        alice.TableFor(reloaded).Should().NotBeNull();
+        (alice.TableFor(authorizer.Policy) is null || alice.TableFor(candidate.Policy) is null).Should().BeTrue("two tables are kept, not three");
+    }
+
     private sealed class CountingObserver : IDecisionObserver
     {
         public long[] Outcomes { get; } = new long[5];
