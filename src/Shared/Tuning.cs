@@ -263,6 +263,20 @@ internal static class Tuning
 
         /// <summary>Tool names of at most this many characters are kept; others are concatenated per call.</summary>
         internal const int ToolNameMaxLength = 128;
+
+        /// <summary>
+        /// The most actors a principal's delegation may name (a <c>ClaimsIdentity.Actor</c> chain, or the nested RFC 8693
+        /// <c>act</c> claims of a token); a longer chain maps to the anonymous subject (denied). Reason: real chains are
+        /// an agent or two deep; the bound stops a cyclic <c>Actor</c> graph and a hostile nesting
+        /// (docs/integrations.md, "Claims mapping (ASP.NET Core and MCP)").
+        /// </summary>
+        internal const int MaxActors = 8;
+
+        /// <summary>
+        /// The longest <c>act</c> claim value read, in characters; a longer one maps to the anonymous subject. Reason:
+        /// eight nested actors with ids and a few roles each fit in well under 1 KiB; the bound caps the parse.
+        /// </summary>
+        internal const int MaxActClaimLength = 8_192;
     }
 
     /// <summary>
