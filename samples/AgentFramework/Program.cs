@@ -6,19 +6,10 @@ using AiRbac.Yaml;
 using Microsoft.Agents.AI;
 using Microsoft.Extensions.AI;
 
-const string Policy = """
-    version: 1
-    roles:
-      analyst:
-        allow: [ "tool:invoke on tool:report_*" ]
-      support-agent:
-        kinds: [agent]
-        allow: [ "tool:invoke on tool:*" ]
-    """;
-
 var ran = new List<string>();
 var authorizer = new PolicyAuthorizer();
-authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+// The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+authorizer.Update(YamlPolicy.CompileFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml")).Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
 // The agent: a chat client with two tools, and AiRbac around it (tools hidden per subject, every call authorized).
 AIAgent agent = new ChatClientAgent(

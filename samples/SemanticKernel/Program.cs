@@ -7,19 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 
-const string Policy = """
-    version: 1
-    roles:
-      analyst:
-        allow: [ "tool:invoke on tool:reports/*" ]
-      support-agent:
-        kinds: [agent]
-        allow: [ "tool:invoke on tool:**" ]
-    """;
-
 var ran = new List<string>();
 var authorizer = new PolicyAuthorizer();
-authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+// The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+authorizer.Update(YamlPolicy.CompileFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml")).Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
 // One kernel for the service: the plugins, and AiRbac's filters (registered first).
 var builder = Kernel.CreateBuilder();

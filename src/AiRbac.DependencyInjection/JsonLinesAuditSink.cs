@@ -6,15 +6,15 @@ using System.Text.Unicode;
 namespace AiRbac;
 
 /// <summary>
-/// An <see cref="IAuditSink"/> that writes one JSON object per decision to a file (JSON Lines; schema in
-/// <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies the record into a preallocated
+/// An <see cref="IAuditSink"/> that writes one JSON object per decision, and one per filtered retrieval query
+/// (<see cref="IRetrievalObserver"/>), to a file (JSON Lines; schema in <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies the record into a preallocated
 /// ring of slots (references to immutable values, and the tag references into a per-slot array: nothing is
 /// allocated, no lock is taken) and returns; a background thread formats and writes. Identical decisions close
 /// together become one record with a count. Every decision handed over is either in a complete line on disk or
 /// counted as dropped, and every drop is also reported in the file by a <c>records_lost</c> marker line as soon as
 /// the sink can write again.
 /// </summary>
-public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
+public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDisposable
 {
     private const int IdleWaitMilliseconds = Tuning.Hosting.AuditIdleWaitMilliseconds; // also bounds the delay of a wake-up lost to a race, and of a marker retry
     private const int BlockedWaitMilliseconds = Tuning.Hosting.AuditBlockedWaitMilliseconds;
@@ -181,11 +181,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     /// <summary>How many records the ring holds.</summary>
     public int Capacity => slots.Length;
 
-    /// <summary>How many decisions are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
+    /// <summary>How many records (decisions and retrieval queries) are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
     public long RecordsWritten => Interlocked.Read(ref written);
 
     /// <summary>
-    /// How many decisions were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
+    /// How many records (decisions and retrieval queries) were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
     /// also reported by a <c>records_lost</c> line in the file once the sink can write again (not after disposal).
     /// </summary>
     public long RecordsDropped => Interlocked.Read(ref dropped);
@@ -207,13 +207,47 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             return;
         }
 
-        switch (TryEnqueue(in record, tags, ticks))
+        switch (TryEnqueue(in record, tags, ticks, retrieval: null))
         {
             case Enqueued.Done:
                 WakeWriterIfIdle();
                 break;
             case Enqueued.Full when overflow == AuditOverflow.Block:
-                EnqueueBlocking(in record, tags, ticks);
+                EnqueueBlocking(in record, tags, ticks, retrieval: null);
+                break;
+            default:
+                Drop(ticks);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Hands a retrieval query's record to the writer (an <c>"event":"retrieval"</c> line, docs/audit-log.md): like a
+    /// decision, it takes a slot of the ring (never coalesced), is written whole or counted as dropped and marked, and
+    /// waits for a slot only under <see cref="AuditOverflow.Block"/>.
+    /// </summary>
+    /// <param name="record">The query; a <see langword="null"/> record is ignored.</param>
+    public void OnRetrieval(RetrievalRecord record)
+    {
+        if (record is null)
+        {
+            return;
+        }
+
+        long ticks = timeProvider.GetUtcNow().UtcTicks;
+        if (stopping)
+        {
+            Drop(ticks);
+            return;
+        }
+
+        switch (TryEnqueue(default, default, ticks, record))
+        {
+            case Enqueued.Done:
+                WakeWriterIfIdle();
+                break;
+            case Enqueued.Full when overflow == AuditOverflow.Block:
+                EnqueueBlocking(default, default, ticks, record);
                 break;
             default:
                 Drop(ticks);
@@ -329,7 +363,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     // claims a position with one compare-and-swap on the tail, fills the slot, then publishes it by advancing the
     // slot's sequence; the writer frees it by advancing the sequence by the capacity. Dispose sets ClosedBit on the
     // tail, after which every claim fails, so the writer knows exactly which positions to wait for.
-    private Enqueued TryEnqueue(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    private Enqueued TryEnqueue(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks, RetrievalRecord? retrieval)
     {
         long position = Volatile.Read(ref tail);
         while (true)
@@ -347,7 +381,15 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
                 long observed = Interlocked.CompareExchange(ref tail, position + 1, position);
                 if (observed == position)
                 {
-                    Fill(ref slot, index, in record, tags, ticks);
+                    if (retrieval is null)
+                    {
+                        Fill(ref slot, index, in record, tags, ticks);
+                    }
+                    else
+                    {
+                        Fill(ref slot, retrieval, ticks);
+                    }
+
                     Volatile.Write(ref slot.Sequence, position + 1);
                     return Enqueued.Done;
                 }
@@ -380,6 +422,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Owner = resource.Owner;
         slot.Decision = record.Decision;
         slot.Version = record.Version;
+        slot.Retrieval = null;
 
         // Shadow mode: only a disagreement or a failure is written, so only those are kept (and compared when merging).
         bool shadowShown = record.Shadow is ShadowOutcome.Disagreed or ShadowOutcome.Failed;
@@ -397,6 +440,30 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
         slot.TagCount = kept;
         slot.TagTotal = tags.Length;
+    }
+
+    // A retrieval query: the subject, action and version, for the fields it shares with a decision; the rest is read from
+    // the (immutable) record when it is formatted.
+    private static void Fill(ref Slot slot, RetrievalRecord retrieval, long ticks)
+    {
+        slot.Ticks = ticks;
+        slot.LastTicks = ticks;
+        slot.Count = 1;
+        slot.Sealed = false;
+        slot.Subject = retrieval.Subject;
+        slot.Action = retrieval.Action;
+        slot.ResourceName = null;
+        slot.Scope = null;
+        slot.Sensitivity = null;
+        slot.Owner = null;
+        slot.Decision = default;
+        slot.Version = retrieval.Version;
+        slot.Retrieval = retrieval;
+        slot.Shadow = ShadowOutcome.None;
+        slot.ShadowDecision = default;
+        slot.ShadowVersion = null;
+        slot.TagCount = 0;
+        slot.TagTotal = 0;
     }
 
     // A hot loop of identical decisions must not fill the ring: when the newest published record is the same
@@ -448,7 +515,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
     private bool Same(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags)
     {
-        if (slot.Decision != record.Decision
+        if (slot.Retrieval is not null // a retrieval query is never counted into, nor a decision into it
+            || slot.Decision != record.Decision
             || !SameVersion(slot.Version, record.Version)
             || !string.Equals(slot.Action, record.Action, StringComparison.Ordinal))
         {
@@ -490,7 +558,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         return SameSubject(slot.Subject, record.Subject);
     }
 
-    private void EnqueueBlocking(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    private void EnqueueBlocking(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks, RetrievalRecord? retrieval)
     {
         var spinner = default(SpinWait);
         while (true)
@@ -501,12 +569,12 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
                 return;
             }
 
-            if (coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
+            if (retrieval is null && coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
             {
                 return;
             }
 
-            switch (TryEnqueue(in record, tags, ticks))
+            switch (TryEnqueue(in record, tags, ticks, retrieval))
             {
                 case Enqueued.Done:
                     WakeWriterIfIdle();
@@ -663,6 +731,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Owner = null;
         slot.Decision = default;
         slot.Version = null;
+        slot.Retrieval = null;
         slot.ShadowDecision = default;
         slot.ShadowVersion = null;
         tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
@@ -1000,8 +1069,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
     }
 
-    // An upper bound of the record's bytes: each UTF-16 unit becomes at most 6 bytes (a \uXXXX escape); each binding,
-    // chain link and the shadow part add their fixed text.
+    // An upper bound of the record's bytes: each UTF-16 unit becomes at most 6 bytes (a \uXXXX escape).
     private int Bound(ref Slot slot, long index)
     {
         long chars = 0;
@@ -1030,6 +1098,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
         var decision = slot.Decision;
         chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0);
+        if (slot.Retrieval is { } retrieval)
+        {
+            chars += (retrieval.Store?.Length ?? 0) + retrieval.FilterText.Length; // the counts and flags fit in the fixed part
+        }
+
         if (slot.Shadow != ShadowOutcome.None)
         {
             var shadow = slot.ShadowDecision;
@@ -1060,63 +1133,17 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     {
         Raw("{\"time\":\""u8);
         WriteTime(first);
+        if (slot.Retrieval is { } retrieval)
+        {
+            FormatRetrieval(ref slot, retrieval);
+            return;
+        }
+
         Raw("\",\"schema\":"u8);
         WriteNumber(RecordSchema);
         Raw(","u8);
         WriteVersion(slot.Version ?? PolicyVersion.None);
-
-        var subject = slot.Subject;
-        Raw("\"subject\":"u8);
-        WriteString(subject?.Id ?? string.Empty);
-        if (subject?.Kind is { } kind)
-        {
-            Raw(",\"kind\":"u8);
-            WriteString(SubjectKinds.ToName(kind));
-        }
-
-        if (subject?.Roles is { } roles)
-        {
-            Raw(",\"roles\":"u8);
-            WriteBindings(roles);
-        }
-
-        if (subject?.OnBehalfOf is { } principal)
-        {
-            Raw(",\"on_behalf_of\":["u8);
-            for (var link = principal; link is not null; link = link.OnBehalfOf)
-            {
-                if (!ReferenceEquals(link, principal))
-                {
-                    Raw(","u8);
-                }
-
-                WriteString(link.Id);
-            }
-
-            // The same links whole, as a replay needs them: each link's kind and bindings when the request gave them.
-            Raw("],\"chain\":["u8);
-            for (var link = principal; link is not null; link = link.OnBehalfOf)
-            {
-                Raw(ReferenceEquals(link, principal) ? "{\"subject\":"u8 : ",{\"subject\":"u8);
-                WriteString(link.Id);
-                if (link.Kind is { } linkKind)
-                {
-                    Raw(",\"kind\":"u8);
-                    WriteString(SubjectKinds.ToName(linkKind));
-                }
-
-                if (link.Roles is { } linkRoles)
-                {
-                    Raw(",\"roles\":"u8);
-                    WriteBindings(linkRoles);
-                }
-
-                Raw("}"u8);
-            }
-
-            Raw("]"u8);
-        }
-
+        WriteSubject(slot.Subject);
         Raw(",\"action\":"u8);
         WriteString(slot.Action ?? string.Empty);
         Raw(",\"resource\":"u8);
@@ -1184,6 +1211,132 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
 
         Raw("}\n"u8);
+    }
+
+    // An "event":"retrieval" line (docs/audit-log.md, "Retrieval records"), after "time": the version, the subject as
+    // a decision record shows it, then the query's fields; the filter's text last, since it is the longest.
+    private void FormatRetrieval(ref Slot slot, RetrievalRecord retrieval)
+    {
+        Raw("\",\"event\":\"retrieval\","u8);
+        WriteVersion(slot.Version ?? PolicyVersion.None);
+        WriteSubject(slot.Subject);
+        Raw(",\"action\":"u8);
+        WriteString(slot.Action ?? string.Empty);
+        if (retrieval.Store is { } store)
+        {
+            Raw(",\"store\":"u8);
+            WriteString(store);
+        }
+
+        Raw(",\"candidates\":"u8);
+        WriteNumber(retrieval.Candidates);
+        Raw(",\"removed\":"u8);
+        WriteNumber(retrieval.Removed);
+        Raw(",\"returned\":"u8);
+        WriteNumber(retrieval.Returned);
+        WriteApproximations(retrieval.Approximations);
+        if (retrieval.Failed)
+        {
+            Raw(",\"failed\":true"u8);
+        }
+
+        Raw(",\"filter\":"u8);
+        WriteString(retrieval.FilterText);
+        Raw("}\n"u8);
+    }
+
+    // "approximations":["name_patterns",…], in flag order; omitted when the store filter was exact.
+    private void WriteApproximations(StoreFilterApproximations approximations)
+    {
+        if (approximations == StoreFilterApproximations.None)
+        {
+            return;
+        }
+
+        Raw(",\"approximations\":["u8);
+        bool first = true;
+        Flag(StoreFilterApproximations.NamePatterns, "\"name_patterns\""u8);
+        Flag(StoreFilterApproximations.ScopePaths, "\"scope_paths\""u8);
+        Flag(StoreFilterApproximations.UnknownTags, "\"unknown_tags\""u8);
+        Flag(StoreFilterApproximations.Incomplete, "\"incomplete\""u8);
+        if ((approximations & ~(StoreFilterApproximations.NamePatterns | StoreFilterApproximations.ScopePaths | StoreFilterApproximations.UnknownTags | StoreFilterApproximations.Incomplete)) != 0)
+        {
+            Flag(approximations, "\"other\""u8); // a flag this version does not name
+        }
+
+        Raw("]"u8);
+
+        void Flag(StoreFilterApproximations flag, ReadOnlySpan<byte> name)
+        {
+            if ((approximations & flag) == 0)
+            {
+                return;
+            }
+
+            if (!first)
+            {
+                Raw(","u8);
+            }
+
+            Raw(name);
+            first = false;
+        }
+    }
+
+    // "subject":"…" and, when the subject has them, "kind", "roles" (bindings with a scope or an expiry as objects),
+    // "on_behalf_of" and "chain" (the same for decisions and queries).
+    private void WriteSubject(Subject? subject)
+    {
+        Raw("\"subject\":"u8);
+        WriteString(subject?.Id ?? string.Empty);
+        if (subject?.Kind is { } kind)
+        {
+            Raw(",\"kind\":"u8);
+            WriteString(SubjectKinds.ToName(kind));
+        }
+
+        if (subject?.Roles is { } roles)
+        {
+            Raw(",\"roles\":"u8);
+            WriteBindings(roles);
+        }
+
+        if (subject?.OnBehalfOf is { } principal)
+        {
+            Raw(",\"on_behalf_of\":["u8);
+            for (var link = principal; link is not null; link = link.OnBehalfOf)
+            {
+                if (!ReferenceEquals(link, principal))
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(link.Id);
+            }
+
+            // The same links whole, as a replay needs them: each link's kind and bindings when the request gave them.
+            Raw("],\"chain\":["u8);
+            for (var link = principal; link is not null; link = link.OnBehalfOf)
+            {
+                Raw(ReferenceEquals(link, principal) ? "{\"subject\":"u8 : ",{\"subject\":"u8);
+                WriteString(link.Id);
+                if (link.Kind is { } linkKind)
+                {
+                    Raw(",\"kind\":"u8);
+                    WriteString(SubjectKinds.ToName(linkKind));
+                }
+
+                if (link.Roles is { } linkRoles)
+                {
+                    Raw(",\"roles\":"u8);
+                    WriteBindings(linkRoles);
+                }
+
+                Raw("}"u8);
+            }
+
+            Raw("]"u8);
+        }
     }
 
     // "allowed":…,"reason":"…"[,"role":"…"][,"rule":"…"] for the live decision, or the shadow_ fields for the candidate's.
@@ -1453,6 +1606,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         public string? Owner;
         public Decision Decision;
         public PolicyVersion? Version;
+        public RetrievalRecord? Retrieval; // set for a retrieval query's record, null for a decision
         public ShadowOutcome Shadow;
         public Decision ShadowDecision;
         public PolicyVersion? ShadowVersion;

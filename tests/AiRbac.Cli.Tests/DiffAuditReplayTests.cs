@@ -171,12 +171,13 @@ public class DiffAuditReplayTests
     }
 
     [Fact]
-    public void DiffAudit_TruncatedLastLineAndLossMarker_AreCountedNotFailed()
+    public void DiffAudit_TruncatedLastLineLossMarkerAndRetrievalRecord_AreCountedNotFailed()
     {
         using var files = new TempFiles();
         string before = files.Write("old.yaml", Old);
         string after = files.Write("new.yaml", New);
         string log = WriteLog(files, Old, Production);
+        File.AppendAllText(log, "{\"time\":\"2020-01-01T09:00:00Z\",\"event\":\"retrieval\",\"policy_version\":\"x\",\"policy_loaded_at\":\"2020-01-01T00:00:00Z\",\"subject\":\"rag\",\"roles\":[{\"role\":\"analyst\",\"scope\":\"acme\"}],\"action\":\"data:read\",\"candidates\":2,\"removed\":1,\"returned\":1,\"filter\":\"f\"}\n");
         File.AppendAllText(log, "{\"time\":\"2020-01-01T09:00:01Z\",\"event\":\"records_lost\",\"lost\":4,\"first_time\":\"2020-01-01T09:00:00Z\",\"last_time\":\"2020-01-01T09:00:01Z\"}\n");
         File.AppendAllText(log, "{\"time\":\"2020-01-01T09:00:02Z\",\"schema\":2,\"policy_version\":\"ab"); // a crash mid-write
 
@@ -184,6 +185,7 @@ public class DiffAuditReplayTests
 
         result.ExitCode.Should().Be(1);
         result.Out.Should().Contain("  not in the log: 4 lost (records_lost markers), 1 torn last line");
+        result.Out.Should().Contain("  not decisions: 1 retrieval query record (counted, not replayed)");
         result.Out.Should().Contain("audit: 11 decisions in 11 records replayed: 6 changed reason");
     }
 

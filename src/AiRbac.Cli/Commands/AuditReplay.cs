@@ -55,6 +55,9 @@ internal static class AuditReplay
                     case AuditLineType.Torn:
                         tally.TornLines++;
                         break;
+                    case AuditLineType.Retrieval:
+                        tally.RetrievalQueries++; // a query, not a decision: nothing to decide again
+                        break;
                     default:
                         Replay(tally, record, before.Policy!, after.Policy!, clock);
                         break;
@@ -132,6 +135,8 @@ internal static class AuditReplay
         public long LostDecisions { get; set; }
 
         public long TornLines { get; set; }
+
+        public long RetrievalQueries { get; set; }
 
         public long MalformedLines { get; private set; }
 
@@ -238,6 +243,11 @@ internal static class AuditReplay
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  not in the log: {LostDecisions} lost (records_lost markers), {TornLines} torn last line"));
+            }
+
+            if (RetrievalQueries > 0)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  not decisions: {Plural(RetrievalQueries, "retrieval query record")} (counted, not replayed)"));
             }
 
             if (NotReplayableRecords > 0)

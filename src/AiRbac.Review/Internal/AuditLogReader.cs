@@ -14,6 +14,9 @@ internal enum AuditLineType
 
     /// <summary>A final line without a newline that is not valid JSON: a write cut off, one decision of unknown time lost.</summary>
     Torn,
+
+    /// <summary>A filtered retrieval query (<c>"event":"retrieval"</c>): checked, and not a decision (it names no deciding grant).</summary>
+    Retrieval,
 }
 
 /// <summary>
@@ -223,7 +226,7 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             var instant = RequiredTime(root, "time");
             if (root.TryGetProperty("event", out var kind))
             {
-                ParseEvent(root, kind);
+                ParseEvent(root, kind, instant);
                 return true;
             }
 
@@ -277,31 +280,7 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
 
             CheckStringArray(root, "tags");
             CheckStringArray(root, "on_behalf_of");
-            record.Roles.Clear();
-            if (root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null)
-            {
-                if (roles.ValueKind != JsonValueKind.Array)
-                {
-                    throw Bad("'roles' must be an array of role names");
-                }
-
-                foreach (var item in roles.EnumerateArray())
-                {
-                    // Role names are written as strings; a binding object {"role": ...} is accepted too.
-                    if (item.ValueKind == JsonValueKind.String)
-                    {
-                        record.Roles.Add(Text(item));
-                    }
-                    else if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("role", out var name) && name.ValueKind == JsonValueKind.String)
-                    {
-                        record.Roles.Add(Text(name));
-                    }
-                    else
-                    {
-                        throw Bad("'roles' must be an array of role names");
-                    }
-                }
-            }
+            RoleNames(root);
 
             if (readRequests)
             {
@@ -310,6 +289,37 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
         }
 
         return true;
+    }
+
+    // "roles": role names, or binding objects {"role": ...} (schema 2 writes scoped and expiring bindings so); the names
+    // go into Roles. Decision and retrieval records show the subject alike.
+    private void RoleNames(JsonElement root)
+    {
+        record.Roles.Clear();
+        if (root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null)
+        {
+            if (roles.ValueKind != JsonValueKind.Array)
+            {
+                throw Bad("'roles' must be an array of role names");
+            }
+
+            foreach (var item in roles.EnumerateArray())
+            {
+                // Role names are written as strings; a binding object {"role": ...} is accepted too.
+                if (item.ValueKind == JsonValueKind.String)
+                {
+                    record.Roles.Add(Text(item));
+                }
+                else if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("role", out var name) && name.ValueKind == JsonValueKind.String)
+                {
+                    record.Roles.Add(Text(name));
+                }
+                else
+                {
+                    throw Bad("'roles' must be an array of role names");
+                }
+            }
+        }
     }
 
     private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
@@ -459,7 +469,7 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
         }
     }
 
-    private void ParseEvent(JsonElement root, JsonElement kind)
+    private void ParseEvent(JsonElement root, JsonElement kind, DateTimeOffset instant)
     {
         if (kind.ValueKind != JsonValueKind.String)
         {
@@ -467,10 +477,16 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
         }
 
         string name = Text(kind);
+        if (name == "retrieval")
+        {
+            ParseRetrieval(root, instant);
+            return;
+        }
+
         if (name != "records_lost")
         {
             // Fail closed: a line the reviewer cannot interpret might hide lost or used grants.
-            throw Bad($"unknown 'event': {Shorten(name)} (expected records_lost)");
+            throw Bad($"unknown 'event': {Shorten(name)} (expected records_lost or retrieval)");
         }
 
         if (!root.TryGetProperty("lost", out var lost) || lost.ValueKind != JsonValueKind.Number || !lost.TryGetInt64(out long n) || n < 1)
@@ -487,6 +503,49 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             throw Bad("'last_time' is before 'first_time'");
         }
     }
+
+    // A retrieval query's record (docs/audit-log.md, "Retrieval records"): read whole, so that a malformed one stops the
+    // review like any other malformed line, but it counts as no decision: it does not say which grant allowed each record.
+    private void ParseRetrieval(JsonElement root, DateTimeOffset instant)
+    {
+        record.Type = AuditLineType.Retrieval;
+        record.Time = instant;
+        record.LastTime = instant;
+        record.Count = 1;
+        record.Subject = RequiredString(root, "subject");
+        _ = RequiredString(root, "action");
+        _ = RequiredString(root, "filter");
+        _ = OptionalString(root, "store");
+        foreach (string field in OptionalStrings)
+        {
+            _ = OptionalString(root, field);
+        }
+
+        record.Kind = OptionalString(root, "kind");
+        if (record.Kind is not null && !SubjectKinds.TryParse(record.Kind, out _))
+        {
+            throw Bad($"unknown 'kind': {Shorten(record.Kind)} (expected user, service or agent)");
+        }
+
+        RoleNames(root);
+        CheckStringArray(root, "on_behalf_of");
+        CheckStringArray(root, "approximations");
+        long candidates = Count(root, "candidates"), removed = Count(root, "removed"), returned = Count(root, "returned");
+        if (removed + returned != candidates)
+        {
+            throw Bad("'removed' and 'returned' must add up to 'candidates'");
+        }
+
+        if (root.TryGetProperty("failed", out var failed) && (failed.ValueKind != JsonValueKind.True || returned != 0))
+        {
+            throw Bad("'failed' is only ever true, and a failed query returned nothing");
+        }
+    }
+
+    private long Count(JsonElement root, string name)
+        => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long n) && n >= 0
+            ? n
+            : throw Bad($"'{name}' must be present and be an integer of at least 0");
 
     private DateTimeOffset RequiredTime(JsonElement root, string name)
     {
