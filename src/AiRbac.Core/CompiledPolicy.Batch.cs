@@ -49,9 +49,10 @@ public sealed partial class CompiledPolicy
         int actionId = ActionIdOf(action);
         for (int i = 0; i < resources.Length; i++)
         {
-            // Decide keeps the table on the subject only when its set depends on neither the request nor the time. (A last
-            // item alone costs the same either way, without the per-item loop's setup.)
-            if (i < resources.Length - 1 && subject.Table is { } table && ReferenceEquals(table.Policy, this))
+            // Decide keeps the table on the subject only when its set depends on neither the request nor the time; the
+            // subject keeps one for each of the last two policies, and a table is used only for the policy it names. (A
+            // last item alone costs the same either way, without the per-item loop's setup.)
+            if (i < resources.Length - 1 && subject.TableFor(this) is { } table)
             {
                 DecideOnTable(table, subject, action, actionId, resources[i..], decisions[i..]);
                 return;

@@ -152,7 +152,7 @@ public class BatchAndFilterTests
     [Fact]
     public void AuthorizeMany_SubjectSharedWithAnotherPolicyOnAnotherThread_StaysExact()
     {
-        // One subject object, two policies, two threads: the other thread keeps replacing the table the subject kept, while
+        // One subject object, two policies, two threads: the other thread keeps writing the tables the subject keeps, while
         // this one decides batches. Every batch must still be exactly this policy's answers.
         var mine = RagPolicy().Build();
         var other = new TestPolicy().Role("analyst", allow: ["data:read on **"], max: "restricted", clearances: ["phi", "pii"]).Build();
