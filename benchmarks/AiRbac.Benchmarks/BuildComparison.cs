@@ -7,6 +7,7 @@ namespace AiRbac.Benchmarks;
 
 /// <summary>
 /// Compares builds of the engine in one process: <c>--compare CLASS METHOD SCALE ROUNDS SLICE_MS name=DIR name=DIR ...</c>
+/// (<c>name=DIR@OTHER</c> times method OTHER of that build instead, to compare two methods of one build the same way)
 /// loads the benchmarks assembly of each DIR (a <c>bin/Release/net10.0</c> folder, with its own <c>AiRbac.*.dll</c>) into an
 /// assembly load context of its own, runs the global setup of <c>Scenarios.CLASS</c> for METHOD, then times METHOD of
 /// each build in turn, SLICE_MS milliseconds at a time (the order reversed every other round), on the thread's CPU clock.
@@ -31,7 +32,7 @@ public static class BuildComparison
         ArgumentNullException.ThrowIfNull(output);
         if (args.Length < 7)
         {
-            output.WriteLine("usage: --compare CLASS METHOD SCALE ROUNDS SLICE_MS name=DIR name=DIR ...");
+            output.WriteLine("usage: --compare CLASS METHOD SCALE ROUNDS SLICE_MS name=DIR[@METHOD] name=DIR[@METHOD] ...");
             return 2;
         }
 
@@ -42,7 +43,8 @@ public static class BuildComparison
         foreach (string arg in args[5..])
         {
             string[] pair = arg.Split('=', 2);
-            builds.Add(Load(pair[0], pair[1], type, method, scale));
+            string[] folderAndMethod = pair[1].Split('@', 2);
+            builds.Add(Load(pair[0], folderAndMethod[0], type, folderAndMethod.Length > 1 ? folderAndMethod[1] : method, scale));
         }
 
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -79,7 +81,7 @@ public static class BuildComparison
 
         string first = builds[0].Name;
         string clock = ThreadClock.IsCpuTime ? "thread CPU time" : "wall time";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{type}.{method} {scale}: {rounds} rounds of {sliceMs} ms per build, {clock} per operation"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{type}.{method} {scale}: {rounds} rounds of {sliceMs} ms per build, {clock} per operation, load average {LoadAverage()}"));
         foreach (var build in builds)
         {
             var sorted = times[build.Name].Order().ToList();
@@ -90,6 +92,10 @@ public static class BuildComparison
 
         return 0;
     }
+
+    // The 1-minute load average (Linux), to print with the figures.
+    private static string LoadAverage()
+        => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static double Quantile(List<double> sorted, int quarter) => sorted[Math.Min(sorted.Count - 1, sorted.Count * quarter / 4)];
 
