@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace AiRbac;
 
 /// <summary>
@@ -30,14 +33,13 @@ public sealed partial class CompiledPolicy
     /// computed for each item (its set depends on the item's scope and on the clock), by the same code as a single call.
     /// Items are decided in order, each reading the policy's clock as a single call would.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)] // docs/benchmarks.md, "Batch decisions"
     public void AuthorizeMany(Subject subject, string action, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
     {
         if (decisions.Length != resources.Length)
         {
             decisions.Clear(); // no partial answer: a caller that ignores the exception finds denials only
-            throw new ArgumentException(
-                $"decisions has {decisions.Length} elements but resources has {resources.Length}; they must be equally long",
-                nameof(decisions));
+            ThrowLengthMismatch(decisions.Length, resources.Length);
         }
 
         if (subject is null)
@@ -62,12 +64,18 @@ public sealed partial class CompiledPolicy
         }
     }
 
+    [DoesNotReturn]
+    private static void ThrowLengthMismatch(int decisions, int resources)
+        => throw new ArgumentException(
+            $"decisions has {decisions} elements but resources has {resources}; they must be equally long", nameof(decisions));
+
     /// <summary>
     /// The items of a batch whose subject has a fixed set, with its <paramref name="table"/>: steps 4 and 5 and the
     /// action's run once (<see cref="RunOf"/>), then per item what <see cref="Decide"/> does for a subject that kept its
     /// table: the request's part of step 2 (<see cref="Prepare"/>), steps 6 to 8 (<see cref="DecideRun"/>,
     /// inlined here), and step 9 down the chain (<see cref="DecideDelegation"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)] // docs/benchmarks.md, "Batch decisions"
     private void DecideOnTable(RoleSetTable table, Subject subject, string action, int actionId, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
     {
         decisions = decisions[..resources.Length];
