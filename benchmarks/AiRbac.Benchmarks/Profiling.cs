@@ -71,7 +71,7 @@ public static class Profiling
     private static string CpuLabel => ThreadClock.IsCpuTime ? "thread CPU time" : "wall";
 
     // Fresh role sets of the given size (as ColdRoleSetBenchmarks), one decision each.
-    /// <summary>The batch benchmarks' six loops, each timed in turn (for a profiler, or a quick comparison): ns per item.</summary>
+    /// <summary>The batch benchmarks' nine loops, each timed in turn (for a profiler, or a quick comparison): ns per item.</summary>
     private static int Batch(string scale, double seconds, TextWriter output)
     {
         var bench = new BatchBenchmarks { Scale = scale };
@@ -80,10 +80,13 @@ public static class Profiling
         [
             ("corpus groups: AuthorizeMany", bench.CorpusAuthorizeMany, ReferenceScenario.CorpusSize),
             ("corpus groups: loop of Authorize", bench.CorpusSingleCalls, ReferenceScenario.CorpusSize),
+            ("corpus groups: loop of Authorize into a span", bench.CorpusSingleCallsStored, ReferenceScenario.CorpusSize),
             ("batches of 64: AuthorizeMany", bench.RetrievalAuthorizeMany, 64 * 156),
             ("batches of 64: loop of Authorize", bench.RetrievalSingleCalls, 64 * 156),
+            ("batches of 64: loop of Authorize into a span", bench.RetrievalSingleCallsStored, 64 * 156),
             ("agent for user, batches of 64: AuthorizeMany", bench.DelegatedAuthorizeMany, 64 * 156),
             ("agent for user, batches of 64: loop of Authorize", bench.DelegatedSingleCalls, 64 * 156),
+            ("agent for user, batches of 64: loop of Authorize into a span", bench.DelegatedSingleCallsStored, 64 * 156),
         ];
         var totals = new double[loops.Length];
         var cpuTotals = new double[loops.Length];

@@ -10,7 +10,9 @@ namespace AiRbac.Benchmarks.Scenarios;
 /// resources each (the corpus's resources for the group's action, taken in corpus order), one batch per group, for the
 /// first 156 groups (9,984 items); and the same batches asked by an agent acting for the group's subject (an agent
 /// with the subject's roles, so that the chain's second link is decided for every item the agent may read). One subject
-/// object per group, reused by both forms. Figures are per item.
+/// object per group, reused by every form. Figures are per item. Each shape has two loops of single calls: one that only
+/// counts the allowed items (the cheapest consumer), and one that stores each decision in a span and then counts, as
+/// <see cref="CompiledPolicy.AuthorizeMany"/> does (the same output).
 /// </summary>
 /// <remarks>
 /// The grouped-corpus batch is also in the <c>Authorize</c> category, so that the CI allocation gate checks that
@@ -115,6 +117,12 @@ public class BatchBenchmarks
     [BenchmarkCategory("Batch")]
     public int CorpusSingleCalls() => Single(corpus);
 
+    /// <summary>The corpus grouped by (subject, action): a loop of single calls that stores each decision, as the batch does.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Corpus groups: loop of Authorize into a span", OperationsPerInvoke = ReferenceScenario.CorpusSize)]
+    [BenchmarkCategory("Batch")]
+    public int CorpusSingleCallsStored() => SingleStored(corpus);
+
     /// <summary>Retrieval-shaped batches of 64: one <see cref="CompiledPolicy.AuthorizeMany"/> per batch.</summary>
     /// <returns>The number allowed.</returns>
     [Benchmark(Description = "Batches of 64: AuthorizeMany", OperationsPerInvoke = RetrievalItems)]
@@ -127,6 +135,12 @@ public class BatchBenchmarks
     [BenchmarkCategory("Batch")]
     public int RetrievalSingleCalls() => Single(retrieval);
 
+    /// <summary>Retrieval-shaped batches of 64: a loop of single calls that stores each decision, as the batch does.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Batches of 64: loop of Authorize into a span", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int RetrievalSingleCallsStored() => SingleStored(retrieval);
+
     /// <summary>Batches of 64 asked by an agent acting for the group's subject: one <see cref="CompiledPolicy.AuthorizeMany"/> per batch.</summary>
     /// <returns>The number allowed.</returns>
     [Benchmark(Description = "Agent for user, batches of 64: AuthorizeMany", OperationsPerInvoke = RetrievalItems)]
@@ -138,6 +152,12 @@ public class BatchBenchmarks
     [Benchmark(Description = "Agent for user, batches of 64: loop of Authorize", OperationsPerInvoke = RetrievalItems)]
     [BenchmarkCategory("Batch")]
     public int DelegatedSingleCalls() => Single(delegated);
+
+    /// <summary>Batches of 64 asked by an agent acting for the group's subject: a loop of single calls that stores each decision.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Agent for user, batches of 64: loop of Authorize into a span", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int DelegatedSingleCallsStored() => SingleStored(delegated);
 
     private int Batch(Group[] groups)
     {
@@ -163,6 +183,26 @@ public class BatchBenchmarks
             foreach (ref readonly var resource in group.Resources.AsSpan())
             {
                 allowed += policy.Authorize(group.Subject, group.Action, in resource).Allowed ? 1 : 0;
+            }
+        }
+
+        return allowed;
+    }
+
+    private int SingleStored(Group[] groups)
+    {
+        int allowed = 0;
+        foreach (var group in groups)
+        {
+            var decisions = scratch.AsSpan(0, group.Resources.Length);
+            for (int i = 0; i < decisions.Length; i++)
+            {
+                decisions[i] = policy.Authorize(group.Subject, group.Action, in group.Resources[i]);
+            }
+
+            foreach (ref readonly var decision in decisions)
+            {
+                allowed += decision.Allowed ? 1 : 0;
             }
         }
 
