@@ -332,7 +332,7 @@ internal sealed class DecisionDetails
         {
             depth++;
             var alone = new Subject(link.Id, link.Kind, link.Roles);
-            var decision = policy.Authorize(alone, request.Action, request.Resource);
+            var decision = policy.Authorize(alone, request.Action, request.Resource, request.Context);
             if (!decision.Allowed)
             {
                 return new DeniedLink(depth, link.Id, decision);

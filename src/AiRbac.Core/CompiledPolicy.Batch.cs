@@ -60,7 +60,7 @@ public sealed partial class CompiledPolicy
         links = links[..depth];
         for (int i = 0; i < resources.Length; i++)
         {
-            var request = new Request(action, in resources[i]);
+            var request = new Request(action, in resources[i], null);
             Prepare(ref request, actionId);
             decisions[i] = DecideChain(subject, ref request, links);
         }
@@ -83,7 +83,7 @@ public sealed partial class CompiledPolicy
         ref var plan = ref links[at];
         if (plan.Table is { } table)
         {
-            return DecideOn(table, subject, ref request, ref plan.Run);
+            return DecideOn(table, subject, ref request, ref plan.Run, default);
         }
 
         var decision = Decide(subject, ref request);

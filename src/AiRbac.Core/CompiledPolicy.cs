@@ -78,6 +78,9 @@ public sealed partial class CompiledPolicy
         policySubjects = tables.PolicySubjects;
         BoundSubjects = [.. tables.BoundSubjectIds.Select(id => new Subject(id, policySubjects[id].Kind))];
         timeProvider = tables.TimeProvider;
+        contextKeys = new NameTable(tables.Gates.ContextKeys);
+        contextTypes = tables.Gates.ContextTypes;
+        hasGates = roles.Any(static r => r.Gated);
         Source = tables.Source;
         Roles = tables.RoleInfos;
         Tiers = tiers;
@@ -186,7 +189,33 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.MissingIdentity);
         }
 
-        var request = new Request(action, resource);
+        var request = new Request(action, resource, null);
+        Prepare(ref request);
+        return DecideChain(subject, ref request, []);
+    }
+
+    /// <summary>
+    /// Decides whether <paramref name="subject"/> may perform <paramref name="action"/> on a resource, for a request that
+    /// carries a context: the typed key/value pairs role conditions read (docs/policy-language.md, section 11).
+    /// </summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
+    /// <param name="context">The request's context, or <see langword="null"/> for none (the same as the overload without it).</param>
+    /// <returns>The decision.</returns>
+    /// <remarks>
+    /// The same steps as <see cref="Authorize(Subject, string, in ResourceRequest)"/>: step 2 also checks the context (a
+    /// key the policy declares must appear once, with its declared type), and step 8 judges only the roles whose conditions
+    /// hold; allocates nothing once the subject's role set has been seen.
+    /// </remarks>
+    public Decision Authorize(Subject subject, string action, in ResourceRequest resource, RequestContext? context)
+    {
+        if (subject is null)
+        {
+            return new Decision(this, DecisionReason.MissingIdentity);
+        }
+
+        var request = new Request(action, resource, context);
         Prepare(ref request);
         return DecideChain(subject, ref request, []);
     }
@@ -214,7 +243,7 @@ public sealed partial class CompiledPolicy
             {
                 // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
                 int rule = decision.Reason == DecisionReason.SeparationOfDuties ? -1 : decision.RuleIndex;
-                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason);
+                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason, decision.DetailIndex);
             }
         }
 
@@ -245,7 +274,12 @@ public sealed partial class CompiledPolicy
                 return new Decision(this, DecisionReason.InvalidRequest);
             }
 
-            // Step 3: the effective roles, and their table.
+            // Step 3: the effective roles, and their table; with gated roles, also which of them are active.
+            if (hasGates)
+            {
+                return DecideWithGates(subject, known, ref request);
+            }
+
             table = EffectiveRoles(subject, known, ref request, out bool fixedSet);
             if (fixedSet)
             {
@@ -254,7 +288,36 @@ public sealed partial class CompiledPolicy
         }
 
         RunTable? run = null;
-        return DecideOn(table, subject, ref request, ref run);
+        return DecideOn(table, subject, ref request, ref run, default);
+    }
+
+    /// <summary>
+    /// Step 3 onwards in a policy with gated roles: the effective set as always, with the roles the bindings in effect name
+    /// (where the walk for active roles starts); a set without gated roles goes on exactly as in a policy without them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision DecideWithGates(Subject subject, PolicySubject? known, ref Request request)
+    {
+        var seeds = new RoleSetBuilder(stackalloc int[StackRoles]);
+        var table = EffectiveRoles(subject, known, ref request, out bool fixedSet, ref seeds, recordSeeds: true);
+        Decision decision;
+        if (table.Gated)
+        {
+            decision = DecideGated(table, subject, KindOf(subject, known), seeds.Appended, ref request);
+        }
+        else
+        {
+            if (fixedSet)
+            {
+                subject.Table = table;
+            }
+
+            RunTable? run = null;
+            decision = DecideOn(table, subject, ref request, ref run, default);
+        }
+
+        seeds.Dispose();
+        return decision;
     }
 
     /// <summary>
@@ -263,7 +326,7 @@ public sealed partial class CompiledPolicy
     /// is the run of the request's action in this table when the caller kept it (a batch), else <see langword="null"/>;
     /// it is set when found here.
     /// </summary>
-    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun)
+    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun, ReadOnlySpan<byte> gates)
     {
         if (request.Invalid)
         {
@@ -307,27 +370,40 @@ public sealed partial class CompiledPolicy
         }
 
         // Step 8, allowed, or no_matching_grant, sensitivity_ceiling or missing_tag_clearance: the matching roles in file
-        // order, each judged alone by its first matching grant, with its own ceiling and clearances.
+        // order, each judged alone by its first matching grant, with its own ceiling and clearances. Only active roles
+        // grant (with no gated role, every role is); the first inactive one that would have allowed explains a denial.
         var grants = new GrantJudgement();
         var allows = new Scan(run, deny: false, request.Resource.Name);
         int judged = -1;
+        bool classified = false;
+        int inactiveRole = -1, inactiveRule = -1;
         while ((k = NextMatch(run, ref allows, ref request, skipRole: judged)) >= 0)
         {
             ref readonly var rule = ref run.Rules[k];
             ref readonly var info = ref run.Infos[k];
             judged = rule.Role;
-            if (!grants.AnyMatch)
+            if (!classified)
             {
                 Classify(ref request, info.CatalogEntry, info.CatalogCandidates);
+                classified = true;
             }
 
-            if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
+            if (IsActive(table.Roles, gates, rule.Role))
             {
-                return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
+                if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
+                {
+                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
+                }
+            }
+            else if (inactiveRole < 0 && info.Ceiling >= request.Tier && (request.Tags & ~info.Clearances) == 0)
+            {
+                inactiveRole = rule.Role;
+                inactiveRule = info.Rule;
             }
         }
 
-        return grants.Denied(this, ref request);
+        var denied = grants.Denied(this, ref request);
+        return inactiveRole < 0 ? denied : ExplainInactive(table.Roles, subject, inactiveRole, inactiveRule, ref request, denied);
     }
 
     /// <summary>Step 2's part of the subject: a scope the caller passes on a binding must be well formed, like the resource's.</summary>
@@ -351,6 +427,16 @@ public sealed partial class CompiledPolicy
     /// </summary>
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
+        var none = default(RoleSetBuilder);
+        return EffectiveRoles(subject, known, ref request, out fixedSet, ref none, recordSeeds: false);
+    }
+
+    /// <summary>
+    /// Step 3 (see the overload), also appending to <paramref name="seeds"/>, when <paramref name="recordSeeds"/>, the role of
+    /// each binding in effect (where the walk for active roles starts). A set holding a gated role is never fixed.
+    /// </summary>
+    private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet, ref RoleSetBuilder seeds, bool recordSeeds)
+    {
         var kind = KindOf(subject, known);
 
         // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
@@ -366,7 +452,12 @@ public sealed partial class CompiledPolicy
             resolved = ResolvePlainBindings(subject.RoleSpan, ids, kind, out key);
             if (key != 0 && FindMemo(key, out home) is { } memo)
             {
-                fixedSet = true;
+                if (recordSeeds)
+                {
+                    seeds.Append(ids[..resolved]);
+                }
+
+                fixedSet = !memo.Gated;
                 return memo;
             }
         }
@@ -383,6 +474,10 @@ public sealed partial class CompiledPolicy
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
                 {
                     set.Append(ClosureOf(role, kind));
+                    if (recordSeeds)
+                    {
+                        seeds.Append(role);
+                    }
                 }
             }
         }
@@ -394,13 +489,17 @@ public sealed partial class CompiledPolicy
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
                 {
                     set.Append(ClosureOf(role, kind));
+                    if (recordSeeds)
+                    {
+                        seeds.Append(role);
+                    }
                 }
             }
         }
 
         var table = TableOf(set.SortedDistinct());
         set.Dispose();
-        fixedSet = when.Fixed;
+        fixedSet = when.Fixed && !table.Gated;
         if (key != 0)
         {
             Memoize(table, key, home);
@@ -647,6 +746,10 @@ public sealed partial class CompiledPolicy
 
         string? scope = request.Resource.Scope;
         request.Invalid |= scope is not null && !AiRbac.Scope.IsValid(scope);
+        if (request.Context is { } context)
+        {
+            request.Invalid |= !IsValidContext(context);
+        }
 
         if (!request.Resource.Tags.IsEmpty)
         {
@@ -805,7 +908,7 @@ public sealed partial class CompiledPolicy
 
     internal SourceLocation ExclusiveSetLocation(int set) => exclusiveSets[set].Location;
 
-    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated)
+    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated, int detail)
     {
         string RoleAndRule(string verb) => string.Create(CultureInfo.InvariantCulture,
             $"role '{roles[role].Name}' {verb} '{rules[rule].Text}' ({rules[rule].Location})");
@@ -822,18 +925,35 @@ public sealed partial class CompiledPolicy
             DecisionReason.NoMatchingGrant => $"Denied ({name}): no effective role grants this action on this resource.",
             DecisionReason.SensitivityCeiling => $"Denied ({name}): {RoleAndRule("grants")}, but its ceiling '{tiers[roles[role].Ceiling]}' is below the resource's tier '{tiers[tier]}'.",
             DecisionReason.MissingTagClearance => $"Denied ({name}): {RoleAndRule("grants")} within its ceiling, but no matching role clears every tag of the resource.",
-            DecisionReason.DelegationDenied => role >= 0 && rule >= 0
+            DecisionReason.ConditionFailed => $"Denied ({name}): {FailedGate(role, rule, detail)}.",
+            DecisionReason.DelegationDenied => role >= 0 && rule >= 0 && delegated == DecisionReason.ConditionFailed
+                ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {FailedGate(role, rule, detail)}."
+                : role >= 0 && rule >= 0
                 ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {RoleAndRule(delegated == DecisionReason.ExplicitDeny ? "denies" : "grants")}."
                 : $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}).",
             _ => $"Denied ({name}).",
         };
     }
 
+    /// <summary>Why a gated role did not grant: the role that would have, the grant, and the condition that failed.</summary>
+    private string FailedGate(int role, int rule, int detail)
+    {
+        var location = rules[rule].Location;
+        string grant = string.Create(CultureInfo.InvariantCulture, $"'{rules[rule].Text}' ({location})");
+        string because = (uint)detail < (uint)roles[role].Conditions.Length
+            ? string.Create(CultureInfo.InvariantCulture, $"its condition '{roles[role].Conditions[detail].Text}' ({roles[role].Conditions[detail].Location}) does not hold for this request")
+            : "its conditions do not hold for this request";
+        return $"role '{roles[role].Name}' would grant {grant}, but {because}";
+    }
+
     /// <summary>Everything the decision steps need to know about one request, computed once and shared down the on-behalf-of chain.</summary>
-    private struct Request(string action, in ResourceRequest resource)
+    private struct Request(string action, in ResourceRequest resource, RequestContext? context)
     {
         public readonly string Action = action;
         public readonly ResourceRequest Resource = resource;
+
+        // What the request carries besides its resource (docs/policy-language.md, section 11), or null.
+        public readonly RequestContext? Context = context;
         public int ActionId = -1;
         public int CallerTier = 0;
         public ulong CallerTags;
@@ -846,5 +966,13 @@ public sealed partial class CompiledPolicy
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int LastSlash() => lastSlash != -2 ? lastSlash : lastSlash = Resource.Name.LastIndexOf('/');
+
+        // Now, in UTC ticks, for the gates of version 2 (read once per request, when first needed).
+        private long now = long.MinValue;
+
+        public long Now(TimeProvider clock) => now != long.MinValue ? now : now = clock.GetUtcNow().UtcTicks;
+
+        /// <summary>Sets the instant the gates read (a filter is built as of one instant).</summary>
+        public void FixNow(long ticks) => now = ticks;
     }
 }

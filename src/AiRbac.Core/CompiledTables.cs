@@ -19,6 +19,18 @@ internal struct RoleData
     // Its rules whose action pattern is a wildcard.
     public RuleBucket AnyAllow;
     public RuleBucket AnyDeny;
+
+    // Version 2 (docs/policy-language.md, section 11): conditions that must all hold for the role to grant; a gated role
+    // has some, and a request that reaches it evaluates them.
+    public CompiledCondition[] Conditions;
+    public bool Gated;
+}
+
+/// <summary>What the version 2 sections compile to: the declared context keys and each role's conditions.</summary>
+internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions)
+{
+    /// <summary>No version 2 section: nothing is gated.</summary>
+    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)]);
 }
 
 /// <summary>
@@ -150,6 +162,8 @@ internal sealed class CompiledTables
     public required TimeProvider TimeProvider { get; init; }
 
     public required IReadOnlyList<RoleInfo> RoleInfos { get; init; }
+
+    public required GateTables Gates { get; init; }
 }
 
 /// <summary>A role of a compiled policy as declared, with its inheritance resolved (read-only; for tools such as matrix and diff).</summary>
@@ -157,8 +171,9 @@ public sealed class RoleInfo
 {
     internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<RuleInfo> allow,
         IReadOnlyList<RuleInfo> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
-        SourceLocation location)
+        SourceLocation location, IReadOnlyList<string>? conditions = null)
     {
+        Conditions = conditions ?? [];
         Name = name;
         Id = id;
         Description = description;
@@ -203,6 +218,13 @@ public sealed class RoleInfo
 
     /// <summary>The subject kinds the role applies to, or <see langword="null"/> for all.</summary>
     public IReadOnlyList<SubjectKind>? Kinds { get; }
+
+    /// <summary>
+    /// The role's conditions (version 2, docs/policy-language.md, section 11), each as written canonically
+    /// (<c>mfa: true</c>, <c>network: [corp, vpn]</c>); empty for none. The role grants only for a request whose context
+    /// satisfies all of them; its denies apply whatever the context.
+    /// </summary>
+    public IReadOnlyList<string> Conditions { get; }
 
     /// <summary>Where the role was declared.</summary>
     public SourceLocation Location { get; }

@@ -32,6 +32,7 @@ internal sealed partial class CompilerRun
         BoundSubjectIds = [],
         TimeProvider = TimeProvider.System,
         RoleInfos = [],
+        Gates = GateTables.None(0),
     });
 
     // Bounds of the glob × exact action tables (an optimization; past them, action globs are matched per request).
@@ -40,7 +41,7 @@ internal sealed partial class CompilerRun
 
     private CompiledPolicy Build(int[][] parents, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, int[] ceilings,
         ulong[] clearances, byte[] kinds, List<CatalogEntry> catalog, List<ExclusiveSet> exclusive, Pattern[] notByOwner,
-        Dictionary<string, PolicySubject> subjects)
+        Dictionary<string, PolicySubject> subjects, GateTables gates)
     {
         var actionIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var actionGlobIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -98,6 +99,8 @@ internal sealed partial class CompilerRun
                 // Wildcard-action rules also need their action checked, so their exact names are never hashed.
                 AnyAllow = Emit(allow.Where(x => x.ActionId < 0), hashExact: false),
                 AnyDeny = Emit(deny.Where(x => x.ActionId < 0), hashExact: false),
+                Conditions = gates.Conditions[r],
+                Gated = gates.Conditions[r].Length > 0,
             };
         }
 
@@ -202,7 +205,8 @@ internal sealed partial class CompilerRun
                 tiers[ceilings[r]],
                 [.. role.Clearances.Select(c => c.Value).Distinct(StringComparer.Ordinal)],
                 role.Kinds is null ? null : [.. Enum.GetValues<SubjectKind>().Where(k => (kinds[r] & (1 << (int)k)) != 0)],
-                role.Name.Location);
+                role.Name.Location,
+                [.. gates.Conditions[r].Select(c => c.Text)]);
         }
 
         var policy = new CompiledPolicy(new CompiledTables
@@ -229,6 +233,7 @@ internal sealed partial class CompilerRun
             BoundSubjectIds = [.. doc.Bindings.Subjects.Select(s => s.Id.Value).Where(subjects.ContainsKey).Distinct(StringComparer.Ordinal)],
             TimeProvider = options.TimeProvider,
             RoleInfos = infos,
+            Gates = gates,
         });
 
         for (int r = 0; r < infos.Length; r++)

@@ -34,11 +34,18 @@ public enum DecisionReason : byte
     /// <summary><c>missing_tag_clearance</c>: no matching role within its ceiling clears every tag.</summary>
     MissingTagClearance = 8,
 
+    /// <summary>
+    /// <c>condition_failed</c>: no effective role allows the request, but a role whose conditions do not hold for this
+    /// request (docs/policy-language.md, section 11) would have: <see cref="Decision.Role"/> is that role,
+    /// <see cref="Decision.Condition"/> the first of its conditions that fails.
+    /// </summary>
+    ConditionFailed = 9,
+
     /// <summary><c>delegation_denied</c>: a subject acted for, down the on-behalf-of chain, was denied.</summary>
-    DelegationDenied = 9,
+    DelegationDenied = 10,
 
     /// <summary><c>allowed</c>.</summary>
-    Allowed = 10,
+    Allowed = 11,
 }
 
 /// <summary>Stable snake_case names of <see cref="DecisionReason"/> values, as used in audit records, the CLI and metrics.</summary>
@@ -47,7 +54,8 @@ public static class DecisionReasons
     private static readonly string[] Names =
     [
         "missing_identity", "invalid_request", "separation_of_duties", "no_active_role", "explicit_deny",
-        "owner_conflict", "no_matching_grant", "sensitivity_ceiling", "missing_tag_clearance", "delegation_denied", "allowed",
+        "owner_conflict", "no_matching_grant", "sensitivity_ceiling", "missing_tag_clearance", "condition_failed",
+        "delegation_denied", "allowed",
     ];
 
     /// <summary>Every reason, in step order.</summary>
@@ -81,9 +89,13 @@ public readonly struct Decision : IEquatable<Decision>
     private readonly int role;
     private readonly int rule;
     private readonly int tier;
+
+    // The failed condition's index among its role's conditions (condition_failed), plus one; 0 for none.
+    private readonly int detail;
     private readonly DecisionReason delegatedReason;
 
-    internal Decision(CompiledPolicy policy, DecisionReason reason, int role = -1, int rule = -1, int tier = -1, DecisionReason delegatedReason = DecisionReason.Allowed)
+    internal Decision(CompiledPolicy policy, DecisionReason reason, int role = -1, int rule = -1, int tier = -1,
+        DecisionReason delegatedReason = DecisionReason.Allowed, int detail = -1)
     {
         this.policy = policy;
         Reason = reason;
@@ -91,6 +103,7 @@ public readonly struct Decision : IEquatable<Decision>
         this.rule = rule;
         this.tier = tier;
         this.delegatedReason = delegatedReason;
+        this.detail = detail + 1;
     }
 
     internal int RoleIndex => role;
@@ -98,6 +111,9 @@ public readonly struct Decision : IEquatable<Decision>
     internal int RuleIndex => rule;
 
     internal int TierIndex => tier;
+
+    /// <summary>The failed condition's index among its role's conditions, or -1.</summary>
+    internal int DetailIndex => detail - 1;
 
     /// <summary>Whether the request is allowed. Only the grant step sets this.</summary>
     public bool Allowed => Reason == DecisionReason.Allowed;
@@ -121,11 +137,20 @@ public readonly struct Decision : IEquatable<Decision>
     /// <summary>For <see cref="DecisionReason.DelegationDenied"/>, the reason the denied link got; otherwise <see cref="DecisionReason.Allowed"/>.</summary>
     public DecisionReason DelegatedReason => delegatedReason;
 
+    /// <summary>
+    /// For <see cref="DecisionReason.ConditionFailed"/> (or <see cref="DecisionReason.DelegationDenied"/> of a link that got
+    /// it), the first condition of <see cref="Role"/> that does not hold, as written (<c>mfa: true</c>); otherwise
+    /// <see langword="null"/>.
+    /// </summary>
+    public string? Condition => policy is not null && detail > 0 && role >= 0
+        && (Reason == DecisionReason.ConditionFailed || (Reason == DecisionReason.DelegationDenied && delegatedReason == DecisionReason.ConditionFailed))
+        ? policy.ConditionText(role, detail - 1) : null;
+
     /// <summary>One sentence that says what was decided and why, naming the role, rule and where it was written.</summary>
     /// <returns>The explanation.</returns>
     public string Explain() => policy is null
         ? "Denied (missing_identity): no policy answered this request."
-        : policy.Explain(Reason, role, rule, tier, delegatedReason);
+        : policy.Explain(Reason, role, rule, tier, delegatedReason, detail - 1);
 
     /// <summary>Formats the decision as <c>allowed|denied reason [role] [rule]</c>.</summary>
     /// <returns>The text.</returns>
@@ -134,13 +159,14 @@ public readonly struct Decision : IEquatable<Decision>
 
     /// <inheritdoc/>
     public bool Equals(Decision other) => ReferenceEquals(policy, other.policy) && Reason == other.Reason
-        && role == other.role && rule == other.rule && tier == other.tier && delegatedReason == other.delegatedReason;
+        && role == other.role && rule == other.rule && tier == other.tier && delegatedReason == other.delegatedReason
+        && detail == other.detail;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Decision other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Reason, role, rule, tier, delegatedReason);
+    public override int GetHashCode() => HashCode.Combine(Reason, role, rule, tier, delegatedReason, detail);
 
     /// <summary>Compares two decisions.</summary>
     /// <param name="left">The left decision.</param>

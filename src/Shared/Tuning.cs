@@ -203,6 +203,34 @@ internal static class Tuning
     }
 
     /// <summary>
+    /// Policy language version 2: context conditions, break-glass roles and approvals (docs/policy-language.md, sections
+    /// 11 to 13). Reason: each bound keeps what a request costs in proportion to what a real policy writes (a few keys,
+    /// a few conditions per role, a handful of approval rules) while a hostile policy or request is refused with a clear
+    /// error or <c>invalid_request</c> instead of costing unbounded work per decision; tests/AiRbac.Core.Tests/ConditionTests.cs.
+    /// Not measured: every bound is far above what the examples need.
+    /// </summary>
+    internal static class Language
+    {
+        /// <summary>Keys a policy's <c>context</c> section may declare (one bit each in a request's duplicate check).</summary>
+        internal const int MaxContextKeys = 64;
+
+        /// <summary>Characters of a declared context key.</summary>
+        internal const int MaxContextKeyLength = 64;
+
+        /// <summary>Conditions one role may have (all are evaluated for a request that reaches the role).</summary>
+        internal const int MaxConditionsPerRole = 16;
+
+        /// <summary>Values (patterns, integers, time windows) one condition may list (each may be tried per request).</summary>
+        internal const int MaxConditionValues = 64;
+
+        /// <summary>Context pairs one request may carry; more is <c>invalid_request</c>.</summary>
+        internal const int MaxContextAttributes = 64;
+
+        /// <summary>Characters of a request's context string value; longer is <c>invalid_request</c> (values are glob-matched).</summary>
+        internal const int MaxContextValueLength = 4_096;
+    }
+
+    /// <summary>
     /// The defaults of <c>YamlLoadLimits</c> (docs/policy-language.md, section 10) and the loader's internal sizes. Reason:
     /// hostile input gets a clear error within seconds, in bounded memory, while the reference policy of 10,011 roles
     /// (3.3 MB of YAML) loads far inside them (CompileBenchmarks.LoadYaml at scale-10000; docs/benchmarks.md,

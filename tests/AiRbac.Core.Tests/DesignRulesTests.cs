@@ -79,6 +79,9 @@ public partial class DesignRulesTests
         "CompiledPolicy.RoleSets.cs MemoBindings", // layout of the memo key
         "CompiledPolicy.RoleSets.cs MemoRoleBits", // bit width of the memo key
         "CompiledTables.cs CatalogUnknown", // sentinel id
+        "CompiledPolicy.Gates.cs GateActive", // bits of a role's state during a request
+        "CompiledPolicy.Gates.cs GateKnown",
+        "CompiledPolicy.Gates.cs GateHolds",
     };
 
     [Fact]

@@ -48,16 +48,17 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             for (int i = 0; i < RequestsPerPolicy; i++)
             {
                 GeneratedRequest request = generator.NextRequest(doc);
-                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource); // built per request
-                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource);
-                Decision evicting = tinyCache.Authorize(request.Subject, request.Action, request.Resource);
-                ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now);
+                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context); // built per request
+                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                Decision evicting = tinyCache.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now, request.Context);
                 decisions++;
                 Increment(reasons, actual.Reason);
 
                 bool same = actual.Allowed == expected.Allowed && actual.Reason == expected.Reason
                     && actual.Role == expected.Role && actual.Rule == expected.Rule
                     && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason)
+                    && actual.Condition == expected.Condition
                     && Same(reused, actual) && Same(evicting, actual);
                 if (!same)
                 {
@@ -159,7 +160,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         actual.Should().Be(expected);
     }
 
-    private static bool Same(Decision a, Decision b) => a.ToString() == b.ToString() && a.DelegatedReason == b.DelegatedReason;
+    private static bool Same(Decision a, Decision b) => a.ToString() == b.ToString() && a.DelegatedReason == b.DelegatedReason && a.Condition == b.Condition;
 
     private static string ShapeOf(string pattern)
     {
@@ -187,7 +188,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"--- seed {seed}, request #{index}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"request:   {request}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)} condition={actual.Condition ?? "-"}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reused:    {reused} delegated={DecisionReasons.ToName(reused.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"evicting:  {evicting} delegated={DecisionReasons.ToName(evicting.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reference: {expected}");

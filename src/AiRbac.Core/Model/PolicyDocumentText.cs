@@ -7,6 +7,12 @@ internal static class PolicyDocumentText
     internal static IEnumerable<LocatedString> All(PolicyDocument doc)
     {
         yield return doc.Version;
+        foreach (var key in doc.Context ?? [])
+        {
+            yield return key.Name;
+            yield return key.Type;
+        }
+
         foreach (var tier in doc.Sensitivity ?? [])
         {
             yield return tier;
@@ -33,6 +39,15 @@ internal static class PolicyDocumentText
             foreach (var text in role.Inherits.Concat(role.Allow).Concat(role.Deny).Concat(role.Clearances).Concat(role.Kinds ?? []))
             {
                 yield return text;
+            }
+
+            foreach (var condition in role.Conditions)
+            {
+                yield return condition.Key;
+                foreach (var text in condition.Values.Concat(new[] { condition.Min, condition.Max }.OfType<LocatedString>()))
+                {
+                    yield return text;
+                }
             }
         }
 

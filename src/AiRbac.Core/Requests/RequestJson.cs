@@ -11,7 +11,7 @@ internal static class RequestJson
     // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
     private const int MaxDepth = Tuning.Requests.MaxJsonDepth;
 
-    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of"];
+    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context"];
     private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];
     private const string LoneSurrogate = "a string holds an escape that is not valid UTF-16 (a lone surrogate)";
 
@@ -66,13 +66,49 @@ internal static class RequestJson
         string resource = RequiredString(root, "resource");
         var subject = ReadSubject(root, 0);
         var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
+        var context = root.TryGetProperty("context", out var c) ? ReadContext(c) : null;
         return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
         {
             Scope = OptionalString(root, "scope"),
             Sensitivity = OptionalString(root, "sensitivity"),
             Tags = tags,
             Owner = OptionalString(root, "owner"),
-        });
+        }, context);
+    }
+
+    /// <summary>
+    /// The request context (docs/policy-language.md, section 11): an object whose members are typed by their JSON values,
+    /// <c>true</c>/<c>false</c> a bool, a string a string, a whole number in the 64-bit range an integer.
+    /// </summary>
+    private static RequestContext ReadContext(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new RequestFormatException("'context' must be an object of key/value pairs");
+        }
+
+        var pairs = new List<ContextAttribute>();
+        foreach (var property in element.EnumerateObject())
+        {
+            string key = property.Name;
+            int bad = UnsafeText.IndexOfUnsafe(key);
+            if (bad >= 0)
+            {
+                throw new RequestFormatException($"a context key holds a control or bidirectional formatting character ({UnsafeText.Describe(key[bad])})");
+            }
+
+            var value = property.Value;
+            pairs.Add(value.ValueKind switch
+            {
+                JsonValueKind.True => new ContextAttribute(key, true),
+                JsonValueKind.False => new ContextAttribute(key, false),
+                JsonValueKind.String => new ContextAttribute(key, Text(value, "context." + key)),
+                JsonValueKind.Number when value.TryGetInt64(out long number) => new ContextAttribute(key, number),
+                _ => throw new RequestFormatException($"context '{key}' must be true, false, a string or a whole number (64-bit)"),
+            });
+        }
+
+        return new RequestContext { Attributes = pairs };
     }
 
     private static Subject ReadSubject(JsonElement element, int depth)
@@ -215,6 +251,11 @@ internal static class RequestJson
         if (decision.Rule is { } rule)
         {
             buffer.Append(",\"rule\":\"").Append(Escape(rule)).Append('"');
+        }
+
+        if (decision.Condition is { } condition)
+        {
+            buffer.Append(",\"condition\":\"").Append(Escape(condition)).Append('"');
         }
 
         buffer.Append('}');

@@ -11,10 +11,12 @@ namespace AiRbac.Yaml.Internal;
 internal sealed class PolicyDocumentReader
 {
     private static readonly string[] TopKeys =
-        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings"];
+        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings", "context"];
 
     private static readonly string[] RoleKeys =
-        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds"];
+        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds", "conditions"];
+
+    private static readonly string[] RangeKeys = ["min", "max"];
 
     private static readonly string[] ResourceKeys = ["match", "sensitivity", "tags"];
 
@@ -101,6 +103,7 @@ internal sealed class PolicyDocumentReader
         var resources = fields.TryGetValue("resources", out var catalog) ? ReadResources(catalog.Value) : [];
         var constraints = fields.TryGetValue("constraints", out var section) ? ReadConstraints(section.Value) : new PolicyConstraints();
         var bindings = fields.TryGetValue("bindings", out var assigned) ? ReadBindings(assigned.Value) : new PolicyBindings();
+        var context = fields.TryGetValue("context", out var keys) ? ReadContext(keys.Value) : null;
 
         return new PolicyDocument
         {
@@ -114,6 +117,8 @@ internal sealed class PolicyDocumentReader
             Resources = resources,
             Constraints = constraints,
             Bindings = bindings,
+            Context = context,
+            ContextLocation = keys.Value is { } contextNode ? Location(contextNode) : default,
         };
     }
 
@@ -127,7 +132,7 @@ internal sealed class PolicyDocumentReader
         }
 
         var node = field.Value;
-        if (node is YamlScalar { IsPlain: true, Value: "1" } scalar)
+        if (node is YamlScalar { IsPlain: true, Value: "1" or "2" } scalar)
         {
             return Located(scalar);
         }
@@ -140,7 +145,7 @@ internal sealed class PolicyDocumentReader
             YamlScalar s => $"'{Shorten(s.Value)}'",
             _ => node.Description,
         };
-        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
+        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1 or 2, found {found}", node);
 
         // Reported: the compiler checks the rest against a stand-in (the value as written may hold anything).
         return new LocatedString("1", Location(node));
@@ -187,11 +192,70 @@ internal sealed class PolicyDocumentReader
                 Clearances = OptionalScalarList(role, "clearances", path) ?? [],
                 Kinds = role.TryGetValue("kinds", out var kinds) ? OptionalList(kinds.Value, Child(path, "kinds")) : null,
                 KindsLocation = kinds.Value is { } kindList ? Location(kindList) : default,
+                Conditions = role.TryGetValue("conditions", out var conditions) ? ReadConditions(conditions.Value, Child(path, "conditions")) : [],
+                ConditionsLocation = conditions.Value is { } conditionMap ? Location(conditionMap) : default,
                 Location = Location(name),
             });
         }
 
         return roles;
+    }
+
+    /// <summary>The <c>context</c> section: key name to type, in file order.</summary>
+    private List<ContextKeyDefinition> ReadContext(YamlNode node)
+    {
+        var keys = new List<ContextKeyDefinition>();
+        if (AsMapping(node, "context") is not { } mapping)
+        {
+            return keys;
+        }
+
+        foreach (var (name, type) in Entries(mapping, "context"))
+        {
+            if (Scalar(type, Child("context", name.Value)) is { } value)
+            {
+                keys.Add(new ContextKeyDefinition { Name = Located(name), Type = value });
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>A role's <c>conditions</c>: key to a scalar, a list of scalars, or a mapping <c>{min, max}</c>.</summary>
+    private List<ConditionDefinition> ReadConditions(YamlNode node, string path)
+    {
+        var conditions = new List<ConditionDefinition>();
+        if (AsMapping(node, path) is not { } mapping)
+        {
+            return conditions;
+        }
+
+        foreach (var (key, value) in Entries(mapping, path))
+        {
+            var itemPath = Child(path, key.Value);
+            switch (value)
+            {
+                case YamlScalar scalar:
+                    conditions.Add(new ConditionDefinition { Key = Located(key), Values = [Located(scalar)], Location = Location(scalar) });
+                    break;
+                case YamlSequence sequence:
+                    conditions.Add(new ConditionDefinition { Key = Located(key), Values = Scalars(sequence, itemPath), IsList = true, Location = Location(sequence) });
+                    break;
+                case YamlMapping range:
+                    var bounds = Fields(range, RangeKeys, itemPath);
+                    conditions.Add(new ConditionDefinition
+                    {
+                        Key = Located(key),
+                        Min = OptionalScalar(bounds, "min", itemPath),
+                        Max = OptionalScalar(bounds, "max", itemPath),
+                        IsRange = true,
+                        Location = Location(range),
+                    });
+                    break;
+            }
+        }
+
+        return conditions;
     }
 
     private List<ResourceClassification> ReadResources(YamlNode node)

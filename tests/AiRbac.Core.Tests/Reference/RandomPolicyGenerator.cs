@@ -8,11 +8,17 @@ namespace AiRbac.Core.Tests.Reference;
 /// <param name="Subject">The subject (with its on-behalf-of chain).</param>
 /// <param name="Action">The action.</param>
 /// <param name="Resource">The resource with what the caller knows of it.</param>
-internal sealed record GeneratedRequest(Subject Subject, string Action, ResourceRequest Resource)
+/// <param name="Context">What the request carries besides (docs/policy-language.md, section 11), or null.</param>
+internal sealed record GeneratedRequest(Subject Subject, string Action, ResourceRequest Resource, RequestContext? Context = null)
 {
     public override string ToString()
     {
         var sb = new StringBuilder();
+        if (Context is { } context)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] ");
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"action={Quote(Action)} resource={Quote(Resource.Name)}");
         sb.Append(CultureInfo.InvariantCulture, $" scope={Quote(Resource.Scope)} sensitivity={Quote(Resource.Sensitivity)}");
         sb.Append(CultureInfo.InvariantCulture, $" tags=[{string.Join(",", Resource.Tags.ToArray())}] owner={Quote(Resource.Owner)}");
@@ -129,6 +135,16 @@ internal sealed class RandomPolicyGenerator
         ["public", "internal", "confidential", "restricted"], ["low", "high"], ["only"],
     ];
 
+    // Version 2: the context keys (name, type) and, per key, conditions to draw from and request values to try.
+    private static readonly (string Name, string Type)[] ContextKeys = [("mfa", "bool"), ("net", "string"), ("risk", "integer")];
+
+    private static readonly string[][] NetValues = [["corp"], ["corp", "vpn"], ["c*"], ["**"]];
+
+    // At Now (00:00 UTC) the first window holds, the second does not, the list holds.
+    private static readonly string[][] Windows = [["23:00-01:00"], ["01:00-02:00"], ["10:00-11:00", "23:59-00:01"], ["00:00-00:01"]];
+
+    private static readonly string[] NetRequestValues = ["corp", "vpn", "cx", "home", "c/x", ""];
+
     private readonly Random rng;
 
     public RandomPolicyGenerator(int seed) => rng = new Random(seed);
@@ -161,11 +177,13 @@ internal sealed class RandomPolicyGenerator
             }
         }
 
+        bool version2 = Chance(0.5);
         var roles = new List<RoleDefinition>();
         for (int i = 0; i < n; i++)
         {
             roles.Add(new RoleDefinition
             {
+                Conditions = version2 && Chance(0.35) ? RandomConditions() : [],
                 Name = L(names[i]),
                 Id = ids[i] is { } id ? L(id) : null,
                 Inherits = [.. inherits[i].Select(j => L(Ref(names[j], ids[j])))],
@@ -244,6 +262,8 @@ internal sealed class RandomPolicyGenerator
         return new PolicyDocument
         {
             SourceName = "generated.yaml",
+            Version = L(version2 ? "2" : "1"),
+            Context = version2 ? [.. ContextKeys.Select(k => new ContextKeyDefinition { Name = L(k.Name), Type = L(k.Type) })] : null,
             Sensitivity = declaredTiers?.Select(L).ToList(),
             DefaultSensitivity = defaultTier is null ? null : L(defaultTier),
             Roles = roles,
@@ -292,7 +312,83 @@ internal sealed class RandomPolicyGenerator
             Tags = Chance(0.7) ? ReadOnlyMemory<string>.Empty : Subset([.. Tags, "unknown-tag"], 1).Take(2).ToArray(),
             Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
         };
-        return new GeneratedRequest(subject, action, resource);
+        return new GeneratedRequest(subject, action, resource, NextContext());
+    }
+
+    /// <summary>One to three conditions on distinct keys (the context keys and time_of_day).</summary>
+    private List<ConditionDefinition> RandomConditions()
+    {
+        var keys = Subset(["mfa", "net", "risk", "time_of_day"], 1).Take(rng.Next(1, 4));
+        var conditions = new List<ConditionDefinition>();
+        foreach (string key in keys)
+        {
+            conditions.Add(key switch
+            {
+                "mfa" => new ConditionDefinition { Key = L(key), Values = [L(Chance(0.7) ? "true" : "false")] },
+                "net" => Values(key, Pick(NetValues)),
+                "time_of_day" => Values(key, Pick(Windows)),
+                _ => rng.Next(3) switch
+                {
+                    0 => Values(key, [.. Subset(["1", "2", "3", "5", "-1"], 1).Take(rng.Next(1, 4))]),
+                    1 => new ConditionDefinition { Key = L(key), IsRange = true, Min = L("2"), Max = L("8") },
+                    _ => new ConditionDefinition { Key = L(key), IsRange = true, Min = Chance(0.5) ? L("5") : null, Max = L("6") },
+                },
+            });
+        }
+
+        return conditions;
+    }
+
+    private ConditionDefinition Values(string key, string[] values)
+    {
+        bool list = values.Length > 1 || Chance(0.3);
+        return new ConditionDefinition { Key = L(key), Values = [.. values.Select(L)], IsList = list };
+    }
+
+    /// <summary>No context, an empty one, or pairs for some keys: mostly well typed, sometimes a wrong type, a repeated key or an undeclared one.</summary>
+    private RequestContext? NextContext()
+    {
+        double roll = rng.NextDouble();
+        if (roll < 0.3)
+        {
+            return null;
+        }
+
+        if (roll < 0.35)
+        {
+            return RequestContext.Empty;
+        }
+
+        var pairs = new List<ContextAttribute>();
+        foreach (var (name, type) in ContextKeys)
+        {
+            if (!Chance(0.75))
+            {
+                continue;
+            }
+
+            pairs.Add(rng.NextDouble() switch
+            {
+                < 0.02 => type == "string" ? new ContextAttribute(name, 1L) : new ContextAttribute(name, "1"), // a wrong type
+                _ => type switch
+                {
+                    "bool" => new ContextAttribute(name, Chance(0.7)),
+                    "string" => new ContextAttribute(name, Pick(NetRequestValues)),
+                    _ => new ContextAttribute(name, rng.Next(-1, 10)),
+                },
+            });
+            if (Chance(0.02))
+            {
+                pairs.Add(pairs[^1]); // the key twice
+            }
+        }
+
+        if (Chance(0.1))
+        {
+            pairs.Add(new ContextAttribute("undeclared", "x"));
+        }
+
+        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())] };
     }
 
     private Subject NextSubject(PolicyDocument policy, Subject? onBehalfOf)
@@ -417,7 +513,11 @@ internal sealed class RandomPolicyGenerator
     {
         ArgumentNullException.ThrowIfNull(doc);
         var sb = new StringBuilder();
-        sb.AppendLine("version: 1");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"version: {doc.Version.Value}");
+        if (doc.Context is { } context)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"context: {{ {string.Join(", ", context.Select(k => k.Name.Value + ": " + k.Type.Value))} }}");
+        }
         if (doc.Sensitivity is { } s)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"sensitivity: [{Join(s)}]");
@@ -461,6 +561,11 @@ internal sealed class RandomPolicyGenerator
             if (r.Kinds is { } k)
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"    kinds: [{Join(k)}]");
+            }
+
+            if (r.Conditions.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    conditions: {{ {string.Join(", ", r.Conditions.Select(ConditionYaml))} }}");
             }
         }
 
@@ -546,6 +651,11 @@ internal sealed class RandomPolicyGenerator
 
         return sb.ToString();
     }
+
+    private static string ConditionYaml(ConditionDefinition c)
+        => c.Key.Value + ": " + (c.IsRange
+            ? "{ " + string.Join(", ", new[] { c.Min is { } min ? "min: " + min.Value : null, c.Max is { } max ? "max: " + max.Value : null }.OfType<string>()) + " }"
+            : c.IsList ? "[" + string.Join(", ", c.Values.Select(v => "\"" + v.Value + "\"")) + "]" : "\"" + c.Values[0].Value + "\"");
 
     private static string BindingYaml(RoleBindingDefinition b)
         => b.Scope is null && b.Expires is null

@@ -9,12 +9,14 @@ namespace AiRbac.Core.Tests.Reference;
 /// <param name="Role">The deciding role's name, or <see langword="null"/>.</param>
 /// <param name="Rule">The deciding rule as <c>ACTION on RESOURCE</c>, or <see langword="null"/>.</param>
 /// <param name="DelegatedReason">For <c>delegation_denied</c>, the denied link's own reason; otherwise <c>allowed</c>.</param>
+/// <param name="Condition">For <c>condition_failed</c> (or a link denied with it), the failed condition's canonical text.</param>
 internal sealed record ReferenceDecision(
     bool Allowed,
     DecisionReason Reason,
     string? Role,
     string? Rule,
-    DecisionReason DelegatedReason = DecisionReason.Allowed)
+    DecisionReason DelegatedReason = DecisionReason.Allowed,
+    string? Condition = null)
 {
     public static ReferenceDecision Deny(DecisionReason reason, string? role = null, string? rule = null)
         => new(false, reason, role, rule);
@@ -22,7 +24,7 @@ internal sealed record ReferenceDecision(
     public override string ToString()
         => string.Create(
             CultureInfo.InvariantCulture,
-            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)}");
+            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)} condition={Condition ?? "-"}");
 }
 
 /// <summary>
@@ -43,10 +45,10 @@ internal sealed class ReferenceEvaluator
     }
 
     /// <summary>Decides a request, following the on-behalf-of chain (step 9).</summary>
-    public ReferenceDecision Decide(Subject subject, string action, ResourceRequest resource, DateTimeOffset now)
+    public ReferenceDecision Decide(Subject subject, string action, ResourceRequest resource, DateTimeOffset now, RequestContext? context = null)
     {
         ArgumentNullException.ThrowIfNull(subject);
-        ReferenceDecision actor = DecideLink(subject, action, resource, now);
+        ReferenceDecision actor = DecideLink(subject, action, resource, now, context);
         if (!actor.Allowed)
         {
             return actor;
@@ -54,10 +56,10 @@ internal sealed class ReferenceEvaluator
 
         for (Subject? link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
-            ReferenceDecision d = DecideLink(link, action, resource, now);
+            ReferenceDecision d = DecideLink(link, action, resource, now, context);
             if (!d.Allowed)
             {
-                return new ReferenceDecision(false, DecisionReason.DelegationDenied, d.Role, d.Rule, d.Reason);
+                return new ReferenceDecision(false, DecisionReason.DelegationDenied, d.Role, d.Rule, d.Reason, d.Condition);
             }
         }
 
@@ -65,7 +67,7 @@ internal sealed class ReferenceEvaluator
     }
 
     /// <summary>Steps 1 to 8 for one subject, ignoring its on-behalf-of link.</summary>
-    private ReferenceDecision DecideLink(Subject subject, string action, ResourceRequest resource, DateTimeOffset now)
+    private ReferenceDecision DecideLink(Subject subject, string action, ResourceRequest resource, DateTimeOffset now, RequestContext? context)
     {
         // Step 1: missing_identity.
         if (subject.Id.Length == 0)
@@ -107,9 +109,15 @@ internal sealed class ReferenceEvaluator
             }
         }
 
-        // Step 3: effective roles.
+        if (context is not null && !IsValidContext(context))
+        {
+            return ReferenceDecision.Deny(DecisionReason.InvalidRequest);
+        }
+
+        // Step 3: effective roles, and the active ones among them (reached through roles whose conditions hold).
         string kind = KindOf(subject);
         var effective = new HashSet<RoleDefinition>();
+        var active = new HashSet<RoleDefinition>();
         foreach (Binding b in bindings)
         {
             if (b.NeverApplies)
@@ -131,6 +139,7 @@ internal sealed class ReferenceEvaluator
             if (role is not null)
             {
                 AddWithAncestors(role, kind, effective);
+                AddActive(role, kind, active, context, now);
             }
         }
 
@@ -222,9 +231,9 @@ internal sealed class ReferenceEvaluator
             tags.Add(t);
         }
 
-        // Each matching role with its first matching grant, in file order.
+        // Each matching active role with its first matching grant, in file order.
         var matching = new List<(RoleDefinition Role, string Rule)>();
-        foreach (RoleDefinition r in roles)
+        foreach (RoleDefinition r in roles.Where(active.Contains))
         {
             foreach (LocatedString allow in r.Allow)
             {
@@ -237,17 +246,41 @@ internal sealed class ReferenceEvaluator
             }
         }
 
-        if (matching.Count == 0)
-        {
-            return ReferenceDecision.Deny(DecisionReason.NoMatchingGrant);
-        }
-
         foreach ((RoleDefinition r, string rule) in matching)
         {
             if (Ceiling(r, tiers) >= tier && Clears(r, tags))
             {
                 return new ReferenceDecision(true, DecisionReason.Allowed, r.Name.Value, rule);
             }
+        }
+
+        // condition_failed: the first inactive role (file order) whose first matching grant would allow; reported by the
+        // first role of the effective set with failing conditions that brings it.
+        foreach (RoleDefinition r in roles.Where(x => !active.Contains(x)))
+        {
+            string? grant = FirstMatchingGrant(r, action, resource.Name);
+            if (grant is null || !(Ceiling(r, tiers) >= tier && Clears(r, tags)))
+            {
+                continue;
+            }
+
+            foreach (RoleDefinition gated in roles)
+            {
+                var closure = new HashSet<RoleDefinition>();
+                AddWithAncestors(gated, kind, closure);
+                if (gated.Conditions.Count > 0 && !ConditionsHold(gated, context, now) && closure.Contains(r))
+                {
+                    ConditionDefinition failed = gated.Conditions.First(c => !ConditionHolds(c, context, now));
+                    return new ReferenceDecision(false, DecisionReason.ConditionFailed, gated.Name.Value, grant, Condition: CanonicalText(failed));
+                }
+            }
+
+            throw new InvalidOperationException("an inactive role must be brought by a role whose conditions fail");
+        }
+
+        if (matching.Count == 0)
+        {
+            return ReferenceDecision.Deny(DecisionReason.NoMatchingGrant);
         }
 
         foreach ((RoleDefinition r, string rule) in matching)
@@ -259,6 +292,151 @@ internal sealed class ReferenceEvaluator
         }
 
         return ReferenceDecision.Deny(DecisionReason.SensitivityCeiling, matching[0].Role.Name.Value, matching[0].Rule);
+    }
+
+    private static string? FirstMatchingGrant(RoleDefinition r, string action, string resource)
+    {
+        foreach (LocatedString allow in r.Allow)
+        {
+            (string a, string res) = ParseRule(allow.Value);
+            if (ReferenceGlob.IsMatch(a, action) && ReferenceGlob.IsMatch(res, resource))
+            {
+                return a + " on " + res;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Like <see cref="AddWithAncestors"/>, but a role whose conditions do not hold is not entered either.</summary>
+    private void AddActive(RoleDefinition role, string kind, HashSet<RoleDefinition> active, RequestContext? context, DateTimeOffset now)
+    {
+        if (role.Kinds is not null && !role.Kinds.Any(k => string.Equals(k.Value, kind, StringComparison.Ordinal)))
+        {
+            return;
+        }
+
+        if (!ConditionsHold(role, context, now) || !active.Add(role))
+        {
+            return;
+        }
+
+        foreach (LocatedString parent in role.Inherits)
+        {
+            RoleDefinition? p = FindRole(parent.Value);
+            if (p is not null)
+            {
+                AddActive(p, kind, active, context, now);
+            }
+        }
+    }
+
+    private bool ConditionsHold(RoleDefinition role, RequestContext? context, DateTimeOffset now)
+        => role.Conditions.All(c => ConditionHolds(c, context, now));
+
+    /// <summary>One condition, from docs/policy-language.md, section 11: a missing key fails it.</summary>
+    private bool ConditionHolds(ConditionDefinition condition, RequestContext? context, DateTimeOffset now)
+    {
+        string key = condition.Key.Value;
+        if (key == "time_of_day")
+        {
+            int minute = (now.UtcDateTime.Hour * 60) + now.UtcDateTime.Minute;
+            return condition.Values.Any(v => InWindow(v.Value, minute));
+        }
+
+        if (context is null)
+        {
+            return false;
+        }
+
+        ContextAttribute? found = null;
+        foreach (ContextAttribute a in context.Attributes)
+        {
+            if (a.Key == key)
+            {
+                found = a;
+                break;
+            }
+        }
+
+        if (found is not { } value)
+        {
+            return false;
+        }
+
+        return DeclaredType(key) switch
+        {
+            "bool" => value.BooleanValue == (condition.Values[0].Value == "true"),
+            "string" => condition.Values.Any(v => ReferenceGlob.IsMatch(v.Value, value.StringValue!)),
+            _ => condition.IsRange
+                ? (condition.Min is null || value.IntegerValue >= long.Parse(condition.Min.Value.Value, CultureInfo.InvariantCulture))
+                  && (condition.Max is null || value.IntegerValue <= long.Parse(condition.Max.Value.Value, CultureInfo.InvariantCulture))
+                : condition.Values.Any(v => long.Parse(v.Value, CultureInfo.InvariantCulture) == value.IntegerValue),
+        };
+    }
+
+    private static bool InWindow(string window, int minute)
+    {
+        int start = (int.Parse(window[..2], CultureInfo.InvariantCulture) * 60) + int.Parse(window[3..5], CultureInfo.InvariantCulture);
+        int end = (int.Parse(window[6..8], CultureInfo.InvariantCulture) * 60) + int.Parse(window[9..11], CultureInfo.InvariantCulture);
+        return start < end ? minute >= start && minute < end : minute >= start || minute < end;
+    }
+
+    private string? DeclaredType(string key)
+        => doc.Context?.FirstOrDefault(k => k.Name.Value == key)?.Type.Value;
+
+    /// <summary>Step 2's check of the context: at most 64 pairs; keys present; strings at most 4,096 characters; a declared key once, with its type.</summary>
+    private bool IsValidContext(RequestContext context)
+    {
+        if (context.Attributes.Count > 64)
+        {
+            return false;
+        }
+
+        var seen = new HashSet<string>();
+        foreach (ContextAttribute a in context.Attributes)
+        {
+            if (a.Key is null || (a.Type == ContextValueType.String && (a.StringValue is null || a.StringValue.Length > 4096)))
+            {
+                return false;
+            }
+
+            string? type = DeclaredType(a.Key);
+            if (type is null)
+            {
+                continue;
+            }
+
+            string given = a.Type switch { ContextValueType.Boolean => "bool", ContextValueType.String => "string", _ => "integer" };
+            if (given != type || !seen.Add(a.Key))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The condition's canonical text: <c>key: value</c>, <c>key: [a, b]</c> or <c>key: {min: 1, max: 5}</c>.</summary>
+    private static string CanonicalText(ConditionDefinition c)
+    {
+        if (c.IsRange)
+        {
+            var parts = new List<string>();
+            if (c.Min is { } min)
+            {
+                parts.Add("min: " + min.Value);
+            }
+
+            if (c.Max is { } max)
+            {
+                parts.Add("max: " + max.Value);
+            }
+
+            return c.Key.Value + ": {" + string.Join(", ", parts) + "}";
+        }
+
+        return c.Key.Value + ": " + (c.IsList ? "[" + string.Join(", ", c.Values.Select(v => v.Value)) + "]" : c.Values[0].Value);
     }
 
     private static int Ceiling(RoleDefinition role, List<string> tiers)

@@ -1,0 +1,74 @@
+namespace AiRbac.Cli.Tests;
+
+/// <summary>
+/// <c>airbac check</c> on policy language version 2: request lines carry a context (docs/request-lines.md) and decision
+/// lines name a failed condition.
+/// </summary>
+public sealed class LanguageV2CheckTests
+{
+    internal const string Policy = """
+        version: 2
+        context:
+          mfa: bool
+          sql.table: string
+          risk_score: integer
+        roles:
+          analyst:
+            allow: [ "tool:invoke on tool:sql_query" ]
+            conditions:
+              mfa: true
+              sql.table: "sales_*"
+              risk_score: { max: 50 }
+        """;
+
+    [Fact]
+    public void Check_ContextInRequestLines_DecidesWithIt()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+        string corpus = string.Join('\n',
+            """{"subject":"alice","roles":["analyst"],"action":"tool:invoke","resource":"tool:sql_query","context":{"mfa":true,"sql.table":"sales_2026","risk_score":10}}""",
+            """{"subject":"alice","roles":["analyst"],"action":"tool:invoke","resource":"tool:sql_query","context":{"mfa":true,"sql.table":"hr","risk_score":10}}""",
+            """{"subject":"alice","roles":["analyst"],"action":"tool:invoke","resource":"tool:sql_query"}""",
+            """{"subject":"alice","roles":["analyst"],"action":"tool:invoke","resource":"tool:sql_query","context":{"mfa":"true"}}""");
+
+        var result = Cli.RunWithInput(corpus, "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.OutLines.Should().Equal(
+            """{"allowed":true,"reason":"allowed","role":"analyst","rule":"tool:invoke on tool:sql_query"}""",
+            """{"allowed":false,"reason":"condition_failed","role":"analyst","rule":"tool:invoke on tool:sql_query","condition":"sql.table: sales_*"}""",
+            """{"allowed":false,"reason":"condition_failed","role":"analyst","rule":"tool:invoke on tool:sql_query","condition":"mfa: true"}""",
+            """{"allowed":false,"reason":"invalid_request"}""");
+    }
+
+    [Theory]
+    [InlineData("""{"mfa":null}""")]
+    [InlineData("""{"risk_score":1.5}""")]
+    [InlineData("""{"risk_score":1e3}""")]
+    [InlineData("""{"risk_score":99999999999999999999}""")]
+    [InlineData("""{"mfa":[true]}""")]
+    [InlineData("""["mfa"]""")]
+    public void Check_ContextValueOfNoType_IsABadLine(string context)
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+        string line = $$"""{"subject":"alice","roles":["analyst"],"action":"tool:invoke","resource":"tool:sql_query","context":{{context}}}""";
+
+        var result = Cli.RunWithInput(line, "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain("line 1").And.Contain("context");
+    }
+
+    [Fact]
+    public void Check_ContextKeyTwice_IsABadLine()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+
+        var result = Cli.RunWithInput("""{"subject":"a","roles":["analyst"],"action":"x:y","resource":"a:b","context":{"mfa":true,"mfa":false}}""", "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(2);
+    }
+}
