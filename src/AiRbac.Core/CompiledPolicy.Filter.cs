@@ -222,7 +222,7 @@ public sealed partial class CompiledPolicy
         var state = new byte[table.Roles.Length];
         var request = new Request("filter", new ResourceRequest("filter"), null);
         request.FixNow(now);
-        MarkActive(table.Roles, kind, [.. seeds], state, new int[table.Roles.Length], ref request);
+        MarkActive(table.Roles, kind, [.. seeds], state, new int[table.Roles.Length], string.Empty, ref request);
         var inactive = new bool[roles.Length];
         for (int i = 0; i < state.Length; i++)
         {

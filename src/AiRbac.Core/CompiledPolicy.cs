@@ -233,6 +233,8 @@ public sealed partial class CompiledPolicy
             return actor;
         }
 
+        // An allowed chain is a break-glass decision when any link was allowed through an activation (the actor's first).
+        int breakGlass = actor.BreakGlassPacked;
         // Step 9, delegation_denied: every link down the on-behalf-of chain must be allowed too (steps 1 to 8 again, for
         // the same request); no link exceeds the one it acts for.
         int at = 1;
@@ -243,11 +245,14 @@ public sealed partial class CompiledPolicy
             {
                 // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
                 int rule = decision.Reason == DecisionReason.SeparationOfDuties ? -1 : decision.RuleIndex;
-                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason, decision.DetailIndex);
+                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason,
+                    decision.DetailIndex, decision.BreakGlassPacked);
             }
+
+            breakGlass = breakGlass != 0 ? breakGlass : decision.BreakGlassPacked;
         }
 
-        return actor;
+        return breakGlass == actor.BreakGlassPacked ? actor : actor.WithBreakGlass(breakGlass);
     }
 
     /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
@@ -326,7 +331,7 @@ public sealed partial class CompiledPolicy
     /// is the run of the request's action in this table when the caller kept it (a batch), else <see langword="null"/>;
     /// it is set when found here.
     /// </summary>
-    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun, ReadOnlySpan<byte> gates)
+    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, ref RunTable? keptRun, Span<byte> gates)
     {
         if (request.Invalid)
         {
@@ -392,7 +397,8 @@ public sealed partial class CompiledPolicy
             {
                 if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
                 {
-                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
+                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier,
+                        breakGlass: gates.IsEmpty ? 0 : BreakGlassOf(table.Roles, gates, subject, rule.Role, ref request));
                 }
             }
             else if (inactiveRole < 0 && info.Ceiling >= request.Tier && (request.Tags & ~info.Clearances) == 0)
@@ -403,7 +409,14 @@ public sealed partial class CompiledPolicy
         }
 
         var denied = grants.Denied(this, ref request);
-        return inactiveRole < 0 ? denied : ExplainInactive(table.Roles, subject, inactiveRole, inactiveRule, ref request, denied);
+        if (gates.IsEmpty)
+        {
+            return denied;
+        }
+
+        return inactiveRole >= 0 ? ExplainInactive(table.Roles, subject, inactiveRole, inactiveRule, ref request, denied)
+            : denied.RoleIndex >= 0 ? denied.WithBreakGlass(BreakGlassOf(table.Roles, gates, subject, denied.RoleIndex, ref request))
+            : denied;
     }
 
     /// <summary>Step 2's part of the subject: a scope the caller passes on a binding must be well formed, like the resource's.</summary>
@@ -908,13 +921,14 @@ public sealed partial class CompiledPolicy
 
     internal SourceLocation ExclusiveSetLocation(int set) => exclusiveSets[set].Location;
 
-    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated, int detail)
+    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated, int detail, int breakGlassRole)
     {
         string RoleAndRule(string verb) => string.Create(CultureInfo.InvariantCulture,
             $"role '{roles[role].Name}' {verb} '{rules[rule].Text}' ({rules[rule].Location})");
         string name = DecisionReasons.ToName(reason);
         return reason switch
         {
+            DecisionReason.Allowed when breakGlassRole >= 0 => $"Allowed through break-glass role '{roles[breakGlassRole].Name}' (activated): {RoleAndRule("grants")}.",
             DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
             DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
             DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, a subject kind outside user, service and agent, or an empty action or resource.",
@@ -926,8 +940,11 @@ public sealed partial class CompiledPolicy
             DecisionReason.SensitivityCeiling => $"Denied ({name}): {RoleAndRule("grants")}, but its ceiling '{tiers[roles[role].Ceiling]}' is below the resource's tier '{tiers[tier]}'.",
             DecisionReason.MissingTagClearance => $"Denied ({name}): {RoleAndRule("grants")} within its ceiling, but no matching role clears every tag of the resource.",
             DecisionReason.ConditionFailed => $"Denied ({name}): {FailedGate(role, rule, detail)}.",
+            DecisionReason.BreakGlassNotActive => $"Denied ({name}): {NotActivated(role, rule)}.",
             DecisionReason.DelegationDenied => role >= 0 && rule >= 0 && delegated == DecisionReason.ConditionFailed
                 ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {FailedGate(role, rule, detail)}."
+                : role >= 0 && rule >= 0 && delegated == DecisionReason.BreakGlassNotActive
+                ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {NotActivated(role, rule)}."
                 : role >= 0 && rule >= 0
                 ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {RoleAndRule(delegated == DecisionReason.ExplicitDeny ? "denies" : "grants")}."
                 : $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}).",
@@ -945,6 +962,11 @@ public sealed partial class CompiledPolicy
             : "its conditions do not hold for this request";
         return $"role '{roles[role].Name}' would grant {grant}, but {because}";
     }
+
+    /// <summary>Why a break-glass role did not grant: no valid activation of it by the subject.</summary>
+    private string NotActivated(int role, int rule)
+        => string.Create(CultureInfo.InvariantCulture,
+            $"break-glass role '{roles[role].Name}' would grant '{rules[rule].Text}' ({rules[rule].Location}), but the request carries no valid activation of it by this subject (with a justification, started at most {Duration.Format(TimeSpan.FromTicks(roles[role].BreakGlassTicks))} ago)");
 
     /// <summary>Everything the decision steps need to know about one request, computed once and shared down the on-behalf-of chain.</summary>
     private struct Request(string action, in ResourceRequest resource, RequestContext? context)

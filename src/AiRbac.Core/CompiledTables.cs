@@ -24,13 +24,16 @@ internal struct RoleData
     // has some, and a request that reaches it evaluates them.
     public CompiledCondition[] Conditions;
     public bool Gated;
+
+    // Section 12: a break-glass role's longest activation, in ticks (0 for an ordinary role); such a role is gated.
+    public long BreakGlassTicks;
 }
 
-/// <summary>What the version 2 sections compile to: the declared context keys and each role's conditions.</summary>
-internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions)
+/// <summary>What the version 2 sections compile to: the declared context keys, each role's conditions and break-glass activation time.</summary>
+internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions, long[] BreakGlass)
 {
     /// <summary>No version 2 section: nothing is gated.</summary>
-    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)]);
+    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)], new long[roles]);
 }
 
 /// <summary>
@@ -171,9 +174,10 @@ public sealed class RoleInfo
 {
     internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<RuleInfo> allow,
         IReadOnlyList<RuleInfo> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
-        SourceLocation location, IReadOnlyList<string>? conditions = null)
+        SourceLocation location, IReadOnlyList<string>? conditions = null, TimeSpan? maxActivation = null)
     {
         Conditions = conditions ?? [];
+        MaxActivation = maxActivation;
         Name = name;
         Id = id;
         Description = description;
@@ -225,6 +229,16 @@ public sealed class RoleInfo
     /// satisfies all of them; its denies apply whatever the context.
     /// </summary>
     public IReadOnlyList<string> Conditions { get; }
+
+    /// <summary>Whether the role is break-glass (version 2, docs/policy-language.md, section 12).</summary>
+    public bool IsBreakGlass => MaxActivation is not null;
+
+    /// <summary>
+    /// For a break-glass role, the longest an activation lasts; <see langword="null"/> for an ordinary role. A binding to a
+    /// break-glass role grants only for a request that carries an activation by the subject, with a justification, that
+    /// started at most this long ago.
+    /// </summary>
+    public TimeSpan? MaxActivation { get; }
 
     /// <summary>Where the role was declared.</summary>
     public SourceLocation Location { get; }

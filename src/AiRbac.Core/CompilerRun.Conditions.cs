@@ -41,7 +41,47 @@ internal sealed partial class CompilerRun
             {
                 Error(DiagnosticCodes.UnknownKey, $"role '{Q(role.Name.Value)}': 'conditions' {Hint}", role.ConditionsLocation.Line > 0 ? role.ConditionsLocation : role.Location);
             }
+
+            if (role.BreakGlass is { } breakGlass)
+            {
+                Error(DiagnosticCodes.UnknownKey, $"role '{Q(role.Name.Value)}': 'break_glass' {Hint}", breakGlass.Location.Line > 0 ? breakGlass.Location : role.Location);
+            }
         }
+    }
+
+    /// <summary>
+    /// Each role's <c>break_glass</c> (docs/policy-language.md, section 12): the maximum activation time in ticks, or 0 for an
+    /// ordinary role. A break-glass role needs a <c>max_activation</c> of at most seven days.
+    /// </summary>
+    private long[] CheckBreakGlass()
+    {
+        var result = new long[doc.Roles.Count];
+        for (int r = 0; r < doc.Roles.Count; r++)
+        {
+            var role = doc.Roles[r];
+            if (role.BreakGlass is not { } breakGlass || !IsVersion2)
+            {
+                continue;
+            }
+
+            string name = role.Name.Value;
+            if (breakGlass.MaxActivation is not { } text)
+            {
+                Error(DiagnosticCodes.MissingKey, $"role '{Q(name)}': break_glass needs max_activation (how long an activation lasts, such as 4h); an activation without an end would be a standing grant", At(breakGlass.Location));
+                continue;
+            }
+
+            var longest = TimeSpan.FromDays(Tuning.Language.MaxBreakGlassActivationDays);
+            if (!Duration.TryParse(text.Value, out var max) || max > longest)
+            {
+                Error(DiagnosticCodes.InvalidValue, $"role '{Q(name)}': max_activation '{Q(text.Value)}' is not a duration of at most {Duration.Format(longest)} (a positive count and m, h, d or w: 30m, 4h, 1d)", text.Location);
+                continue;
+            }
+
+            result[r] = max.Ticks;
+        }
+
+        return result;
     }
 
     /// <summary>The <c>context</c> section: each key's index and type, in file order.</summary>

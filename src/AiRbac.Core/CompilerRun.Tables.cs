@@ -100,7 +100,8 @@ internal sealed partial class CompilerRun
                 AnyAllow = Emit(allow.Where(x => x.ActionId < 0), hashExact: false),
                 AnyDeny = Emit(deny.Where(x => x.ActionId < 0), hashExact: false),
                 Conditions = gates.Conditions[r],
-                Gated = gates.Conditions[r].Length > 0,
+                Gated = gates.Conditions[r].Length > 0 || gates.BreakGlass[r] > 0,
+                BreakGlassTicks = gates.BreakGlass[r],
             };
         }
 
@@ -206,7 +207,8 @@ internal sealed partial class CompilerRun
                 [.. role.Clearances.Select(c => c.Value).Distinct(StringComparer.Ordinal)],
                 role.Kinds is null ? null : [.. Enum.GetValues<SubjectKind>().Where(k => (kinds[r] & (1 << (int)k)) != 0)],
                 role.Name.Location,
-                [.. gates.Conditions[r].Select(c => c.Text)]);
+                [.. gates.Conditions[r].Select(c => c.Text)],
+                gates.BreakGlass[r] > 0 ? TimeSpan.FromTicks(gates.BreakGlass[r]) : null);
         }
 
         var policy = new CompiledPolicy(new CompiledTables

@@ -108,6 +108,7 @@ internal sealed partial class CompilerRun
         CheckMinHolders();
         var (contextKeys, contextTypes) = CheckContextKeys();
         var conditions = CheckConditions(contextKeys, contextTypes);
+        var breakGlass = CheckBreakGlass();
         var groups = CheckGroups();
         var subjects = CheckSubjects(groups);
         if (tagBits.Count > MaxTags)
@@ -121,7 +122,7 @@ internal sealed partial class CompilerRun
             return new PolicyCompilation(doc, null, Sorted());
         }
 
-        var gates = new GateTables(contextKeys, contextTypes, conditions);
+        var gates = new GateTables(contextKeys, contextTypes, conditions, breakGlass);
         var policy = Build(parents, parsedRules, ceilings, clearances, kinds, catalog, exclusive, notByOwner, subjects, gates);
         CheckRoleChecks(policy, exclusive, subjects);
         if (HasErrors)

@@ -41,11 +41,18 @@ public enum DecisionReason : byte
     /// </summary>
     ConditionFailed = 9,
 
+    /// <summary>
+    /// <c>break_glass_not_active</c>: no effective role allows the request, but a break-glass role (docs/policy-language.md,
+    /// section 12) would have, had the request carried a valid activation of it by the subject: <see cref="Decision.Role"/>
+    /// is that role.
+    /// </summary>
+    BreakGlassNotActive = 10,
+
     /// <summary><c>delegation_denied</c>: a subject acted for, down the on-behalf-of chain, was denied.</summary>
-    DelegationDenied = 10,
+    DelegationDenied = 11,
 
     /// <summary><c>allowed</c>.</summary>
-    Allowed = 11,
+    Allowed = 12,
 }
 
 /// <summary>Stable snake_case names of <see cref="DecisionReason"/> values, as used in audit records, the CLI and metrics.</summary>
@@ -55,7 +62,7 @@ public static class DecisionReasons
     [
         "missing_identity", "invalid_request", "separation_of_duties", "no_active_role", "explicit_deny",
         "owner_conflict", "no_matching_grant", "sensitivity_ceiling", "missing_tag_clearance", "condition_failed",
-        "delegation_denied", "allowed",
+        "break_glass_not_active", "delegation_denied", "allowed",
     ];
 
     /// <summary>Every reason, in step order.</summary>
@@ -92,10 +99,16 @@ public readonly struct Decision : IEquatable<Decision>
 
     // The failed condition's index among its role's conditions (condition_failed), plus one; 0 for none.
     private readonly int detail;
+
+    // When a break-glass activation decided: the break-glass role plus one (low bits) and the index of the request's
+    // activation that made it count (high bits); 0 for none.
+    private readonly int breakGlass;
     private readonly DecisionReason delegatedReason;
 
+    private const int ActivationShift = 27;
+
     internal Decision(CompiledPolicy policy, DecisionReason reason, int role = -1, int rule = -1, int tier = -1,
-        DecisionReason delegatedReason = DecisionReason.Allowed, int detail = -1)
+        DecisionReason delegatedReason = DecisionReason.Allowed, int detail = -1, int breakGlass = 0)
     {
         this.policy = policy;
         Reason = reason;
@@ -104,7 +117,17 @@ public readonly struct Decision : IEquatable<Decision>
         this.tier = tier;
         this.delegatedReason = delegatedReason;
         this.detail = detail + 1;
+        this.breakGlass = breakGlass;
     }
+
+    /// <summary>The packed break-glass part of a decision: role <paramref name="role"/> activated by activation <paramref name="activation"/>.</summary>
+    internal static int PackBreakGlass(int role, int activation) => (role + 1) | (activation << ActivationShift);
+
+    /// <summary>This decision with the break-glass part <paramref name="packed"/> (from <see cref="PackBreakGlass"/>, or another decision's).</summary>
+    internal Decision WithBreakGlass(int packed) => new(policy!, Reason, role, rule, tier, delegatedReason, detail - 1, packed);
+
+    /// <summary>The packed break-glass part, 0 for none.</summary>
+    internal int BreakGlassPacked => breakGlass;
 
     internal int RoleIndex => role;
 
@@ -146,11 +169,24 @@ public readonly struct Decision : IEquatable<Decision>
         && (Reason == DecisionReason.ConditionFailed || (Reason == DecisionReason.DelegationDenied && delegatedReason == DecisionReason.ConditionFailed))
         ? policy.ConditionText(role, detail - 1) : null;
 
+    /// <summary>
+    /// Whether a break-glass activation decided (docs/policy-language.md, section 12): the deciding role (for an allowed
+    /// request, the role that allowed it, of the actor or of any subject down its chain) was effective only through an
+    /// activated break-glass role. Every such decision is flagged in audit records, metrics and the break-glass event.
+    /// </summary>
+    public bool BreakGlass => breakGlass != 0;
+
+    /// <summary>When <see cref="BreakGlass"/>, the break-glass role whose activation decided; otherwise <see langword="null"/>.</summary>
+    public string? BreakGlassRole => policy is not null && breakGlass != 0 ? policy.RoleName((breakGlass & ((1 << ActivationShift) - 1)) - 1) : null;
+
+    /// <summary>When <see cref="BreakGlass"/>, the index in the request's <see cref="RequestContext.Activations"/> of the activation that decided; else -1.</summary>
+    internal int ActivationIndex => breakGlass == 0 ? -1 : breakGlass >>> ActivationShift;
+
     /// <summary>One sentence that says what was decided and why, naming the role, rule and where it was written.</summary>
     /// <returns>The explanation.</returns>
     public string Explain() => policy is null
         ? "Denied (missing_identity): no policy answered this request."
-        : policy.Explain(Reason, role, rule, tier, delegatedReason, detail - 1);
+        : policy.Explain(Reason, role, rule, tier, delegatedReason, detail - 1, breakGlass == 0 ? -1 : (breakGlass & ((1 << ActivationShift) - 1)) - 1);
 
     /// <summary>Formats the decision as <c>allowed|denied reason [role] [rule]</c>.</summary>
     /// <returns>The text.</returns>
@@ -160,13 +196,13 @@ public readonly struct Decision : IEquatable<Decision>
     /// <inheritdoc/>
     public bool Equals(Decision other) => ReferenceEquals(policy, other.policy) && Reason == other.Reason
         && role == other.role && rule == other.rule && tier == other.tier && delegatedReason == other.delegatedReason
-        && detail == other.detail;
+        && detail == other.detail && breakGlass == other.breakGlass;
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Decision other && Equals(other);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Reason, role, rule, tier, delegatedReason, detail);
+    public override int GetHashCode() => HashCode.Combine(Reason, role, rule, tier, delegatedReason, detail, breakGlass);
 
     /// <summary>Compares two decisions.</summary>
     /// <param name="left">The left decision.</param>

@@ -28,13 +28,14 @@ public sealed class PolicyVersion
 /// <summary>One decision with everything an audit record or a metric needs. Passed by reference; holds no copies.</summary>
 public readonly ref struct DecisionRecord
 {
-    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version)
+    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version, RequestContext? context = null)
     {
         Subject = subject;
         Action = action;
         Resource = resource;
         Decision = decision;
         Version = version;
+        Context = context;
     }
 
     /// <summary>Who asked.</summary>
@@ -51,6 +52,17 @@ public readonly ref struct DecisionRecord
 
     /// <summary>The policy version that decided.</summary>
     public PolicyVersion Version { get; }
+
+    /// <summary>The request's context (docs/policy-language.md, sections 11 and 12), or <see langword="null"/> when it carried none.</summary>
+    public RequestContext? Context { get; }
+
+    /// <summary>
+    /// For a break-glass decision (<see cref="Decision.BreakGlass"/>), the activation that made the break-glass role count:
+    /// who activated it, when, and the justification; otherwise <see langword="null"/>.
+    /// </summary>
+    public BreakGlassActivation? BreakGlassActivation
+        => Decision.ActivationIndex is >= 0 and var index && Context is { } context && index < context.ActivationSpan.Length
+            ? context.ActivationSpan[index] : null;
 }
 
 /// <summary>
@@ -114,12 +126,21 @@ public sealed class PolicyAuthorizer
     /// <param name="resource">The resource with what the caller knows of it.</param>
     /// <returns>The decision.</returns>
     public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
+        => Authorize(subject, action, resource, null);
+
+    /// <summary>Decides on the current policy, for a request that carries a context, and tells the observers.</summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action.</param>
+    /// <param name="resource">The resource with what the caller knows of it.</param>
+    /// <param name="context">The request's context pairs and break-glass activations (docs/policy-language.md, sections 11 and 12), or <see langword="null"/>.</param>
+    /// <returns>The decision.</returns>
+    public Decision Authorize(Subject subject, string action, in ResourceRequest resource, RequestContext? context)
     {
         var snapshot = current; // one read: the decision and its record name the same policy
-        var decision = snapshot.Policy.Authorize(subject, action, resource);
+        var decision = snapshot.Policy.Authorize(subject, action, resource, context);
         if (observers.Length > 0)
         {
-            var record = new DecisionRecord(subject, action, resource, decision, snapshot.Version);
+            var record = new DecisionRecord(subject, action, resource, decision, snapshot.Version, context);
             foreach (var observer in observers)
             {
                 observer.OnDecision(in record);

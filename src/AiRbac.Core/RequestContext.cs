@@ -76,14 +76,28 @@ public readonly record struct ContextAttribute
 }
 
 /// <summary>
+/// A break-glass activation (docs/policy-language.md, section 12): <paramref name="Subject"/> activated its binding to the
+/// break-glass role <paramref name="Role"/> at <paramref name="Start"/>, giving <paramref name="Justification"/>. It makes
+/// that subject's binding count while <c>Start &lt;= now &lt; Start + max_activation</c>, and only with a justification
+/// that is not blank.
+/// </summary>
+/// <param name="Subject">The id of the subject that activated the role (in an on-behalf-of chain, the link that holds it).</param>
+/// <param name="Role">The break-glass role, by name or id.</param>
+/// <param name="Justification">Why (recorded with every decision the role makes): at most 1,024 characters.</param>
+/// <param name="Start">When the activation began.</param>
+public readonly record struct BreakGlassActivation(string Subject, string Role, string Justification, DateTimeOffset Start);
+
+/// <summary>
 /// What a request carries besides its subject, action and resource: typed context pairs that role conditions read
-/// (docs/policy-language.md, section 11). Immutable: each list is copied when it is set, so changing the caller's array
-/// afterwards changes nothing. Build one per request, or reuse one for requests with the same context (deciding with it
-/// allocates nothing). <see cref="Empty"/> is the context of a request that carries none.
+/// (docs/policy-language.md, section 11) and break-glass activations (section 12). Immutable: each list is copied when it
+/// is set, so changing the caller's array afterwards changes nothing. Build one per request, or reuse one for requests
+/// with the same context (deciding with it allocates nothing). <see cref="Empty"/> is the context of a request that
+/// carries none.
 /// </summary>
 public sealed class RequestContext
 {
     private ContextAttribute[] attributes = [];
+    private BreakGlassActivation[] activations = [];
 
     /// <summary>A context with nothing in it.</summary>
     public static RequestContext Empty { get; } = new();
@@ -99,6 +113,20 @@ public sealed class RequestContext
         init => attributes = value is null ? [] : [.. value];
     }
 
+    /// <summary>
+    /// The break-glass activations the request carries (a read-only copy of what was set): each counts only for the
+    /// subject it names. At most 8; an activation with a missing subject, role or justification, or a justification longer
+    /// than 1,024 characters, makes the request <c>invalid_request</c>.
+    /// </summary>
+    public IReadOnlyList<BreakGlassActivation> Activations
+    {
+        get => Array.AsReadOnly(activations);
+        init => activations = value is null ? [] : [.. value];
+    }
+
     /// <summary>The pairs, for the engine (no copy, no enumerator).</summary>
     internal ReadOnlySpan<ContextAttribute> AttributeSpan => attributes;
+
+    /// <summary>The activations, for the engine.</summary>
+    internal ReadOnlySpan<BreakGlassActivation> ActivationSpan => activations;
 }

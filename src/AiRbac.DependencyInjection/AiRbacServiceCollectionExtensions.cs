@@ -159,6 +159,8 @@ internal sealed class AiRbacRuntime : IDisposable
                 observers.Add(Tracer);
             }
 
+            observers.Add(new BreakGlassAlerts(logger, options.OnBreakGlass, timeProvider));
+
             Authorizer = new PolicyAuthorizer(observers);
             if (Instruments is not null)
             {

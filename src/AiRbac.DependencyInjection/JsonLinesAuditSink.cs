@@ -365,6 +365,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Sensitivity = resource.Sensitivity;
         slot.Decision = record.Decision;
         slot.Version = record.Version;
+        slot.Activation = record.Decision.BreakGlass ? record.BreakGlassActivation : null;
 
         // The caller's tag buffer may be reused the moment Authorize returns: copy the references now.
         int kept = Math.Min(tags.Length, maxTags);
@@ -385,9 +386,9 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     private bool TryCoalesce(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
     {
         long last = Volatile.Read(ref tail) - 1;
-        if (last < 0 || (last & ClosedBit) != 0)
+        if (last < 0 || (last & ClosedBit) != 0 || record.Decision.BreakGlass)
         {
-            return false;
+            return false; // every break-glass use is a record of its own, with its activation
         }
 
         long index = last & mask;
@@ -631,6 +632,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Sensitivity = null;
         slot.Decision = default;
         slot.Version = null;
+        slot.Activation = null;
         tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
         slot.TagCount = 0;
         Volatile.Write(ref slot.Sequence, head + slots.Length);
@@ -999,7 +1001,14 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
 
         var decision = slot.Decision;
-        chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0);
+        chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0)
+            + (decision.Condition?.Length ?? 0) + (decision.BreakGlassRole?.Length ?? 0);
+        if (slot.Activation is { } activation)
+        {
+            chars += (activation.Justification?.Length ?? 0) + (activation.Subject?.Length ?? 0);
+            strings += 2;
+        }
+
         long bound = 640 + (chars * 6) + (strings * 4L);
         return bound > int.MaxValue / 2 ? throw new InvalidOperationException("The audit record is too large.") : (int)bound;
     }
@@ -1103,6 +1112,28 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         {
             Raw(",\"rule\":"u8);
             WriteString(rule);
+        }
+
+        if (decision.Condition is { } condition)
+        {
+            Raw(",\"condition\":"u8);
+            WriteString(condition);
+        }
+
+        if (decision.BreakGlassRole is { } breakGlass)
+        {
+            Raw(",\"break_glass_role\":"u8);
+            WriteString(breakGlass);
+            if (slot.Activation is { } activation)
+            {
+                Raw(",\"justification\":"u8);
+                WriteString(activation.Justification ?? string.Empty);
+                Raw(",\"activated_by\":"u8);
+                WriteString(activation.Subject ?? string.Empty);
+                Raw(",\"activated_at\":\""u8);
+                WriteTime(activation.Start.UtcTicks);
+                Raw("\""u8);
+            }
         }
 
         if (count > 1)
@@ -1324,5 +1355,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         public string? Sensitivity;
         public Decision Decision;
         public PolicyVersion? Version;
+
+        // A break-glass decision's activation (a copy of the request's: docs/policy-language.md, section 12).
+        public BreakGlassActivation? Activation;
     }
 }

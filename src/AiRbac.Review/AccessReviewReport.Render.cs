@@ -36,7 +36,7 @@ public sealed partial class AccessReviewReport
             text.Append(", from ").Append(Rfc3339.Format(first)).Append(" to ").Append(Rfc3339.Format(last));
         }
 
-        text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(ReviewDuration.Format(Window))
+        text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(Duration.Format(Window))
             .Append(": a grant not used since ").Append(Rfc3339.Format(Since)).Append(" is unused.\n");
         AppendIncompleteLog(text);
         if (UnmatchedAllowedRecords > 0)
@@ -130,7 +130,7 @@ public sealed partial class AccessReviewReport
             json.WriteString("policy", PolicySource);
             json.WriteString("audit", AuditSource);
             json.WriteString("now", Rfc3339.Format(Now));
-            json.WriteString("window", ReviewDuration.Format(Window));
+            json.WriteString("window", Duration.Format(Window));
             json.WriteString("since", Rfc3339.Format(Since));
             json.WriteNumber("records", AuditRecords);
             json.WriteNumber("allowed_records", AllowedRecords);

@@ -228,6 +228,15 @@ internal static class Tuning
 
         /// <summary>Characters of a request's context string value; longer is <c>invalid_request</c> (values are glob-matched).</summary>
         internal const int MaxContextValueLength = 4_096;
+
+        /// <summary>The longest <c>max_activation</c> of a break-glass role: an emergency lasts hours, not weeks (7 days).</summary>
+        internal const int MaxBreakGlassActivationDays = 7;
+
+        /// <summary>Break-glass activations one request may carry (each is compared with every break-glass role it reaches).</summary>
+        internal const int MaxActivations = 8;
+
+        /// <summary>Characters of an activation's justification (it is written to the audit log with every use).</summary>
+        internal const int MaxJustificationLength = 1_024;
     }
 
     /// <summary>

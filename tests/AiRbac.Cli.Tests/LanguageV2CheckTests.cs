@@ -42,6 +42,52 @@ public sealed class LanguageV2CheckTests
             """{"allowed":false,"reason":"invalid_request"}""");
     }
 
+    [Fact]
+    public void Check_BreakGlassActivationOnTheSubject_IsThatSubjects()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", """
+            version: 2
+            roles:
+              emergency:
+                break_glass: { max_activation: 4h }
+                allow: [ "data:read on dataset:**" ]
+              bot:
+                allow: [ "data:read on dataset:**" ]
+            """);
+        string corpus = string.Join('\n',
+            """{"subject":"nina","roles":["emergency"],"break_glass":[{"role":"emergency","justification":"outage","start":"2026-06-01T11:00:00Z"}],"action":"data:read","resource":"dataset:x"}""",
+            """{"subject":"nina","roles":["emergency"],"action":"data:read","resource":"dataset:x"}""",
+            """{"subject":"bot","roles":["bot"],"action":"data:read","resource":"dataset:x","on_behalf_of":{"subject":"nina","roles":["emergency"],"break_glass":[{"role":"emergency","justification":"outage","start":"2026-06-01T11:00:00Z"}]}}""",
+            """{"subject":"bot","roles":["emergency"],"action":"data:read","resource":"dataset:x","on_behalf_of":{"subject":"nina","roles":["emergency"],"break_glass":[{"role":"emergency","justification":"outage","start":"2026-06-01T11:00:00Z"}]}}""");
+
+        var result = Cli.RunWithInput(corpus, "check", policy, "--requests", "-", "--now", "2026-06-01T12:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.OutLines.Should().Equal(
+            """{"allowed":true,"reason":"allowed","role":"emergency","rule":"data:read on dataset:**","break_glass_role":"emergency"}""",
+            """{"allowed":false,"reason":"break_glass_not_active","role":"emergency","rule":"data:read on dataset:**"}""",
+            """{"allowed":true,"reason":"allowed","role":"bot","rule":"data:read on dataset:**","break_glass_role":"emergency"}""",
+            """{"allowed":false,"reason":"break_glass_not_active","role":"emergency","rule":"data:read on dataset:**"}""");
+    }
+
+    [Theory]
+    [InlineData("""[{"role":"emergency","justification":"x"}]""", "missing 'start'")]
+    [InlineData("""[{"role":"emergency","justification":"x","start":"yesterday"}]""", "RFC 3339")]
+    [InlineData("""[{"role":"emergency","justification":"x","start":"2026-06-01T11:00:00Z","until":"x"}]""", "unknown field")]
+    [InlineData("""{"role":"emergency"}""", "array")]
+    public void Check_BadActivation_IsABadLine(string activations, string message)
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+        string line = $$"""{"subject":"nina","roles":["analyst"],"break_glass":{{activations}},"action":"x:y","resource":"a:b"}""";
+
+        var result = Cli.RunWithInput(line, "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain(message);
+    }
+
     [Theory]
     [InlineData("""{"mfa":null}""")]
     [InlineData("""{"risk_score":1.5}""")]

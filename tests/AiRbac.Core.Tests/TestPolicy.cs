@@ -78,6 +78,30 @@ internal sealed class TestPolicy
             Kinds = r.Kinds,
             Location = r.Location,
             Conditions = conditions,
+            BreakGlass = r.BreakGlass,
+        };
+        return this;
+    }
+
+    /// <summary>Makes an already declared role break-glass with the given maximum activation (and the policy version 2).</summary>
+    public TestPolicy BreakGlass(string role, string maxActivation)
+    {
+        Version = "2";
+        int at = Roles.FindIndex(r => r.Name.Value == role);
+        var r = Roles[at];
+        Roles[at] = new RoleDefinition
+        {
+            Name = r.Name,
+            Id = r.Id,
+            Allow = r.Allow,
+            Deny = r.Deny,
+            MaxSensitivity = r.MaxSensitivity,
+            Clearances = r.Clearances,
+            Inherits = r.Inherits,
+            Kinds = r.Kinds,
+            Location = r.Location,
+            Conditions = r.Conditions,
+            BreakGlass = new BreakGlassDefinition { MaxActivation = L(maxActivation), Location = L("break_glass").Location },
         };
         return this;
     }

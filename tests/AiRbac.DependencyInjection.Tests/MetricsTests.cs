@@ -123,7 +123,7 @@ public sealed class MetricsTests
         authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
 
         meter.Name.Should().Be(AiRbacMetrics.MeterName);
-        seen.Should().BeEquivalentTo([AiRbacMetrics.Decisions, AiRbacMetrics.Reloads, AiRbacMetrics.AuditRecordsWritten, AiRbacMetrics.AuditRecordsDropped, AiRbacMetrics.PolicyInfo]);
+        seen.Should().BeEquivalentTo([AiRbacMetrics.Decisions, AiRbacMetrics.BreakGlassDecisions, AiRbacMetrics.Reloads, AiRbacMetrics.AuditRecordsWritten, AiRbacMetrics.AuditRecordsDropped, AiRbacMetrics.PolicyInfo]);
         tagNames.Should().BeEquivalentTo([AiRbacMetrics.OutcomeTag, AiRbacMetrics.ReasonTag]);
     }
 }

@@ -130,7 +130,24 @@ public sealed class RoleDefinition
     /// <summary>Where the <c>conditions</c> mapping was written, or <see cref="SourceLocation.None"/> when absent.</summary>
     public SourceLocation ConditionsLocation { get; init; }
 
+    /// <summary>
+    /// Version 2: marks the role break-glass (docs/policy-language.md, section 12): a binding to it grants only for a
+    /// request carrying an activation by the subject, with a justification, within the maximum activation time;
+    /// <see langword="null"/> for an ordinary role.
+    /// </summary>
+    public BreakGlassDefinition? BreakGlass { get; init; }
+
     /// <summary>Where the role was declared (its name).</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A role's <c>break_glass</c> mapping (version 2).</summary>
+public sealed class BreakGlassDefinition
+{
+    /// <summary>How long an activation lasts at most, as written (<c>30m</c>, <c>4h</c>, <c>1d</c>); required.</summary>
+    public LocatedString? MaxActivation { get; init; }
+
+    /// <summary>Where the mapping was written.</summary>
     public SourceLocation Location { get; init; }
 }
 

@@ -41,6 +41,11 @@ internal static class PolicyDocumentText
                 yield return text;
             }
 
+            if (role.BreakGlass?.MaxActivation is { } maxActivation)
+            {
+                yield return maxActivation;
+            }
+
             foreach (var condition in role.Conditions)
             {
                 yield return condition.Key;

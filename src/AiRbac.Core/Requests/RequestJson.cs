@@ -11,8 +11,9 @@ internal static class RequestJson
     // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
     private const int MaxDepth = Tuning.Requests.MaxJsonDepth;
 
-    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context"];
-    private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];
+    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context", "break_glass"];
+    private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of", "break_glass"];
+    private static readonly HashSet<string> ActivationFields = ["role", "justification", "start"];
     private const string LoneSurrogate = "a string holds an escape that is not valid UTF-16 (a lone surrogate)";
 
     private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
@@ -64,9 +65,11 @@ internal static class RequestJson
         CheckFields(root, RequestFields, "request");
         string action = RequiredString(root, "action");
         string resource = RequiredString(root, "resource");
-        var subject = ReadSubject(root, 0);
+        var activations = new List<BreakGlassActivation>();
+        var subject = ReadSubject(root, 0, activations);
         var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
-        var context = root.TryGetProperty("context", out var c) ? ReadContext(c) : null;
+        var pairs = root.TryGetProperty("context", out var c) ? ReadContext(c) : null;
+        var context = pairs is null && activations.Count == 0 ? null : new RequestContext { Attributes = pairs ?? [], Activations = activations };
         return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
         {
             Scope = OptionalString(root, "scope"),
@@ -80,7 +83,7 @@ internal static class RequestJson
     /// The request context (docs/policy-language.md, section 11): an object whose members are typed by their JSON values,
     /// <c>true</c>/<c>false</c> a bool, a string a string, a whole number in the 64-bit range an integer.
     /// </summary>
-    private static RequestContext ReadContext(JsonElement element)
+    private static List<ContextAttribute> ReadContext(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.Object)
         {
@@ -108,10 +111,41 @@ internal static class RequestJson
             });
         }
 
-        return new RequestContext { Attributes = pairs };
+        return pairs;
     }
 
-    private static Subject ReadSubject(JsonElement element, int depth)
+    /// <summary>
+    /// A subject's break-glass activations (docs/policy-language.md, section 12): an array of <c>{role, justification, start}</c>,
+    /// each naming that subject.
+    /// </summary>
+    private static void ReadActivations(JsonElement element, string subject, List<BreakGlassActivation> activations)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestFormatException("'break_glass' must be an array of {role, justification, start}");
+        }
+
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("each of 'break_glass' must be an object {role, justification, start}");
+            }
+
+            CheckFields(item, ActivationFields, "break_glass activation");
+            string role = RequiredString(item, "role");
+            string justification = RequiredString(item, "justification");
+            string startText = RequiredString(item, "start");
+            if (!Rfc3339.TryParse(startText, out var start))
+            {
+                throw new RequestFormatException($"start '{startText}' is not an RFC 3339 date-time with Z or an offset");
+            }
+
+            activations.Add(new BreakGlassActivation(subject, role, justification, start));
+        }
+    }
+
+    private static Subject ReadSubject(JsonElement element, int depth, List<BreakGlassActivation> activations)
     {
         if (depth > MaxDepth)
         {
@@ -146,7 +180,12 @@ internal static class RequestJson
             }
 
             CheckFields(o, SubjectFields, "on_behalf_of");
-            onBehalfOf = ReadSubject(o, depth + 1);
+            onBehalfOf = ReadSubject(o, depth + 1, activations);
+        }
+
+        if (element.TryGetProperty("break_glass", out var b))
+        {
+            ReadActivations(b, id, activations);
         }
 
         return new Subject(id, kind, roles, onBehalfOf);
@@ -256,6 +295,11 @@ internal static class RequestJson
         if (decision.Condition is { } condition)
         {
             buffer.Append(",\"condition\":\"").Append(Escape(condition)).Append('"');
+        }
+
+        if (decision.BreakGlassRole is { } breakGlass)
+        {
+            buffer.Append(",\"break_glass_role\":\"").Append(Escape(breakGlass)).Append('"');
         }
 
         buffer.Append('}');

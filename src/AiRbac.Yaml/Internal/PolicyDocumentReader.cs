@@ -14,7 +14,9 @@ internal sealed class PolicyDocumentReader
         ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings", "context"];
 
     private static readonly string[] RoleKeys =
-        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds", "conditions"];
+        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds", "conditions", "break_glass"];
+
+    private static readonly string[] BreakGlassKeys = ["max_activation"];
 
     private static readonly string[] RangeKeys = ["min", "max"];
 
@@ -194,6 +196,7 @@ internal sealed class PolicyDocumentReader
                 KindsLocation = kinds.Value is { } kindList ? Location(kindList) : default,
                 Conditions = role.TryGetValue("conditions", out var conditions) ? ReadConditions(conditions.Value, Child(path, "conditions")) : [],
                 ConditionsLocation = conditions.Value is { } conditionMap ? Location(conditionMap) : default,
+                BreakGlass = role.TryGetValue("break_glass", out var breakGlass) ? ReadBreakGlass(breakGlass.Value, Child(path, "break_glass")) : null,
                 Location = Location(name),
             });
         }
@@ -219,6 +222,18 @@ internal sealed class PolicyDocumentReader
         }
 
         return keys;
+    }
+
+    /// <summary>A role's <c>break_glass</c>: a mapping <c>{max_activation}</c>.</summary>
+    private BreakGlassDefinition? ReadBreakGlass(YamlNode node, string path)
+    {
+        if (AsMapping(node, path) is not { } mapping)
+        {
+            return null;
+        }
+
+        var fields = Fields(mapping, BreakGlassKeys, path);
+        return new BreakGlassDefinition { MaxActivation = OptionalScalar(fields, "max_activation", path), Location = Location(mapping) };
     }
 
     /// <summary>A role's <c>conditions</c>: key to a scalar, a list of scalars, or a mapping <c>{min, max}</c>.</summary>

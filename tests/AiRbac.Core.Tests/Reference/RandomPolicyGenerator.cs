@@ -16,7 +16,7 @@ internal sealed record GeneratedRequest(Subject Subject, string Action, Resource
         var sb = new StringBuilder();
         if (Context is { } context)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] ");
+            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] activations=[{string.Join(", ", context.Activations)}] ");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"action={Quote(Action)} resource={Quote(Resource.Name)}");
@@ -145,9 +145,38 @@ internal sealed class RandomPolicyGenerator
 
     private static readonly string[] NetRequestValues = ["corp", "vpn", "cx", "home", "c/x", ""];
 
-    private readonly Random rng;
+    private static readonly string[] MaxActivations = ["30m", "1h", "2h"];
 
-    public RandomPolicyGenerator(int seed) => rng = new Random(seed);
+    // Activation starts relative to Now, in minutes: inside every max_activation, at its edges, past all, in the future.
+    private static readonly int[] ActivationAges = [0, 10, 29, 30, 59, 60, 119, 120, 500, -1];
+
+    private static readonly string[] Justifications = ["incident INC-42: patient in ER", "", "   ", "x"];
+
+    // Version 2 draws come from their own stream, so the version 1 part of each seed's policies and requests is what it
+    // was before version 2 existed (the other generated-policy tests keep their coverage).
+    private readonly Random versionTwo;
+    private Random rng;
+
+    public RandomPolicyGenerator(int seed)
+    {
+        rng = new Random(seed);
+        versionTwo = new Random(unchecked((seed * 7919) + 17));
+    }
+
+    /// <summary>Runs <paramref name="draw"/> on the version 2 stream.</summary>
+    private T V2<T>(Func<T> draw)
+    {
+        var saved = rng;
+        rng = versionTwo;
+        try
+        {
+            return draw();
+        }
+        finally
+        {
+            rng = saved;
+        }
+    }
 
     /// <summary>A random valid policy.</summary>
     public PolicyDocument NextPolicy()
@@ -177,13 +206,14 @@ internal sealed class RandomPolicyGenerator
             }
         }
 
-        bool version2 = Chance(0.5);
+        bool version2 = V2(() => Chance(0.5));
         var roles = new List<RoleDefinition>();
         for (int i = 0; i < n; i++)
         {
             roles.Add(new RoleDefinition
             {
-                Conditions = version2 && Chance(0.35) ? RandomConditions() : [],
+                Conditions = version2 ? V2(() => Chance(0.35) ? RandomConditions() : []) : [],
+                BreakGlass = version2 ? V2(() => Chance(0.2) ? new BreakGlassDefinition { MaxActivation = L(Pick(MaxActivations)) } : null) : null,
                 Name = L(names[i]),
                 Id = ids[i] is { } id ? L(id) : null,
                 Inherits = [.. inherits[i].Select(j => L(Ref(names[j], ids[j])))],
@@ -312,7 +342,7 @@ internal sealed class RandomPolicyGenerator
             Tags = Chance(0.7) ? ReadOnlyMemory<string>.Empty : Subset([.. Tags, "unknown-tag"], 1).Take(2).ToArray(),
             Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
         };
-        return new GeneratedRequest(subject, action, resource, NextContext());
+        return new GeneratedRequest(subject, action, resource, V2(() => NextContext(policy, subject)));
     }
 
     /// <summary>One to three conditions on distinct keys (the context keys and time_of_day).</summary>
@@ -346,7 +376,7 @@ internal sealed class RandomPolicyGenerator
     }
 
     /// <summary>No context, an empty one, or pairs for some keys: mostly well typed, sometimes a wrong type, a repeated key or an undeclared one.</summary>
-    private RequestContext? NextContext()
+    private RequestContext? NextContext(PolicyDocument policy, Subject subject)
     {
         double roll = rng.NextDouble();
         if (roll < 0.3)
@@ -388,7 +418,26 @@ internal sealed class RandomPolicyGenerator
             pairs.Add(new ContextAttribute("undeclared", "x"));
         }
 
-        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())] };
+        // Break-glass activations: mostly of a break-glass role of the policy, by a subject of the chain; sometimes by
+        // another subject, of an ordinary role, unjustified, expired, or starting in the future.
+        var activations = new List<BreakGlassActivation>();
+        var chain = new List<string>();
+        for (Subject? link = subject; link is not null; link = link.OnBehalfOf)
+        {
+            chain.Add(link.Id);
+        }
+
+        var breakGlass = policy.Roles.Where(r => r.BreakGlass is not null).ToList();
+        int count = breakGlass.Count > 0 && Chance(0.6) ? rng.Next(1, 3) : Chance(0.05) ? 1 : 0;
+        for (int i = 0; i < count; i++)
+        {
+            RoleDefinition role = breakGlass.Count > 0 && Chance(0.85) ? Pick(breakGlass) : Pick(policy.Roles);
+            string roleName = role.Id is { } id && Chance(0.3) ? id.Value : role.Name.Value;
+            string who = Chance(0.85) ? Pick(chain) : "mallory";
+            activations.Add(new BreakGlassActivation(who, roleName, Chance(0.8) ? Justifications[0] : Pick(Justifications), Now.AddMinutes(-Pick(ActivationAges))));
+        }
+
+        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())], Activations = activations };
     }
 
     private Subject NextSubject(PolicyDocument policy, Subject? onBehalfOf)
@@ -561,6 +610,11 @@ internal sealed class RandomPolicyGenerator
             if (r.Kinds is { } k)
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"    kinds: [{Join(k)}]");
+            }
+
+            if (r.BreakGlass is { } breakGlass)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    break_glass: {{ max_activation: {breakGlass.MaxActivation!.Value.Value} }}");
             }
 
             if (r.Conditions.Count > 0)

@@ -10,13 +10,15 @@ namespace AiRbac.Core.Tests.Reference;
 /// <param name="Rule">The deciding rule as <c>ACTION on RESOURCE</c>, or <see langword="null"/>.</param>
 /// <param name="DelegatedReason">For <c>delegation_denied</c>, the denied link's own reason; otherwise <c>allowed</c>.</param>
 /// <param name="Condition">For <c>condition_failed</c> (or a link denied with it), the failed condition's canonical text.</param>
+/// <param name="BreakGlassRole">When an activated break-glass role decided, that role's name.</param>
 internal sealed record ReferenceDecision(
     bool Allowed,
     DecisionReason Reason,
     string? Role,
     string? Rule,
     DecisionReason DelegatedReason = DecisionReason.Allowed,
-    string? Condition = null)
+    string? Condition = null,
+    string? BreakGlassRole = null)
 {
     public static ReferenceDecision Deny(DecisionReason reason, string? role = null, string? rule = null)
         => new(false, reason, role, rule);
@@ -24,7 +26,7 @@ internal sealed record ReferenceDecision(
     public override string ToString()
         => string.Create(
             CultureInfo.InvariantCulture,
-            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)} condition={Condition ?? "-"}");
+            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)} condition={Condition ?? "-"} break_glass={BreakGlassRole ?? "-"}");
 }
 
 /// <summary>
@@ -54,16 +56,19 @@ internal sealed class ReferenceEvaluator
             return actor;
         }
 
+        string? breakGlass = actor.BreakGlassRole;
         for (Subject? link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
             ReferenceDecision d = DecideLink(link, action, resource, now, context);
             if (!d.Allowed)
             {
-                return new ReferenceDecision(false, DecisionReason.DelegationDenied, d.Role, d.Rule, d.Reason, d.Condition);
+                return new ReferenceDecision(false, DecisionReason.DelegationDenied, d.Role, d.Rule, d.Reason, d.Condition, d.BreakGlassRole);
             }
+
+            breakGlass ??= d.BreakGlassRole;
         }
 
-        return actor;
+        return actor with { BreakGlassRole = breakGlass };
     }
 
     /// <summary>Steps 1 to 8 for one subject, ignoring its on-behalf-of link.</summary>
@@ -118,6 +123,7 @@ internal sealed class ReferenceEvaluator
         string kind = KindOf(subject);
         var effective = new HashSet<RoleDefinition>();
         var active = new HashSet<RoleDefinition>();
+        var activeWithoutBreakGlass = new HashSet<RoleDefinition>();
         foreach (Binding b in bindings)
         {
             if (b.NeverApplies)
@@ -139,7 +145,8 @@ internal sealed class ReferenceEvaluator
             if (role is not null)
             {
                 AddWithAncestors(role, kind, effective);
-                AddActive(role, kind, active, context, now);
+                AddActive(role, kind, active, subject.Id, context, now, breakGlass: true);
+                AddActive(role, kind, activeWithoutBreakGlass, subject.Id, context, now, breakGlass: false);
             }
         }
 
@@ -246,11 +253,17 @@ internal sealed class ReferenceEvaluator
             }
         }
 
+        // A role active only through an activation decided: the first active break-glass role (file order) that brings it
+        // through active roles.
+        string? BreakGlassOf(RoleDefinition r)
+            => activeWithoutBreakGlass.Contains(r) ? null
+                : roles.First(x => x.BreakGlass is not null && active.Contains(x) && ReachesThroughActive(x, r, kind, active, [])).Name.Value;
+
         foreach ((RoleDefinition r, string rule) in matching)
         {
             if (Ceiling(r, tiers) >= tier && Clears(r, tags))
             {
-                return new ReferenceDecision(true, DecisionReason.Allowed, r.Name.Value, rule);
+                return new ReferenceDecision(true, DecisionReason.Allowed, r.Name.Value, rule, BreakGlassRole: BreakGlassOf(r));
             }
         }
 
@@ -268,8 +281,13 @@ internal sealed class ReferenceEvaluator
             {
                 var closure = new HashSet<RoleDefinition>();
                 AddWithAncestors(gated, kind, closure);
-                if (gated.Conditions.Count > 0 && !ConditionsHold(gated, context, now) && closure.Contains(r))
+                if ((gated.Conditions.Count > 0 || gated.BreakGlass is not null) && !GateHolds(gated, subject.Id, context, now) && closure.Contains(r))
                 {
+                    if (gated.BreakGlass is not null && ValidActivation(gated, subject.Id, context, now) is null)
+                    {
+                        return new ReferenceDecision(false, DecisionReason.BreakGlassNotActive, gated.Name.Value, grant);
+                    }
+
                     ConditionDefinition failed = gated.Conditions.First(c => !ConditionHolds(c, context, now));
                     return new ReferenceDecision(false, DecisionReason.ConditionFailed, gated.Name.Value, grant, Condition: CanonicalText(failed));
                 }
@@ -287,11 +305,11 @@ internal sealed class ReferenceEvaluator
         {
             if (Ceiling(r, tiers) >= tier)
             {
-                return ReferenceDecision.Deny(DecisionReason.MissingTagClearance, r.Name.Value, rule);
+                return ReferenceDecision.Deny(DecisionReason.MissingTagClearance, r.Name.Value, rule) with { BreakGlassRole = BreakGlassOf(r) };
             }
         }
 
-        return ReferenceDecision.Deny(DecisionReason.SensitivityCeiling, matching[0].Role.Name.Value, matching[0].Rule);
+        return ReferenceDecision.Deny(DecisionReason.SensitivityCeiling, matching[0].Role.Name.Value, matching[0].Rule) with { BreakGlassRole = BreakGlassOf(matching[0].Role) };
     }
 
     private static string? FirstMatchingGrant(RoleDefinition r, string action, string resource)
@@ -308,15 +326,18 @@ internal sealed class ReferenceEvaluator
         return null;
     }
 
-    /// <summary>Like <see cref="AddWithAncestors"/>, but a role whose conditions do not hold is not entered either.</summary>
-    private void AddActive(RoleDefinition role, string kind, HashSet<RoleDefinition> active, RequestContext? context, DateTimeOffset now)
+    /// <summary>
+    /// Like <see cref="AddWithAncestors"/>, but a role whose gate does not hold (conditions; for a break-glass role, also a
+    /// valid activation) is not entered either; without <paramref name="breakGlass"/>, no break-glass role is entered.
+    /// </summary>
+    private void AddActive(RoleDefinition role, string kind, HashSet<RoleDefinition> active, string subjectId, RequestContext? context, DateTimeOffset now, bool breakGlass)
     {
         if (role.Kinds is not null && !role.Kinds.Any(k => string.Equals(k.Value, kind, StringComparison.Ordinal)))
         {
             return;
         }
 
-        if (!ConditionsHold(role, context, now) || !active.Add(role))
+        if (!GateHolds(role, subjectId, context, now) || (!breakGlass && role.BreakGlass is not null) || !active.Add(role))
         {
             return;
         }
@@ -326,9 +347,67 @@ internal sealed class ReferenceEvaluator
             RoleDefinition? p = FindRole(parent.Value);
             if (p is not null)
             {
-                AddActive(p, kind, active, context, now);
+                AddActive(p, kind, active, subjectId, context, now, breakGlass);
             }
         }
+    }
+
+    /// <summary>Whether <paramref name="target"/> is <paramref name="from"/> or inherited from it through roles of <paramref name="active"/>.</summary>
+    private bool ReachesThroughActive(RoleDefinition from, RoleDefinition target, string kind, HashSet<RoleDefinition> active, HashSet<RoleDefinition> seen)
+    {
+        if (ReferenceEquals(from, target))
+        {
+            return true;
+        }
+
+        seen.Add(from);
+        foreach (LocatedString parent in from.Inherits)
+        {
+            RoleDefinition? p = FindRole(parent.Value);
+            if (p is not null && active.Contains(p) && !seen.Contains(p)
+                && (p.Kinds is null || p.Kinds.Any(k => k.Value == kind)) && ReachesThroughActive(p, target, kind, active, seen))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool GateHolds(RoleDefinition role, string subjectId, RequestContext? context, DateTimeOffset now)
+        => ConditionsHold(role, context, now) && (role.BreakGlass is null || ValidActivation(role, subjectId, context, now) is not null);
+
+    /// <summary>docs/policy-language.md, section 12: the subject's own activation of the role, justified, started at most max_activation ago and not later than now.</summary>
+    private BreakGlassActivation? ValidActivation(RoleDefinition role, string subjectId, RequestContext? context, DateTimeOffset now)
+    {
+        if (context is null)
+        {
+            return null;
+        }
+
+        TimeSpan max = ParseDuration(role.BreakGlass!.MaxActivation!.Value.Value);
+        foreach (BreakGlassActivation a in context.Activations)
+        {
+            if (a.Subject == subjectId && ReferenceEquals(FindRole(a.Role), role) && !string.IsNullOrWhiteSpace(a.Justification)
+                && a.Start <= now && now < a.Start + max)
+            {
+                return a;
+            }
+        }
+
+        return null;
+    }
+
+    private static TimeSpan ParseDuration(string text)
+    {
+        long count = long.Parse(text[..^1], CultureInfo.InvariantCulture);
+        return text[^1] switch
+        {
+            'm' => TimeSpan.FromMinutes(count),
+            'h' => TimeSpan.FromHours(count),
+            'd' => TimeSpan.FromDays(count),
+            _ => TimeSpan.FromDays(7 * count),
+        };
     }
 
     private bool ConditionsHold(RoleDefinition role, RequestContext? context, DateTimeOffset now)
@@ -414,7 +493,8 @@ internal sealed class ReferenceEvaluator
             }
         }
 
-        return true;
+        return context.Activations.Count <= 8
+            && context.Activations.All(a => a.Subject is not null && a.Role is not null && a.Justification is not null && a.Justification.Length <= 1024);
     }
 
     /// <summary>The condition's canonical text: <c>key: value</c>, <c>key: [a, b]</c> or <c>key: {min: 1, max: 5}</c>.</summary>
