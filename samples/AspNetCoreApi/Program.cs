@@ -8,17 +8,9 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Options;
 
-const string Policy = """
-    version: 1
-    roles:
-      analyst:
-        allow: [ "model:query on model:demo-llm" ]
-      researcher:
-        allow: [ "model:query on model:*" ]
-    """;
-
 var authorizer = new PolicyAuthorizer();
-authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+// The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+authorizer.Update(YamlPolicy.CompileFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml")).Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
 // The set-up of docs/integrations.md, with the header-based HeaderAuthentication below as "your scheme".
 var builder = WebApplication.CreateSlimBuilder(args);

@@ -4,21 +4,10 @@ using AiRbac.Extensions.AI;
 using AiRbac.Yaml;
 using Microsoft.Extensions.AI;
 
-const string Policy = """
-    version: 1
-    roles:
-      analyst:
-        allow: [ "model:query on model:demo-llm", "tool:invoke on tool:report_*" ]
-        max_sensitivity: internal
-      support-agent:
-        kinds: [agent]
-        allow: [ "model:query on model:*", "tool:invoke on tool:*" ]
-        max_sensitivity: restricted
-    """;
-
 bool deleted = false;
 var authorizer = new PolicyAuthorizer();
-authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+// The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+authorizer.Update(YamlPolicy.CompileFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml")).Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
 // AiRbac outside the function invoker: it also makes the invoker ask the policy before every invocation.
 IChatClient chat = new InjectedModel().AsBuilder().UseAiRbac(authorizer).UseFunctionInvocation().Build();

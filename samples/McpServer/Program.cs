@@ -10,17 +10,9 @@ using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
-const string Policy = """
-    version: 1
-    roles:
-      analyst:
-        allow: [ "tool:invoke on tool:search_*" ]
-      records-admin:
-        allow: [ "tool:invoke on tool:*" ]
-    """;
-
 var authorizer = new PolicyAuthorizer();
-authorizer.Update(YamlPolicy.Compile(Policy, "sample.yaml").Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
+// The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+authorizer.Update(YamlPolicy.CompileFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml")).Policy!, new PolicyVersion("sample", DateTimeOffset.UtcNow));
 
 // The authenticated user of every message: alice, an analyst. Over HTTP, ModelContextProtocol.AspNetCore's
 // WithHttpTransport() sets it from the request; this in-process pair stands in for it with a message filter.

@@ -69,10 +69,11 @@ public static class AirbacCli
 
     private static RootCommand BuildRoot(CliConsole console)
     {
-        var root = new RootCommand("airbac: lint, check, diff, tabulate, review, benchmark and import AiRbac RBAC policies for generative-AI platforms.");
+        var root = new RootCommand("airbac: lint, check, test, diff, tabulate, review, benchmark and import AiRbac RBAC policies for generative-AI platforms.");
         root.Subcommands.Add(DemoCommand.Create(console));
         root.Subcommands.Add(LintCommand.Create(console));
         root.Subcommands.Add(CheckCommand.Create(console));
+        root.Subcommands.Add(TestCommand.Create(console));
         root.Subcommands.Add(FilterCommand.Create(console));
         root.Subcommands.Add(MatrixCommand.Create(console));
         root.Subcommands.Add(DiffCommand.Create(console));

@@ -264,17 +264,9 @@ internal sealed class DecisionDetails
         => $"role '{Quote(role.Role)}' ({role.Field}) is not declared in the policy"
             + (role.DidYouMean is null ? "." : $"; did you mean '{Quote(role.DidYouMean)}'?");
 
-    // Request text is the caller's: at most this many characters of it are quoted.
-    private const int MaxQuoted = 100;
-
-    // Request text is the caller's: shortened, and with control and bidirectional characters (newlines included, so a
-    // subject id cannot forge an output line) escaped before it is shown.
-    private static string Quote(string text)
-    {
-        string clipped = text.Length <= MaxQuoted ? text
-            : string.Create(CultureInfo.InvariantCulture, $"{text.AsSpan(0, char.IsHighSurrogate(text[MaxQuoted - 1]) ? MaxQuoted - 1 : MaxQuoted)}…({text.Length - MaxQuoted} more characters)");
-        return UnsafeText.Escape(clipped);
-    }
+    // Request text is the caller's: shortened as diagnostics quote names (DiagnosticText, 100 characters), and with control
+    // and bidirectional characters (newlines included, so a subject id cannot forge an output line) escaped before it is shown.
+    private static string Quote(string text) => UnsafeText.Escape(DiagnosticText.Clip(text));
 
     /// <summary>Step 2 (docs/policy-language.md, section 4) field by field, as the engine checks them, for one subject.</summary>
     private List<InvalidField> InvalidFields(AuthorizationRequest request, Subject? subject, string subjectPath)
@@ -324,22 +316,17 @@ internal sealed class DecisionDetails
         return invalid;
     }
 
-    /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine decides them.</summary>
+    /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine's trace gives it.</summary>
     private DeniedLink? FindDeniedLink(AuthorizationRequest request)
     {
-        int depth = 0;
-        for (var link = request.Subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        var chain = policy.Trace(request.Subject, request.Action, request.Resource, request.Context).Chain;
+        int depth = chain.Count - 1;
+        if (depth < 1 || chain[depth].Allowed || LinkAt(request.Subject, depth) is not { } link)
         {
-            depth++;
-            var alone = new Subject(link.Id, link.Kind, link.Roles);
-            var decision = policy.Authorize(alone, request.Action, request.Resource, request.Context);
-            if (!decision.Allowed)
-            {
-                return new DeniedLink(depth, link.Id, decision);
-            }
+            return null;
         }
 
-        return null;
+        return new DeniedLink(depth, link.Id, chain[depth]);
     }
 
     private static Subject? LinkAt(Subject subject, int depth)

@@ -27,6 +27,7 @@ public sealed partial class CompiledPolicy
     private readonly int actionCount;
     private readonly string[] actionNames; // by id
     private readonly CatalogEntry[] catalog;
+    private readonly SourceLocation[] catalogLocations;
     private readonly string[] catalogTypes;
     private readonly IndexedList[] catalogByType;
     private readonly IndexedList catalogUntyped;
@@ -38,6 +39,7 @@ public sealed partial class CompiledPolicy
     private readonly string[] tagNames; // by bit
     private readonly ExclusiveSet[] exclusiveSets;
     private readonly Pattern[] notByOwner;
+    private readonly SourceLocation[] notByOwnerLocations;
     private readonly bool[] notByOwnerByActionId;
     // Cold path (subject resolution): plain read-only dictionaries, cheaper to build than frozen ones.
     private readonly IReadOnlyDictionary<string, int> roleLookup;
@@ -60,6 +62,7 @@ public sealed partial class CompiledPolicy
         actionGlobs = tables.ActionGlobs;
         actionGlobMatches = tables.ActionGlobMatches;
         catalog = tables.Catalog;
+        catalogLocations = tables.CatalogLocations;
         catalogTypes = tables.CatalogTypes;
         catalogByType = tables.CatalogByType;
         catalogUntyped = tables.CatalogUntyped;
@@ -70,6 +73,7 @@ public sealed partial class CompiledPolicy
         tagNames = [.. tables.TagBits.OrderBy(static t => t.Value).Select(static t => t.Key)];
         exclusiveSets = tables.ExclusiveSets;
         notByOwner = tables.NotByOwner;
+        notByOwnerLocations = tables.NotByOwnerLocations;
         notByOwnerByActionId = tables.NotByOwnerByActionId;
         roleLookup = tables.RoleLookup;
         roleIds = new NameTable(tables.RoleLookup);

@@ -137,6 +137,9 @@ internal sealed class CompiledTables
 
     public required CatalogEntry[] Catalog { get; init; }
 
+    // Where each catalog entry was written (by index; read by CompiledPolicy.Trace only, off the decision path).
+    public required SourceLocation[] CatalogLocations { get; init; }
+
     public required string[] CatalogTypes { get; init; }
 
     public required IndexedList[] CatalogByType { get; init; }
@@ -152,6 +155,9 @@ internal sealed class CompiledTables
     public required ExclusiveSet[] ExclusiveSets { get; init; }
 
     public required Pattern[] NotByOwner { get; init; }
+
+    // Where each not_by_owner entry was written (by index; read by CompiledPolicy.Trace only).
+    public required SourceLocation[] NotByOwnerLocations { get; init; }
 
     public required bool[] NotByOwnerByActionId { get; init; }
 

@@ -18,6 +18,7 @@ internal sealed partial class CompilerRun
         ActionGlobs = [],
         ActionGlobMatches = [],
         Catalog = [],
+        CatalogLocations = [],
         CatalogTypes = [],
         CatalogByType = [],
         CatalogUntyped = new IndexedList([], _ => null),
@@ -26,6 +27,7 @@ internal sealed partial class CompilerRun
         TagBits = new Dictionary<string, int>(),
         ExclusiveSets = [],
         NotByOwner = [],
+        NotByOwnerLocations = [],
         NotByOwnerByActionId = [],
         RoleLookup = new Dictionary<string, int>(),
         PolicySubjects = new Dictionary<string, PolicySubject>(),
@@ -221,6 +223,9 @@ internal sealed partial class CompilerRun
             ActionGlobs = [.. actionGlobs],
             ActionGlobMatches = globMatches,
             Catalog = catalogArray,
+
+            // A policy compiles only without errors, so every entry parsed: entry i is doc.Resources[i] (and the same for not_by_owner).
+            CatalogLocations = [.. doc.Resources.Select(r => r.Location)],
             CatalogTypes = catalogTypes,
             CatalogByType = catalogByType,
             CatalogUntyped = catalogUntyped,
@@ -229,6 +234,7 @@ internal sealed partial class CompilerRun
             TagBits = tagBits,
             ExclusiveSets = [.. exclusive],
             NotByOwner = notByOwner,
+            NotByOwnerLocations = [.. doc.Constraints.NotByOwner.Select(p => p.Location)],
             NotByOwnerByActionId = notByOwnerByAction,
             RoleLookup = roleLookup,
             PolicySubjects = subjects,

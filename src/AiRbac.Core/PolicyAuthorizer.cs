@@ -83,13 +83,18 @@ public interface IDecisionObserver
 public sealed class PolicyAuthorizer
 {
     private readonly IDecisionObserver[] observers;
+    private readonly IRetrievalObserver[] retrievalObservers;
     private volatile Snapshot current;
 
     /// <summary>Creates an authorizer that denies everything until <see cref="Update"/> is called.</summary>
-    /// <param name="observers">Observers that see every decision (audit, metrics).</param>
+    /// <param name="observers">
+    /// Observers that see every decision (audit, metrics); those that also implement <see cref="IRetrievalObserver"/> see
+    /// every retrieval query recorded with <see cref="RecordRetrieval"/>.
+    /// </param>
     public PolicyAuthorizer(IEnumerable<IDecisionObserver>? observers = null)
     {
         this.observers = observers?.ToArray() ?? [];
+        retrievalObservers = [.. this.observers.OfType<IRetrievalObserver>()];
         current = new Snapshot(CompiledPolicy.DenyAll, PolicyVersion.None);
     }
 
@@ -148,6 +153,62 @@ public sealed class PolicyAuthorizer
         }
 
         return decision;
+    }
+
+    /// <summary>
+    /// The policy filter of the current policy for <paramref name="subject"/> and <paramref name="action"/>
+    /// (<see cref="CompiledPolicy.FilterFor"/>), remembering that policy's version for <see cref="RecordRetrieval"/>.
+    /// </summary>
+    /// <param name="subject">Who searches, with the subjects it acts on behalf of.</param>
+    /// <param name="action">The action the results are for, such as <c>data:read</c>.</param>
+    /// <returns>The filter; before any policy is loaded, one that matches nothing.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="subject"/> is <see langword="null"/>.</exception>
+    public PolicyFilter FilterFor(Subject subject, string action)
+    {
+        var snapshot = current; // one read: the filter and the version it is audited with name the same policy
+        var filter = snapshot.Policy.FilterFor(subject, action);
+        filter.Version = snapshot.Version;
+        return filter;
+    }
+
+    /// <summary>
+    /// Records one filtered retrieval query (docs/retrieval.md, "Audited retrieval"): hands a <see cref="RetrievalRecord"/>
+    /// to every observer that implements <see cref="IRetrievalObserver"/> (an audit log). Call it once per query, after the
+    /// post-filter, with what the store returned and what the caller receives, or with <paramref name="failed"/> when the
+    /// query failed and the caller receives nothing.
+    /// </summary>
+    /// <param name="filter">The filter applied; its policy version is the one <see cref="FilterFor"/> saw (else this authorizer's current version if the filter's policy is current, else <see cref="PolicyVersion.None"/>).</param>
+    /// <param name="store">The store or collection searched (for a vector collection, its name), or <see langword="null"/>.</param>
+    /// <param name="approximations">What the store predicate widened (<see cref="StoreFilter{TRecord}.Approximations"/>).</param>
+    /// <param name="candidates">How many records the store returned.</param>
+    /// <param name="returned">How many of them the caller receives: at most <paramref name="candidates"/>, and 0 when <paramref name="failed"/>.</param>
+    /// <param name="failed">Whether the query failed (the caller receives nothing).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="filter"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, <paramref name="returned"/> exceeds <paramref name="candidates"/>, or a failed query returned records.</exception>
+    /// <remarks>Allocates the record (and the filter's text, cut at <see cref="RetrievalRecord.MaxFilterTextLength"/>) only when some observer receives it.</remarks>
+    public void RecordRetrieval(PolicyFilter filter, string? store, StoreFilterApproximations approximations, int candidates, int returned, bool failed)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentOutOfRangeException.ThrowIfNegative(candidates);
+        ArgumentOutOfRangeException.ThrowIfNegative(returned);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(returned, candidates);
+        if (failed)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(returned, 0);
+        }
+
+        if (retrievalObservers.Length == 0)
+        {
+            return;
+        }
+
+        var snapshot = current;
+        var version = filter.Version ?? (ReferenceEquals(filter.Policy, snapshot.Policy) ? snapshot.Version : PolicyVersion.None);
+        var record = new RetrievalRecord(filter, version, store, approximations, candidates, returned, failed);
+        foreach (var observer in retrievalObservers)
+        {
+            observer.OnRetrieval(record);
+        }
     }
 
     private sealed record Snapshot(CompiledPolicy Policy, PolicyVersion Version);

@@ -23,7 +23,7 @@ namespace AiRbac;
 public sealed class PolicyFilter
 {
     /// <summary>
-    /// <see cref="ToString"/> returns at most this many characters: past it, the text is cut and ends with a line saying
+    /// <see cref="ToString()"/> returns at most this many characters: past it, the text is cut and ends with a line saying
     /// so (the structure, <see cref="Branches"/>, stays complete).
     /// </summary>
     public const int MaxTextLength = 1_048_576;
@@ -65,6 +65,12 @@ public sealed class PolicyFilter
 
     /// <summary>The subject the filter was built for (the post-filter of a store translation decides for it).</summary>
     internal Subject Subject { get; }
+
+    /// <summary>
+    /// The version of <see cref="Policy"/> when <see cref="PolicyAuthorizer.FilterFor"/> built the filter (set once, before
+    /// the filter is handed out); <see langword="null"/> for a filter built by <see cref="CompiledPolicy.FilterFor"/>.
+    /// </summary>
+    internal PolicyVersion? Version { get; set; }
 
     /// <summary>The id of the subject that asks (the actor).</summary>
     public string SubjectId { get; }
@@ -199,9 +205,12 @@ public sealed class PolicyFilter
     /// line; the text is at most <see cref="MaxTextLength"/> characters (past it, cut, with a last line saying so).
     /// </summary>
     /// <returns>The text (several lines).</returns>
-    public override string ToString()
+    public override string ToString() => ToString(MaxTextLength);
+
+    /// <summary>The text of <see cref="ToString()"/>, cut at <paramref name="limit"/> characters (with a last line saying so).</summary>
+    internal string ToString(int limit)
     {
-        var text = new FilterText(MaxTextLength);
+        var text = new FilterText(limit);
         var inv = CultureInfo.InvariantCulture;
         text.Raw("subject '").Safe(SubjectId).Raw("' may '").Safe(Action)
             .Raw(string.Create(inv, $"' a resource (as of {At.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}"));
@@ -270,6 +279,7 @@ public sealed class PolicyFilter
 internal sealed class FilterText(int limit)
 {
     private const string Marker = "... (truncated: the filter's text is longer than PolicyFilter.MaxTextLength; read its Branches)";
+    private const string ShortMarker = "... (truncated: read the filter's Branches, or print it with airbac filter)";
     private readonly StringBuilder sb = new();
 
     /// <summary>Whether the text has reached its limit (and was cut).</summary>
@@ -283,7 +293,8 @@ internal sealed class FilterText(int limit)
             return this;
         }
 
-        int room = limit - Marker.Length - 1 - sb.Length;
+        string marker = limit >= PolicyFilter.MaxTextLength ? Marker : ShortMarker;
+        int room = limit - marker.Length - 1 - sb.Length;
         if (text.Length <= room)
         {
             sb.Append(text);
@@ -296,7 +307,7 @@ internal sealed class FilterText(int limit)
                 room--; // never split a surrogate pair
             }
 
-            sb.Append(text, 0, room).Append('\n').Append(Marker);
+            sb.Append(text, 0, room).Append('\n').Append(marker);
             Full = true;
         }
 
@@ -562,7 +573,7 @@ public sealed class FilterGrant
 
     /// <summary>
     /// The clause as text: <c>[role] name matches P | Q and tier &lt;= T and tags within {…}</c>, values escaped as in
-    /// <see cref="PolicyFilter.ToString"/>, at most <see cref="PolicyFilter.MaxTextLength"/> characters.
+    /// <see cref="PolicyFilter.ToString()"/>, at most <see cref="PolicyFilter.MaxTextLength"/> characters.
     /// </summary>
     /// <returns>The text.</returns>
     public override string ToString()

@@ -99,9 +99,3 @@ public sealed class RecordMapping<TRecord>
         return lambda;
     }
 }
-
-/// <summary>Replaces one parameter of an expression with another expression.</summary>
-internal sealed class ParameterReplacer(ParameterExpression from, Expression to) : ExpressionVisitor
-{
-    protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
-}

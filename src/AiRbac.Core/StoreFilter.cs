@@ -15,7 +15,7 @@ public sealed class StoreFilterOptions
     public Expression<Func<string, string, bool>>? Like { get; init; }
 
     /// <summary>
-    /// Whether the store translates <c>tags.All(t =&gt; t != null &amp;&amp; allowed.Contains(t))</c> (Npgsql: a <c>NOT EXISTS</c> over <c>unnest(tags)</c>):
+    /// Whether the store translates <c>tags.All(t =&gt; allowed.Contains(t))</c> (Npgsql: <c>tags &lt;@ @Clearances</c>, which never counts a null tag as allowed):
     /// then a record with a tag the policy never names is excluded in the store. Without it (the default), such records
     /// are post-filtered.
     /// </summary>
@@ -66,7 +66,8 @@ public sealed class StoreFilter<TRecord>
 
     /// <summary>
     /// The predicate for the store (<c>VectorSearchOptions&lt;TRecord&gt;.Filter</c>, an EF Core <c>Where</c>): equality,
-    /// <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, constants, the mapped fields and <c>Enumerable.Contains</c>, plus the
+    /// <c>&amp;&amp;</c>, <c>||</c>, <c>!</c>, constants, captured values (which EF Core sends as parameters: docs/retrieval.md,
+    /// "Parameters"), the mapped fields and <c>Enumerable.Contains</c>, plus the
     /// <see cref="StoreFilterOptions"/> calls when given. It passes every record <see cref="Filter"/> passes.
     /// </summary>
     public Expression<Func<TRecord, bool>> Predicate { get; }
@@ -95,16 +96,33 @@ public sealed class StoreFilter<TRecord>
     public IReadOnlyList<TRecord> PostFilter(IEnumerable<TRecord> records)
     {
         ArgumentNullException.ThrowIfNull(records);
-        TRecord[] candidates = [.. records];
+        return PostFilter(records, static record => record);
+    }
+
+    /// <summary>
+    /// The items whose record the subject may act on, in their order: as <see cref="PostFilter(IEnumerable{TRecord})"/>,
+    /// for a store that returns its records wrapped (a vector search result with its score, a projection).
+    /// </summary>
+    /// <typeparam name="TItem">What the store returned for each record.</typeparam>
+    /// <param name="items">The items the store returned.</param>
+    /// <param name="recordOf">The record of an item, for example <c>hit =&gt; hit.Record</c>.</param>
+    /// <returns>The items whose record is allowed.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <remarks>An exception thrown by <paramref name="recordOf"/> or by the mapping propagates: nothing is returned.</remarks>
+    public IReadOnlyList<TItem> PostFilter<TItem>(IEnumerable<TItem> items, Func<TItem, TRecord> recordOf)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(recordOf);
+        TItem[] candidates = [.. items];
         var resources = new ResourceRequest[candidates.Length];
         for (int i = 0; i < candidates.Length; i++)
         {
-            resources[i] = Mapping.ToResource(candidates[i]);
+            resources[i] = Mapping.ToResource(recordOf(candidates[i]));
         }
 
         var decisions = new Decision[candidates.Length];
         Filter.Policy.AuthorizeMany(Filter.Subject, Filter.Action, resources, decisions);
-        var allowed = new List<TRecord>(candidates.Length);
+        var allowed = new List<TItem>(candidates.Length);
         for (int i = 0; i < candidates.Length; i++)
         {
             if (decisions[i].Allowed)

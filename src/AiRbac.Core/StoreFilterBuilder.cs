@@ -29,10 +29,15 @@ internal sealed class StoreFilterBuilder
     private readonly Expression? scope, tier, tags, owner;
     private readonly LambdaExpression? like;
     private readonly bool tagSubset;
+    private readonly bool parameters;
     private readonly Dictionary<(int Ceiling, ulong Clearances), Expression> catalogChecks = [];
+    private readonly Dictionary<(MethodInfo Kind, string Value), Expression> strings = [];
+    private readonly Dictionary<int, Expression> tierLists = [];
+    private readonly Dictionary<ulong, Expression> tagLists = [];
 
-    private StoreFilterBuilder(PolicyFilter filter, Expression name, Expression? scope, Expression? tier, Expression? tags, Expression? owner, StoreFilterOptions options)
+    private StoreFilterBuilder(PolicyFilter filter, Expression name, Expression? scope, Expression? tier, Expression? tags, Expression? owner, StoreFilterOptions options, bool parameters)
     {
+        this.parameters = parameters;
         this.filter = filter;
         policy = filter.Policy;
         this.name = name;
@@ -46,14 +51,29 @@ internal sealed class StoreFilterBuilder
 
     private StoreFilterApproximations Approximations { get; set; }
 
+    /// <summary>
+    /// The store filter, its values held as query parameters (docs/retrieval.md, "Parameters"); past
+    /// <see cref="Tuning.Store.MaxParameters"/> distinct values, built again with every value inlined as a constant.
+    /// </summary>
     public static StoreFilter<TRecord> Build<TRecord>(PolicyFilter filter, RecordMapping<TRecord> mapping, StoreFilterOptions options)
     {
         var record = Expression.Parameter(typeof(TRecord), "record");
-        var builder = new StoreFilterBuilder(filter, RecordMapping<TRecord>.Body(mapping.Name, record)!, RecordMapping<TRecord>.Body(mapping.Scope, record),
-            RecordMapping<TRecord>.Body(mapping.Tier, record), RecordMapping<TRecord>.Body(mapping.Tags, record), RecordMapping<TRecord>.Body(mapping.Owner, record), options);
+        var builder = Builder(parameters: true);
         Expression body = builder.Build();
+        if (builder.ParameterCount > Tuning.Store.MaxParameters)
+        {
+            builder = Builder(parameters: false);
+            body = builder.Build();
+        }
+
         return new StoreFilter<TRecord>(filter, mapping, Expression.Lambda<Func<TRecord, bool>>(body, record), builder.Approximations);
+
+        StoreFilterBuilder Builder(bool parameters) => new(filter, RecordMapping<TRecord>.Body(mapping.Name, record)!, RecordMapping<TRecord>.Body(mapping.Scope, record),
+            RecordMapping<TRecord>.Body(mapping.Tier, record), RecordMapping<TRecord>.Body(mapping.Tags, record), RecordMapping<TRecord>.Body(mapping.Owner, record), options, parameters);
     }
+
+    /// <summary>The distinct values held as parameters (strings, tier lists and clearance lists).</summary>
+    private int ParameterCount => strings.Count + tierLists.Count + tagLists.Count;
 
     private Expression Build()
     {
@@ -68,7 +88,7 @@ internal sealed class StoreFilterBuilder
         Expression valid = And(Expression.NotEqual(name, Null), Expression.NotEqual(name, Expression.Constant(string.Empty)));
         if (tier is not null)
         {
-            valid = And(valid, Or(Expression.Equal(tier, Null), Contains(Expression.Constant(policy.TierNames), tier)));
+            valid = And(valid, Or(Expression.Equal(tier, Null), Contains(TierList(policy.TierNames.Length - 1), tier)));
         }
 
         if (scope is not null)
@@ -118,10 +138,10 @@ internal sealed class StoreFilterBuilder
     /// <summary>A record's scope is the binding scope or below it; widened (<paramref name="wide"/>) or narrowed when it cannot be said.</summary>
     private Expression Under(string bindingScope, bool wide)
     {
-        Expression same = Expression.Equal(scope!, Expression.Constant(bindingScope));
+        Expression same = Expression.Equal(scope!, Value(bindingScope, StoreFilterValue.Scope));
         if (like is not null)
         {
-            return Or(same, Like(scope!, Escape(bindingScope) + "/%"));
+            return Or(same, Like(scope!, Value(Escape(bindingScope) + "/%", StoreFilterValue.ScopeBelow)));
         }
 
         Approximations |= StoreFilterApproximations.ScopePaths;
@@ -138,7 +158,8 @@ internal sealed class StoreFilterBuilder
             return notEmpty;
         }
 
-        return And(notEmpty, And(Not(Like(scope!, "/%")), And(Not(Like(scope!, "%/")), Not(Like(scope!, "%//%")))));
+        // Fixed patterns of the syntax, the same for every filter: constants.
+        return And(notEmpty, And(Not(Like(scope!, Expression.Constant("/%"))), And(Not(Like(scope!, Expression.Constant("%/"))), Not(Like(scope!, Expression.Constant("%//%"))))));
     }
 
     /// <summary>One link's clauses: denies, the owner rule, then one of its roles' grants.</summary>
@@ -157,7 +178,7 @@ internal sealed class StoreFilterBuilder
 
         if (link.OwnerRule && owner is not null)
         {
-            passes = And(passes, Expression.NotEqual(owner, Expression.Constant(link.SubjectId)));
+            passes = And(passes, Expression.NotEqual(owner, Value(link.SubjectId, StoreFilterValue.Owner)));
         }
 
         Expression granted = False;
@@ -186,7 +207,7 @@ internal sealed class StoreFilterBuilder
         string[] tiers = policy.TierNames;
         Expression callerTier = tier is null || grant.Ceiling >= tiers.Length - 1
             ? True // an undeclared tier is refused by the validity clause
-            : Or(Expression.Equal(tier, Null), Contains(Expression.Constant(tiers[..(grant.Ceiling + 1)]), tier));
+            : Or(Expression.Equal(tier, Null), Contains(TierList(grant.Ceiling), tier));
         return And(names, And(callerTier, And(CallerTags(grant.ClearanceBits), Catalog(grant.Ceiling, grant.ClearanceBits))));
     }
 
@@ -198,23 +219,24 @@ internal sealed class StoreFilterBuilder
             return True;
         }
 
-        string[] names = policy.TagNames;
         if (tagSubset)
         {
-            string?[] cleared = [.. names.Where((_, bit) => (clearances & (1UL << bit)) != 0)];
             var tag = Expression.Parameter(typeof(string), "tag");
-            // A null tag is never cleared (docs/policy-language.md, section 5, as the decision reads it: an unknown tag).
-            var test = Expression.Lambda<Func<string?, bool>>(And(Expression.NotEqual(tag, Null), Contains(Expression.Constant(cleared), tag)), tag);
+            // A null tag is never cleared (docs/policy-language.md, section 5, as the decision reads it: an unknown tag): the
+            // cleared list holds no null, and PostgreSQL's "tags <@ cleared", what Npgsql makes of this shape, never
+            // counts a null element as contained (the store tests' rows with a null tag check it).
+            var test = Expression.Lambda<Func<string?, bool>>(Contains(TagList(clearances), tag), tag);
             return Or(NoTags(), Expression.Call(AllMethod, tags, test));
         }
 
         Approximations |= StoreFilterApproximations.UnknownTags;
+        string[] names = policy.TagNames;
         Expression result = True;
         for (int bit = 0; bit < names.Length; bit++)
         {
             if ((clearances & (1UL << bit)) == 0)
             {
-                result = And(result, Not(Contains(tags, Expression.Constant(names[bit]))));
+                result = And(result, Not(Contains(tags, Value(names[bit], StoreFilterValue.Tag))));
             }
         }
 
@@ -258,19 +280,21 @@ internal sealed class StoreFilterBuilder
 
         if (pattern.IsExact)
         {
-            return Expression.Equal(name, Expression.Constant(pattern.Literal));
+            return Expression.Equal(name, Value(pattern.Literal, StoreFilterValue.Name));
         }
 
         if (like is not null)
         {
+            // A name pattern stays a constant (docs/retrieval.md, "Parameters"): it is the policy's, the same for every
+            // subject with the role set, and PostgreSQL plans a LIKE with a constant pattern better than with a parameter.
             var (likePattern, exact) = ToLike(pattern);
             if (exact)
             {
-                return Like(name, likePattern);
+                return Like(name, Expression.Constant(likePattern));
             }
 
             Approximations |= StoreFilterApproximations.NamePatterns;
-            return wide ? Like(name, likePattern) : False;
+            return wide ? Like(name, Expression.Constant(likePattern)) : False;
         }
 
         Approximations |= StoreFilterApproximations.NamePatterns;
@@ -321,8 +345,56 @@ internal sealed class StoreFilterBuilder
         return sb.ToString();
     }
 
-    private Expression Like(Expression field, string pattern)
-        => new ParameterReplacer(like!.Parameters[1], Expression.Constant(pattern)).Visit(new ParameterReplacer(like.Parameters[0], field).Visit(like.Body));
+    private Expression Like(Expression field, Expression pattern)
+        => new ParameterReplacer(like!.Parameters[1], pattern).Visit(new ParameterReplacer(like.Parameters[0], field).Visit(like.Body));
+
+    /// <summary>
+    /// A string of the filter: a parameter (one per distinct value and kind, so a store sends each once), or a constant
+    /// when parameters are off.
+    /// </summary>
+    private Expression Value(string value, Func<string, MemberExpression> kind)
+    {
+        if (!parameters)
+        {
+            return Expression.Constant(value);
+        }
+
+        var key = (kind.Method, value);
+        if (!strings.TryGetValue(key, out var held))
+        {
+            held = kind(value);
+            strings.Add(key, held);
+        }
+
+        return held;
+    }
+
+    /// <summary>The declared tiers up to <paramref name="ceiling"/>, in order.</summary>
+    private Expression TierList(int ceiling)
+    {
+        if (!tierLists.TryGetValue(ceiling, out var held))
+        {
+            string?[] tiers = policy.TierNames[..(ceiling + 1)];
+            held = parameters ? StoreFilterValue.Tiers(tiers) : Expression.Constant(tiers);
+            tierLists.Add(ceiling, held);
+        }
+
+        return held;
+    }
+
+    /// <summary>The tags the policy names whose bits are set in <paramref name="clearances"/>.</summary>
+    private Expression TagList(ulong clearances)
+    {
+        if (!tagLists.TryGetValue(clearances, out var held))
+        {
+            string[] names = policy.TagNames;
+            string?[] cleared = [.. names.Where((_, bit) => (clearances & (1UL << bit)) != 0)];
+            held = parameters ? StoreFilterValue.Clearances(cleared) : Expression.Constant(cleared);
+            tagLists.Add(clearances, held);
+        }
+
+        return held;
+    }
 
     private static MethodCallExpression Contains(Expression collection, Expression item) => Expression.Call(ContainsMethod, collection, item);
 
@@ -337,4 +409,65 @@ internal sealed class StoreFilterBuilder
         => IsTrue(a) || IsTrue(b) ? True : IsFalse(a) ? b : IsFalse(b) ? a : Expression.OrElse(a, b);
 
     private static Expression Not(Expression e) => IsTrue(e) ? False : IsFalse(e) ? True : Expression.Not(e);
+}
+
+/// <summary>
+/// A value of a store filter held by an object and read through one of its properties: the shape of a captured variable
+/// (<c>r =&gt; r.Tier == tier</c>), which LINQ providers send as a query parameter instead of inlining it (EF Core; the
+/// relational <c>Microsoft.Extensions.VectorData</c> connectors), so that subjects whose filters differ only in these
+/// values share one statement and one plan (docs/retrieval.md, "Parameters"). The property read names the parameter
+/// (EF Core: <c>@Scope</c>, <c>@Owner</c>, <c>@Tiers</c>).
+/// </summary>
+internal static class StoreFilterValue
+{
+    /// <summary>An exact resource name of a rule.</summary>
+    public static MemberExpression Name(string value) => Holder<string>.Read(value, Holder<string>.NameProperty);
+
+    /// <summary>A binding scope.</summary>
+    public static MemberExpression Scope(string value) => Holder<string>.Read(value, Holder<string>.ScopeProperty);
+
+    /// <summary>The <c>LIKE</c> pattern of the scopes below a binding scope.</summary>
+    public static MemberExpression ScopeBelow(string value) => Holder<string>.Read(value, Holder<string>.ScopeBelowProperty);
+
+    /// <summary>The id of a subject the owner rule keeps from its own resources.</summary>
+    public static MemberExpression Owner(string value) => Holder<string>.Read(value, Holder<string>.OwnerProperty);
+
+    /// <summary>A tag the policy names.</summary>
+    public static MemberExpression Tag(string value) => Holder<string>.Read(value, Holder<string>.TagProperty);
+
+    /// <summary>Tier names (those up to a ceiling).</summary>
+    public static MemberExpression Tiers(string?[] value) => Holder<string?[]>.Read(value, Holder<string?[]>.TiersProperty);
+
+    /// <summary>The tags a role clears.</summary>
+    public static MemberExpression Clearances(string?[] value) => Holder<string?[]>.Read(value, Holder<string?[]>.ClearancesProperty);
+
+    /// <summary>The object holding one value; each property returns it, under the name its parameter gets.</summary>
+    private sealed class Holder<T>(T value)
+    {
+        public static readonly MemberInfo NameProperty = Member(h => h.Name);
+        public static readonly MemberInfo ScopeProperty = Member(h => h.Scope);
+        public static readonly MemberInfo ScopeBelowProperty = Member(h => h.ScopeBelow);
+        public static readonly MemberInfo OwnerProperty = Member(h => h.Owner);
+        public static readonly MemberInfo TagProperty = Member(h => h.Tag);
+        public static readonly MemberInfo TiersProperty = Member(h => h.Tiers);
+        public static readonly MemberInfo ClearancesProperty = Member(h => h.Clearances);
+
+        public T Name => value;
+
+        public T Scope => value;
+
+        public T ScopeBelow => value;
+
+        public T Owner => value;
+
+        public T Tag => value;
+
+        public T Tiers => value;
+
+        public T Clearances => value;
+
+        public static MemberExpression Read(T value, MemberInfo property) => Expression.MakeMemberAccess(Expression.Constant(new Holder<T>(value)), property);
+
+        private static MemberInfo Member(Expression<Func<Holder<T>, T>> read) => ((MemberExpression)read.Body).Member;
+    }
 }

@@ -69,6 +69,12 @@ internal static partial class AiRbacLog
     public static partial void Decision(ILogger logger, string subject, string action, string resource, bool allowed, string reason, string? role, string? rule, string policy_version);
 #pragma warning restore CA1707, IDE1006
 
+    [LoggerMessage(EventId = 101, EventName = "Retrieval", Level = LogLevel.Information,
+        Message = "AiRbac retrieval: {subject} {action} {store}: candidates={candidates} removed={removed} returned={returned} failed={failed} approximations={approximations} policy={policy_version} filter={filter}")]
+#pragma warning disable CA1707, IDE1006 // Reason: as for Decision, the names of the JSON Lines fields.
+    public static partial void Retrieval(ILogger logger, string subject, string action, string? store, int candidates, int removed, int returned, bool failed, StoreFilterApproximations approximations, string policy_version, string filter);
+#pragma warning restore CA1707, IDE1006
+
     /// <summary>Logs one event per diagnostic: errors at Error, warnings at Warning.</summary>
     public static void Diagnostics(ILogger logger, IReadOnlyList<PolicyDiagnostic> diagnostics)
     {

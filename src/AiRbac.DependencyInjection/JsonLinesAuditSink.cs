@@ -6,15 +6,15 @@ using System.Text.Unicode;
 namespace AiRbac;
 
 /// <summary>
-/// An <see cref="IAuditSink"/> that writes one JSON object per decision to a file (JSON Lines; schema in
-/// <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies the record into a preallocated
+/// An <see cref="IAuditSink"/> that writes one JSON object per decision, and one per filtered retrieval query
+/// (<see cref="IRetrievalObserver"/>), to a file (JSON Lines; schema in <c>docs/audit-log.md</c>), rotating it by size. <see cref="OnDecision"/> copies the record into a preallocated
 /// ring of slots (references to immutable values, and the tag references into a per-slot array: nothing is
 /// allocated, no lock is taken) and returns; a background thread formats and writes. Identical decisions close
 /// together become one record with a count. Every decision handed over is either in a complete line on disk or
 /// counted as dropped, and every drop is also reported in the file by a <c>records_lost</c> marker line as soon as
 /// the sink can write again.
 /// </summary>
-public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
+public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDisposable
 {
     private const int IdleWaitMilliseconds = Tuning.Hosting.AuditIdleWaitMilliseconds; // also bounds the delay of a wake-up lost to a race, and of a marker retry
     private const int BlockedWaitMilliseconds = Tuning.Hosting.AuditBlockedWaitMilliseconds;
@@ -170,11 +170,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     /// <summary>How many records the ring holds.</summary>
     public int Capacity => slots.Length;
 
-    /// <summary>How many decisions are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
+    /// <summary>How many records (decisions and retrieval queries) are in complete lines handed to the operating system (a line with <c>"count":N</c> counts N).</summary>
     public long RecordsWritten => Interlocked.Read(ref written);
 
     /// <summary>
-    /// How many decisions were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
+    /// How many records (decisions and retrieval queries) were lost: ring full, a failed write, or handed over after <see cref="Dispose"/>. Each is
     /// also reported by a <c>records_lost</c> line in the file once the sink can write again (not after disposal).
     /// </summary>
     public long RecordsDropped => Interlocked.Read(ref dropped);
@@ -196,13 +196,47 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             return;
         }
 
-        switch (TryEnqueue(in record, tags, ticks))
+        switch (TryEnqueue(in record, tags, ticks, retrieval: null))
         {
             case Enqueued.Done:
                 WakeWriterIfIdle();
                 break;
             case Enqueued.Full when overflow == AuditOverflow.Block:
-                EnqueueBlocking(in record, tags, ticks);
+                EnqueueBlocking(in record, tags, ticks, retrieval: null);
+                break;
+            default:
+                Drop(ticks);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Hands a retrieval query's record to the writer (an <c>"event":"retrieval"</c> line, docs/audit-log.md): like a
+    /// decision, it takes a slot of the ring (never coalesced), is written whole or counted as dropped and marked, and
+    /// waits for a slot only under <see cref="AuditOverflow.Block"/>.
+    /// </summary>
+    /// <param name="record">The query; a <see langword="null"/> record is ignored.</param>
+    public void OnRetrieval(RetrievalRecord record)
+    {
+        if (record is null)
+        {
+            return;
+        }
+
+        long ticks = timeProvider.GetUtcNow().UtcTicks;
+        if (stopping)
+        {
+            Drop(ticks);
+            return;
+        }
+
+        switch (TryEnqueue(default, default, ticks, record))
+        {
+            case Enqueued.Done:
+                WakeWriterIfIdle();
+                break;
+            case Enqueued.Full when overflow == AuditOverflow.Block:
+                EnqueueBlocking(default, default, ticks, record);
                 break;
             default:
                 Drop(ticks);
@@ -315,7 +349,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     // claims a position with one compare-and-swap on the tail, fills the slot, then publishes it by advancing the
     // slot's sequence; the writer frees it by advancing the sequence by the capacity. Dispose sets ClosedBit on the
     // tail, after which every claim fails, so the writer knows exactly which positions to wait for.
-    private Enqueued TryEnqueue(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    private Enqueued TryEnqueue(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks, RetrievalRecord? retrieval)
     {
         long position = Volatile.Read(ref tail);
         while (true)
@@ -333,7 +367,15 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
                 long observed = Interlocked.CompareExchange(ref tail, position + 1, position);
                 if (observed == position)
                 {
-                    Fill(ref slot, index, in record, tags, ticks);
+                    if (retrieval is null)
+                    {
+                        Fill(ref slot, index, in record, tags, ticks);
+                    }
+                    else
+                    {
+                        Fill(ref slot, retrieval, ticks);
+                    }
+
                     Volatile.Write(ref slot.Sequence, position + 1);
                     return Enqueued.Done;
                 }
@@ -366,6 +408,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Decision = record.Decision;
         slot.Version = record.Version;
         slot.Activation = record.Decision.BreakGlass ? record.BreakGlassActivation : null;
+        slot.Retrieval = null;
 
         // The caller's tag buffer may be reused the moment Authorize returns: copy the references now.
         int kept = Math.Min(tags.Length, maxTags);
@@ -377,6 +420,27 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
         slot.TagCount = kept;
         slot.TagTotal = tags.Length;
+    }
+
+    // A retrieval query: the subject, action and version, for the fields it shares with a decision; the rest is read from
+    // the (immutable) record when it is formatted.
+    private static void Fill(ref Slot slot, RetrievalRecord retrieval, long ticks)
+    {
+        slot.Ticks = ticks;
+        slot.LastTicks = ticks;
+        slot.Count = 1;
+        slot.Sealed = false;
+        slot.Subject = retrieval.Subject;
+        slot.Action = retrieval.Action;
+        slot.ResourceName = null;
+        slot.Scope = null;
+        slot.Sensitivity = null;
+        slot.Decision = default;
+        slot.Version = retrieval.Version;
+        slot.Activation = null;
+        slot.Retrieval = retrieval;
+        slot.TagCount = 0;
+        slot.TagTotal = 0;
     }
 
     // A hot loop of identical decisions must not fill the ring: when the newest published record is the same
@@ -425,7 +489,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     private bool Same(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags)
     {
         var version = slot.Version;
-        if (slot.Decision != record.Decision
+        if (slot.Retrieval is not null // a retrieval query is never counted into, nor a decision into it
+            || slot.Decision != record.Decision
             || !(ReferenceEquals(version, record.Version)
                  || (version is not null && version.LoadedAt == record.Version.LoadedAt && string.Equals(version.ContentHash, record.Version.ContentHash, StringComparison.Ordinal)))
             || !string.Equals(slot.Action, record.Action, StringComparison.Ordinal))
@@ -460,7 +525,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         return SameSubject(slot.Subject, record.Subject);
     }
 
-    private void EnqueueBlocking(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
+    private void EnqueueBlocking(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks, RetrievalRecord? retrieval)
     {
         var spinner = default(SpinWait);
         while (true)
@@ -471,12 +536,12 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
                 return;
             }
 
-            if (coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
+            if (retrieval is null && coalesceTicks > 0 && TryCoalesce(in record, tags, ticks))
             {
                 return;
             }
 
-            switch (TryEnqueue(in record, tags, ticks))
+            switch (TryEnqueue(in record, tags, ticks, retrieval))
             {
                 case Enqueued.Done:
                     WakeWriterIfIdle();
@@ -633,6 +698,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         slot.Decision = default;
         slot.Version = null;
         slot.Activation = null;
+        slot.Retrieval = null;
         tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
         slot.TagCount = 0;
         Volatile.Write(ref slot.Sequence, head + slots.Length);
@@ -1009,6 +1075,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
             strings += 2;
         }
 
+        if (slot.Retrieval is { } retrieval)
+        {
+            chars += (retrieval.Store?.Length ?? 0) + retrieval.FilterText.Length; // the counts and flags fit in the fixed part
+        }
+
         long bound = 640 + (chars * 6) + (strings * 4L);
         return bound > int.MaxValue / 2 ? throw new InvalidOperationException("The audit record is too large.") : (int)bound;
     }
@@ -1017,50 +1088,15 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
     {
         Raw("{\"time\":\""u8);
         WriteTime(first);
+        if (slot.Retrieval is { } retrieval)
+        {
+            FormatRetrieval(ref slot, retrieval);
+            return;
+        }
+
         Raw("\","u8);
         WriteVersion(slot.Version ?? PolicyVersion.None);
-
-        var subject = slot.Subject;
-        Raw("\"subject\":"u8);
-        WriteString(subject?.Id ?? string.Empty);
-        if (subject?.Kind is { } kind)
-        {
-            Raw(",\"kind\":"u8);
-            WriteString(SubjectKinds.ToName(kind));
-        }
-
-        if (subject?.Roles is { } roles)
-        {
-            Raw(",\"roles\":["u8);
-            for (int i = 0; i < roles.Count; i++)
-            {
-                if (i > 0)
-                {
-                    Raw(","u8);
-                }
-
-                WriteString(roles[i].Role);
-            }
-
-            Raw("]"u8);
-        }
-
-        if (subject?.OnBehalfOf is { } principal)
-        {
-            Raw(",\"on_behalf_of\":["u8);
-            for (var link = principal; link is not null; link = link.OnBehalfOf)
-            {
-                if (!ReferenceEquals(link, principal))
-                {
-                    Raw(","u8);
-                }
-
-                WriteString(link.Id);
-            }
-
-            Raw("]"u8);
-        }
-
+        WriteSubject(slot.Subject);
         Raw(",\"action\":"u8);
         WriteString(slot.Action ?? string.Empty);
         Raw(",\"resource\":"u8);
@@ -1146,6 +1182,121 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
         }
 
         Raw("}\n"u8);
+    }
+
+    // An "event":"retrieval" line (docs/audit-log.md, "Retrieval records"), after "time": the version, the subject as
+    // a decision record shows it, then the query's fields; the filter's text last, since it is the longest.
+    private void FormatRetrieval(ref Slot slot, RetrievalRecord retrieval)
+    {
+        Raw("\",\"event\":\"retrieval\","u8);
+        WriteVersion(slot.Version ?? PolicyVersion.None);
+        WriteSubject(slot.Subject);
+        Raw(",\"action\":"u8);
+        WriteString(slot.Action ?? string.Empty);
+        if (retrieval.Store is { } store)
+        {
+            Raw(",\"store\":"u8);
+            WriteString(store);
+        }
+
+        Raw(",\"candidates\":"u8);
+        WriteNumber(retrieval.Candidates);
+        Raw(",\"removed\":"u8);
+        WriteNumber(retrieval.Removed);
+        Raw(",\"returned\":"u8);
+        WriteNumber(retrieval.Returned);
+        WriteApproximations(retrieval.Approximations);
+        if (retrieval.Failed)
+        {
+            Raw(",\"failed\":true"u8);
+        }
+
+        Raw(",\"filter\":"u8);
+        WriteString(retrieval.FilterText);
+        Raw("}\n"u8);
+    }
+
+    // "approximations":["name_patterns",…], in flag order; omitted when the store filter was exact.
+    private void WriteApproximations(StoreFilterApproximations approximations)
+    {
+        if (approximations == StoreFilterApproximations.None)
+        {
+            return;
+        }
+
+        Raw(",\"approximations\":["u8);
+        bool first = true;
+        Flag(StoreFilterApproximations.NamePatterns, "\"name_patterns\""u8);
+        Flag(StoreFilterApproximations.ScopePaths, "\"scope_paths\""u8);
+        Flag(StoreFilterApproximations.UnknownTags, "\"unknown_tags\""u8);
+        Flag(StoreFilterApproximations.Incomplete, "\"incomplete\""u8);
+        if ((approximations & ~(StoreFilterApproximations.NamePatterns | StoreFilterApproximations.ScopePaths | StoreFilterApproximations.UnknownTags | StoreFilterApproximations.Incomplete)) != 0)
+        {
+            Flag(approximations, "\"other\""u8); // a flag this version does not name
+        }
+
+        Raw("]"u8);
+
+        void Flag(StoreFilterApproximations flag, ReadOnlySpan<byte> name)
+        {
+            if ((approximations & flag) == 0)
+            {
+                return;
+            }
+
+            if (!first)
+            {
+                Raw(","u8);
+            }
+
+            Raw(name);
+            first = false;
+        }
+    }
+
+    // "subject":"…" and, when the subject has them, "kind", "roles" and "on_behalf_of" (the same for decisions and queries).
+    private void WriteSubject(Subject? subject)
+    {
+        Raw("\"subject\":"u8);
+        WriteString(subject?.Id ?? string.Empty);
+        if (subject?.Kind is { } kind)
+        {
+            Raw(",\"kind\":"u8);
+            WriteString(SubjectKinds.ToName(kind));
+        }
+
+        if (subject?.Roles is { } roles)
+        {
+            Raw(",\"roles\":["u8);
+            for (int i = 0; i < roles.Count; i++)
+            {
+                if (i > 0)
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(roles[i].Role);
+            }
+
+            Raw("]"u8);
+        }
+
+        if (subject?.OnBehalfOf is { } principal)
+        {
+            Raw(",\"on_behalf_of\":["u8);
+            for (var link = principal; link is not null; link = link.OnBehalfOf)
+            {
+                if (!ReferenceEquals(link, principal))
+                {
+                    Raw(","u8);
+                }
+
+                WriteString(link.Id);
+            }
+
+            Raw("]"u8);
+        }
+
     }
 
     // "policy_version":"…","policy_loaded_at":"…", formatted once per version.
@@ -1358,5 +1509,6 @@ public sealed class JsonLinesAuditSink : IAuditSink, IDisposable
 
         // A break-glass decision's activation (a copy of the request's: docs/policy-language.md, section 12).
         public BreakGlassActivation? Activation;
+        public RetrievalRecord? Retrieval; // set for a retrieval query's record, null for a decision
     }
 }

@@ -191,7 +191,6 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         var request = options?.Clone() ?? new ChatOptions();
         if (request.Tools is { Count: > 0 } tools)
         {
-            List<AITool> permitted = new(tools.Count);
             foreach (var tool in tools)
             {
                 if (tool is AuthorizedFunction guarded)
@@ -200,62 +199,19 @@ public sealed class AiRbacChatClient : DelegatingChatClient
                     // object, so it must know the policy too.
                     guarded.Bind(toolPolicy);
                 }
-
-                if (tool is HostedMcpServerTool hosted)
-                {
-                    if (OfferMcpServer(context, hosted) is { } offered)
-                    {
-                        permitted.Add(offered);
-                    }
-                }
-                else if (Authorize(context, tool.Name).Allowed)
-                {
-                    permitted.Add(tool switch
-                    {
-                        AuthorizedFunction wrapped => new AuthorizedFunction(wrapped.Unguarded, context, toolPolicy),
-                        AIFunction function => new AuthorizedFunction(function, context, toolPolicy),
-                        _ => tool,
-                    });
-                }
             }
 
-            request.Tools = permitted;
-            if (request.ToolMode is RequiredChatToolMode { RequiredFunctionName: { } required } && !permitted.Exists(t => t.Name == required))
+            // Permitted functions are wrapped so that they are authorized again when they run; a hosted MCP server
+            // keeps every server shape, since this client screens its approval requests per call.
+            toolPolicy.HideForbidden(context, request, keepUnlistedMcpServers: true, tool => tool switch
             {
-                // The model may not be forced to call a hidden tool; it may still call a permitted one.
-                request.ToolMode = permitted.Count > 0 ? ChatToolMode.Auto : ChatToolMode.None;
-            }
+                AuthorizedFunction wrapped => new AuthorizedFunction(wrapped.Unguarded, context, toolPolicy),
+                AIFunction function => new AuthorizedFunction(function, context, toolPolicy),
+                _ => tool,
+            });
         }
 
         return request;
-    }
-
-    // A provider-hosted MCP server is offered only if the subject may invoke something on it: the tools of its
-    // AllowedTools list that the policy permits, or (no list: any tool) the server itself (mcp:SERVER/). The copy sent
-    // on always requires approval, so that every call comes back as an approval request this client can authorize.
-    private HostedMcpServerTool? OfferMcpServer(AiRbacChatContext? context, HostedMcpServerTool tool)
-    {
-        List<string>? allowedTools = null;
-        if (tool.AllowedTools is { } listed)
-        {
-            allowedTools = [.. listed.Where(name => toolPolicy.AuthorizeMcp(context, tool.ServerName, name) is null)];
-            if (allowedTools.Count == 0)
-            {
-                return null;
-            }
-        }
-        else if (toolPolicy.AuthorizeMcp(context, tool.ServerName, string.Empty) is not null)
-        {
-            return null;
-        }
-
-        return new HostedMcpServerTool(tool.ServerName, tool.ServerAddress, tool.AdditionalProperties)
-        {
-            ServerDescription = tool.ServerDescription,
-            AllowedTools = allowedTools,
-            Headers = tool.Headers is null ? null : new Dictionary<string, string>(tool.Headers, StringComparer.OrdinalIgnoreCase),
-            ApprovalMode = HostedMcpServerToolApprovalMode.AlwaysRequire,
-        };
     }
 
     // The history is not trusted: an approval of a hosted tool call (not a function call, which is authorized when it

@@ -26,6 +26,10 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     internal Decision Authorize(AiRbacChatContext? context, string toolName)
         => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)));
 
+    /// <summary>The decision for a call that names no tool: an empty resource, which the core denies (invalid_request).</summary>
+    internal Decision AuthorizeNothing(AiRbacChatContext? context)
+        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, string.Empty));
+
     /// <summary>
     /// Authorizes a tool of a provider-hosted MCP server: the action on <c>mcp:SERVER/TOOL</c> (an empty
     /// <paramref name="toolName"/> names the server itself, <c>mcp:SERVER/</c>).
@@ -55,6 +59,77 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
         McpServerToolCallContent mcp => AuthorizeMcp(context, mcp.ServerName, mcp.Name),
         _ => CannotAuthorize(call.GetType().Name),
     };
+
+    /// <summary>
+    /// Hides from the model what the subject may not invoke: removes from <paramref name="request"/>'s tools (a copy the
+    /// caller owns) every tool the policy denies, narrows a provider-hosted MCP server to the tools the subject may
+    /// invoke (always requiring approval), and, when the request forces a tool that was removed, lets the model choose
+    /// among the rest (or none). The one implementation of "which tools may the model see", for every adapter.
+    /// </summary>
+    /// <param name="context">The request's context (<see langword="null"/>: the anonymous subject, so every tool is removed).</param>
+    /// <param name="request">The options to change (the caller's copy).</param>
+    /// <param name="keepUnlistedMcpServers">Whether a hosted MCP server without an <c>AllowedTools</c> list may be
+    /// offered when the subject may invoke the server itself: only when the caller screens the provider's approval
+    /// requests per call (<see cref="AiRbacChatClient"/> does); else such a server is removed (fail closed).</param>
+    /// <param name="permit">Replaces a permitted tool (for example to wrap a function), or <see langword="null"/>.</param>
+    internal void HideForbidden(AiRbacChatContext? context, ChatOptions request, bool keepUnlistedMcpServers, Func<AITool, AITool>? permit)
+    {
+        if (request.Tools is not { Count: > 0 } tools)
+        {
+            return;
+        }
+
+        List<AITool> permitted = new(tools.Count);
+        foreach (var tool in tools)
+        {
+            if (tool is HostedMcpServerTool hosted)
+            {
+                if (OfferMcpServer(context, hosted, keepUnlistedMcpServers) is { } offered)
+                {
+                    permitted.Add(offered);
+                }
+            }
+            else if (Authorize(context, tool.Name).Allowed)
+            {
+                permitted.Add(permit is null ? tool : permit(tool));
+            }
+        }
+
+        request.Tools = permitted;
+        if (request.ToolMode is RequiredChatToolMode { RequiredFunctionName: { } required } && !permitted.Exists(t => t.Name == required))
+        {
+            // The model may not be forced to call a hidden tool; it may still call a permitted one.
+            request.ToolMode = permitted.Count > 0 ? ChatToolMode.Auto : ChatToolMode.None;
+        }
+    }
+
+    // A provider-hosted MCP server is offered only if the subject may invoke something on it: the tools of its
+    // AllowedTools list that the policy permits, or (no list: any tool) the server itself (mcp:SERVER/). The copy sent
+    // on always requires approval, so that every call comes back as an approval request the caller can authorize.
+    private HostedMcpServerTool? OfferMcpServer(AiRbacChatContext? context, HostedMcpServerTool tool, bool keepUnlisted)
+    {
+        List<string>? allowedTools = null;
+        if (tool.AllowedTools is { } listed)
+        {
+            allowedTools = [.. listed.Where(name => AuthorizeMcp(context, tool.ServerName, name) is null)];
+            if (allowedTools.Count == 0)
+            {
+                return null;
+            }
+        }
+        else if (!keepUnlisted || AuthorizeMcp(context, tool.ServerName, string.Empty) is not null)
+        {
+            return null;
+        }
+
+        return new HostedMcpServerTool(tool.ServerName, tool.ServerAddress, tool.AdditionalProperties)
+        {
+            ServerDescription = tool.ServerDescription,
+            AllowedTools = allowedTools,
+            Headers = tool.Headers is null ? null : new Dictionary<string, string>(tool.Headers, StringComparer.OrdinalIgnoreCase),
+            ApprovalMode = HostedMcpServerToolApprovalMode.AlwaysRequire,
+        };
+    }
 
     /// <summary>The denial of a call AiRbac has no resource name for.</summary>
     internal static string CannotAuthorize(string what)

@@ -64,6 +64,11 @@ public sealed class AccessReviewer
         DateTimeOffset? first = null, last = null;
         while (reader.Next() is { } record)
         {
+            if (record.Type == AuditLineType.Retrieval)
+            {
+                continue; // a filtered query names no deciding grant (docs/access-review.md, "Input: the audit log")
+            }
+
             if (record.Type != AuditLineType.Decision)
             {
                 losses.Add(record);

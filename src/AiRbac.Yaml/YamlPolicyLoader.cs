@@ -1,5 +1,3 @@
-using System.Security;
-using System.Text;
 using AiRbac.Diagnostics;
 using AiRbac.Model;
 using AiRbac.Yaml.Internal;
@@ -17,10 +15,8 @@ namespace AiRbac.Yaml;
 /// </summary>
 internal static class YamlPolicyLoader
 {
-    private const int ReadChunkBytes = Tuning.Yaml.ReadChunkBytes;
-
-    // Strict UTF-8 (invalid bytes are an error, not silently replaced); a byte order mark selects UTF-16 or UTF-32.
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    // The one bounded reader of YAML input, naming it "policy" in its messages.
+    private static readonly YamlText Policy = new("policy");
 
     /// <summary>Loads a policy from YAML text.</summary>
     /// <param name="yaml">The YAML text.</param>
@@ -34,12 +30,9 @@ internal static class YamlPolicyLoader
         ArgumentNullException.ThrowIfNull(sourceName);
         limits ??= YamlLoadLimits.Default;
 
-        // Cheap bound first: UTF-8 needs at least one byte per UTF-16 character and at most three. The count uses the
-        // replacing encoder: a lone surrogate in the text is then a YAML matter, not an exception.
-        if (yaml.Length > limits.MaxFileBytes
-            || ((long)yaml.Length * 3 > limits.MaxFileBytes && Encoding.UTF8.GetByteCount(yaml) > limits.MaxFileBytes))
+        if (Policy.CheckSize(yaml, sourceName, limits) is { } tooLarge)
         {
-            return TooLarge(sourceName, limits);
+            return new PolicyLoadResult(null, [tooLarge]);
         }
 
         return Parse(yaml, sourceName, limits);
@@ -57,34 +50,10 @@ internal static class YamlPolicyLoader
         ArgumentNullException.ThrowIfNull(sourceName);
         limits ??= YamlLoadLimits.Default;
 
-        byte[] bytes;
-        int length;
-        try
+        string? text = Policy.Read(stream, sourceName, limits, out var problem);
+        if (text is null)
         {
-            if (stream.CanSeek && stream.Length - stream.Position > limits.MaxFileBytes)
-            {
-                return TooLarge(sourceName, limits);
-            }
-
-            if (!TryReadBounded(stream, limits.MaxFileBytes, out bytes, out length))
-            {
-                return TooLarge(sourceName, limits);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ObjectDisposedException)
-        {
-            return Failed(sourceName, DiagnosticCodes.YamlSyntax, $"cannot read the policy: {ex.Message}");
-        }
-
-        string text;
-        try
-        {
-            using var reader = new StreamReader(new MemoryStream(bytes, 0, length, writable: false), StrictUtf8, detectEncodingFromByteOrderMarks: true);
-            text = reader.ReadToEnd();
-        }
-        catch (DecoderFallbackException ex)
-        {
-            return Failed(sourceName, DiagnosticCodes.YamlSyntax, $"the policy is not valid UTF-8 text: {ex.Message}");
+            return new PolicyLoadResult(null, [problem!]);
         }
 
         return Parse(text, sourceName, limits);
@@ -99,21 +68,8 @@ internal static class YamlPolicyLoader
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= YamlLoadLimits.Default;
-        try
-        {
-            if (new FileInfo(path) is { Exists: true } info && info.Length > limits.MaxFileBytes)
-            {
-                return TooLarge(path, limits);
-            }
-
-            // Readers and writers may share the file: a policy is often rewritten while a host watches it.
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            return Load(stream, path, limits);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or SecurityException)
-        {
-            return Failed(path, DiagnosticCodes.YamlSyntax, $"cannot read the policy file: {ex.Message}");
-        }
+        string? text = Policy.ReadFile(path, limits, out var problem);
+        return text is null ? new PolicyLoadResult(null, [problem!]) : Parse(text, path, limits);
     }
 
     private static PolicyLoadResult Parse(string text, string sourceName, YamlLoadLimits limits)
@@ -209,38 +165,4 @@ internal static class YamlPolicyLoader
     // Problems are found section by section; report them in source order (a stable sort keeps ties as found).
     private static PolicyDiagnostic[] Ordered(List<PolicyDiagnostic> diagnostics)
         => [.. diagnostics.OrderBy(d => d.Location.Line).ThenBy(d => d.Location.Column)];
-
-    /// <summary>Reads at most <paramref name="limit"/> + 1 bytes; false when the stream holds more than the limit.</summary>
-    private static bool TryReadBounded(Stream stream, int limit, out byte[] bytes, out int length)
-    {
-        bytes = new byte[Math.Min(limit + 1L, ReadChunkBytes)];
-        length = 0;
-        while (true)
-        {
-            if (length == bytes.Length)
-            {
-                if (length > limit)
-                {
-                    return false;
-                }
-
-                Array.Resize(ref bytes, (int)Math.Min(limit + 1L, (long)bytes.Length * 2));
-            }
-
-            var read = stream.Read(bytes, length, bytes.Length - length);
-            if (read == 0)
-            {
-                return length <= limit;
-            }
-
-            length += read;
-        }
-    }
-
-    private static PolicyLoadResult TooLarge(string sourceName, YamlLoadLimits limits)
-        => Failed(sourceName, DiagnosticCodes.LimitExceeded, $"the policy is larger than the limit of {limits.MaxFileBytes} bytes");
-
-    // Problems of the whole file (size, reading, encoding) have no line: they are reported at line 0, column 0.
-    private static PolicyLoadResult Failed(string sourceName, string code, string message)
-        => new(null, [PolicyDiagnostic.Error(code, message, new SourceLocation(sourceName, 0, 0))]);
 }

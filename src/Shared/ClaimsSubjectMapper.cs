@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Text.Json;
 
 namespace AiRbac.Internal;
 
@@ -26,7 +27,13 @@ internal static class ClaimsSubjectMapper
             return Anonymous;
         }
 
-        return Map(identity, principal.Identities, nameClaimType, roleClaimType, kindClaimType, defaultKind, onBehalfOf: null, depth: 0);
+        var subject = Map(identity, principal.Identities, nameClaimType, roleClaimType, kindClaimType, defaultKind, onBehalfOf: null, depth: 0);
+
+        // Delegation as identity providers issue it, on the primary identity only (an identity added later cannot make
+        // anyone an actor). A ClaimsIdentity.Actor the authentication handler set was followed above and wins.
+        return identity.Actor is null && !ReferenceEquals(subject, Anonymous)
+            ? Delegation.Apply(identity, subject, roleClaimType, kindClaimType, defaultKind)
+            : subject;
     }
 
     private static Subject Map(
@@ -127,11 +134,13 @@ internal static class ClaimsSubjectMapper
         // chains are short.
         if (identity.Actor is { } actor)
         {
-            return depth < 8 ? Map(actor, null, nameClaimType, roleClaimType, kindClaimType, defaultKind, subject, depth + 1) : Anonymous;
+            return depth < MaxActors ? Map(actor, null, nameClaimType, roleClaimType, kindClaimType, defaultKind, subject, depth + 1) : Anonymous;
         }
 
         return subject;
     }
+
+    private const int MaxActors = Tuning.Adapters.MaxActors;
 
     // Up to this many roles, a repeat is found by scanning the bindings so far; past it, by a set (a token with thousands
     // of role claims costs linear time, not quadratic).
@@ -375,5 +384,203 @@ internal static class ClaimsSubjectMapper
 
         kind = defaultKind;
         return false; // an unknown kind fails closed
+    }
+
+    /// <summary>
+    /// Delegation from token claims (docs/integrations.md, "Claims mapping (ASP.NET Core and MCP)"): the RFC 8693
+    /// <c>act</c> claim, and Microsoft Entra agent identities' actor facet. The current actor becomes the subject and acts
+    /// on behalf of the prior actors, the last of them on behalf of the token's subject: an agent never exceeds the user
+    /// (nor an agent the agent that delegated to it). Anything malformed maps to <see cref="Anonymous"/>.
+    /// </summary>
+    private static class Delegation
+    {
+        private const string ActClaim = "act";
+        private const string EntraActorFacet = "xms_act_fct";
+        private const string EntraIdentityType = "idtyp";
+        private const int MaxLength = Tuning.Adapters.MaxActClaimLength;
+
+        internal static Subject Apply(ClaimsIdentity identity, Subject subject, string? roleClaimType, string kindClaimType, SubjectKind? defaultKind)
+        {
+            Claim? act = null, facet = null;
+            string? identityType = null, azp = null, appId = null;
+            var claims = ClaimsOf(identity);
+            for (int i = 0; i < claims.Count; i++)
+            {
+                var claim = claims[i];
+                if (SameType(claim.Type, ActClaim))
+                {
+                    if (act is not null)
+                    {
+                        return Anonymous; // two act claims: which one acts cannot be told
+                    }
+
+                    act = claim;
+                }
+                else if (SameType(claim.Type, EntraActorFacet))
+                {
+                    facet ??= claim;
+                }
+                else if (SameType(claim.Type, EntraIdentityType))
+                {
+                    identityType ??= claim.Value;
+                }
+                else if (SameType(claim.Type, "azp"))
+                {
+                    azp ??= claim.Value;
+                }
+                else if (SameType(claim.Type, "appid"))
+                {
+                    appId ??= claim.Value;
+                }
+            }
+
+            if (act is not null)
+            {
+                return FromAct(act.Value, subject, roleClaimType ?? "roles", kindClaimType, defaultKind);
+            }
+
+            // Entra: a token a client got for a user (idtyp "user", or none in a v1 delegated token) that carries the
+            // actor facet was got by an agent identity acting for that user: the client (azp in v2, appid in v1) is the
+            // actor. A token an agent got for itself (idtyp "app") is the agent's own: no delegation.
+            if (facet is null || string.Equals(identityType, "app", StringComparison.OrdinalIgnoreCase))
+            {
+                return subject;
+            }
+
+            string? client = azp ?? appId;
+            if (string.IsNullOrEmpty(client) || !TryKind(null, defaultKind, out var clientKind))
+            {
+                return Anonymous;
+            }
+
+            return new Subject(client, clientKind, null, subject);
+        }
+
+        // {"sub": current actor, ..., "act": {"sub": prior actor, "act": {...}}}: outermost first.
+        private static Subject FromAct(string value, Subject principal, string roleKey, string kindKey, SubjectKind? defaultKind)
+        {
+            if (value.Length == 0 || value.Length > MaxLength)
+            {
+                return Anonymous;
+            }
+
+            try
+            {
+                // Each actor is one object level, its roles one array level more.
+                using var document = JsonDocument.Parse(value, new JsonDocumentOptions { MaxDepth = MaxActors + 2 });
+                List<(string Id, SubjectKind? Kind, RoleBinding[]? Roles)> actors = [];
+                var element = document.RootElement;
+                while (true)
+                {
+                    if (element.ValueKind != JsonValueKind.Object || actors.Count == MaxActors
+                        || ReadActor(element, roleKey, kindKey, defaultKind) is not { } actor)
+                    {
+                        return Anonymous;
+                    }
+
+                    actors.Add(actor);
+                    if (!TryGetUnique(element, ActClaim, out var inner))
+                    {
+                        break;
+                    }
+
+                    element = inner;
+                }
+
+                // The least recent actor acts for the token's subject, each later one for the one before it.
+                var link = principal;
+                for (int i = actors.Count - 1; i >= 0; i--)
+                {
+                    link = new Subject(actors[i].Id, actors[i].Kind, actors[i].Roles, link);
+                }
+
+                return link;
+            }
+            catch (JsonException)
+            {
+                return Anonymous;
+            }
+        }
+
+        // One actor: its sub (required), its kind claim (optional; an unknown kind fails closed) and its role claims (a
+        // string or an array of strings; none: the policy's bindings).
+        private static (string Id, SubjectKind? Kind, RoleBinding[]? Roles)? ReadActor(JsonElement actor, string roleKey, string kindKey, SubjectKind? defaultKind)
+        {
+            if (!TryGetUnique(actor, "sub", out var sub) || sub.ValueKind != JsonValueKind.String || sub.GetString() is not { Length: > 0 } id)
+            {
+                return null;
+            }
+
+            string? kindValue = null;
+            if (TryGetUnique(actor, kindKey, out var kindElement))
+            {
+                if (kindElement.ValueKind != JsonValueKind.String)
+                {
+                    return null;
+                }
+
+                kindValue = kindElement.GetString();
+            }
+
+            if (!TryKind(kindValue, defaultKind, out var kind))
+            {
+                return null;
+            }
+
+            RoleBinding[]? roles = null;
+            if (TryGetUnique(actor, roleKey, out var roleElement))
+            {
+                switch (roleElement.ValueKind)
+                {
+                    case JsonValueKind.String:
+                        roles = [new RoleBinding(roleElement.GetString()!)];
+                        break;
+                    case JsonValueKind.Array:
+                        List<RoleBinding> list = [];
+                        foreach (var role in roleElement.EnumerateArray())
+                        {
+                            if (role.ValueKind != JsonValueKind.String)
+                            {
+                                return null;
+                            }
+
+                            string name = role.GetString()!;
+                            if (!list.Exists(r => string.Equals(r.Role, name, StringComparison.Ordinal)))
+                            {
+                                list.Add(new RoleBinding(name));
+                            }
+                        }
+
+                        roles = list.Count > 0 ? [.. list] : null;
+                        break;
+                    default:
+                        return null;
+                }
+            }
+
+            return (id, kind, roles);
+        }
+
+        // A property named once (ordinal); a repeated one fails closed, since readers disagree on which one counts.
+        private static bool TryGetUnique(JsonElement element, string name, out JsonElement value)
+        {
+            value = default;
+            bool found = false;
+            foreach (var property in element.EnumerateObject())
+            {
+                if (property.NameEquals(name))
+                {
+                    if (found)
+                    {
+                        throw new JsonException($"'{name}' is repeated.");
+                    }
+
+                    value = property.Value;
+                    found = true;
+                }
+            }
+
+            return found;
+        }
     }
 }

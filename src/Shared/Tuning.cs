@@ -176,6 +176,26 @@ internal static class Tuning
 
         /// <summary>Bindings read while building one filter (each link's bindings once per branch): 16 Mi.</summary>
         internal const int MaxWork = 16_777_216;
+
+        /// <summary>
+        /// Characters of a filter's text kept in an audited retrieval record (<c>RetrievalRecord.FilterText</c>). Reason:
+        /// a typical filter (a delegated subject, a few roles and scopes) prints in under 2,000 characters (the example of
+        /// docs/retrieval.md: about 900), and one record per query must stay a short line; past it the text says it was cut.
+        /// </summary>
+        internal const int MaxAuditTextLength = 4_096;
+    }
+
+    /// <summary>Store filters (<c>PolicyFilter.ToStoreFilter</c>, docs/retrieval.md, "Parameters").</summary>
+    internal static class Store
+    {
+        /// <summary>
+        /// Distinct values (strings, tier lists, clearance lists) a store filter holds as query parameters; past it, every
+        /// value is inlined as a constant. Reason: the smallest per-statement limit of the common EF Core providers is
+        /// SQL Server's 2,100 parameters (PostgreSQL's protocol allows 65,535); a real subject needs a few dozen, a subject
+        /// with hundreds of binding scopes two per scope. tests/AiRbac.Core.Tests/StoreFilterTests.cs (past the bound),
+        /// tests/AiRbac.Store.Tests/StoreParameterTests.cs (parameters on PostgreSQL).
+        /// </summary>
+        internal const int MaxParameters = 2_000;
     }
 
     /// <summary>Batch decisions (<c>CompiledPolicy.AuthorizeMany</c>, docs/retrieval.md).</summary>
@@ -300,6 +320,27 @@ internal static class Tuning
 
         /// <summary>Tool names of at most this many characters are kept; others are concatenated per call.</summary>
         internal const int ToolNameMaxLength = 128;
+
+        /// <summary>
+        /// The most results one permission-aware vector search (<c>AiRbacRetriever.SearchAsync</c>) asks for. Reason: a
+        /// prompt holds tens of chunks, not thousands, and the post-filter decides every candidate in one batch whose
+        /// arrays are this long at most, whatever the store returns.
+        /// </summary>
+        internal const int MaxRetrievalTop = 10_000;
+
+        /// <summary>
+        /// The most actors a principal's delegation may name (a <c>ClaimsIdentity.Actor</c> chain, or the nested RFC 8693
+        /// <c>act</c> claims of a token); a longer chain maps to the anonymous subject (denied). Reason: real chains are
+        /// an agent or two deep; the bound stops a cyclic <c>Actor</c> graph and a hostile nesting
+        /// (docs/integrations.md, "Claims mapping (ASP.NET Core and MCP)").
+        /// </summary>
+        internal const int MaxActors = 8;
+
+        /// <summary>
+        /// The longest <c>act</c> claim value read, in characters; a longer one maps to the anonymous subject. Reason:
+        /// eight nested actors with ids and a few roles each fit in well under 1 KiB; the bound caps the parse.
+        /// </summary>
+        internal const int MaxActClaimLength = 8_192;
     }
 
     /// <summary>
@@ -351,5 +392,23 @@ internal static class Tuning
 
         /// <summary>The most list items and mapping entries the importer reads.</summary>
         internal const int ImportMaxItems = 100_000;
+
+        /// <summary>
+        /// The most cases one <c>airbac test</c> file may hold (docs/policy-testing.md). A hand-written suite has tens to
+        /// a few thousand (the demo policy's covers 43 rules and constraints with 51); more belong in several files. Past
+        /// it the file is refused (status 2): the YAML node limit alone would let about 75,000 aliased cases through.
+        /// </summary>
+        internal const int MaxTestCases = 10_000;
+
+        /// <summary>The most test files one <c>airbac test</c> run reads (all its globs together); past it the run stops, status 2.</summary>
+        internal const int MaxTestFiles = 10_000;
+
+        /// <summary>
+        /// The longest condition <c>airbac filter --format sql|expression</c> prints (8 Mi characters); past it, it prints
+        /// nothing and exits 2, since a cut condition must never be run. Reason: text repeats the subtrees a store filter
+        /// shares (the catalog's checks, once per role), so a hostile policy could ask for gigabytes; the store tests'
+        /// filters print a few KiB. tests/AiRbac.Cli.Tests/FilterFormatTests.cs.
+        /// </summary>
+        internal const int MaxFilterOutputCharacters = 8 << 20;
     }
 }

@@ -210,6 +210,57 @@ public sealed class StoreFilterTests(ITestOutputHelper output)
         nul.Should().Throw<ArgumentNullException>();
     }
 
+    [Fact]
+    public void Parameters_SubjectValuesAreCapturedVariables_SoSubjectsWithTheSameRolesShareOneTreeShape()
+    {
+        var policy = new TestPolicy()
+            .Role("clinician", allow: ["data:read on doc:patients/**", "data:read on doc:x"], deny: ["data:read on doc:patients/old/**"], max: "confidential", clearances: ["phi"])
+            .Catalog("doc:patients/**", "confidential", "phi")
+            .Owner("data:read")
+            .Build();
+        var carol = new Subject("carol", SubjectKind.User, [new RoleBinding("clinician", Scope: "acme/health")]);
+        var dave = new Subject("dave", SubjectKind.User, [new RoleBinding("clinician", Scope: "acme/sales")]);
+        var forCarol = policy.FilterFor(carol, "data:read").ToStoreFilter(Full, LikeOptions);
+        var forDave = policy.FilterFor(dave, "data:read").ToStoreFilter(Full, LikeOptions);
+
+        // The printed tree shows a captured variable as value(holder).Member, without its value: equal text, equal shape.
+        forCarol.Predicate.ToString().Should().Be(forDave.Predicate.ToString(), "only the values differ, and they are parameters");
+        var carolValues = Values.Of(forCarol.Predicate);
+        carolValues.Captured.Should().Contain(["carol", "acme/health", "acme/health/%", "doc:x"]);
+        carolValues.Captured.Should().ContainSingle(v => v == "acme/health", "one parameter per distinct value");
+        carolValues.Constants.Should().Contain("doc:patients/%", "a name pattern stays a constant: the planner needs it")
+            .And.NotContain(["carol", "acme/health", "acme/health/%", "doc:x"]);
+
+        var chart = new Doc { Name = "doc:patients/p", Scope = "acme/health", Tier = "internal", Tags = ["phi"], Owner = "dave" };
+        forCarol.Predicate.Compile()(chart).Should().BeTrue();
+        forDave.Predicate.Compile()(chart).Should().BeFalse("dave's parameters hold his scope, not carol's");
+        forDave.Predicate.Compile()(new Doc { Name = "doc:patients/p", Scope = "acme/sales/x", Owner = "carol" }).Should().BeTrue();
+    }
+
+    [Fact]
+    public void Parameters_PastTheBound_AreAllInlined_AndTheFilterIsStillExact()
+    {
+        // The attacker's subject: enough scoped bindings that one parameter per value would pass a store's limit.
+        var policy = new TestPolicy().Role("analyst", allow: ["data:read on doc:**"], deny: ["data:read on doc:secret/**"]).Owner("data:read").Build();
+        int scopes = (Tuning.Store.MaxParameters / 2) + 10;
+        var many = new Subject("many", SubjectKind.User, [.. Enumerable.Range(0, scopes).Select(i => new RoleBinding("analyst", Scope: $"s{i}"))]);
+        var store = policy.FilterFor(many, "data:read").ToStoreFilter(Full, LikeOptions);
+
+        store.IsExact.Should().BeTrue(store.Approximations.ToString());
+        var values = Values.Of(store.Predicate);
+        values.Captured.Should().BeEmpty($"more than {Tuning.Store.MaxParameters} values are inlined, not sent as parameters");
+        values.Constants.Should().Contain(["many", "s7", "s7/%"]);
+        var predicate = store.Predicate.Compile();
+        foreach (var d in new[] { new Doc { Name = "doc:a", Scope = "s7/x" }, new Doc { Name = "doc:secret/a", Scope = "s7" }, new Doc { Name = "doc:a", Scope = "elsewhere" }, new Doc { Name = "doc:a", Scope = "s8", Owner = "many" } })
+        {
+            predicate(d).Should().Be(policy.Authorize(many, "data:read", Full.ToResource(d)).Allowed, Show(d));
+        }
+
+        // The operator's subject, well inside the bound, gets parameters.
+        var few = new Subject("few", SubjectKind.User, [.. Enumerable.Range(0, 20).Select(i => new RoleBinding("analyst", Scope: $"s{i}"))]);
+        Values.Of(policy.FilterFor(few, "data:read").ToStoreFilter(Full, LikeOptions).Predicate).Captured.Should().Contain(["few", "s7", "s7/%"]);
+    }
+
     [Theory]
     [InlineData("doc:a%b_c\\d", "doc:a\\%b\\_c\\\\d", true)]
     [InlineData("doc:**", "doc:%", true)]
@@ -292,11 +343,56 @@ public sealed class StoreFilterTests(ITestOutputHelper output)
         return i == value.Length;
     }
 
+    /// <summary>The values of a predicate: those held by captured variables (parameters) and those inlined as constants.</summary>
+    internal sealed class Values : ExpressionVisitor
+    {
+        public List<string> Captured { get; } = [];
+
+        public List<string> Constants { get; } = [];
+
+        public static Values Of(LambdaExpression predicate)
+        {
+            var values = new Values();
+            values.Visit(predicate.Body);
+            return values;
+        }
+
+        protected override Expression VisitMember(MemberExpression node)
+        {
+            if (node.Expression is ConstantExpression { Value: { } holder })
+            {
+                Add(Captured, ((PropertyInfo)node.Member).GetValue(holder));
+                return node;
+            }
+
+            return base.VisitMember(node);
+        }
+
+        protected override Expression VisitConstant(ConstantExpression node)
+        {
+            Add(Constants, node.Value);
+            return node;
+        }
+
+        private static void Add(List<string> list, object? value)
+        {
+            if (value is string text)
+            {
+                list.Add(text);
+            }
+            else if (value is string[] texts)
+            {
+                list.AddRange(texts);
+            }
+        }
+    }
+
     /// <summary>
     /// Refuses any node a VectorData provider does not translate: only the record parameter, member accesses on it,
-    /// constants (strings, booleans, string arrays), <c>==</c>, <c>!=</c>, <c>&amp;&amp;</c>, <c>||</c>, <c>!</c> and
+    /// constants (strings, booleans, string arrays), captured variables (a property of a constant object, holding a
+    /// string or a string array: the store's parameters), <c>==</c>, <c>!=</c>, <c>&amp;&amp;</c>, <c>||</c>, <c>!</c> and
     /// <c>Enumerable.Contains</c>; in LIKE mode, also the store's <c>LIKE</c> call and
-    /// <c>tags.All(t =&gt; t != null &amp;&amp; allowed.Contains(t))</c> (its body held to the same shapes).
+    /// <c>tags.All(t =&gt; allowed.Contains(t))</c> (its body held to the same shapes).
     /// </summary>
     internal sealed class AllowedShapes : ExpressionVisitor
     {
@@ -334,6 +430,14 @@ public sealed class StoreFilterTests(ITestOutputHelper output)
                     (node == record || node == tag).Should().BeTrue("only the record (and a tag of the subset test) is a parameter");
                     return node;
                 case ExpressionType.MemberAccess:
+                    if (node is MemberExpression { Expression: ConstantExpression holder } captured)
+                    {
+                        // A captured variable: a value the store sends as a parameter (docs/retrieval.md, "Parameters").
+                        holder.Value.Should().NotBeNull();
+                        captured.Type.Should().Match(t => t == typeof(string) || t == typeof(string[]), "a parameter holds a string or a string array");
+                        return node;
+                    }
+
                     Expression? inner = node;
                     while (inner is MemberExpression m)
                     {
@@ -353,7 +457,8 @@ public sealed class StoreFilterTests(ITestOutputHelper output)
                     like.Should().BeTrue($"{call.Method} is not a shape VectorData providers translate");
                     if (call.Method == likeMethod)
                     {
-                        call.Arguments[1].Should().BeOfType<ConstantExpression>();
+                        bool constantOrCaptured = call.Arguments[1] is ConstantExpression or MemberExpression { Expression: ConstantExpression };
+                        constantOrCaptured.Should().BeTrue("a LIKE pattern is a constant (a name pattern) or a parameter (a binding scope's)");
                         return base.Visit(node);
                     }
 

@@ -271,17 +271,22 @@ internal sealed class ManualTimeProvider : TimeProvider
         }
     }
 }
-/// <summary>An audit log file read back: decision records and <c>records_lost</c> markers, checked line by line.</summary>
+/// <summary>An audit log file read back: decision records, retrieval records and <c>records_lost</c> markers, checked line by line.</summary>
 internal sealed class AuditLog
 {
-    private AuditLog(List<JsonElement> records, List<JsonElement> markers, List<string> lines)
+    private AuditLog(List<JsonElement> records, List<JsonElement> retrievals, List<JsonElement> markers, List<string> lines)
     {
         Records = records;
+        Retrievals = retrievals;
         Markers = markers;
         Lines = lines;
     }
 
+    /// <summary>The decision records (lines without <c>event</c>).</summary>
     public List<JsonElement> Records { get; }
+
+    /// <summary>The retrieval records (<c>"event":"retrieval"</c>).</summary>
+    public List<JsonElement> Retrievals { get; }
 
     public List<JsonElement> Markers { get; }
 
@@ -297,11 +302,12 @@ internal sealed class AuditLog
     public static AuditLog Read(string path)
     {
         var records = new List<JsonElement>();
+        var retrievals = new List<JsonElement>();
         var markers = new List<JsonElement>();
         var lines = new List<string>();
         if (!File.Exists(path))
         {
-            return new AuditLog(records, markers, lines);
+            return new AuditLog(records, retrievals, markers, lines);
         }
 
         byte[] bytes = File.ReadAllBytes(path);
@@ -315,16 +321,21 @@ internal sealed class AuditLog
             using var document = JsonDocument.Parse(line); // throws on a torn or corrupt line
             var element = document.RootElement.Clone();
             lines.Add(line);
-            if (element.TryGetProperty("event", out var kind) && kind.GetString() == "records_lost")
+            if (!element.TryGetProperty("event", out var kind))
+            {
+                records.Add(element);
+            }
+            else if (kind.GetString() == "records_lost")
             {
                 markers.Add(element);
             }
             else
             {
-                records.Add(element);
+                kind.GetString().Should().Be("retrieval", "the sink writes no other event");
+                retrievals.Add(element);
             }
         }
 
-        return new AuditLog(records, markers, lines);
+        return new AuditLog(records, retrievals, markers, lines);
     }
 }

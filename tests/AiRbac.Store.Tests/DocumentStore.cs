@@ -109,6 +109,9 @@ public sealed class DocumentStore : IDisposable
 
     public IReadOnlyList<Document> Documents { get; } = [];
 
+    /// <summary>The server's connection string (a Unix socket, trust authentication).</summary>
+    public string ConnectionString => server.ConnectionString;
+
     public DocumentContext NewContext()
         => new(new DbContextOptionsBuilder<DocumentContext>().UseNpgsql(server.ConnectionString).Options);
 

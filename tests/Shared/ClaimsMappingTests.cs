@@ -201,4 +201,158 @@ public abstract class ClaimsMappingTests
         subject.Kind.Should().BeNull();
         subject.OnBehalfOf!.Id.Should().Be("alice");
     }
+
+    // ---- Delegation as identity providers issue it: RFC 8693 "act", Microsoft Entra agent identities. ----
+
+    private const string DelegationYaml = """
+        version: 1
+        roles:
+          analyst:
+            allow: [ "tool:invoke on tool:report_*" ]
+          support-agent:
+            kinds: [agent]
+            allow: [ "tool:invoke on tool:**" ]
+        bindings:
+          subjects:
+            planner-bot: { kind: agent, roles: [support-agent] }
+            00000000-aaaa-bbbb-cccc-000000000001: { kind: agent, roles: [support-agent] }
+        """;
+
+    private static readonly CompiledPolicy DelegationPolicy = YamlPolicy.Compile(DelegationYaml, "delegation.yaml").Policy!;
+
+    // A bearer token's identity as JsonWebTokenHandler builds it (MapInboundClaims off): the name is "sub", roles "roles",
+    // and a JSON object claim such as "act" is one claim whose value is the JSON text.
+    private static ClaimsIdentity Token(params (string Type, string Value)[] claims)
+        => new(claims.Select(c => c.Type == "act" ? new Claim(c.Type, c.Value, "JSON") : new Claim(c.Type, c.Value)), "Bearer", "sub", "roles");
+
+    private static string[] Chain(Subject subject)
+    {
+        List<string> ids = [];
+        for (var link = subject; link is not null; link = link.OnBehalfOf)
+        {
+            ids.Add(link.Id);
+        }
+
+        return [.. ids];
+    }
+
+    [Fact]
+    public void RfcAct_AgentActingForAUser_IsTheSubject_ActingForTheUser()
+    {
+        var token = Token(("sub", "alice"), ("roles", "analyst"),
+            ("act", """{"sub":"support-bot","airbac_kind":"agent","roles":["support-agent"]}"""));
+
+        var subject = Map(new ClaimsPrincipal(token));
+
+        Chain(subject).Should().Equal("support-bot", "alice");
+        subject.Kind.Should().Be(SubjectKind.Agent);
+        subject.Roles!.Select(r => r.Role).Should().Equal("support-agent");
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:report_q3").Allowed.Should().BeTrue();
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:delete_records").ReasonName.Should().Be("delegation_denied");
+    }
+
+    [Fact]
+    public void RfcAct_NestedChain_TheOutermostActorIsTheSubject_PriorActorsFollow()
+    {
+        // support-bot (current actor) got the token from planner-bot (prior actor), which acted for alice.
+        var token = Token(("sub", "alice"), ("roles", "analyst"),
+            ("act", """{"sub":"support-bot","airbac_kind":"agent","roles":"support-agent","act":{"sub":"planner-bot"}}"""));
+
+        var subject = Map(new ClaimsPrincipal(token));
+
+        Chain(subject).Should().Equal("support-bot", "planner-bot", "alice");
+        subject.OnBehalfOf!.Roles.Should().BeNull("an actor without role claims takes its roles from the policy's bindings");
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:report_q3").Allowed.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData("not json")]
+    [InlineData("""["support-bot"]""")]
+    [InlineData("""{"client_id":"support-bot"}""")]
+    [InlineData("""{"sub":42}""")]
+    [InlineData("""{"sub":""}""")]
+    [InlineData("""{"sub":"support-bot","sub":"alice"}""")]
+    [InlineData("""{"sub":"support-bot","act":"planner-bot"}""")]
+    [InlineData("""{"sub":"support-bot","roles":[1]}""")]
+    [InlineData("""{"sub":"support-bot","airbac_kind":"root"}""")]
+    [InlineData("""{"sub":"support-bot","airbac_kind":["agent"]}""")]
+    public void RfcAct_Malformed_OrSpoofedKind_MapsToTheAnonymousSubject(string act)
+    {
+        var subject = Map(new ClaimsPrincipal(Token(("sub", "alice"), ("roles", "analyst"), ("act", act))));
+
+        subject.Id.Should().BeEmpty();
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:report_q3").ReasonName.Should().Be("missing_identity");
+    }
+
+    [Fact]
+    public void RfcAct_ChainsLongerThanTheBound_OrNestedTooDeep_MapToTheAnonymousSubject()
+    {
+        static string Nested(int actors)
+        {
+            string json = """{"sub":"bot-0"}""";
+            for (int i = 1; i < actors; i++)
+            {
+                json = $$"""{"sub":"bot-{{i}}","act":{{json}}}""";
+            }
+
+            return json;
+        }
+
+        Chain(Map(new ClaimsPrincipal(Token(("sub", "alice"), ("act", Nested(8)))))).Should().HaveCount(9, "eight actors and the user");
+        Map(new ClaimsPrincipal(Token(("sub", "alice"), ("act", Nested(9))))).Id.Should().BeEmpty();
+        Map(new ClaimsPrincipal(Token(("sub", "alice"), ("act", Nested(10_000))))).Id.Should().BeEmpty();
+        Map(new ClaimsPrincipal(Token(("sub", "alice"), ("act", new string('[', 100_000))))).Id.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void RfcAct_OnANonPrimaryIdentity_MakesNobodyAnActor_AndTwoActClaimsAreRefused()
+    {
+        var principal = new ClaimsPrincipal(Token(("sub", "alice"), ("roles", "analyst")));
+        principal.AddIdentity(Token(("sub", "injected"), ("act", """{"sub":"support-bot","airbac_kind":"agent","roles":["support-agent"]}""")));
+
+        Chain(Map(principal)).Should().Equal("alice");
+
+        var twice = Token(("sub", "alice"), ("act", """{"sub":"support-bot"}"""), ("act", """{"sub":"planner-bot"}"""));
+        Map(new ClaimsPrincipal(twice)).Id.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ActorSetByTheHandler_WinsOverAnActClaim()
+    {
+        var alice = Token(("sub", "alice"), ("act", """{"sub":"planner-bot"}"""));
+        alice.Actor = Token(("sub", "support-bot"), ("airbac_kind", "agent"));
+
+        Chain(Map(new ClaimsPrincipal(alice))).Should().Equal("support-bot", "alice");
+    }
+
+    [Fact]
+    public void EntraAgentActingForAUser_TheAgentIdentityIsTheSubject_ActingForTheUser()
+    {
+        // A v2 access token an agent identity got for a user: the user's oid/sub, the agent identity's app id in azp,
+        // and the actor and subject facets (assumed shapes: docs/integrations.md, "Claims mapping (ASP.NET Core and MCP)").
+        var token = Token(("sub", "alice"), ("roles", "analyst"), ("idtyp", "user"), ("oid", "aaaaaaaa-0000-0000-0000-000000000001"),
+            ("azp", "00000000-aaaa-bbbb-cccc-000000000001"), ("xms_act_fct", "3 11"), ("xms_sub_fct", "1"), ("xms_par_app_azp", "blueprint-app"));
+
+        var subject = Map(new ClaimsPrincipal(token));
+
+        Chain(subject).Should().Equal("00000000-aaaa-bbbb-cccc-000000000001", "alice");
+        subject.Roles.Should().BeNull("the agent identity's roles come from the policy's bindings");
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:report_q3").Allowed.Should().BeTrue();
+        DelegationPolicy.Authorize(subject, "tool:invoke", "tool:delete_records").ReasonName.Should().Be("delegation_denied");
+
+        // v1 tokens name the client in appid.
+        var v1 = Token(("sub", "alice"), ("appid", "00000000-aaaa-bbbb-cccc-000000000001"), ("xms_act_fct", "3 11"));
+        Chain(Map(new ClaimsPrincipal(v1))).Should().Equal("00000000-aaaa-bbbb-cccc-000000000001", "alice");
+    }
+
+    [Fact]
+    public void EntraAgentActingForItself_IsNoDelegation_AndAnActorFacetWithoutAClientIsRefused()
+    {
+        var autonomous = Token(("sub", "00000000-aaaa-bbbb-cccc-000000000001"), ("idtyp", "app"),
+            ("azp", "00000000-aaaa-bbbb-cccc-000000000001"), ("xms_act_fct", "3 9 11"), ("xms_sub_fct", "9 3 11"));
+        Chain(Map(new ClaimsPrincipal(autonomous))).Should().Equal("00000000-aaaa-bbbb-cccc-000000000001");
+
+        var noClient = Token(("sub", "alice"), ("idtyp", "user"), ("xms_act_fct", "11"));
+        Map(new ClaimsPrincipal(noClient)).Id.Should().BeEmpty();
+    }
 }

@@ -14,6 +14,9 @@ internal enum AuditLineType
 
     /// <summary>A final line without a newline that is not valid JSON: a write cut off, one decision of unknown time lost.</summary>
     Torn,
+
+    /// <summary>A filtered retrieval query (<c>"event":"retrieval"</c>): checked, and not a decision (it names no deciding grant).</summary>
+    Retrieval,
 }
 
 /// <summary>The fields of one audit line that the review uses.</summary>
@@ -144,7 +147,7 @@ internal sealed class AuditLogReader(TextReader reader)
             var instant = RequiredTime(root, "time");
             if (root.TryGetProperty("event", out var kind))
             {
-                ParseEvent(root, kind);
+                ParseEvent(root, kind, instant);
                 return true;
             }
 
@@ -228,7 +231,7 @@ internal sealed class AuditLogReader(TextReader reader)
         return true;
     }
 
-    private void ParseEvent(JsonElement root, JsonElement kind)
+    private void ParseEvent(JsonElement root, JsonElement kind, DateTimeOffset instant)
     {
         if (kind.ValueKind != JsonValueKind.String)
         {
@@ -236,10 +239,16 @@ internal sealed class AuditLogReader(TextReader reader)
         }
 
         string name = Text(kind);
+        if (name == "retrieval")
+        {
+            ParseRetrieval(root, instant);
+            return;
+        }
+
         if (name != "records_lost")
         {
             // Fail closed: a line the reviewer cannot interpret might hide lost or used grants.
-            throw Bad($"unknown 'event': {Shorten(name)} (expected records_lost)");
+            throw Bad($"unknown 'event': {Shorten(name)} (expected records_lost or retrieval)");
         }
 
         if (!root.TryGetProperty("lost", out var lost) || lost.ValueKind != JsonValueKind.Number || !lost.TryGetInt64(out long n) || n < 1)
@@ -256,6 +265,49 @@ internal sealed class AuditLogReader(TextReader reader)
             throw Bad("'last_time' is before 'first_time'");
         }
     }
+
+    // A retrieval query's record (docs/audit-log.md, "Retrieval records"): read whole, so that a malformed one stops the
+    // review like any other malformed line, but it counts as no decision: it does not say which grant allowed each record.
+    private void ParseRetrieval(JsonElement root, DateTimeOffset instant)
+    {
+        record.Type = AuditLineType.Retrieval;
+        record.Time = instant;
+        record.LastTime = instant;
+        record.Count = 1;
+        record.Subject = RequiredString(root, "subject");
+        _ = RequiredString(root, "action");
+        _ = RequiredString(root, "filter");
+        _ = OptionalString(root, "store");
+        foreach (string field in OptionalStrings)
+        {
+            _ = OptionalString(root, field);
+        }
+
+        record.Kind = OptionalString(root, "kind");
+        if (record.Kind is not null && !SubjectKinds.TryParse(record.Kind, out _))
+        {
+            throw Bad($"unknown 'kind': {Shorten(record.Kind)} (expected user, service or agent)");
+        }
+
+        CheckStringArray(root, "roles");
+        CheckStringArray(root, "on_behalf_of");
+        CheckStringArray(root, "approximations");
+        long candidates = Count(root, "candidates"), removed = Count(root, "removed"), returned = Count(root, "returned");
+        if (removed + returned != candidates)
+        {
+            throw Bad("'removed' and 'returned' must add up to 'candidates'");
+        }
+
+        if (root.TryGetProperty("failed", out var failed) && (failed.ValueKind != JsonValueKind.True || returned != 0))
+        {
+            throw Bad("'failed' is only ever true, and a failed query returned nothing");
+        }
+    }
+
+    private long Count(JsonElement root, string name)
+        => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long n) && n >= 0
+            ? n
+            : throw Bad($"'{name}' must be present and be an integer of at least 0");
 
     private DateTimeOffset RequiredTime(JsonElement root, string name)
     {

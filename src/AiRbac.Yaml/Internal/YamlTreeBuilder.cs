@@ -17,6 +17,7 @@ internal readonly record struct YamlTree(YamlNode? Root, bool Complete);
 internal sealed class YamlTreeBuilder
 {
     private readonly string source;
+    private readonly string what;
     private readonly YamlLoadLimits limits;
     private readonly List<PolicyDiagnostic> diagnostics;
     private readonly Stack<Frame> open = new();
@@ -25,16 +26,17 @@ internal sealed class YamlTreeBuilder
     private long scalarCharacters;
     private YamlNode? root;
 
-    private YamlTreeBuilder(string source, YamlLoadLimits limits, List<PolicyDiagnostic> diagnostics)
+    private YamlTreeBuilder(string source, string what, YamlLoadLimits limits, List<PolicyDiagnostic> diagnostics)
     {
         this.source = source;
+        this.what = what;
         this.limits = limits;
         this.diagnostics = diagnostics;
     }
 
-    /// <summary>Reads <paramref name="text"/>; every problem is added to <paramref name="diagnostics"/>.</summary>
-    public static YamlTree Build(string text, string source, YamlLoadLimits limits, List<PolicyDiagnostic> diagnostics)
-        => new YamlTreeBuilder(source, limits, diagnostics).Run(text);
+    /// <summary>Reads <paramref name="text"/>; every problem is added to <paramref name="diagnostics"/> (<paramref name="what"/> names the file in messages).</summary>
+    public static YamlTree Build(string text, string source, YamlLoadLimits limits, List<PolicyDiagnostic> diagnostics, string what = "policy file")
+        => new YamlTreeBuilder(source, what, limits, diagnostics).Run(text);
 
     private YamlTree Run(string text)
     {
@@ -67,7 +69,7 @@ internal sealed class YamlTreeBuilder
             {
                 case DocumentStart when documents++ > 0:
                     // The first document is complete here; its structure can still be checked.
-                    Error(DiagnosticCodes.YamlSyntax, "a policy file holds exactly one YAML document; found a second one", current.Start);
+                    Error(DiagnosticCodes.YamlSyntax, $"a {what} holds exactly one YAML document; found a second one", current.Start);
                     return new YamlTree(root, Complete: true);
                 case Scalar scalar:
                     if (!AddScalar(scalar))

@@ -1,0 +1,112 @@
+using AiRbac.Extensions.AI;
+using Microsoft.SemanticKernel;
+
+namespace AiRbac.SemanticKernel;
+
+/// <summary>
+/// Authorizes every kernel function call (docs/integrations.md, "Semantic Kernel"): <c>tool:invoke</c> on
+/// <c>tool:PLUGIN/FUNCTION</c> for the kernel's subject (see <see cref="AiRbacKernelOptions.ContextProvider"/>). As an
+/// <see cref="IAutoFunctionInvocationFilter"/> it decides every call the model asks for; as an
+/// <see cref="IFunctionInvocationFilter"/>, every other invocation (your code's <c>kernel.InvokeAsync</c>, a prompt
+/// template's <c>{{plugin.function}}</c>, a function that calls another). A denied function does not run: its result is
+/// the text <see cref="AiRbacChatClient.DeniedToolResult"/> (the reason only), which the model receives as the call's
+/// result. Register it first, so that it runs outside every other filter.
+/// </summary>
+public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctionInvocationFilter
+{
+    // The call the auto-invocation filter allowed and is running now (per async flow), so that the function filter
+    // it leads to does not decide the same call again.
+    private static readonly AsyncLocal<(Kernel Kernel, KernelFunction Function)?> AllowedAutoCall = new();
+
+    private readonly AiRbacToolGate gate;
+    private readonly Func<Kernel, AiRbacChatContext?> contextProvider;
+
+    /// <summary>Creates the filter.</summary>
+    /// <param name="authorizer">The authorizer that holds the current policy.</param>
+    /// <param name="options">Settings, or <see langword="null"/> for the defaults.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="authorizer"/> is <see langword="null"/>.</exception>
+    public AiRbacKernelFilter(PolicyAuthorizer authorizer, AiRbacKernelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(authorizer);
+        options ??= new AiRbacKernelOptions();
+        gate = new AiRbacToolGate(authorizer, new AiRbacChatClientOptions { ToolAction = options.ToolAction, ToolResourcePrefix = options.ToolResourcePrefix });
+        contextProvider = options.ContextProvider ?? FromData;
+    }
+
+    /// <inheritdoc/>
+    public async Task OnAutoFunctionInvocationAsync(AutoFunctionInvocationContext context, Func<AutoFunctionInvocationContext, Task> next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        var decision = Decide(context.Kernel, context.Function);
+        if (!decision.Allowed)
+        {
+            context.Result = Refuse(context.Function, decision);
+            return;
+        }
+
+        var previous = AllowedAutoCall.Value;
+        AllowedAutoCall.Value = (context.Kernel, context.Function);
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            AllowedAutoCall.Value = previous;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task OnFunctionInvocationAsync(FunctionInvocationContext context, Func<FunctionInvocationContext, Task> next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (AllowedAutoCall.Value is { } allowed && ReferenceEquals(allowed.Kernel, context.Kernel) && ReferenceEquals(allowed.Function, context.Function))
+        {
+            // The call the auto-invocation filter just allowed: decided once. Anything it invokes in turn is decided.
+            AllowedAutoCall.Value = null;
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+
+        var decision = Decide(context.Kernel, context.Function);
+        if (!decision.Allowed)
+        {
+            context.Result = Refuse(context.Function, decision);
+            return;
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+
+    /// <summary>The resource name of a function (without the prefix): <c>PLUGIN/FUNCTION</c>, or <c>FUNCTION</c>.</summary>
+    internal static string NameOf(KernelFunction function)
+        => string.IsNullOrEmpty(function.PluginName) ? function.Name : function.PluginName + "/" + function.Name;
+
+    /// <summary>Whether the kernel's subject may invoke <paramref name="function"/>; anything that fails is a denial.</summary>
+    internal Decision Decide(Kernel kernel, KernelFunction function)
+    {
+        AiRbacChatContext? context;
+        try
+        {
+            context = contextProvider(kernel);
+        }
+        catch (Exception)
+        {
+            context = null; // fail closed: the anonymous subject
+        }
+
+        return gate.Authorize(context, NameOf(function));
+    }
+
+    /// <summary>
+    /// The one place a denied call is answered: the function does not run, and its result (what the model or the caller
+    /// receives) gives the reason only. Where a decision that asks for approval will be mapped.
+    /// </summary>
+    private static FunctionResult Refuse(KernelFunction function, Decision decision)
+        => new(function, AiRbacChatClient.DeniedToolResult(NameOf(function), decision));
+
+    private static AiRbacChatContext? FromData(Kernel kernel)
+        => kernel.Data.TryGetValue(AiRbacChatContext.PropertyName, out var value) ? value as AiRbacChatContext : null;
+}
