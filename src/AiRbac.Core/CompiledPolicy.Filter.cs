@@ -54,6 +54,13 @@ public sealed partial class CompiledPolicy
         action ??= string.Empty;
         int actionId = action.Length == 0 ? -1 : actionIds.Find(action);
 
+        // An approval rule that may match the action (docs/policy-language.md, section 13) denies the resources it matches
+        // without approvals, which a filter does not carry: no filter is built (decide candidates with AuthorizeMany).
+        if (ApprovalMayMatch(action))
+        {
+            return PolicyFilter.Incomplete(this, subject, action, at);
+        }
+
         // The chain, with each link's kind and bindings (steps 1 and 2's subject part decided here, once).
         var chain = new List<(Subject Subject, bool Holds, SubjectKind Kind, PolicyBinding[] Bindings)>();
         long work = 0;
@@ -200,6 +207,23 @@ public sealed partial class CompiledPolicy
         }
 
         return new PolicyFilter(this, subject, action, at, validFrom, validUntil, [.. scopes], branches);
+    }
+
+    /// <summary>Whether some approval rule's action pattern matches <paramref name="action"/>.</summary>
+    private bool ApprovalMayMatch(string action)
+    {
+        foreach (var rule in approvalRules)
+        {
+            foreach (var (pattern, _) in rule.Match)
+            {
+                if (pattern.IsMatch(action))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public sealed partial class CompiledPolicy
     private const byte GateKnown = 4;      // the role's gate has been evaluated for this request
     private const byte GateHolds = 8;      // and it holds
     private const byte GateVisited = 16;   // seen by the search for the break-glass role that brings a role
+    private const byte GateUngated = 32;   // reached without entering any gated role (an approver's roles, section 13)
 
     private const int MaxActivations = Tuning.Language.MaxActivations;
     private const int MaxJustificationLength = Tuning.Language.MaxJustificationLength;
@@ -75,7 +76,7 @@ public sealed partial class CompiledPolicy
         }
 
         var activations = context.ActivationSpan;
-        if (activations.Length > MaxActivations)
+        if (activations.Length > MaxActivations || !AreValidApprovals(context))
         {
             return false;
         }
@@ -254,7 +255,7 @@ public sealed partial class CompiledPolicy
 
         if (roles[role].Gated)
         {
-            if (!Holds(role, at, state, subjectId, ref request) || (roles[role].BreakGlassTicks > 0 && bit == GateActiveWithoutBreakGlass))
+            if (bit == GateUngated || !Holds(role, at, state, subjectId, ref request) || (roles[role].BreakGlassTicks > 0 && bit == GateActiveWithoutBreakGlass))
             {
                 return top;
             }

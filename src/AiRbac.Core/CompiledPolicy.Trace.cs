@@ -35,7 +35,7 @@ public sealed partial class CompiledPolicy
     {
         var decision = Authorize(subject, action, resource, context);
         var chain = new List<Decision> { decision };
-        if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied)
+        if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied or DecisionReason.ApprovalRequired)
         {
             // Steps 1 to 8 for the actor, then step 9 as DecideChain runs it: each link decided alone (the same method) on
             // the same request, in chain order, up to the first that is denied.
@@ -57,7 +57,7 @@ public sealed partial class CompiledPolicy
         // it names a grant, and a delegation_denied actor was allowed.
         SourceLocation? catalogEntry = null;
         if (decision.Reason is DecisionReason.Allowed or DecisionReason.SensitivityCeiling or DecisionReason.MissingTagClearance
-            or DecisionReason.ConditionFailed or DecisionReason.BreakGlassNotActive
+            or DecisionReason.ConditionFailed or DecisionReason.BreakGlassNotActive or DecisionReason.ApprovalRequired
             or DecisionReason.DelegationDenied && FindCatalogEntry(resource.Name) is >= 0 and var entry)
         {
             catalogEntry = catalogLocations[entry];

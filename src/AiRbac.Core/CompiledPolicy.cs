@@ -85,6 +85,8 @@ public sealed partial class CompiledPolicy
         contextKeys = new NameTable(tables.Gates.ContextKeys);
         contextTypes = tables.Gates.ContextTypes;
         hasGates = roles.Any(static r => r.Gated);
+        approvalRules = tables.Gates.Approvals;
+        approvalByActionId = tables.ApprovalByActionId;
         Source = tables.Source;
         Roles = tables.RoleInfos;
         Tiers = tiers;
@@ -256,7 +258,10 @@ public sealed partial class CompiledPolicy
             breakGlass = breakGlass != 0 ? breakGlass : decision.BreakGlassPacked;
         }
 
-        return breakGlass == actor.BreakGlassPacked ? actor : actor.WithBreakGlass(breakGlass);
+        var allowed = breakGlass == actor.BreakGlassPacked ? actor : actor.WithBreakGlass(breakGlass);
+
+        // Step 10, approval_required: a request the chain allows may still need approvals (docs/policy-language.md, section 13).
+        return approvalRules.Length == 0 ? allowed : CheckApprovals(allowed, subject, ref request);
     }
 
     /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
@@ -932,8 +937,8 @@ public sealed partial class CompiledPolicy
         string name = DecisionReasons.ToName(reason);
         return reason switch
         {
-            DecisionReason.Allowed when breakGlassRole >= 0 => $"Allowed through break-glass role '{roles[breakGlassRole].Name}' (activated): {RoleAndRule("grants")}.",
-            DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
+            DecisionReason.Allowed when breakGlassRole >= 0 => $"Allowed through break-glass role '{roles[breakGlassRole].Name}' (activated): {RoleAndRule("grants")}{Approved(detail)}.",
+            DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}{Approved(detail)}.",
             DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
             DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, a subject kind outside user, service and agent, or an empty action or resource.",
             DecisionReason.SeparationOfDuties => $"Denied ({name}): the subject holds '{roles[role].Name}' together with another role of the mutually_exclusive list [{string.Join(", ", exclusiveSets[rule].Roles.Select(r => roles[r].Name))}] ({exclusiveSets[rule].Location}).",
@@ -945,6 +950,7 @@ public sealed partial class CompiledPolicy
             DecisionReason.MissingTagClearance => $"Denied ({name}): {RoleAndRule("grants")} within its ceiling, but no matching role clears every tag of the resource.",
             DecisionReason.ConditionFailed => $"Denied ({name}): {FailedGate(role, rule, detail)}.",
             DecisionReason.BreakGlassNotActive => $"Denied ({name}): {NotActivated(role, rule)}.",
+            DecisionReason.ApprovalRequired => $"Denied ({name}): {RoleAndRule("grants")}, but {ApprovalNeeded(detail)}.",
             DecisionReason.DelegationDenied => role >= 0 && rule >= 0 && delegated == DecisionReason.ConditionFailed
                 ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {FailedGate(role, rule, detail)}."
                 : role >= 0 && rule >= 0 && delegated == DecisionReason.BreakGlassNotActive
@@ -966,6 +972,10 @@ public sealed partial class CompiledPolicy
             : "its conditions do not hold for this request";
         return $"role '{roles[role].Name}' would grant {grant}, but {because}";
     }
+
+    /// <summary>For an allowed request an approval rule matched: which rule its approvals satisfied.</summary>
+    private string Approved(int approvalRule)
+        => (uint)approvalRule < (uint)approvalRules.Length ? $"; approval rule '{approvalRules[approvalRule].Name}' ({approvalRules[approvalRule].Location}) is satisfied" : string.Empty;
 
     /// <summary>Why a break-glass role did not grant: no valid activation of it by the subject.</summary>
     private string NotActivated(int role, int rule)

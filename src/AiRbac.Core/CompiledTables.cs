@@ -30,10 +30,11 @@ internal struct RoleData
 }
 
 /// <summary>What the version 2 sections compile to: the declared context keys, each role's conditions and break-glass activation time.</summary>
-internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions, long[] BreakGlass)
+internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions, long[] BreakGlass,
+    CompiledApproval[] Approvals)
 {
-    /// <summary>No version 2 section: nothing is gated.</summary>
-    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)], new long[roles]);
+    /// <summary>No version 2 section: nothing is gated, nothing needs approval.</summary>
+    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)], new long[roles], []);
 }
 
 /// <summary>
@@ -173,6 +174,9 @@ internal sealed class CompiledTables
     public required IReadOnlyList<RoleInfo> RoleInfos { get; init; }
 
     public required GateTables Gates { get; init; }
+
+    // Per interned action id: whether some approval rule's action pattern matches it (empty without approval rules).
+    public bool[] ApprovalByActionId { get; init; } = [];
 }
 
 /// <summary>A role of a compiled policy as declared, with its inheritance resolved (read-only; for tools such as matrix and diff).</summary>

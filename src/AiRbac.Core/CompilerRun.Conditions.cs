@@ -35,6 +35,11 @@ internal sealed partial class CompilerRun
             Error(DiagnosticCodes.UnknownKey, $"'context' {Hint}", At(doc.ContextLocation));
         }
 
+        if (doc.Approvals is not null)
+        {
+            Error(DiagnosticCodes.UnknownKey, $"'approvals' {Hint}", At(doc.ApprovalsLocation));
+        }
+
         foreach (var role in doc.Roles)
         {
             if (role.Conditions.Count > 0 || role.ConditionsLocation.Line > 0)

@@ -156,6 +156,12 @@ internal sealed partial class CompilerRun
             Intern(actionIds, pattern.Text);
         }
 
+        // Approval rules' exact actions are interned too, so that a request's action id says whether any rule may match.
+        foreach (var (action, _) in gates.Approvals.SelectMany(a => a.Match).Where(m => m.Action.IsExact))
+        {
+            Intern(actionIds, action.Text);
+        }
+
         var actionNames = new string[actionIds.Count];
         foreach (var (name, id) in actionIds)
         {
@@ -242,6 +248,9 @@ internal sealed partial class CompilerRun
             TimeProvider = options.TimeProvider,
             RoleInfos = infos,
             Gates = gates,
+            // An optimization only, bounded like the glob table: past it, approval rules are matched per allowed request.
+            ApprovalByActionId = gates.Approvals.Length == 0 || (long)gates.Approvals.Sum(a => a.Match.Length) * actionNames.Length > MaxGlobTableEntries
+                ? [] : [.. actionNames.Select(name => gates.Approvals.Any(a => a.Match.Any(m => m.Action.IsMatch(name))))],
         });
 
         for (int r = 0; r < infos.Length; r++)

@@ -109,6 +109,7 @@ internal sealed partial class CompilerRun
         var (contextKeys, contextTypes) = CheckContextKeys();
         var conditions = CheckConditions(contextKeys, contextTypes);
         var breakGlass = CheckBreakGlass();
+        var approvals = CheckApprovals();
         var groups = CheckGroups();
         var subjects = CheckSubjects(groups);
         if (tagBits.Count > MaxTags)
@@ -122,7 +123,7 @@ internal sealed partial class CompilerRun
             return new PolicyCompilation(doc, null, Sorted());
         }
 
-        var gates = new GateTables(contextKeys, contextTypes, conditions, breakGlass);
+        var gates = new GateTables(contextKeys, contextTypes, conditions, breakGlass, approvals);
         var policy = Build(parents, parsedRules, ceilings, clearances, kinds, catalog, exclusive, notByOwner, subjects, gates);
         CheckRoleChecks(policy, exclusive, subjects);
         if (HasErrors)
@@ -131,6 +132,7 @@ internal sealed partial class CompilerRun
         }
 
         Lint(policy, parsedRules, catalog);
+        LintApprovals(policy);
         return new PolicyCompilation(doc, policy, Sorted());
     }
 

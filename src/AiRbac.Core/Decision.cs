@@ -51,8 +51,15 @@ public enum DecisionReason : byte
     /// <summary><c>delegation_denied</c>: a subject acted for, down the on-behalf-of chain, was denied.</summary>
     DelegationDenied = 11,
 
+    /// <summary>
+    /// <c>approval_required</c>: the request would be allowed (<see cref="Decision.Role"/> and <see cref="Decision.Rule"/>
+    /// say by what), but an approval rule matches it (<see cref="Decision.ApprovalRule"/>) and the request carries fewer
+    /// valid approvals than it needs (docs/policy-language.md, section 13): start the approval workflow.
+    /// </summary>
+    ApprovalRequired = 12,
+
     /// <summary><c>allowed</c>.</summary>
-    Allowed = 12,
+    Allowed = 13,
 }
 
 /// <summary>Stable snake_case names of <see cref="DecisionReason"/> values, as used in audit records, the CLI and metrics.</summary>
@@ -62,7 +69,7 @@ public static class DecisionReasons
     [
         "missing_identity", "invalid_request", "separation_of_duties", "no_active_role", "explicit_deny",
         "owner_conflict", "no_matching_grant", "sensitivity_ceiling", "missing_tag_clearance", "condition_failed",
-        "break_glass_not_active", "delegation_denied", "allowed",
+        "break_glass_not_active", "delegation_denied", "approval_required", "allowed",
     ];
 
     /// <summary>Every reason, in step order.</summary>
@@ -97,7 +104,9 @@ public readonly struct Decision : IEquatable<Decision>
     private readonly int rule;
     private readonly int tier;
 
-    // The failed condition's index among its role's conditions (condition_failed), plus one; 0 for none.
+    // The failed condition's index among its role's conditions (condition_failed), or the approval rule's index (allowed and
+    // approval_required), plus one, in the low 16 bits; for an approval rule, the request's approvals that counted (a bit
+    // each) in the high 16 bits; 0 for none.
     private readonly int detail;
 
     // When a break-glass activation decided: the break-glass role plus one (low bits) and the index of the request's
@@ -129,14 +138,23 @@ public readonly struct Decision : IEquatable<Decision>
     /// <summary>The packed break-glass part, 0 for none.</summary>
     internal int BreakGlassPacked => breakGlass;
 
+    /// <summary>This decision with reason <paramref name="reason"/> and approval rule <paramref name="rule"/>, with the approvals that counted for it (<paramref name="mask"/>).</summary>
+    internal Decision WithApproval(DecisionReason reason, int rule, int mask)
+        => new(policy!, reason, role, this.rule, tier, delegatedReason, rule | (mask << DetailShift), breakGlass);
+
+    /// <summary>For an approval rule, the bits of the request's approvals that counted.</summary>
+    internal int ApprovalMask => Reason is DecisionReason.Allowed or DecisionReason.ApprovalRequired ? detail >>> DetailShift : 0;
+
+    private const int DetailShift = 16;
+
     internal int RoleIndex => role;
 
     internal int RuleIndex => rule;
 
     internal int TierIndex => tier;
 
-    /// <summary>The failed condition's index among its role's conditions, or -1.</summary>
-    internal int DetailIndex => detail - 1;
+    /// <summary>The failed condition's index among its role's conditions, or the approval rule's index, or -1.</summary>
+    internal int DetailIndex => (detail & ((1 << DetailShift) - 1)) - 1;
 
     /// <summary>Whether the request is allowed. Only the grant step sets this.</summary>
     public bool Allowed => Reason == DecisionReason.Allowed;
@@ -167,7 +185,15 @@ public readonly struct Decision : IEquatable<Decision>
     /// </summary>
     public string? Condition => policy is not null && detail > 0 && role >= 0
         && (Reason == DecisionReason.ConditionFailed || (Reason == DecisionReason.DelegationDenied && delegatedReason == DecisionReason.ConditionFailed))
-        ? policy.ConditionText(role, detail - 1) : null;
+        ? policy.ConditionText(role, DetailIndex) : null;
+
+    /// <summary>
+    /// For <see cref="DecisionReason.ApprovalRequired"/>, the name of the approval rule that needs more approvals; for an
+    /// allowed request that an approval rule matched (and its approvals satisfied), the first such rule's name; otherwise
+    /// <see langword="null"/> (docs/policy-language.md, section 13).
+    /// </summary>
+    public string? ApprovalRule => policy is not null && detail > 0 && Reason is DecisionReason.Allowed or DecisionReason.ApprovalRequired
+        ? policy.ApprovalRuleAt(DetailIndex)?.Name : null;
 
     /// <summary>
     /// Whether a break-glass activation decided (docs/policy-language.md, section 12): the deciding role (for an allowed
@@ -186,7 +212,7 @@ public readonly struct Decision : IEquatable<Decision>
     /// <returns>The explanation.</returns>
     public string Explain() => policy is null
         ? "Denied (missing_identity): no policy answered this request."
-        : policy.Explain(Reason, role, rule, tier, delegatedReason, detail - 1, breakGlass == 0 ? -1 : (breakGlass & ((1 << ActivationShift) - 1)) - 1);
+        : policy.Explain(Reason, role, rule, tier, delegatedReason, DetailIndex, breakGlass == 0 ? -1 : (breakGlass & ((1 << ActivationShift) - 1)) - 1);
 
     /// <summary>Formats the decision as <c>allowed|denied reason [role] [rule]</c>.</summary>
     /// <returns>The text.</returns>

@@ -63,6 +63,16 @@ public readonly ref struct DecisionRecord
     public BreakGlassActivation? BreakGlassActivation
         => Decision.ActivationIndex is >= 0 and var index && Context is { } context && index < context.ActivationSpan.Length
             ? context.ActivationSpan[index] : null;
+
+    /// <summary>
+    /// Whether the request's approval <c>Context.Approvals[index]</c> counted for <see cref="Decision.ApprovalRule"/>
+    /// (docs/policy-language.md, section 13): the audit log names these approvers.
+    /// </summary>
+    /// <param name="index">An index into <see cref="RequestContext.Approvals"/>.</param>
+    /// <returns>Whether that approval counted.</returns>
+    public bool IsCountedApproval(int index) => (uint)index < MaxApprovalBits && (Decision.ApprovalMask & (1 << index)) != 0;
+
+    private const int MaxApprovalBits = Tuning.Language.MaxApprovals;
 }
 
 /// <summary>

@@ -99,7 +99,8 @@ public sealed class PolicyFilter
 
     /// <summary>
     /// False when the filter would pass <see cref="CompiledPolicy.MaxFilterBranches"/>, <see cref="CompiledPolicy.MaxFilterClauses"/>
-    /// or <see cref="CompiledPolicy.MaxFilterWork"/>: it then has no branches and matches nothing (decide candidates with
+    /// or <see cref="CompiledPolicy.MaxFilterWork"/>, or when an approval rule of the policy may match the action
+    /// (docs/policy-language.md, section 13): it then has no branches and matches nothing (decide candidates with
     /// <see cref="CompiledPolicy.AuthorizeMany"/>).
     /// </summary>
     public bool IsComplete { get; }

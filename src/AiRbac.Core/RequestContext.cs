@@ -88,8 +88,19 @@ public readonly record struct ContextAttribute
 public readonly record struct BreakGlassActivation(string Subject, string Role, string Justification, DateTimeOffset Start);
 
 /// <summary>
+/// An approval (docs/policy-language.md, section 13): <paramref name="Approver"/> approved the request under the approval
+/// rule <paramref name="Rule"/> at <paramref name="At"/>. It counts when the approver is a subject of the policy's bindings
+/// holding an approver role of that rule, is not the requester nor any subject of its on-behalf-of chain, and
+/// <c>At &lt;= now &lt; At + valid_for</c>; an approver counts once however many approvals it gave.
+/// </summary>
+/// <param name="Approver">The approving subject's id; its roles come from the policy's bindings.</param>
+/// <param name="Rule">The approval rule's name.</param>
+/// <param name="At">When the approval was given.</param>
+public readonly record struct Approval(string Approver, string Rule, DateTimeOffset At);
+
+/// <summary>
 /// What a request carries besides its subject, action and resource: typed context pairs that role conditions read
-/// (docs/policy-language.md, section 11) and break-glass activations (section 12). Immutable: each list is copied when it
+/// (docs/policy-language.md, section 11), break-glass activations (section 12) and approvals (section 13). Immutable: each list is copied when it
 /// is set, so changing the caller's array afterwards changes nothing. Build one per request, or reuse one for requests
 /// with the same context (deciding with it allocates nothing). <see cref="Empty"/> is the context of a request that
 /// carries none.
@@ -98,6 +109,10 @@ public sealed class RequestContext
 {
     private ContextAttribute[] attributes = [];
     private BreakGlassActivation[] activations = [];
+    private Approval[] approvals = [];
+    private IReadOnlyList<ContextAttribute> attributeView = [];
+    private IReadOnlyList<BreakGlassActivation> activationView = [];
+    private IReadOnlyList<Approval> approvalView = [];
 
     /// <summary>A context with nothing in it.</summary>
     public static RequestContext Empty { get; } = new();
@@ -109,8 +124,12 @@ public sealed class RequestContext
     /// </summary>
     public IReadOnlyList<ContextAttribute> Attributes
     {
-        get => Array.AsReadOnly(attributes);
-        init => attributes = value is null ? [] : [.. value];
+        get => attributeView;
+        init
+        {
+            attributes = value is null ? [] : [.. value];
+            attributeView = Array.AsReadOnly(attributes);
+        }
     }
 
     /// <summary>
@@ -120,8 +139,26 @@ public sealed class RequestContext
     /// </summary>
     public IReadOnlyList<BreakGlassActivation> Activations
     {
-        get => Array.AsReadOnly(activations);
-        init => activations = value is null ? [] : [.. value];
+        get => activationView;
+        init
+        {
+            activations = value is null ? [] : [.. value];
+            activationView = Array.AsReadOnly(activations);
+        }
+    }
+
+    /// <summary>
+    /// The approvals the request carries (a read-only copy of what was set), for the approval rules that match it. At
+    /// most 16; an approval with a missing approver or rule makes the request <c>invalid_request</c>.
+    /// </summary>
+    public IReadOnlyList<Approval> Approvals
+    {
+        get => approvalView;
+        init
+        {
+            approvals = value is null ? [] : [.. value];
+            approvalView = Array.AsReadOnly(approvals);
+        }
     }
 
     /// <summary>The pairs, for the engine (no copy, no enumerator).</summary>
@@ -129,4 +166,7 @@ public sealed class RequestContext
 
     /// <summary>The activations, for the engine.</summary>
     internal ReadOnlySpan<BreakGlassActivation> ActivationSpan => activations;
+
+    /// <summary>The approvals, for the engine.</summary>
+    internal ReadOnlySpan<Approval> ApprovalSpan => approvals;
 }

@@ -408,6 +408,16 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Decision = record.Decision;
         slot.Version = record.Version;
         slot.Activation = record.Decision.BreakGlass ? record.BreakGlassActivation : null;
+        slot.Approvals = record.Decision.ApprovalRule is not null ? record.Context : null;
+        slot.ApprovalMask = 0;
+        if (slot.Approvals is { } context)
+        {
+            for (int i = 0; i < context.Approvals.Count; i++)
+            {
+                slot.ApprovalMask |= record.IsCountedApproval(i) ? 1 << i : 0;
+            }
+        }
+
         slot.Retrieval = null;
 
         // The caller's tag buffer may be reused the moment Authorize returns: copy the references now.
@@ -438,6 +448,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Decision = default;
         slot.Version = retrieval.Version;
         slot.Activation = null;
+        slot.Approvals = null;
         slot.Retrieval = retrieval;
         slot.TagCount = 0;
         slot.TagTotal = 0;
@@ -450,9 +461,9 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
     private bool TryCoalesce(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
     {
         long last = Volatile.Read(ref tail) - 1;
-        if (last < 0 || (last & ClosedBit) != 0 || record.Decision.BreakGlass)
+        if (last < 0 || (last & ClosedBit) != 0 || record.Decision.BreakGlass || record.Decision.ApprovalRule is not null)
         {
-            return false; // every break-glass use is a record of its own, with its activation
+            return false; // every break-glass use, and every decision under an approval rule, is a record of its own
         }
 
         long index = last & mask;
@@ -698,6 +709,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Decision = default;
         slot.Version = null;
         slot.Activation = null;
+        slot.Approvals = null;
         slot.Retrieval = null;
         tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
         slot.TagCount = 0;
@@ -1075,6 +1087,16 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
             strings += 2;
         }
 
+        chars += decision.ApprovalRule?.Length ?? 0;
+        if (slot.Approvals is { } context)
+        {
+            foreach (var approval in context.Approvals)
+            {
+                chars += approval.Approver?.Length ?? 0;
+                strings++;
+            }
+        }
+
         if (slot.Retrieval is { } retrieval)
         {
             chars += (retrieval.Store?.Length ?? 0) + retrieval.FilterText.Length; // the counts and flags fit in the fixed part
@@ -1154,6 +1176,30 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         {
             Raw(",\"condition\":"u8);
             WriteString(condition);
+        }
+
+        if (decision.ApprovalRule is { } approvalRule)
+        {
+            Raw(",\"approval_rule\":"u8);
+            WriteString(approvalRule);
+            Raw(",\"approved_by\":["u8);
+            if (slot.Approvals is { } context)
+            {
+                int mask = slot.ApprovalMask;
+                var approvals = context.Approvals;
+                bool any = false;
+                for (int i = 0; i < approvals.Count && i < 32; i++)
+                {
+                    if ((mask & (1 << i)) != 0)
+                    {
+                        Raw(any ? ","u8 : ""u8);
+                        WriteString(approvals[i].Approver ?? string.Empty);
+                        any = true;
+                    }
+                }
+            }
+
+            Raw("]"u8);
         }
 
         if (decision.BreakGlassRole is { } breakGlass)
@@ -1509,6 +1555,10 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
 
         // A break-glass decision's activation (a copy of the request's: docs/policy-language.md, section 12).
         public BreakGlassActivation? Activation;
+
+        // A decision naming an approval rule (section 13): the request's context, whose approvals the decision's mask picks.
+        public RequestContext? Approvals;
+        public int ApprovalMask;
         public RetrievalRecord? Retrieval; // set for a retrieval query's record, null for a decision
     }
 }

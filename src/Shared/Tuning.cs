@@ -257,6 +257,18 @@ internal static class Tuning
 
         /// <summary>Characters of an activation's justification (it is written to the audit log with every use).</summary>
         internal const int MaxJustificationLength = 1_024;
+
+        /// <summary>Approval rules a policy may declare (each may be matched against an allowed request).</summary>
+        internal const int MaxApprovalRules = 1_000;
+
+        /// <summary>Distinct approvers an approval rule may require (two-person and four-eyes rules need 2).</summary>
+        internal const int MaxApproversRequired = 10;
+
+        /// <summary>The longest <c>valid_for</c> of an approval rule: 30 days.</summary>
+        internal const int MaxApprovalValidityDays = 30;
+
+        /// <summary>Approvals one request may carry (each is resolved against the policy's bindings; at most 16 bits of a decision).</summary>
+        internal const int MaxApprovals = 16;
     }
 
     /// <summary>

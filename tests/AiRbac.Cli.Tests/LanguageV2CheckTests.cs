@@ -71,6 +71,58 @@ public sealed class LanguageV2CheckTests
             """{"allowed":false,"reason":"break_glass_not_active","role":"emergency","rule":"data:read on dataset:**"}""");
     }
 
+    [Fact]
+    public void Check_ApprovalsInRequestLines_AreCounted_AndTheDecisionNamesTheRule()
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", """
+            version: 2
+            roles:
+              ml-engineer:
+                allow: [ "model:deploy on model:*" ]
+              release-manager:
+                allow: [ "model:query on model:*" ]
+            approvals:
+              prod-deploy:
+                match: [ "model:deploy on model:prod-*" ]
+                approvers: [release-manager]
+                valid_for: 4h
+            bindings:
+              subjects:
+                erin: { roles: [ml-engineer] }
+                rita: { roles: [release-manager] }
+            """);
+        string corpus = string.Join('\n',
+            """{"subject":"erin","action":"model:deploy","resource":"model:prod-eu","approvals":[{"approver":"rita","rule":"prod-deploy","at":"2026-06-01T11:00:00Z"}]}""",
+            """{"subject":"erin","action":"model:deploy","resource":"model:prod-eu"}""",
+            """{"subject":"erin","action":"model:deploy","resource":"model:prod-eu","approvals":[{"approver":"erin","rule":"prod-deploy","at":"2026-06-01T11:00:00Z"}]}""");
+
+        var result = Cli.RunWithInput(corpus, "check", policy, "--requests", "-", "--now", "2026-06-01T12:00:00Z");
+
+        result.ExitCode.Should().Be(0, result.Error);
+        result.OutLines.Should().Equal(
+            """{"allowed":true,"reason":"allowed","role":"ml-engineer","rule":"model:deploy on model:*","approval_rule":"prod-deploy"}""",
+            """{"allowed":false,"reason":"approval_required","role":"ml-engineer","rule":"model:deploy on model:*","approval_rule":"prod-deploy"}""",
+            """{"allowed":false,"reason":"approval_required","role":"ml-engineer","rule":"model:deploy on model:*","approval_rule":"prod-deploy"}""");
+    }
+
+    [Theory]
+    [InlineData("""[{"approver":"rita","rule":"r"}]""", "missing 'at'")]
+    [InlineData("""[{"approver":"rita","rule":"r","at":"noon"}]""", "RFC 3339")]
+    [InlineData("""[{"approver":"rita","rule":"r","at":"2026-06-01T11:00:00Z","by":"x"}]""", "unknown field")]
+    [InlineData("""{"approver":"rita"}""", "array")]
+    public void Check_BadApproval_IsABadLine(string approvals, string message)
+    {
+        using var files = new TempFiles();
+        string policy = files.Write("p.yaml", Policy);
+        string line = $$"""{"subject":"erin","roles":["analyst"],"approvals":{{approvals}},"action":"x:y","resource":"a:b"}""";
+
+        var result = Cli.RunWithInput(line, "check", policy, "--requests", "-");
+
+        result.ExitCode.Should().Be(2);
+        result.Error.Should().Contain(message);
+    }
+
     [Theory]
     [InlineData("""[{"role":"emergency","justification":"x"}]""", "missing 'start'")]
     [InlineData("""[{"role":"emergency","justification":"x","start":"yesterday"}]""", "RFC 3339")]

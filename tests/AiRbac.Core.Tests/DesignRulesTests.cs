@@ -86,6 +86,8 @@ public partial class DesignRulesTests
         "CompiledPolicy.Gates.cs GateActiveWithoutBreakGlass",
         "CompiledPolicy.Gates.cs GateVisited",
         "Decision.cs ActivationShift", // bit layout of a decision's break-glass part
+        "Decision.cs DetailShift", // bit layout of a decision's condition or approval part
+        "CompiledPolicy.Gates.cs GateUngated",
         "FilterRow.cs MaxIdentifierBytes", // format: PostgreSQL's longest identifier (NAMEDATALEN - 1)
         "PredicateWriters.cs InlineWidth", // layout: the longest chain printed on one line
     };

@@ -29,6 +29,8 @@ internal sealed class TestPolicy
 
     public List<ContextKeyDefinition>? ContextKeys { get; set; }
 
+    public List<ApprovalRuleDefinition>? ApprovalRules { get; set; }
+
     public LocatedString L(string value) => new(value, new SourceLocation("test.yaml", ++line, 3));
 
     public List<LocatedString> Ls(params string[] values) => [.. values.Select(L)];
@@ -80,6 +82,23 @@ internal sealed class TestPolicy
             Conditions = conditions,
             BreakGlass = r.BreakGlass,
         };
+        return this;
+    }
+
+    /// <summary>Adds an approval rule (and makes the policy version 2).</summary>
+    public TestPolicy Approval(string name, string[] match, string[] approvers, string? count = null, string validFor = "4h")
+    {
+        Version = "2";
+        var located = L(name);
+        (ApprovalRules ??= []).Add(new ApprovalRuleDefinition
+        {
+            Name = located,
+            Match = Ls(match),
+            Approvers = Ls(approvers),
+            Count = count is null ? null : L(count),
+            ValidFor = L(validFor),
+            Location = located.Location,
+        });
         return this;
     }
 
@@ -171,6 +190,7 @@ internal sealed class TestPolicy
         Constraints = new PolicyConstraints { MutuallyExclusive = Exclusive, NotByOwner = NotByOwner, MinHolders = MinHolders },
         Bindings = new PolicyBindings { Groups = Groups, Subjects = Subjects },
         Context = ContextKeys,
+        Approvals = ApprovalRules,
     };
 
     public PolicyCompilation Compile(TimeProvider? time = null)

@@ -22,7 +22,10 @@ public class ZeroAllocationTests
             .Role("sql", allow: ["tool:invoke on tool:sql_*"], max: "internal")
             .Role("emergency", inherits: ["clinician"], allow: ["data:read on dataset:claims/**"], max: "restricted", clearances: ["phi"])
             .Context("mfa", "bool").Context("table", "string")
-            .BreakGlass("emergency", "1h");
+            .BreakGlass("emergency", "1h")
+            .Role("deploy", allow: ["model:deploy on model:*"])
+            .Approval("prod-deploy", ["model:deploy on model:prod-*"], ["approver"])
+            .BoundSubject("dave", roles: ["approver"]);
 
         // Gated roles (docs/policy-language.md, sections 11 and 12): decided per request, with the request's context.
         var policy = document.Gate("sql", document.Cond("mfa", "true"), document.Cond("table", "sales_*", "sales")).Build(clock);
@@ -49,6 +52,8 @@ public class ZeroAllocationTests
         var sqlTool = new ResourceRequest("tool:sql_query");
         var medic = Subject.WithRoles("medic", SubjectKind.User, "emergency");
         var activated = new RequestContext { Activations = [new BreakGlassActivation("medic", "emergency", "patient in ER", TestPolicy.Now.AddMinutes(-5))] };
+        var deployer = Subject.WithRoles("dan", SubjectKind.User, "deploy");
+        var approved = new RequestContext { Approvals = [new Approval("dave", "prod-deploy", TestPolicy.Now.AddMinutes(-10))] };
 
         var seen = new HashSet<DecisionReason>();
         int Run(int rounds)
@@ -81,6 +86,9 @@ public class ZeroAllocationTests
                 allowed += Count(policy.Authorize(sqlUser, "data:read", "output:x", withoutMfa));
                 allowed += Count(policy.Authorize(medic, "data:read", in claims, activated));
                 allowed += Count(policy.Authorize(medic, "data:read", in claims, withMfa));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:prod-eu"));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:prod-eu", approved));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:dev-eu"));
             }
 
             return allowed;
@@ -105,7 +113,7 @@ public class ZeroAllocationTests
         for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            allowedCount = Run(1_000); // 25,000 decisions
+            allowedCount = Run(1_000); // 28,000 decisions
             allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 

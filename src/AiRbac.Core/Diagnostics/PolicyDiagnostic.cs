@@ -139,4 +139,10 @@ public static class DiagnosticCodes
 
     /// <summary>Warning: a binding names a role that is not declared.</summary>
     public const string BindingUndeclaredRole = "binding_undeclared_role";
+
+    /// <summary>Warning (version 2): no subject in the policy's bindings can approve an approval rule.</summary>
+    public const string ApprovalUnsatisfiable = "approval_unsatisfiable";
+
+    /// <summary>Warning (version 2): fewer subjects in the policy's bindings can approve an approval rule than it needs.</summary>
+    public const string ApproversBelowCount = "approvers_below_count";
 }

@@ -48,6 +48,43 @@ public sealed class PolicyDocument
 
     /// <summary>Where the <c>context</c> mapping was written, or <see cref="SourceLocation.None"/>.</summary>
     public SourceLocation ContextLocation { get; init; }
+
+    /// <summary>
+    /// Version 2: the approval rules (docs/policy-language.md, section 13), in file order: requests that need approvals by
+    /// holders of given roles; <see langword="null"/> when the section is absent.
+    /// </summary>
+    public IReadOnlyList<ApprovalRuleDefinition>? Approvals { get; init; }
+
+    /// <summary>Where the <c>approvals</c> mapping was written, or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation ApprovalsLocation { get; init; }
+}
+
+/// <summary>One rule of the <c>approvals</c> section (version 2).</summary>
+public sealed class ApprovalRuleDefinition
+{
+    /// <summary>The rule's name: approvals name it.</summary>
+    public required LocatedString Name { get; init; }
+
+    /// <summary>The requests that need approval, each <c>ACTION_PATTERN on RESOURCE_PATTERN</c>.</summary>
+    public IReadOnlyList<LocatedString> Match { get; init; } = [];
+
+    /// <summary>Where the <c>match</c> list was written.</summary>
+    public SourceLocation MatchLocation { get; init; }
+
+    /// <summary>The roles (by name or id) whose holders may approve.</summary>
+    public IReadOnlyList<LocatedString> Approvers { get; init; } = [];
+
+    /// <summary>Where the <c>approvers</c> list was written.</summary>
+    public SourceLocation ApproversLocation { get; init; }
+
+    /// <summary>How many distinct approvers are needed, as written, or <see langword="null"/> for one.</summary>
+    public LocatedString? Count { get; init; }
+
+    /// <summary>How long an approval stays valid after it was given, as written (<c>4h</c>); required.</summary>
+    public LocatedString? ValidFor { get; init; }
+
+    /// <summary>Where the rule was written (its name).</summary>
+    public SourceLocation Location { get; init; }
 }
 
 /// <summary>One entry of the <c>context</c> section (version 2): a request-context key and its type.</summary>

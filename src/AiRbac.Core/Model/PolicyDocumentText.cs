@@ -81,6 +81,15 @@ internal static class PolicyDocumentText
             yield return requirement.Count;
         }
 
+        foreach (var rule in doc.Approvals ?? [])
+        {
+            yield return rule.Name;
+            foreach (var text in rule.Match.Concat(rule.Approvers).Concat(new[] { rule.Count, rule.ValidFor }.OfType<LocatedString>()))
+            {
+                yield return text;
+            }
+        }
+
         foreach (var group in doc.Bindings.Groups)
         {
             yield return group.Name;

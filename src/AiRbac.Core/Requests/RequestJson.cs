@@ -11,9 +11,10 @@ internal static class RequestJson
     // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
     private const int MaxDepth = Tuning.Requests.MaxJsonDepth;
 
-    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context", "break_glass"];
+    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context", "break_glass", "approvals"];
     private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of", "break_glass"];
     private static readonly HashSet<string> ActivationFields = ["role", "justification", "start"];
+    private static readonly HashSet<string> ApprovalFields = ["approver", "rule", "at"];
     private const string LoneSurrogate = "a string holds an escape that is not valid UTF-16 (a lone surrogate)";
 
     private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
@@ -69,7 +70,9 @@ internal static class RequestJson
         var subject = ReadSubject(root, 0, activations);
         var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
         var pairs = root.TryGetProperty("context", out var c) ? ReadContext(c) : null;
-        var context = pairs is null && activations.Count == 0 ? null : new RequestContext { Attributes = pairs ?? [], Activations = activations };
+        var approvals = root.TryGetProperty("approvals", out var a) ? ReadApprovals(a) : null;
+        var context = pairs is null && activations.Count == 0 && approvals is null
+            ? null : new RequestContext { Attributes = pairs ?? [], Activations = activations, Approvals = approvals ?? [] };
         return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
         {
             Scope = OptionalString(root, "scope"),
@@ -112,6 +115,37 @@ internal static class RequestJson
         }
 
         return pairs;
+    }
+
+    /// <summary>The request's approvals (docs/policy-language.md, section 13): an array of <c>{approver, rule, at}</c>.</summary>
+    private static List<Approval> ReadApprovals(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestFormatException("'approvals' must be an array of {approver, rule, at}");
+        }
+
+        var approvals = new List<Approval>();
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("each of 'approvals' must be an object {approver, rule, at}");
+            }
+
+            CheckFields(item, ApprovalFields, "approval");
+            string approver = RequiredString(item, "approver");
+            string rule = RequiredString(item, "rule");
+            string atText = RequiredString(item, "at");
+            if (!Rfc3339.TryParse(atText, out var at))
+            {
+                throw new RequestFormatException($"at '{atText}' is not an RFC 3339 date-time with Z or an offset");
+            }
+
+            approvals.Add(new Approval(approver, rule, at));
+        }
+
+        return approvals;
     }
 
     /// <summary>
@@ -300,6 +334,11 @@ internal static class RequestJson
         if (decision.BreakGlassRole is { } breakGlass)
         {
             buffer.Append(",\"break_glass_role\":\"").Append(Escape(breakGlass)).Append('"');
+        }
+
+        if (decision.ApprovalRule is { } approvalRule)
+        {
+            buffer.Append(",\"approval_rule\":\"").Append(Escape(approvalRule)).Append('"');
         }
 
         buffer.Append('}');

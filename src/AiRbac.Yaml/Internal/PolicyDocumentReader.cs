@@ -11,7 +11,9 @@ namespace AiRbac.Yaml.Internal;
 internal sealed class PolicyDocumentReader
 {
     private static readonly string[] TopKeys =
-        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings", "context"];
+        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings", "context", "approvals"];
+
+    private static readonly string[] ApprovalKeys = ["match", "approvers", "count", "valid_for"];
 
     private static readonly string[] RoleKeys =
         ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds", "conditions", "break_glass"];
@@ -106,6 +108,7 @@ internal sealed class PolicyDocumentReader
         var constraints = fields.TryGetValue("constraints", out var section) ? ReadConstraints(section.Value) : new PolicyConstraints();
         var bindings = fields.TryGetValue("bindings", out var assigned) ? ReadBindings(assigned.Value) : new PolicyBindings();
         var context = fields.TryGetValue("context", out var keys) ? ReadContext(keys.Value) : null;
+        var approvals = fields.TryGetValue("approvals", out var approvalRules) ? ReadApprovals(approvalRules.Value) : null;
 
         return new PolicyDocument
         {
@@ -121,6 +124,8 @@ internal sealed class PolicyDocumentReader
             Bindings = bindings,
             Context = context,
             ContextLocation = keys.Value is { } contextNode ? Location(contextNode) : default,
+            Approvals = approvals,
+            ApprovalsLocation = approvalRules.Value is { } approvalsNode ? Location(approvalsNode) : default,
         };
     }
 
@@ -222,6 +227,35 @@ internal sealed class PolicyDocumentReader
         }
 
         return keys;
+    }
+
+    /// <summary>The <c>approvals</c> section: rule name to <c>{match, approvers, count, valid_for}</c>, in file order.</summary>
+    private List<ApprovalRuleDefinition> ReadApprovals(YamlNode node)
+    {
+        var rules = new List<ApprovalRuleDefinition>();
+        if (AsMapping(node, "approvals") is not { } mapping)
+        {
+            return rules;
+        }
+
+        foreach (var (name, body) in Entries(mapping, "approvals"))
+        {
+            var path = Child("approvals", name.Value);
+            var fields = AsMapping(body, path) is { } definition ? Fields(definition, ApprovalKeys, path) : [];
+            rules.Add(new ApprovalRuleDefinition
+            {
+                Name = Located(name),
+                Match = OptionalScalarList(fields, "match", path) ?? [],
+                MatchLocation = fields.TryGetValue("match", out var match) ? Location(match.Value) : Location(name),
+                Approvers = OptionalScalarList(fields, "approvers", path) ?? [],
+                ApproversLocation = fields.TryGetValue("approvers", out var approvers) ? Location(approvers.Value) : Location(name),
+                Count = OptionalScalar(fields, "count", path),
+                ValidFor = OptionalScalar(fields, "valid_for", path),
+                Location = Location(name),
+            });
+        }
+
+        return rules;
     }
 
     /// <summary>A role's <c>break_glass</c>: a mapping <c>{max_activation}</c>.</summary>

@@ -16,7 +16,7 @@ internal sealed record GeneratedRequest(Subject Subject, string Action, Resource
         var sb = new StringBuilder();
         if (Context is { } context)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] activations=[{string.Join(", ", context.Activations)}] ");
+            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] activations=[{string.Join(", ", context.Activations)}] approvals=[{string.Join(", ", context.Approvals)}] ");
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"action={Quote(Action)} resource={Quote(Resource.Name)}");
@@ -149,6 +149,9 @@ internal sealed class RandomPolicyGenerator
 
     // Activation starts relative to Now, in minutes: inside every max_activation, at its edges, past all, in the future.
     private static readonly int[] ActivationAges = [0, 10, 29, 30, 59, 60, 119, 120, 500, -1];
+
+    // Approval ages relative to Now, in minutes: mostly fresh, at the valid_for edges (30m, 1h, 2h), stale, in the future.
+    private static readonly int[] ApprovalAges = [0, 1, 5, 10, 29, 30, 59, 60, 119, 120, -1];
 
     private static readonly string[] Justifications = ["incident INC-42: patient in ER", "", "   ", "x"];
 
@@ -289,9 +292,12 @@ internal sealed class RandomPolicyGenerator
             }
         }
 
+        List<ApprovalRuleDefinition>? approvals = version2 ? V2(() => Chance(0.5) ? RandomApprovals(roles, subjects, groups) : null) : null;
+
         return new PolicyDocument
         {
             SourceName = "generated.yaml",
+            Approvals = approvals,
             Version = L(version2 ? "2" : "1"),
             Context = version2 ? [.. ContextKeys.Select(k => new ContextKeyDefinition { Name = L(k.Name), Type = L(k.Type) })] : null,
             Sensitivity = declaredTiers?.Select(L).ToList(),
@@ -343,6 +349,48 @@ internal sealed class RandomPolicyGenerator
             Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
         };
         return new GeneratedRequest(subject, action, resource, V2(() => NextContext(policy, subject)));
+    }
+
+    /// <summary>One or two approval rules: matching a rule of some role (so they apply) or a random one; approvers, count and validity drawn.</summary>
+    private List<ApprovalRuleDefinition> RandomApprovals(List<RoleDefinition> roles, List<SubjectDefinition> subjects, List<GroupDefinition> groups)
+    {
+        // Approver roles mostly among the roles bound subjects hold (so approvals can count), sometimes any role.
+        var bound = subjects.SelectMany(s => s.Roles.Select(b => b.Role.Value).Concat(s.Groups.SelectMany(g => groups.First(x => x.Name.Value == g.Value).Roles.Select(b => b.Role.Value))))
+            .Select(r => roles.FirstOrDefault(x => x.Name.Value == r || x.Id?.Value == r)).OfType<RoleDefinition>().Distinct().ToList();
+        var rules = new List<ApprovalRuleDefinition>();
+
+        // Two approvers of the policy's own: most requests' subjects are not them, so their approvals can count.
+        if (Chance(0.8))
+        {
+            foreach (string id in new[] { "ann", "abe" })
+            {
+                var role = bound.Count > 0 && Chance(0.5) ? Pick(bound) : Pick(roles);
+                bound.Add(role);
+                subjects.Add(new SubjectDefinition
+                {
+                    Id = L(id),
+                    Roles = [new RoleBindingDefinition { Role = L(role.Name.Value), Scope = Chance(0.15) ? L(Pick(Scopes)) : null }],
+                    Kind = Chance(0.2) ? L(Pick(Kinds)) : null,
+                });
+            }
+        }
+
+        int count = rng.Next(1, 3);
+        for (int i = 0; i < count; i++)
+        {
+            var withRules = roles.Where(r => r.Allow.Count > 0).ToList();
+            string match = withRules.Count > 0 && Chance(0.7) ? Pick(Pick(withRules).Allow).Value : RandomRule();
+            rules.Add(new ApprovalRuleDefinition
+            {
+                Name = L("ap" + i.ToString(CultureInfo.InvariantCulture)),
+                Match = Chance(0.2) ? [L(match), L(RandomRule())] : [L(match)],
+                Approvers = [.. (bound.Count > 0 && Chance(0.8) ? bound : roles).OrderBy(_ => rng.Next()).Take(rng.Next(1, 3)).Select(r => L(r.Name.Value))],
+                Count = Chance(0.6) ? null : L(Pick(["1", "2", "2", "3"])),
+                ValidFor = L(Pick(MaxActivations)),
+            });
+        }
+
+        return rules;
     }
 
     /// <summary>One to three conditions on distinct keys (the context keys and time_of_day).</summary>
@@ -437,7 +485,24 @@ internal sealed class RandomPolicyGenerator
             activations.Add(new BreakGlassActivation(who, roleName, Chance(0.8) ? Justifications[0] : Pick(Justifications), Now.AddMinutes(-Pick(ActivationAges))));
         }
 
-        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())], Activations = activations };
+        // Approvals: by subjects of the policy, of the chain, or strangers; of the policy's rules or another; fresh, at the
+        // edges of valid_for, stale or from the future; sometimes the same approver twice.
+        var approvals = new List<Approval>();
+        var ruleNames = (policy.Approvals ?? []).Select(a => a.Name.Value).ToList();
+        int approvalCount = ruleNames.Count > 0 && Chance(0.8) ? rng.Next(1, 6) : 0;
+        for (int i = 0; i < approvalCount; i++)
+        {
+            string[] bound = [.. policy.Bindings.Subjects.Select(x => x.Id.Value)];
+            string approver = rng.NextDouble() switch { < 0.45 => Pick(["ann", "abe"]), < 0.75 when bound.Length > 0 => Pick(bound), < 0.8 => Pick(SubjectIds), < 0.9 => Pick(chain), _ => "mallory" };
+            string rule = Chance(0.9) ? Pick(ruleNames) : "other";
+            approvals.Add(new Approval(approver, rule, Now.AddMinutes(-Pick(ApprovalAges))));
+            if (Chance(0.1))
+            {
+                approvals.Add(approvals[^1] with { At = Now.AddMinutes(-1) });
+            }
+        }
+
+        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())], Activations = activations, Approvals = approvals };
     }
 
     private Subject NextSubject(PolicyDocument policy, Subject? onBehalfOf)
@@ -620,6 +685,16 @@ internal sealed class RandomPolicyGenerator
             if (r.Conditions.Count > 0)
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"    conditions: {{ {string.Join(", ", r.Conditions.Select(ConditionYaml))} }}");
+            }
+        }
+
+        if (doc.Approvals is { Count: > 0 } approvalRules)
+        {
+            sb.AppendLine("approvals:");
+            foreach (ApprovalRuleDefinition a in approvalRules)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {a.Name.Value}: {{ match: [{string.Join(", ", a.Match.Select(m => "\"" + m.Value + "\""))}], approvers: [{Join(a.Approvers)}]{(a.Count is { } c ? ", count: " + c.Value : string.Empty)}, valid_for: {a.ValidFor!.Value.Value} }}");
             }
         }
 

@@ -11,6 +11,7 @@ namespace AiRbac.Core.Tests.Reference;
 /// <param name="DelegatedReason">For <c>delegation_denied</c>, the denied link's own reason; otherwise <c>allowed</c>.</param>
 /// <param name="Condition">For <c>condition_failed</c> (or a link denied with it), the failed condition's canonical text.</param>
 /// <param name="BreakGlassRole">When an activated break-glass role decided, that role's name.</param>
+/// <param name="ApprovalRule">For <c>approval_required</c>, the rule needing approvals; for an allowed request an approval rule matched, the first such rule.</param>
 internal sealed record ReferenceDecision(
     bool Allowed,
     DecisionReason Reason,
@@ -18,7 +19,8 @@ internal sealed record ReferenceDecision(
     string? Rule,
     DecisionReason DelegatedReason = DecisionReason.Allowed,
     string? Condition = null,
-    string? BreakGlassRole = null)
+    string? BreakGlassRole = null,
+    string? ApprovalRule = null)
 {
     public static ReferenceDecision Deny(DecisionReason reason, string? role = null, string? rule = null)
         => new(false, reason, role, rule);
@@ -26,7 +28,7 @@ internal sealed record ReferenceDecision(
     public override string ToString()
         => string.Create(
             CultureInfo.InvariantCulture,
-            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)} condition={Condition ?? "-"} break_glass={BreakGlassRole ?? "-"}");
+            $"{(Allowed ? "allowed" : "denied")} {DecisionReasons.ToName(Reason)} role={Role ?? "-"} rule={Rule ?? "-"} delegated={DecisionReasons.ToName(DelegatedReason)} condition={Condition ?? "-"} break_glass={BreakGlassRole ?? "-"} approval={ApprovalRule ?? "-"}");
 }
 
 /// <summary>
@@ -68,7 +70,111 @@ internal sealed class ReferenceEvaluator
             breakGlass ??= d.BreakGlassRole;
         }
 
-        return actor with { BreakGlassRole = breakGlass };
+        ReferenceDecision allowed = actor with { BreakGlassRole = breakGlass };
+        return Approvals(allowed, subject, action, resource, now, context);
+    }
+
+    /// <summary>
+    /// Step 10 (docs/policy-language.md, section 13): each approval rule matching the action and resource, in file order,
+    /// needs its count of distinct approvers: valid approvals of that rule, by policy subjects holding an approver role
+    /// through roles without conditions and not break-glass, not in the chain, breaking no mutually_exclusive list.
+    /// </summary>
+    private ReferenceDecision Approvals(ReferenceDecision allowed, Subject subject, string action, ResourceRequest resource, DateTimeOffset now, RequestContext? context)
+    {
+        string? first = null;
+        foreach (ApprovalRuleDefinition rule in doc.Approvals ?? [])
+        {
+            bool matches = rule.Match.Any(m =>
+            {
+                (string a, string r) = ParseRule(m.Value);
+                return ReferenceGlob.IsMatch(a, action) && ReferenceGlob.IsMatch(r, resource.Name);
+            });
+            if (!matches)
+            {
+                continue;
+            }
+
+            var chain = new List<string>();
+            for (Subject? link = subject; link is not null; link = link.OnBehalfOf)
+            {
+                chain.Add(link.Id);
+            }
+
+            TimeSpan valid = ParseDuration(rule.ValidFor!.Value.Value);
+            var counted = new HashSet<string>();
+            foreach (Approval a in context?.Approvals ?? [])
+            {
+                if (a.Rule == rule.Name.Value && a.At <= now && now < a.At + valid && !chain.Contains(a.Approver)
+                    && !counted.Contains(a.Approver) && MayApprove(a.Approver, rule, resource.Scope, now))
+                {
+                    counted.Add(a.Approver);
+                }
+            }
+
+            int needed = rule.Count is { } c ? int.Parse(c.Value, CultureInfo.InvariantCulture) : 1;
+            if (counted.Count < needed)
+            {
+                return allowed with { Allowed = false, Reason = DecisionReason.ApprovalRequired, ApprovalRule = rule.Name.Value };
+            }
+
+            first ??= rule.Name.Value;
+        }
+
+        return allowed with { ApprovalRule = first };
+    }
+
+    /// <summary>Whether policy subject <paramref name="id"/> holds an approver role of the rule, in the request's scope, now, through roles without conditions and not break-glass, breaking no mutually_exclusive list.</summary>
+    private bool MayApprove(string id, ApprovalRuleDefinition rule, string? scope, DateTimeOffset now)
+    {
+        SubjectDefinition? def = FindSubject(id);
+        if (def is null)
+        {
+            return false;
+        }
+
+        string kind = def.Kind?.Value ?? "user";
+        var effective = new HashSet<RoleDefinition>();
+        var ungated = new HashSet<RoleDefinition>();
+        foreach (Binding b in ResolveBindings(new Subject(id)))
+        {
+            if (b.NeverApplies || (b.Expires is { } e && !(now < e)) || (b.Scope is not null && (scope is null || !Covers(b.Scope, scope))))
+            {
+                continue;
+            }
+
+            if (FindRole(b.Role) is { } role)
+            {
+                AddWithAncestors(role, kind, effective);
+                AddUngated(role, kind, ungated);
+            }
+        }
+
+        foreach (ExclusiveRoleSet set in doc.Constraints.MutuallyExclusive)
+        {
+            if (set.Roles.Select(r => FindRole(r.Value)).Where(r => r is not null && effective.Contains(r)).Distinct().Count() >= 2)
+            {
+                return false;
+            }
+        }
+
+        return rule.Approvers.Any(a => FindRole(a.Value) is { } role && ungated.Contains(role));
+    }
+
+    /// <summary>Like <see cref="AddWithAncestors"/>, entering no role with conditions and no break-glass role.</summary>
+    private void AddUngated(RoleDefinition role, string kind, HashSet<RoleDefinition> found)
+    {
+        if ((role.Kinds is not null && !role.Kinds.Any(k => k.Value == kind)) || role.Conditions.Count > 0 || role.BreakGlass is not null || !found.Add(role))
+        {
+            return;
+        }
+
+        foreach (LocatedString parent in role.Inherits)
+        {
+            if (FindRole(parent.Value) is { } p)
+            {
+                AddUngated(p, kind, found);
+            }
+        }
     }
 
     /// <summary>Steps 1 to 8 for one subject, ignoring its on-behalf-of link.</summary>
@@ -494,7 +600,8 @@ internal sealed class ReferenceEvaluator
         }
 
         return context.Activations.Count <= 8
-            && context.Activations.All(a => a.Subject is not null && a.Role is not null && a.Justification is not null && a.Justification.Length <= 1024);
+            && context.Activations.All(a => a.Subject is not null && a.Role is not null && a.Justification is not null && a.Justification.Length <= 1024)
+            && context.Approvals.Count <= 16 && context.Approvals.All(a => a.Approver is not null && a.Rule is not null);
     }
 
     /// <summary>The condition's canonical text: <c>key: value</c>, <c>key: [a, b]</c> or <c>key: {min: 1, max: 5}</c>.</summary>

@@ -5,9 +5,10 @@ namespace AiRbac.DependencyInjection.Tests;
 
 /// <summary>
 /// Every break-glass decision (docs/policy-language.md, section 12) is flagged in the audit record, counted by the
-/// metric, logged as a warning and handed to <see cref="AiRbacOptions.OnBreakGlass"/>; other decisions are not.
+/// metric, logged as a warning and handed to <see cref="AiRbacOptions.OnBreakGlass"/>; other decisions are not. A
+/// decision under an approval rule (section 13) names the rule and the approvers that counted.
 /// </summary>
-public sealed class BreakGlassObservabilityTests
+public sealed class LanguageV2AuditTests
 {
     private const string Policy = """
         version: 2
@@ -90,6 +91,60 @@ public sealed class BreakGlassObservabilityTests
         (use.SubjectId, use.Action, use.Resource, use.Allowed, use.Reason, use.Role, use.BreakGlassRole, use.ActivatedBy, use.Justification, use.ActivatedAt, use.Time)
             .Should().Be(("nina", "data:read", "dataset:patients/icu/p-9", true, "allowed", "emergency-access", "emergency-access", "nina", "cardiac arrest, bed 4", Now.AddHours(-2), Now));
         use.PolicyVersion.Should().Be(authorizer.Version.ContentHash);
+    }
+
+    [Fact]
+    public void ApprovalDecisions_NameTheRuleAndTheApproversThatCounted()
+    {
+        const string Approvals = """
+            version: 2
+            roles:
+              ml-engineer:
+                allow: [ "model:deploy on model:*" ]
+              release-manager:
+                allow: [ "model:query on model:*" ]
+            approvals:
+              prod-deploy:
+                match: [ "model:deploy on model:prod-*" ]
+                approvers: [release-manager]
+                count: 2
+                valid_for: 4h
+            bindings:
+              subjects:
+                erin: { roles: [ml-engineer] }
+                rita: { roles: [release-manager] }
+                sam: { roles: [release-manager] }
+            """;
+        using var temp = new TempDirectory();
+        var clock = new ManualTimeProvider(Now);
+        using var provider = new ServiceCollection()
+            .AddSingleton<TimeProvider>(clock)
+            .AddAiRbac(o =>
+            {
+                o.Source = AiRbacPolicySource.FromYaml(Approvals, "p.yaml");
+                o.CompilerOptions = new PolicyCompilerOptions { TimeProvider = clock };
+                o.AuditLog.Path = temp.File("audit.jsonl");
+            })
+            .BuildServiceProvider();
+        var authorizer = provider.GetRequiredService<PolicyAuthorizer>();
+        var context = new RequestContext
+        {
+            Approvals = [new Approval("erin", "prod-deploy", Now), new Approval("rita", "prod-deploy", Now), new Approval("sam", "prod-deploy", Now.AddHours(1))],
+        };
+        var erin = new Subject("erin");
+
+        authorizer.Authorize(erin, "model:deploy", "model:prod-eu", context).Reason.Should().Be(DecisionReason.ApprovalRequired);
+        authorizer.Authorize(erin, "model:deploy", "model:prod-eu", context).Reason.Should().Be(DecisionReason.ApprovalRequired);
+        var approved = new RequestContext { Approvals = [new Approval("sam", "prod-deploy", Now), new Approval("rita", "prod-deploy", Now)] };
+        authorizer.Authorize(erin, "model:deploy", "model:prod-eu", approved).Allowed.Should().BeTrue();
+        provider.GetRequiredService<AiRbacRuntime>().AuditSink!.Flush();
+
+        var records = Policies.ReadRecords(temp.File("audit.jsonl"));
+        records.Should().HaveCount(3, "a decision under an approval rule is never coalesced");
+        records[0].GetProperty("reason").GetString().Should().Be("approval_required");
+        records[0].GetProperty("approval_rule").GetString().Should().Be("prod-deploy");
+        records[0].GetProperty("approved_by").EnumerateArray().Select(e => e.GetString()).Should().Equal("rita");
+        records[2].GetProperty("approved_by").EnumerateArray().Select(e => e.GetString()).Should().Equal("sam", "rita");
     }
 
     [Fact]
