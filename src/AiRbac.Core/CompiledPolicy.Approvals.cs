@@ -17,8 +17,48 @@ public sealed partial class CompiledPolicy
     private readonly CompiledApproval[] approvalRules;
     private readonly bool[] approvalByActionId;
 
-    /// <summary>The approval rules, in file order (lint and reports).</summary>
-    internal CompiledApproval[] ApprovalRules => approvalRules;
+    /// <summary>The approval rules (version 2, docs/policy-language.md, section 13), in file order; empty for none.</summary>
+    public IReadOnlyList<ApprovalRuleInfo> ApprovalRules { get; }
+
+    /// <summary>
+    /// The subjects of the policy's <c>bindings</c> that can approve <paramref name="rule"/> at <paramref name="at"/> for a
+    /// request in some scope (unscoped, or one their bindings name): exactly the test step 10 applies to an approver
+    /// (docs/policy-language.md, section 13), asked for every scope. Lint (<c>approval_unsatisfiable</c>,
+    /// <c>approvers_below_count</c>), <c>airbac matrix</c> and the access review list approvers with it. Cold path.
+    /// </summary>
+    /// <param name="rule">An approval rule of this policy.</param>
+    /// <param name="at">The time, or <see langword="null"/> for now by the policy's clock.</param>
+    /// <returns>The subject ids, in the order of <see cref="BoundSubjects"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="rule"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="rule"/> is not an approval rule of this policy.</exception>
+    public IReadOnlyList<string> Approvers(ApprovalRuleInfo rule, DateTimeOffset? at = null)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        int index = -1;
+        for (int i = 0; i < ApprovalRules.Count; i++)
+        {
+            index = ReferenceEquals(ApprovalRules[i], rule) ? i : index;
+        }
+
+        if (index < 0)
+        {
+            throw new ArgumentException($"approval rule '{rule.Name}' is not a rule of this policy", nameof(rule));
+        }
+
+        long now = Ticks(at);
+        var compiled = approvalRules[index];
+        var result = new List<string>();
+        foreach (var subject in BoundSubjects)
+        {
+            var scopes = BindingsOf(subject).Select(b => b.Scope).Prepend(null).Distinct();
+            if (scopes.Any(scope => CanApprove(subject.Id, compiled.ApproverRoles, scope, now)))
+            {
+                result.Add(subject.Id);
+            }
+        }
+
+        return result;
+    }
 
     /// <summary>The approval rule with index <paramref name="index"/> (for <see cref="Decision.ApprovalRule"/>), or <see langword="null"/>.</summary>
     internal CompiledApproval? ApprovalRuleAt(int index) => (uint)index < (uint)approvalRules.Length ? approvalRules[index] : null;

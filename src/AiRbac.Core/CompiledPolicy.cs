@@ -87,6 +87,8 @@ public sealed partial class CompiledPolicy
         hasGates = roles.Any(static r => r.Gated);
         approvalRules = tables.Gates.Approvals;
         approvalByActionId = tables.ApprovalByActionId;
+        ApprovalRules = [.. approvalRules.Select(a => new ApprovalRuleInfo(a.Name, a.MatchText, [.. a.ApproverRoles.Select(r => tables.RoleInfos[r])], a.Count,
+            TimeSpan.FromTicks(a.ValidTicks), a.Location))];
         Source = tables.Source;
         Roles = tables.RoleInfos;
         Tiers = tiers;

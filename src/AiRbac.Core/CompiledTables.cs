@@ -311,3 +311,40 @@ public sealed class RuleInfo
     /// <returns><see cref="Text"/>.</returns>
     public override string ToString() => Text;
 }
+
+/// <summary>An approval rule of a compiled policy (version 2, docs/policy-language.md, section 13), as declared.</summary>
+public sealed class ApprovalRuleInfo
+{
+    internal ApprovalRuleInfo(string name, IReadOnlyList<string> match, IReadOnlyList<RoleInfo> approvers, int count, TimeSpan validFor, SourceLocation location)
+    {
+        Name = name;
+        Match = match;
+        Approvers = approvers;
+        Count = count;
+        ValidFor = validFor;
+        Location = location;
+    }
+
+    /// <summary>The rule's name, as approvals and decisions (<see cref="Decision.ApprovalRule"/>) name it.</summary>
+    public string Name { get; }
+
+    /// <summary>The requests it matches, each <c>ACTION on RESOURCE</c> (canonical text).</summary>
+    public IReadOnlyList<string> Match { get; }
+
+    /// <summary>The roles whose holders may approve, in declaration order.</summary>
+    public IReadOnlyList<RoleInfo> Approvers { get; }
+
+    /// <summary>How many distinct approvers a request needs.</summary>
+    public int Count { get; }
+
+    /// <summary>How long an approval counts after it was given.</summary>
+    public TimeSpan ValidFor { get; }
+
+    /// <summary>Where the rule was declared.</summary>
+    public SourceLocation Location { get; }
+
+    /// <summary>The rule in one line: name, match, approvers, count and validity.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+        => $"{Name}: [{string.Join(", ", Match)}] needs {Count} of [{string.Join(", ", Approvers.Select(r => r.Name))}] within {Duration.Format(ValidFor)}";
+}

@@ -114,24 +114,22 @@ internal sealed partial class CompilerRun
     /// <summary>
     /// Approval rules against the policy's bindings: a rule no bound subject could approve (<c>approval_unsatisfiable</c>),
     /// and one fewer bound subjects could approve than it needs (<c>approvers_below_count</c>). A subject could approve
-    /// when, in some scope (unscoped or one of its binding scopes), at compile time, <see cref="CompiledPolicy.CanApprove"/>
+    /// when, in some scope (unscoped or one of its binding scopes), at compile time, <see cref="CompiledPolicy.Approvers"/>
     /// says so: the engine's own test of an approver.
     /// </summary>
     private void LintApprovals(CompiledPolicy policy)
     {
         var rules = policy.ApprovalRules;
-        if (rules.Length == 0)
+        if (rules.Count == 0)
         {
             return;
         }
 
-        long now = options.TimeProvider.GetUtcNow().UtcTicks;
-        var definitions = doc.Approvals!;
-        var subjects = policy.BoundSubjects;
+        var at = options.TimeProvider.GetUtcNow();
         long work = 0;
-        foreach (var subject in subjects)
+        foreach (var subject in policy.BoundSubjects)
         {
-            work += (policy.BindingsOf(subject).Count + 1L) * rules.Length;
+            work += (policy.BindingsOf(subject).Count + 1L) * rules.Count;
         }
 
         if (work > options.MaxRoleChecks)
@@ -139,18 +137,12 @@ internal sealed partial class CompilerRun
             return; // too many subjects and rules to check within the lint budget: no warning rather than a slow compile
         }
 
-        for (int i = 0; i < rules.Length; i++)
+        var definitions = doc.Approvals!;
+        foreach (var rule in rules)
         {
-            var rule = rules[i];
-            int holders = 0;
-            foreach (var subject in subjects)
-            {
-                var scopes = policy.BindingsOf(subject).Select(b => b.Scope).Prepend(null).Distinct();
-                holders += scopes.Any(scope => policy.CanApprove(subject.Id, rule.ApproverRoles, scope, now)) ? 1 : 0;
-            }
-
+            int holders = policy.Approvers(rule, at).Count;
             var definition = definitions.First(d => d.Name.Value == rule.Name);
-            string approvers = string.Join(", ", rule.ApproverRoles.Select(r => Q(doc.Roles[r].Name.Value)));
+            string approvers = string.Join(", ", rule.Approvers.Select(r => Q(r.Name)));
             if (holders == 0)
             {
                 Warn(DiagnosticCodes.ApprovalUnsatisfiable,

@@ -86,6 +86,11 @@ public sealed class AccessReviewer
                 subject.Hold(state.RoleName(role), RoleSource.Audit);
             }
 
+            if (record.BreakGlassRole is not null)
+            {
+                state.BreakGlass(record);
+            }
+
             if (!record.Allowed)
             {
                 continue;

@@ -267,6 +267,12 @@ internal static class Tuning
         /// <summary>The longest <c>valid_for</c> of an approval rule: 30 days.</summary>
         internal const int MaxApprovalValidityDays = 30;
 
+        /// <summary>
+        /// Break-glass uses the access review lists (it counts them all): its memory must not grow with the log, and an
+        /// operator reads a list, not a million lines (docs/access-review.md).
+        /// </summary>
+        internal const int MaxListedBreakGlassUses = 10_000;
+
         /// <summary>Approvals one request may carry (each is resolved against the policy's bindings; at most 16 bits of a decision).</summary>
         internal const int MaxApprovals = 16;
     }

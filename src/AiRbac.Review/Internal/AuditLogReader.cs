@@ -47,6 +47,24 @@ internal sealed class AuditRecord
     public string? Rule { get; set; }
 
     public List<string> Roles { get; } = [];
+
+    public string Action { get; set; } = string.Empty;
+
+    public string Resource { get; set; } = string.Empty;
+
+    public string Reason { get; set; } = string.Empty;
+
+    /// <summary>The ids of the on-behalf-of chain, when the record has one.</summary>
+    public List<string> OnBehalfOf { get; } = [];
+
+    /// <summary>For a break-glass decision (docs/policy-language.md, section 12): the role, the justification, who activated it and when.</summary>
+    public string? BreakGlassRole { get; set; }
+
+    public string? Justification { get; set; }
+
+    public string? ActivatedBy { get; set; }
+
+    public DateTimeOffset? ActivatedAt { get; set; }
 }
 
 /// <summary>
@@ -177,15 +195,15 @@ internal sealed class AuditLogReader(TextReader reader)
             }
 
             record.Subject = RequiredString(root, "subject");
-            _ = RequiredString(root, "action");
-            _ = RequiredString(root, "resource");
+            record.Action = RequiredString(root, "action");
+            record.Resource = RequiredString(root, "resource");
             if (!root.TryGetProperty("allowed", out var allowed) || allowed.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {
                 throw Bad("'allowed' must be present and be true or false");
             }
 
             record.Allowed = allowed.GetBoolean();
-            _ = RequiredString(root, "reason");
+            record.Reason = RequiredString(root, "reason");
             record.Kind = OptionalString(root, "kind");
             if (record.Kind is not null && !SubjectKinds.TryParse(record.Kind, out _))
             {
@@ -201,6 +219,24 @@ internal sealed class AuditLogReader(TextReader reader)
 
             CheckStringArray(root, "tags");
             CheckStringArray(root, "on_behalf_of");
+            record.OnBehalfOf.Clear();
+            if (root.TryGetProperty("on_behalf_of", out var chain) && chain.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var link in chain.EnumerateArray())
+                {
+                    record.OnBehalfOf.Add(Text(link));
+                }
+            }
+
+            record.BreakGlassRole = OptionalString(root, "break_glass_role");
+            record.Justification = OptionalString(root, "justification");
+            record.ActivatedBy = OptionalString(root, "activated_by");
+            record.ActivatedAt = root.TryGetProperty("activated_at", out _) ? RequiredTime(root, "activated_at") : null;
+            if (record.BreakGlassRole is not null && (record.Justification is null || record.ActivatedBy is null || record.ActivatedAt is null))
+            {
+                throw Bad("a break-glass record ('break_glass_role') needs 'justification', 'activated_by' and 'activated_at'");
+            }
+
             record.Roles.Clear();
             if (root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null)
             {
