@@ -265,8 +265,9 @@ internal sealed class DecisionDetails
             + (role.DidYouMean is null ? "." : $"; did you mean '{Quote(role.DidYouMean)}'?");
 
     // Request text is the caller's: shortened as diagnostics quote names (DiagnosticText, 100 characters), and with control
-    // and bidirectional characters (newlines included, so a subject id cannot forge an output line) escaped before it is shown.
-    private static string Quote(string text) => UnsafeText.Escape(DiagnosticText.Clip(text));
+    // and bidirectional characters (newlines included, so a subject id cannot forge an output line) escaped before it is
+    // shown. airbac diff --audit quotes the log's text so.
+    internal static string Quote(string text) => UnsafeText.Escape(DiagnosticText.Clip(text));
 
     /// <summary>Step 2 (docs/policy-language.md, section 4) field by field, as the engine checks them, for one subject.</summary>
     private List<InvalidField> InvalidFields(AuthorizationRequest request, Subject? subject, string subjectPath)

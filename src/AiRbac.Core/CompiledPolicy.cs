@@ -270,9 +270,10 @@ public sealed partial class CompiledPolicy
     private Decision Decide(Subject subject, ref Request request)
     {
         // A subject already decided against this policy whose effective roles do not depend on the request keeps its
-        // table (a reference write, free): steps 1 to 3 gave this answer then, but for the request's part of step 2.
-        var table = subject.Table;
-        if (table is null || !ReferenceEquals(table.Policy, this))
+        // table (a reference write, free): steps 1 to 3 gave this answer then, but for the request's part of step 2. It
+        // keeps the tables of the last two policies, so a live policy and its shadow do not evict each other.
+        var table = subject.TableFor(this);
+        if (table is null)
         {
             var known = Known(subject);
 

@@ -25,6 +25,30 @@ public sealed class PolicyVersion
     public override string ToString() => ContentHash.Length == 0 ? "none" : $"{ContentHash[..Math.Min(12, ContentHash.Length)]}@{Rfc3339.Format(LoadedAt)}";
 }
 
+/// <summary>How the decision of a shadow (candidate) policy compares with the live one, for one request.</summary>
+/// <remarks>
+/// A shadow policy is evaluated beside the live one and never changes the answer (docs/dependency-injection.md,
+/// "Shadow mode"). A disagreement is a different outcome, allowed against denied; a different reason with the same
+/// outcome (two reasons to deny) is <see cref="ReasonChanged"/>, not a disagreement.
+/// </remarks>
+public enum ShadowOutcome : byte
+{
+    /// <summary>No shadow policy was evaluated: none is configured, none has loaded yet, or nothing observes the decisions.</summary>
+    None = 0,
+
+    /// <summary>The shadow policy gave the same outcome for the same reason.</summary>
+    Agreed = 1,
+
+    /// <summary>The same outcome (allowed or denied) for another reason, for example <c>explicit_deny</c> instead of <c>no_matching_grant</c>.</summary>
+    ReasonChanged = 2,
+
+    /// <summary>Another outcome: the shadow policy would have allowed what the live one denied, or denied what it allowed.</summary>
+    Disagreed = 3,
+
+    /// <summary>Evaluating the shadow policy threw; the exception was contained and the live decision stands.</summary>
+    Failed = 4,
+}
+
 /// <summary>One decision with everything an audit record or a metric needs. Passed by reference; holds no copies.</summary>
 public readonly ref struct DecisionRecord
 {
@@ -38,6 +62,15 @@ public readonly ref struct DecisionRecord
         Context = context;
     }
 
+    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version, ShadowOutcome shadow, Decision shadowDecision,
+        PolicyVersion? shadowVersion, RequestContext? context = null)
+        : this(subject, action, resource, decision, version, context)
+    {
+        Shadow = shadow;
+        ShadowDecision = shadowDecision;
+        ShadowVersion = shadowVersion;
+    }
+
     /// <summary>Who asked.</summary>
     public Subject Subject { get; }
 
@@ -47,7 +80,7 @@ public readonly ref struct DecisionRecord
     /// <summary>The resource as the caller described it.</summary>
     public ResourceRequest Resource { get; }
 
-    /// <summary>The decision.</summary>
+    /// <summary>The decision: the live policy's, the one the caller got.</summary>
     public Decision Decision { get; }
 
     /// <summary>The policy version that decided.</summary>
@@ -73,6 +106,18 @@ public readonly ref struct DecisionRecord
     public bool IsCountedApproval(int index) => (uint)index < MaxApprovalBits && (Decision.ApprovalMask & (1 << index)) != 0;
 
     private const int MaxApprovalBits = Tuning.Language.MaxApprovals;
+
+    /// <summary>How the shadow policy's decision compares with <see cref="Decision"/>; <see cref="ShadowOutcome.None"/> when no shadow policy was evaluated.</summary>
+    public ShadowOutcome Shadow { get; }
+
+    /// <summary>
+    /// The shadow policy's decision for the same request, which the caller did not get; the default (a denial) when
+    /// <see cref="Shadow"/> is <see cref="ShadowOutcome.None"/> or <see cref="ShadowOutcome.Failed"/>.
+    /// </summary>
+    public Decision ShadowDecision { get; }
+
+    /// <summary>The version of the shadow policy evaluated, or <see langword="null"/> when <see cref="Shadow"/> is <see cref="ShadowOutcome.None"/>.</summary>
+    public PolicyVersion? ShadowVersion { get; }
 }
 
 /// <summary>
@@ -88,22 +133,34 @@ public interface IDecisionObserver
 
 /// <summary>
 /// Always answers from the current compiled policy, which can be swapped atomically (hot reload). Before the first
-/// policy arrives, a deny-all policy answers: the current policy is never <see langword="null"/>. Thread-safe.
+/// policy arrives, a deny-all policy answers: the current policy is never <see langword="null"/>. Optionally evaluates
+/// a shadow (candidate) policy beside it on every observed decision, for the observers only. Thread-safe.
 /// </summary>
 public sealed class PolicyAuthorizer
 {
     private readonly IDecisionObserver[] observers;
+    private readonly PolicyAuthorizer? shadow;
     private readonly IRetrievalObserver[] retrievalObservers;
     private volatile Snapshot current;
 
-    /// <summary>Creates an authorizer that denies everything until <see cref="Update"/> is called.</summary>
+    /// <summary>
+    /// Creates an authorizer that denies everything until <see cref="Update"/> is called; with <paramref name="shadow"/>,
+    /// it evaluates that authorizer's policy beside its own on every decision it hands to observers (shadow mode).
+    /// </summary>
     /// <param name="observers">
-    /// Observers that see every decision (audit, metrics); those that also implement <see cref="IRetrievalObserver"/> see
-    /// every retrieval query recorded with <see cref="RecordRetrieval"/>.
+    /// Observers that see every decision (audit, metrics), with the shadow policy's outcome (<see cref="DecisionRecord.Shadow"/>);
+    /// those that also implement <see cref="IRetrievalObserver"/> see every retrieval query recorded with <see cref="RecordRetrieval"/>.
     /// </param>
-    public PolicyAuthorizer(IEnumerable<IDecisionObserver>? observers = null)
+    /// <param name="shadow">
+    /// Holds a candidate policy (<see cref="Update"/> it as policies are loaded), or <see langword="null"/> for none.
+    /// Its current policy is evaluated after the live decision, on the same request, and never changes the answer;
+    /// while it has no policy (<see cref="HasPolicy"/> false) nothing is evaluated. Its own observers are not called for
+    /// shadow evaluations, and its own shadow is not evaluated.
+    /// </param>
+    public PolicyAuthorizer(IEnumerable<IDecisionObserver>? observers = null, PolicyAuthorizer? shadow = null)
     {
         this.observers = observers?.ToArray() ?? [];
+        this.shadow = shadow;
         retrievalObservers = [.. this.observers.OfType<IRetrievalObserver>()];
         current = new Snapshot(CompiledPolicy.DenyAll, PolicyVersion.None);
     }
@@ -116,6 +173,9 @@ public sealed class PolicyAuthorizer
 
     /// <summary>Whether a real policy has been loaded (else everything is denied).</summary>
     public bool HasPolicy => !ReferenceEquals(current.Policy, CompiledPolicy.DenyAll);
+
+    /// <summary>The authorizer whose policy is evaluated in shadow, or <see langword="null"/> (see the constructor).</summary>
+    public PolicyAuthorizer? Shadow => shadow;
 
     /// <summary>Replaces the current policy; requests already under way finish on the policy they started with.</summary>
     /// <param name="policy">The new policy.</param>
@@ -139,7 +199,7 @@ public sealed class PolicyAuthorizer
     /// <param name="subject">Who asks.</param>
     /// <param name="action">The action.</param>
     /// <param name="resource">The resource with what the caller knows of it.</param>
-    /// <returns>The decision.</returns>
+    /// <returns>The decision: always the current policy's, whatever a shadow policy decides.</returns>
     public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
         => Authorize(subject, action, resource, null);
 
@@ -155,14 +215,51 @@ public sealed class PolicyAuthorizer
         var decision = snapshot.Policy.Authorize(subject, action, resource, context);
         if (observers.Length > 0)
         {
-            var record = new DecisionRecord(subject, action, resource, decision, snapshot.Version, context);
-            foreach (var observer in observers)
+            // The shadow policy is evaluated only once the live decision is made, and only for the observers: what it
+            // decides (or throws) goes into the record, never into the answer.
+            var candidate = shadow?.current;
+            if (candidate is null || ReferenceEquals(candidate.Policy, CompiledPolicy.DenyAll))
             {
-                observer.OnDecision(in record);
+                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version, context));
+            }
+            else
+            {
+                var outcome = EvaluateShadow(candidate.Policy, subject, action, resource, context, decision, out var shadowDecision);
+                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version, outcome, shadowDecision, candidate.Version, context));
             }
         }
 
         return decision;
+    }
+
+    private void Notify(in DecisionRecord record)
+    {
+        foreach (var observer in observers)
+        {
+            observer.OnDecision(in record);
+        }
+    }
+
+    // Kept out of Authorize: the handler would cost the live path even with no shadow policy.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static ShadowOutcome EvaluateShadow(CompiledPolicy policy, Subject subject, string action, in ResourceRequest resource, RequestContext? context, Decision live,
+        out Decision decision)
+    {
+        try
+        {
+            decision = policy.Authorize(subject, action, resource, context);
+        }
+#pragma warning disable CA1031 // Reason: nothing a candidate policy does may reach the caller (docs/dependency-injection.md, "Shadow mode"); the failure is in the record.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            decision = default;
+            return ShadowOutcome.Failed;
+        }
+
+        return decision.Allowed != live.Allowed ? ShadowOutcome.Disagreed
+            : decision.Reason != live.Reason ? ShadowOutcome.ReasonChanged
+            : ShadowOutcome.Agreed;
     }
 
     /// <summary>

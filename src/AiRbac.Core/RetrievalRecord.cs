@@ -62,7 +62,7 @@ public sealed class RetrievalRecord
 
 /// <summary>
 /// Sees every filtered retrieval query recorded through <see cref="PolicyAuthorizer.RecordRetrieval"/> (audit logs). An
-/// observer passed to <see cref="PolicyAuthorizer(IEnumerable{IDecisionObserver})"/> that also implements this interface
+/// observer passed to <see cref="PolicyAuthorizer(IEnumerable{IDecisionObserver}, PolicyAuthorizer)"/> that also implements this interface
 /// receives them. Called on the retrieval path, after the query: implementations must not block or throw.
 /// </summary>
 public interface IRetrievalObserver

@@ -62,6 +62,7 @@ public sealed class Subject
 {
     private readonly RoleBinding[]? roles;
     private RoleSetTable? table;
+    private RoleSetTable? previousTable;
 
     /// <summary>Creates a subject.</summary>
     /// <param name="id">The subject id (empty means no identity).</param>
@@ -145,10 +146,39 @@ public sealed class Subject
 
     // An optimisation only: the table of the effective role set against the last policy used, when that set depends
     // on neither the request nor the time (a reference to a table the policy shares; writing it allocates nothing).
+    // Setting it keeps the one it replaces, for another policy, as the previous table: a live policy and the shadow
+    // policy evaluated beside it (docs/dependency-injection.md, "Shadow mode") alternate on every decision, and each
+    // finds its own. A table is only ever used for the policy it names, so a torn pair of reads costs a lookup, never
+    // a wrong answer. (After a reload, the previous table keeps the replaced policy reachable while the subject lives.)
     internal RoleSetTable? Table
     {
         get => Volatile.Read(ref table);
-        set => Volatile.Write(ref table, value);
+        set
+        {
+            var replaced = Volatile.Read(ref table);
+            if (!ReferenceEquals(replaced, value))
+            {
+                if (replaced is not null && value is not null && !ReferenceEquals(replaced.Policy, value.Policy))
+                {
+                    Volatile.Write(ref previousTable, replaced);
+                }
+
+                Volatile.Write(ref table, value);
+            }
+        }
+    }
+
+    /// <summary>The table kept for <paramref name="policy"/> (the last or the previous one used), or <see langword="null"/>.</summary>
+    internal RoleSetTable? TableFor(CompiledPolicy policy)
+    {
+        var last = Volatile.Read(ref table);
+        if (last is not null && ReferenceEquals(last.Policy, policy))
+        {
+            return last;
+        }
+
+        var previous = Volatile.Read(ref previousTable);
+        return previous is not null && ReferenceEquals(previous.Policy, policy) ? previous : null;
     }
 }
 

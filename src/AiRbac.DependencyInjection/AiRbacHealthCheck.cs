@@ -33,6 +33,7 @@ public static class AiRbacHealthChecksBuilderExtensions
 internal sealed class AiRbacHealthCheck(IServiceProvider provider) : IHealthCheck
 {
     private long lastDropped;
+    private long lastShadowFailed;
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -93,8 +94,43 @@ internal sealed class AiRbacHealthCheck(IServiceProvider provider) : IHealthChec
             problems.Add($"{delta} audit record(s) dropped since the last check");
         }
 
+        if (runtime.ShadowReloader is { } shadow)
+        {
+            CheckShadow(shadow, runtime.ShadowTally!, data, problems);
+        }
+
         return problems.Count == 0
             ? HealthCheckResult.Healthy($"AiRbac policy {version} answers.", data)
             : HealthCheckResult.Degraded("AiRbac: " + string.Join("; ", problems) + ".", data: data);
+    }
+
+    // Shadow mode (docs/dependency-injection.md, "Shadow mode"): a candidate that is not loaded, whose last reload
+    // failed, or whose evaluation threw since the last check degrades the check; disagreements are what shadow mode is
+    // for and are only reported.
+    private void CheckShadow(PolicyReloader shadow, ShadowTally tally, Dictionary<string, object> data, List<string> problems)
+    {
+        var version = shadow.Version;
+        var last = shadow.LastResult;
+        long failed = tally.Failed;
+        long newFailures = failed - Interlocked.Exchange(ref lastShadowFailed, failed);
+        data["shadow_policy_source"] = shadow.Source.SourceName;
+        data["shadow_policy_version"] = version.ContentHash;
+        data["shadow_last_reload"] = last?.Status.ToString().ToLowerInvariant() ?? "none";
+        data["shadow_disagreements"] = tally.Disagreed;
+        data["shadow_failures"] = failed;
+        if (version.ContentHash.Length == 0)
+        {
+            problems.Add($"the shadow policy {shadow.Source.SourceName} is not loaded ({(last is null ? "not read yet" : AiRbacLog.FirstError(last))}): nothing is evaluated in shadow");
+        }
+        else if (last is { Succeeded: false })
+        {
+            data["shadow_reload_first_error"] = AiRbacLog.FirstError(last);
+            problems.Add($"the last reload of the shadow policy {last.SourceName} failed (first: {AiRbacLog.FirstError(last)}); shadow version {version} is still evaluated");
+        }
+
+        if (newFailures > 0)
+        {
+            problems.Add($"{newFailures} shadow evaluation(s) threw since the last check");
+        }
     }
 }

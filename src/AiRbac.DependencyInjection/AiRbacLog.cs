@@ -15,6 +15,9 @@ internal static partial class AiRbacLog
     /// <summary>The category of the decision events of the logging audit sink, so they can be routed or filtered alone.</summary>
     public const string AuditCategory = "AiRbac.Audit";
 
+    /// <summary>The category of the load and reload events (1 to 9) of the candidate policy of shadow mode.</summary>
+    public const string ShadowCategory = "AiRbac.Shadow";
+
     [LoggerMessage(EventId = 1, EventName = "PolicyLoaded", Level = LogLevel.Information,
         Message = "AiRbac policy loaded from {PolicySource}: version {PolicyVersion}, loaded at {LoadedAt}")]
     public static partial void PolicyLoaded(ILogger logger, string policySource, string policyVersion, DateTimeOffset loadedAt);
@@ -54,6 +57,10 @@ internal static partial class AiRbacLog
     [LoggerMessage(EventId = 20, EventName = "AuditRecordsDropped", Level = LogLevel.Warning,
         Message = "AiRbac audit dropped {DroppedCount} record(s) in the last {Interval} ({TotalDropped} since start): the buffer was full or the audit file could not be written")]
     public static partial void AuditRecordsDropped(ILogger logger, long droppedCount, TimeSpan interval, long totalDropped);
+
+    [LoggerMessage(EventId = 21, EventName = "ShadowEvaluationsFailed", Level = LogLevel.Warning,
+        Message = "AiRbac shadow policy evaluation threw {FailedCount} time(s) in the last {Interval} ({TotalFailed} since start); the live decisions were not affected")]
+    public static partial void ShadowEvaluationsFailed(ILogger logger, long failedCount, TimeSpan interval, long totalFailed);
 
     [LoggerMessage(EventId = 30, EventName = "BreakGlassDecision", Level = LogLevel.Warning,
         Message = "AiRbac break-glass decision: {Subject} {Action} {Resource}: allowed={Allowed} reason={Reason} through break-glass role {BreakGlassRole} activated by {ActivatedBy}: {Justification} (policy {PolicyVersion})")]

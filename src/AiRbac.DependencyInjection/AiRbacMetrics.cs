@@ -46,6 +46,28 @@ public static class AiRbacMetrics
 
     /// <summary>Tag of <see cref="PolicyInfo"/>: the policy's content hash (SHA-256, lower-case hex), as in the audit log.</summary>
     public const string PolicyVersionTag = "airbac.policy.version";
+
+    /// <summary>
+    /// Counter of decisions evaluated in shadow mode (<c>{decision}</c>), tagged with <see cref="ShadowResultTag"/>:
+    /// every decision while a candidate policy is loaded.
+    /// </summary>
+    public const string ShadowDecisions = "airbac.shadow.decisions";
+
+    /// <summary>
+    /// Counter of shadow disagreements (<c>{decision}</c>): decisions the candidate policy would have answered the other
+    /// way, tagged with the live <see cref="OutcomeTag"/> and <see cref="ReasonTag"/> and the candidate's
+    /// <see cref="ShadowOutcomeTag"/> and <see cref="ShadowReasonTag"/>.
+    /// </summary>
+    public const string ShadowDisagreements = "airbac.shadow.disagreements";
+
+    /// <summary>Tag of <see cref="ShadowDecisions"/>: <c>agreed</c>, <c>reason_changed</c>, <c>disagreed</c> or <c>failed</c>.</summary>
+    public const string ShadowResultTag = "airbac.shadow.result";
+
+    /// <summary>Tag of <see cref="ShadowDisagreements"/>: the candidate policy's outcome, <c>allowed</c> or <c>denied</c>.</summary>
+    public const string ShadowOutcomeTag = "airbac.shadow.outcome";
+
+    /// <summary>Tag of <see cref="ShadowDisagreements"/>: the candidate policy's snake_case reason.</summary>
+    public const string ShadowReasonTag = "airbac.shadow.reason";
 }
 
 /// <summary>The instruments of one service provider; also the decision observer that counts decisions.</summary>
@@ -58,6 +80,23 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
     private static readonly KeyValuePair<string, object?>[] ReasonTags =
         [.. DecisionReasons.All.Select(r => new KeyValuePair<string, object?>(AiRbacMetrics.ReasonTag, DecisionReasons.ToName(r)))];
 
+    // One tag per shadow outcome (index: ShadowOutcome; None is never added), and the four tags of each disagreement,
+    // live reason × candidate reason, built once: the shadow counters allocate nothing either.
+    private static readonly KeyValuePair<string, object?>[] ShadowResultTags =
+    [
+        new(AiRbacMetrics.ShadowResultTag, "none"), new(AiRbacMetrics.ShadowResultTag, "agreed"), new(AiRbacMetrics.ShadowResultTag, "reason_changed"),
+        new(AiRbacMetrics.ShadowResultTag, "disagreed"), new(AiRbacMetrics.ShadowResultTag, "failed"),
+    ];
+
+    private static readonly KeyValuePair<string, object?>[][] DisagreementTags =
+        [.. DecisionReasons.All.SelectMany(live => DecisionReasons.All.Select(candidate => new KeyValuePair<string, object?>[]
+        {
+            new(AiRbacMetrics.OutcomeTag, live == DecisionReason.Allowed ? "allowed" : "denied"),
+            new(AiRbacMetrics.ReasonTag, DecisionReasons.ToName(live)),
+            new(AiRbacMetrics.ShadowOutcomeTag, candidate == DecisionReason.Allowed ? "allowed" : "denied"),
+            new(AiRbacMetrics.ShadowReasonTag, DecisionReasons.ToName(candidate)),
+        }))];
+
     private static readonly KeyValuePair<string, object?>[] ResultTags =
     [
         new(AiRbacMetrics.ResultTag, "loaded"), new(AiRbacMetrics.ResultTag, "unchanged"), new(AiRbacMetrics.ResultTag, "failed"),
@@ -66,12 +105,14 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
     private readonly Counter<long> decisions;
     private readonly Counter<long> breakGlass;
     private readonly Counter<long> reloads;
+    private readonly Counter<long>? shadowDecisions;
+    private readonly Counter<long>? shadowDisagreements;
     private readonly bool ownsMeter;
     private (PolicyVersion Version, Measurement<long>[] Measurements)? info; // built once per version
 
     // A meter factory (registered by the generic host, or AddMetrics) owns the meter and disposes it; without one
-    // the meter is created here and disposed with the runtime.
-    public AiRbacInstruments(IReadOnlyList<IAuditSink> sinks, IMeterFactory? meterFactory = null)
+    // the meter is created here and disposed with the runtime. The shadow counters exist only in shadow mode.
+    public AiRbacInstruments(IReadOnlyList<IAuditSink> sinks, IMeterFactory? meterFactory = null, bool shadow = false)
     {
         string? version = typeof(AiRbacInstruments).Assembly.GetName().Version?.ToString();
         ownsMeter = meterFactory is null;
@@ -79,6 +120,12 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
         decisions = Meter.CreateCounter<long>(AiRbacMetrics.Decisions, "{decision}", "Authorization decisions, by outcome and reason.");
         breakGlass = Meter.CreateCounter<long>(AiRbacMetrics.BreakGlassDecisions, "{decision}", "Break-glass decisions (made through an activated break-glass role), by outcome and reason.");
         reloads = Meter.CreateCounter<long>(AiRbacMetrics.Reloads, "{reload}", "Policy reloads after start-up, by result.");
+        if (shadow)
+        {
+            shadowDecisions = Meter.CreateCounter<long>(AiRbacMetrics.ShadowDecisions, "{decision}", "Decisions evaluated by the shadow (candidate) policy too, by how it compared.");
+            shadowDisagreements = Meter.CreateCounter<long>(AiRbacMetrics.ShadowDisagreements, "{decision}", "Decisions the shadow (candidate) policy would have answered the other way, by live and candidate outcome and reason.");
+        }
+
         Meter.CreateObservableCounter(AiRbacMetrics.AuditRecordsWritten, () => Sum(sinks, dropped: false), "{record}", "Audit records written.");
         Meter.CreateObservableCounter(AiRbacMetrics.AuditRecordsDropped, () => Sum(sinks, dropped: true), "{record}", "Audit records dropped (buffer full or write error).");
         Meter.CreateObservableGauge(AiRbacMetrics.PolicyInfo, ObservePolicy, "{policy}", "1 for the policy version this instance answers from (tag airbac.policy.version).");
@@ -98,6 +145,26 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
         if (record.Decision.BreakGlass)
         {
             breakGlass.Add(1, outcome, reasonTag);
+        }
+
+        if (record.Shadow != ShadowOutcome.None && shadowDecisions is not null)
+        {
+            RecordShadow(in record);
+        }
+    }
+
+    private void RecordShadow(in DecisionRecord record)
+    {
+        int outcome = (int)record.Shadow;
+        shadowDecisions!.Add(1, ShadowResultTags[(uint)outcome < (uint)ShadowResultTags.Length ? outcome : 0]);
+        if (record.Shadow == ShadowOutcome.Disagreed)
+        {
+            int count = DecisionReasons.All.Count;
+            int live = (int)record.Decision.Reason, candidate = (int)record.ShadowDecision.Reason;
+            if ((uint)live < (uint)count && (uint)candidate < (uint)count)
+            {
+                shadowDisagreements!.Add(1, DisagreementTags[(live * count) + candidate]);
+            }
         }
     }
 

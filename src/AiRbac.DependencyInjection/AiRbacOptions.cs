@@ -43,6 +43,12 @@ public sealed class AiRbacOptions
     /// <summary>The JSON Lines audit log; off while <see cref="AuditLogOptions.Path"/> is <see langword="null"/>.</summary>
     public AuditLogOptions AuditLog { get; } = new();
 
+    /// <summary>
+    /// A candidate policy evaluated beside the live one on every decision, never changing it (shadow mode); off while
+    /// neither <see cref="ShadowPolicyOptions.Source"/> nor <see cref="ShadowPolicyOptions.PolicyFile"/> is set.
+    /// </summary>
+    public ShadowPolicyOptions Shadow { get; } = new();
+
     /// <summary>Whether the <see cref="AiRbacMetrics"/> instruments are published. Default <see langword="true"/>.</summary>
     public bool EnableMetrics { get; set; } = true;
 
@@ -88,6 +94,27 @@ public sealed class AiRbacOptions
     /// Unlike the file audit log this allocates on every decision while the category is enabled.
     /// </summary>
     public bool LogDecisions { get; set; }
+}
+
+/// <summary>
+/// Where the candidate policy of shadow mode comes from (configuration section <c>AiRbac:Shadow</c>). It is loaded,
+/// watched and reloaded like the live policy, with the same settings (<see cref="AiRbacOptions.WatchFile"/>,
+/// <see cref="AiRbacOptions.ReloadDebounce"/>, <see cref="AiRbacOptions.PollInterval"/>,
+/// <see cref="AiRbacOptions.RequireChecksumFile"/>, <see cref="AiRbacOptions.CompilerOptions"/>,
+/// <see cref="AiRbacOptions.LoadLimits"/>); a candidate that does not load never stops the start and never changes a
+/// decision: it is logged (category <c>AiRbac.Shadow</c>) and makes the health check Degraded.
+/// </summary>
+public sealed class ShadowPolicyOptions
+{
+    /// <summary>Where the candidate policy comes from, or <see langword="null"/>.</summary>
+    public AiRbacPolicySource? Source { get; set; }
+
+    /// <summary>
+    /// The candidate policy file, for configuration (<c>AiRbac:Shadow:PolicyFile</c>): used, as
+    /// <see cref="AiRbacPolicySource.FromFile"/>, when <see cref="Source"/> is not set. A relative path is taken as
+    /// <see cref="AiRbacOptions.PolicyFile"/> is. Setting both is an options validation error.
+    /// </summary>
+    public string? PolicyFile { get; set; }
 }
 
 /// <summary>What the audit log does when its buffer is full.</summary>

@@ -25,6 +25,16 @@ internal sealed class AiRbacOptionsValidator : IValidateOptions<AiRbacOptions>
             failures.Add("AiRbac:PolicyFile is empty; give the policy file's path.");
         }
 
+        var shadow = options.Shadow;
+        if (shadow.Source is not null && shadow.PolicyFile is not null)
+        {
+            failures.Add($"AiRbac: both AiRbacOptions.Shadow.Source ({shadow.Source}) and Shadow.PolicyFile ('{shadow.PolicyFile}') are set; set one.");
+        }
+        else if (shadow.PolicyFile is not null && string.IsNullOrWhiteSpace(shadow.PolicyFile))
+        {
+            failures.Add("AiRbac:Shadow:PolicyFile is empty; give the candidate policy file's path, or leave it out to turn shadow mode off.");
+        }
+
         if (options.ReloadDebounce < TimeSpan.Zero || options.ReloadDebounce > MaxDebounce)
         {
             failures.Add($"AiRbac:ReloadDebounce is {options.ReloadDebounce}; it must be between 00:00:00 and {MaxDebounce} (for example \"00:00:00.250\").");

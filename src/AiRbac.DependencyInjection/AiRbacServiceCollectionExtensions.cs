@@ -100,6 +100,7 @@ internal sealed class AiRbacRuntime : IDisposable
     private readonly ILogger logger;
     private readonly ITimer? dropTimer;
     private long droppedLogged;
+    private long shadowFailuresLogged;
 
     public AiRbacRuntime(IServiceProvider provider)
     {
@@ -117,6 +118,8 @@ internal sealed class AiRbacRuntime : IDisposable
         logger = loggerFactory.CreateLogger(AiRbacLog.Category);
         var timeProvider = provider.GetRequiredService<TimeProvider>();
         var source = options.Source ?? (options.PolicyFile is { } file ? AiRbacPolicySource.FromFile(FromContentRoot(provider, file)) : null);
+        var shadowSource = options.Shadow.Source
+            ?? (options.Shadow.PolicyFile is { } candidateFile ? AiRbacPolicySource.FromFile(FromContentRoot(provider, candidateFile)) : null);
         try
         {
             if (options.AuditLog.Path is not null)
@@ -149,7 +152,7 @@ internal sealed class AiRbacRuntime : IDisposable
 
             if (options.EnableMetrics)
             {
-                Instruments = new AiRbacInstruments(sinks, provider.GetService<IMeterFactory>());
+                Instruments = new AiRbacInstruments(sinks, provider.GetService<IMeterFactory>(), shadow: shadowSource is not null);
                 observers.Add(Instruments);
             }
 
@@ -161,7 +164,17 @@ internal sealed class AiRbacRuntime : IDisposable
 
             observers.Add(new BreakGlassAlerts(logger, options.OnBreakGlass, timeProvider));
 
-            Authorizer = new PolicyAuthorizer(observers);
+            // Shadow mode: the candidate policy lives in an authorizer of its own (no observers), which the live one
+            // evaluates after each decision; it is loaded and reloaded below by the same reloader code as the live policy.
+            PolicyAuthorizer? candidate = null;
+            if (shadowSource is not null)
+            {
+                candidate = new PolicyAuthorizer();
+                ShadowTally = new ShadowTally();
+                observers.Add(ShadowTally);
+            }
+
+            Authorizer = new PolicyAuthorizer(observers, candidate);
             if (Instruments is not null)
             {
                 var authorizer = Authorizer;
@@ -170,12 +183,19 @@ internal sealed class AiRbacRuntime : IDisposable
 
             Reloader = new PolicyReloader(Authorizer, options, timeProvider, Instruments, logger, source);
             Reloader.LoadInitial();
+            if (candidate is not null)
+            {
+                ShadowReloader = new PolicyReloader(candidate, options, timeProvider, null, loggerFactory.CreateLogger(AiRbacLog.ShadowCategory), shadowSource, shadow: true);
+                LoadCandidate(ShadowReloader);
+            }
+
             if (options.WatchFile)
             {
                 Reloader.StartWatching();
+                ShadowReloader?.StartWatching();
             }
 
-            if (sinks.Count > 0)
+            if (sinks.Count > 0 || ShadowTally is not null)
             {
                 dropTimer = timeProvider.CreateTimer(static state => ((AiRbacRuntime)state!).LogDrops(), this, DropLogInterval, DropLogInterval);
             }
@@ -196,6 +216,12 @@ internal sealed class AiRbacRuntime : IDisposable
     public PolicyAuthorizer Authorizer { get; } = null!;
 
     public PolicyReloader Reloader { get; } = null!;
+
+    /// <summary>Loads and reloads the candidate policy of shadow mode, or <see langword="null"/> when shadow mode is off.</summary>
+    public PolicyReloader? ShadowReloader { get; }
+
+    /// <summary>The shadow disagreements and failures counted for the health check, or <see langword="null"/> when shadow mode is off.</summary>
+    public ShadowTally? ShadowTally { get; }
 
     // A relative PolicyFile is taken from the host's content root (where appsettings.json is read from), as other
     // paths in .NET configuration are; without a host, from the current directory.
@@ -219,13 +245,31 @@ internal sealed class AiRbacRuntime : IDisposable
     public void Dispose()
     {
         dropTimer?.Dispose();
+        ShadowReloader?.Dispose();
         Reloader?.Dispose();
         AuditSink?.Dispose();
         Instruments?.Dispose();
         Tracer?.Dispose();
     }
 
-    // Logs the records dropped since the last time it logged some: at most one event per interval.
+    // A candidate that does not load never stops the start: the reloader reports it (log, LastResult, health) and the
+    // live policy answers alone until a candidate compiles.
+    private void LoadCandidate(PolicyReloader candidate)
+    {
+        try
+        {
+            candidate.LoadInitial();
+        }
+#pragma warning disable CA1031 // Reason: nothing about the candidate policy may stop the service (docs/dependency-injection.md, "Shadow mode"); the failure is logged.
+        catch (Exception e) when (e is not OutOfMemoryException)
+#pragma warning restore CA1031
+        {
+            AiRbacLog.PolicyCheckFailed(logger, candidate.Source.SourceName, e);
+        }
+    }
+
+    // Logs the records dropped, and the shadow evaluations that failed, since the last time it logged some: at most one
+    // event of each per interval.
     internal void LogDrops()
     {
         long total = TotalDropped();
@@ -233,6 +277,16 @@ internal sealed class AiRbacRuntime : IDisposable
         if (delta > 0)
         {
             AiRbacLog.AuditRecordsDropped(logger, delta, DropLogInterval, total);
+        }
+
+        if (ShadowTally is { } tally)
+        {
+            long failed = tally.Failed;
+            long newFailures = failed - Interlocked.Exchange(ref shadowFailuresLogged, failed);
+            if (newFailures > 0)
+            {
+                AiRbacLog.ShadowEvaluationsFailed(logger, newFailures, DropLogInterval, failed);
+            }
         }
     }
 }

@@ -24,6 +24,17 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
     private const int MarkerBound = Tuning.Hosting.AuditMarkerBytes;
     private const long ClosedBit = 1L << 62; // set on the tail by Dispose: no position can be claimed after it
 
+    // The version of the record schema, written as "schema" on every decision record (docs/audit-log.md): records
+    // without it were written before they carried everything a replay needs (binding scopes and expiry, the chain's
+    // kinds and roles, the owner). Raise it when a decision input is added to the record.
+    private const int RecordSchema = 2;
+
+    // The fixed text of a binding written as an object ({"role":,"scope":,"expires":"…"}), of a chain link
+    // ({"subject":,"kind":"service","roles":[]}) and of the shadow fields without their strings: layout sizes.
+    private const int BindingBytes = 80;
+    private const int LinkBytes = 64;
+    private const int ShadowBytes = 192;
+
     // Characters a JSON string must escape, plus every character unsafe to print (the same set as the core's rule for
     // diagnostics: DEL, the C1 controls, bidirectional formatting characters and the line and paragraph separators),
     // so that `tail` or a log viewer never shows an id from a hostile claim raw. Lone surrogates are found by the
@@ -319,7 +330,10 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
 
         for (int i = 0; i < a.Count; i++)
         {
-            if (!string.Equals(a[i].Role, b[i].Role, StringComparison.Ordinal))
+            // The record shows each binding whole (role, scope, expiry), so two records merge only when all agree.
+            RoleBinding x = a[i], y = b[i];
+            if (!string.Equals(x.Role, y.Role, StringComparison.Ordinal) || !string.Equals(x.Scope, y.Scope, StringComparison.Ordinal)
+                || x.Expires?.UtcTicks != y.Expires?.UtcTicks)
             {
                 return false;
             }
@@ -405,10 +419,12 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.ResourceName = resource.Name;
         slot.Scope = resource.Scope;
         slot.Sensitivity = resource.Sensitivity;
+        slot.Owner = resource.Owner;
         slot.Decision = record.Decision;
         slot.Version = record.Version;
         slot.Activation = record.Decision.BreakGlass ? record.BreakGlassActivation : null;
         slot.Approvals = record.Decision.ApprovalRule is not null ? record.Context : null;
+        slot.ContextOmitted = CarriesContext(record.Context);
         slot.ApprovalMask = 0;
         if (slot.Approvals is { } context)
         {
@@ -419,6 +435,12 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         }
 
         slot.Retrieval = null;
+
+        // Shadow mode: only a disagreement or a failure is written, so only those are kept (and compared when merging).
+        bool shadowShown = record.Shadow is ShadowOutcome.Disagreed or ShadowOutcome.Failed;
+        slot.Shadow = shadowShown ? record.Shadow : ShadowOutcome.None;
+        slot.ShadowDecision = shadowShown ? record.ShadowDecision : default;
+        slot.ShadowVersion = shadowShown ? record.ShadowVersion : null;
 
         // The caller's tag buffer may be reused the moment Authorize returns: copy the references now.
         int kept = Math.Min(tags.Length, maxTags);
@@ -445,11 +467,15 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.ResourceName = null;
         slot.Scope = null;
         slot.Sensitivity = null;
+        slot.Owner = null;
         slot.Decision = default;
         slot.Version = retrieval.Version;
         slot.Activation = null;
         slot.Approvals = null;
         slot.Retrieval = retrieval;
+        slot.Shadow = ShadowOutcome.None;
+        slot.ShadowDecision = default;
+        slot.ShadowVersion = null;
         slot.TagCount = 0;
         slot.TagTotal = 0;
     }
@@ -497,14 +523,32 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         return merged;
     }
 
+    private static bool SameVersion(PolicyVersion? a, PolicyVersion? b)
+        => ReferenceEquals(a, b)
+            || (a is not null && b is not null && a.LoadedAt == b.LoadedAt && string.Equals(a.ContentHash, b.ContentHash, StringComparison.Ordinal));
+
+    // Whether a request's context holds anything the record leaves out (docs/audit-log.md, "context_omitted").
+    private static bool CarriesContext(RequestContext? context)
+        => context is not null && (context.Attributes.Count > 0 || context.Activations.Count > 0 || context.Approvals.Count > 0);
+
     private bool Same(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags)
     {
-        var version = slot.Version;
+        if (slot.ContextOmitted != CarriesContext(record.Context))
+        {
+            return false;
+        }
+
         if (slot.Retrieval is not null // a retrieval query is never counted into, nor a decision into it
             || slot.Decision != record.Decision
-            || !(ReferenceEquals(version, record.Version)
-                 || (version is not null && version.LoadedAt == record.Version.LoadedAt && string.Equals(version.ContentHash, record.Version.ContentHash, StringComparison.Ordinal)))
+            || !SameVersion(slot.Version, record.Version)
             || !string.Equals(slot.Action, record.Action, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        bool shadowShown = record.Shadow is ShadowOutcome.Disagreed or ShadowOutcome.Failed;
+        if (slot.Shadow != (shadowShown ? record.Shadow : ShadowOutcome.None)
+            || (shadowShown && (slot.ShadowDecision != record.ShadowDecision || !SameVersion(slot.ShadowVersion, record.ShadowVersion))))
         {
             return false;
         }
@@ -513,6 +557,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         if (!string.Equals(slot.ResourceName, resource.Name, StringComparison.Ordinal)
             || !string.Equals(slot.Scope, resource.Scope, StringComparison.Ordinal)
             || !string.Equals(slot.Sensitivity, resource.Sensitivity, StringComparison.Ordinal)
+            || !string.Equals(slot.Owner, resource.Owner, StringComparison.Ordinal)
             || slot.TagTotal != tags.Length)
         {
             return false;
@@ -706,11 +751,14 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.ResourceName = null;
         slot.Scope = null;
         slot.Sensitivity = null;
+        slot.Owner = null;
         slot.Decision = default;
         slot.Version = null;
         slot.Activation = null;
         slot.Approvals = null;
         slot.Retrieval = null;
+        slot.ShadowDecision = default;
+        slot.ShadowVersion = null;
         tagStore.AsSpan((int)(index * maxTags), slot.TagCount).Clear();
         slot.TagCount = 0;
         Volatile.Write(ref slot.Sequence, head + slots.Length);
@@ -1050,28 +1098,23 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
     private int Bound(ref Slot slot, long index)
     {
         long chars = 0;
+        long fixedBytes = 0;
         int strings = 0;
         var subject = slot.Subject;
         if (subject is not null)
         {
             chars += subject.Id.Length;
-            if (subject.Roles is { } roles)
-            {
-                foreach (var binding in roles)
-                {
-                    chars += binding.Role.Length;
-                    strings++;
-                }
-            }
-
+            BindingChars(subject.Roles, ref chars, ref fixedBytes, ref strings);
             for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
             {
-                chars += link.Id.Length;
-                strings++;
+                chars += 2 * link.Id.Length; // in on_behalf_of and in chain
+                fixedBytes += LinkBytes;
+                strings += 2;
+                BindingChars(link.Roles, ref chars, ref fixedBytes, ref strings);
             }
         }
 
-        chars += (slot.Action?.Length ?? 0) + (slot.ResourceName?.Length ?? 0) + (slot.Scope?.Length ?? 0) + (slot.Sensitivity?.Length ?? 0);
+        chars += (slot.Action?.Length ?? 0) + (slot.ResourceName?.Length ?? 0) + (slot.Scope?.Length ?? 0) + (slot.Sensitivity?.Length ?? 0) + (slot.Owner?.Length ?? 0);
         foreach (string? tag in tagStore.AsSpan((int)(index * maxTags), slot.TagCount))
         {
             chars += tag?.Length ?? 0;
@@ -1102,8 +1145,30 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
             chars += (retrieval.Store?.Length ?? 0) + retrieval.FilterText.Length; // the counts and flags fit in the fixed part
         }
 
-        long bound = 640 + (chars * 6) + (strings * 4L);
+        if (slot.Shadow != ShadowOutcome.None)
+        {
+            var shadow = slot.ShadowDecision;
+            chars += (shadow.Role?.Length ?? 0) + (shadow.Rule?.Length ?? 0) + (slot.ShadowVersion?.ContentHash.Length ?? 0);
+            fixedBytes += ShadowBytes;
+        }
+
+        long bound = 640 + fixedBytes + (chars * 6) + (strings * 4L);
         return bound > int.MaxValue / 2 ? throw new InvalidOperationException("The audit record is too large.") : (int)bound;
+
+        static void BindingChars(IReadOnlyList<RoleBinding>? roles, ref long chars, ref long fixedBytes, ref int strings)
+        {
+            if (roles is null)
+            {
+                return;
+            }
+
+            foreach (var binding in roles)
+            {
+                chars += binding.Role.Length + (binding.Scope?.Length ?? 0);
+                fixedBytes += BindingBytes;
+                strings += 2;
+            }
+        }
     }
 
     private void Format(ref Slot slot, long index, long count, long first, long last)
@@ -1116,7 +1181,9 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
             return;
         }
 
-        Raw("\","u8);
+        Raw("\",\"schema\":"u8);
+        WriteNumber(RecordSchema);
+        Raw(","u8);
         WriteVersion(slot.Version ?? PolicyVersion.None);
         WriteSubject(slot.Subject);
         Raw(",\"action\":"u8);
@@ -1157,28 +1224,32 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
             }
         }
 
-        var decision = slot.Decision;
-        Raw(decision.Allowed ? ",\"allowed\":true,\"reason\":"u8 : ",\"allowed\":false,\"reason\":"u8);
-        WriteString(decision.ReasonName);
-        if (decision.Role is { } role)
+        if (slot.Owner is { } owner)
         {
-            Raw(",\"role\":"u8);
-            WriteString(role);
+            Raw(",\"owner\":"u8);
+            WriteString(owner);
         }
 
-        if (decision.Rule is { } rule)
+        WriteDecision(slot.Decision, ",\"allowed\":"u8, ",\"reason\":"u8, ",\"role\":"u8, ",\"rule\":"u8);
+        if (slot.Shadow == ShadowOutcome.Disagreed)
         {
-            Raw(",\"rule\":"u8);
-            WriteString(rule);
+            Raw(",\"shadow\":\"disagreed\",\"shadow_policy_version\":"u8);
+            WriteString(slot.ShadowVersion?.ContentHash ?? string.Empty);
+            WriteDecision(slot.ShadowDecision, ",\"shadow_allowed\":"u8, ",\"shadow_reason\":"u8, ",\"shadow_role\":"u8, ",\"shadow_rule\":"u8);
+        }
+        else if (slot.Shadow == ShadowOutcome.Failed)
+        {
+            Raw(",\"shadow\":\"failed\",\"shadow_policy_version\":"u8);
+            WriteString(slot.ShadowVersion?.ContentHash ?? string.Empty);
         }
 
-        if (decision.Condition is { } condition)
+        if (slot.Decision.Condition is { } condition)
         {
             Raw(",\"condition\":"u8);
             WriteString(condition);
         }
 
-        if (decision.ApprovalRule is { } approvalRule)
+        if (slot.Decision.ApprovalRule is { } approvalRule)
         {
             Raw(",\"approval_rule\":"u8);
             WriteString(approvalRule);
@@ -1202,7 +1273,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
             Raw("]"u8);
         }
 
-        if (decision.BreakGlassRole is { } breakGlass)
+        if (slot.Decision.BreakGlassRole is { } breakGlass)
         {
             Raw(",\"break_glass_role\":"u8);
             WriteString(breakGlass);
@@ -1216,6 +1287,11 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
                 WriteTime(activation.Start.UtcTicks);
                 Raw("\""u8);
             }
+        }
+
+        if (slot.ContextOmitted)
+        {
+            Raw(",\"context_omitted\":true"u8);
         }
 
         if (count > 1)
@@ -1300,7 +1376,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         }
     }
 
-    // "subject":"…" and, when the subject has them, "kind", "roles" and "on_behalf_of" (the same for decisions and queries).
+    // "subject":"…" and, when the subject has them, "kind", "roles" (bindings with a scope or an expiry as objects),
+    // "on_behalf_of" and "chain" (the same for decisions and queries).
     private void WriteSubject(Subject? subject)
     {
         Raw("\"subject\":"u8);
@@ -1313,18 +1390,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
 
         if (subject?.Roles is { } roles)
         {
-            Raw(",\"roles\":["u8);
-            for (int i = 0; i < roles.Count; i++)
-            {
-                if (i > 0)
-                {
-                    Raw(","u8);
-                }
-
-                WriteString(roles[i].Role);
-            }
-
-            Raw("]"u8);
+            Raw(",\"roles\":"u8);
+            WriteBindings(roles);
         }
 
         if (subject?.OnBehalfOf is { } principal)
@@ -1340,9 +1407,88 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
                 WriteString(link.Id);
             }
 
+            // The same links whole, as a replay needs them: each link's kind and bindings when the request gave them.
+            Raw("],\"chain\":["u8);
+            for (var link = principal; link is not null; link = link.OnBehalfOf)
+            {
+                Raw(ReferenceEquals(link, principal) ? "{\"subject\":"u8 : ",{\"subject\":"u8);
+                WriteString(link.Id);
+                if (link.Kind is { } linkKind)
+                {
+                    Raw(",\"kind\":"u8);
+                    WriteString(SubjectKinds.ToName(linkKind));
+                }
+
+                if (link.Roles is { } linkRoles)
+                {
+                    Raw(",\"roles\":"u8);
+                    WriteBindings(linkRoles);
+                }
+
+                Raw("}"u8);
+            }
+
             Raw("]"u8);
         }
+    }
 
+    // "allowed":…,"reason":"…"[,"role":"…"][,"rule":"…"] for the live decision, or the shadow_ fields for the candidate's.
+    private void WriteDecision(Decision decision, ReadOnlySpan<byte> allowed, ReadOnlySpan<byte> reason, ReadOnlySpan<byte> role, ReadOnlySpan<byte> rule)
+    {
+        Raw(allowed);
+        Raw(decision.Allowed ? "true"u8 : "false"u8);
+        Raw(reason);
+        WriteString(decision.ReasonName);
+        if (decision.Role is { } roleName)
+        {
+            Raw(role);
+            WriteString(roleName);
+        }
+
+        if (decision.Rule is { } ruleText)
+        {
+            Raw(rule);
+            WriteString(ruleText);
+        }
+    }
+
+    // A list of bindings: a plain one as its role name, one with a scope or an expiry as {"role":…,"scope":…,"expires":…}.
+    private void WriteBindings(IReadOnlyList<RoleBinding> roles)
+    {
+        Raw("["u8);
+        for (int i = 0; i < roles.Count; i++)
+        {
+            if (i > 0)
+            {
+                Raw(","u8);
+            }
+
+            var binding = roles[i];
+            if (binding.Scope is null && binding.Expires is null)
+            {
+                WriteString(binding.Role);
+                continue;
+            }
+
+            Raw("{\"role\":"u8);
+            WriteString(binding.Role);
+            if (binding.Scope is { } scope)
+            {
+                Raw(",\"scope\":"u8);
+                WriteString(scope);
+            }
+
+            if (binding.Expires is { } expires)
+            {
+                Raw(",\"expires\":\""u8);
+                WriteTime(expires.UtcTicks);
+                Raw("\""u8);
+            }
+
+            Raw("}"u8);
+        }
+
+        Raw("]"u8);
     }
 
     // "policy_version":"…","policy_loaded_at":"…", formatted once per version.
@@ -1550,6 +1696,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         public string? ResourceName;
         public string? Scope;
         public string? Sensitivity;
+        public string? Owner;
         public Decision Decision;
         public PolicyVersion? Version;
 
@@ -1559,6 +1706,12 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         // A decision naming an approval rule (section 13): the request's context, whose approvals the decision's mask picks.
         public RequestContext? Approvals;
         public int ApprovalMask;
+
+        // Whether the request carried a context (pairs, activations or approvals) that the record does not hold.
+        public bool ContextOmitted;
         public RetrievalRecord? Retrieval; // set for a retrieval query's record, null for a decision
+        public ShadowOutcome Shadow;
+        public Decision ShadowDecision;
+        public PolicyVersion? ShadowVersion;
     }
 }

@@ -32,6 +32,7 @@ public sealed class PolicyReloader
     private readonly TimeSpan debounce;
     private readonly TimeSpan pollInterval;
     private readonly bool requireChecksum;
+    private readonly bool shadow; // loads the candidate of shadow mode: its failure at start-up is not fatal
     private readonly SemaphoreSlim gate = new(1, 1); // one load at a time, so an older read never overwrites a newer one
     private readonly Lock watchGate = new();
     private readonly List<FileSystemWatcher> watchers = [];
@@ -47,8 +48,12 @@ public sealed class PolicyReloader
     private volatile PolicyReloadResult? lastResult;
     private string? lastPollFailure; // the fingerprint of the last failed periodic read that was logged
 
-    internal PolicyReloader(PolicyAuthorizer authorizer, AiRbacOptions options, TimeProvider timeProvider, AiRbacInstruments? instruments, ILogger? logger = null, AiRbacPolicySource? source = null)
+    // With shadow set, the reloader loads the candidate policy of shadow mode into the shadow authorizer
+    // (docs/dependency-injection.md, "Shadow mode"): the same code as for the live policy, but a start-up failure does not
+    // throw, and OnReloadFailed and the reload metric stay the live policy's.
+    internal PolicyReloader(PolicyAuthorizer authorizer, AiRbacOptions options, TimeProvider timeProvider, AiRbacInstruments? instruments, ILogger? logger = null, AiRbacPolicySource? source = null, bool shadow = false)
     {
+        this.shadow = shadow;
         this.authorizer = authorizer;
         this.logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         Source = source ?? options.Source ?? throw new InvalidOperationException("AddAiRbac: no policy source was configured (set AiRbacOptions.Source).");
@@ -56,7 +61,7 @@ public sealed class PolicyReloader
         compilerOptions = options.CompilerOptions;
         this.timeProvider = timeProvider;
         this.instruments = instruments;
-        onReloadFailed = options.OnReloadFailed;
+        onReloadFailed = shadow ? null : options.OnReloadFailed;
         debounce = options.ReloadDebounce < TimeSpan.Zero ? TimeSpan.Zero : options.ReloadDebounce;
         pollInterval = options.PollInterval <= TimeSpan.Zero ? Timeout.InfiniteTimeSpan : options.PollInterval;
         requireChecksum = options.RequireChecksumFile;
@@ -122,14 +127,15 @@ public sealed class PolicyReloader
         }
     }
 
-    // The start-up load: a policy that fails here fails the start, with every diagnostic in the exception.
+    // The start-up load: a policy that fails here fails the start, with every diagnostic in the exception. A shadow
+    // candidate that fails is reported (logged as a failed reload, LastResult) and the start goes on.
     internal void LoadInitial()
     {
         gate.Wait();
         try
         {
             var result = Apply(Source.Read(limits, requireChecksum), initial: true);
-            if (!result.Succeeded)
+            if (!result.Succeeded && !shadow)
             {
                 throw new PolicyLoadException(result);
             }
@@ -539,7 +545,7 @@ public sealed class PolicyReloader
                 break;
             default:
                 int errors = result.Diagnostics.Count(d => d.IsError);
-                if (initial)
+                if (initial && !shadow)
                 {
                     AiRbacLog.PolicyLoadFailed(logger, source, errors, AiRbacLog.FirstError(result), result.Exception);
                 }

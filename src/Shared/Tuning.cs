@@ -428,5 +428,27 @@ internal static class Tuning
         /// filters print a few KiB. tests/AiRbac.Cli.Tests/FilterFormatTests.cs.
         /// </summary>
         internal const int MaxFilterOutputCharacters = 8 << 20;
+
+        /// <summary>
+        /// <c>airbac diff --audit</c>: examples printed per old → new reason. Reason: the output stays bounded whatever
+        /// the size of the log; the counts say how many there are.
+        /// </summary>
+        internal const int ReplayExamplesPerChange = 3;
+
+        /// <summary><c>airbac diff --audit</c>: subjects named per old → new reason (the most affected first); the rest are counted.</summary>
+        internal const int ReplaySubjectsShown = 10;
+
+        /// <summary>
+        /// <c>airbac diff --audit</c>: distinct subjects counted per old → new reason and in all (each a clipped id of at
+        /// most a few hundred characters, so a few MB). Reason: memory stays bounded on a log of millions of subjects;
+        /// past it the report says "at least".
+        /// </summary>
+        internal const int ReplaySubjectsTracked = 10_000;
+
+        /// <summary><c>airbac diff --audit</c>: bad lines and OLD mismatches quoted (the rest are counted).</summary>
+        internal const int ReplayProblemsShown = 3;
+
+        /// <summary><c>airbac diff --audit</c>: on-behalf-of links named in a subject's key ("bot for alice"); the rest are counted.</summary>
+        internal const int ReplayLinksShown = 3;
     }
 }

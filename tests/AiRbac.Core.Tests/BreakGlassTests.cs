@@ -100,7 +100,7 @@ public sealed class BreakGlassTests
     [Fact]
     public void Attacker_PrincipalsActivation_DoesNotActivateTheAgentsBinding()
     {
-        // The agent holds a break-glass binding too; nina's activation is nina's alone (choice 39).
+        // The agent holds a break-glass binding too; nina's activation is nina's alone (choice 42).
         var policy = Policy();
         var bot = Subject.WithRoles("bot", SubjectKind.Agent, "emergency").ActingFor(Nina);
 

@@ -61,6 +61,83 @@ public sealed class JsonLinesAuditSinkTests
     }
 
     [Fact]
+    public void OnDecision_ScopedBindingsChainAndOwner_WritesEverythingAReplayNeeds()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        var expires = new DateTimeOffset(2026, 9, 30, 2, 0, 0, TimeSpan.FromHours(2));
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path }, new FixedTimeProvider(Now)))
+        {
+            var authorizer = Authorizer(sink, out _);
+            var carol = new Subject("carol", SubjectKind.User, [new RoleBinding("viewer", Scope: "acme")]);
+            var bob = new Subject("bob", null, null, carol);
+            var agent = new Subject("bot-7", SubjectKind.Agent, [new RoleBinding("analyst"), new RoleBinding("ops", "acme/pd", expires)]).ActingFor(bob);
+            authorizer.Authorize(agent, "tool:invoke", new ResourceRequest("tool:a_x") { Scope = "acme/pd/x", Owner = "dave" });
+            authorizer.Authorize(new Subject("dave"), "model:query", "model:gpt");
+        }
+
+        var lines = File.ReadAllLines(path);
+        lines[0].Should().StartWith("{\"time\":\"2026-03-01T12:30:15.1234567Z\",\"schema\":2,\"policy_version\":");
+        var records = Policies.ReadRecords(path);
+        var first = records[0];
+        first.GetProperty("schema").GetInt32().Should().Be(2);
+        var roles = first.GetProperty("roles").EnumerateArray().ToList();
+        roles[0].GetString().Should().Be("analyst", "a plain binding stays a name, as before");
+        roles[1].GetProperty("role").GetString().Should().Be("ops");
+        roles[1].GetProperty("scope").GetString().Should().Be("acme/pd");
+        roles[1].GetProperty("expires").GetString().Should().Be("2026-09-30T00:00:00Z", "in UTC, the same instant");
+        first.GetProperty("on_behalf_of").EnumerateArray().Select(e => e.GetString()).Should().Equal("bob", "carol");
+        var chain = first.GetProperty("chain").EnumerateArray().ToList();
+        chain.Should().HaveCount(2);
+        chain[0].EnumerateObject().Select(p => p.Name).Should().Equal(["subject"], "bob gave neither a kind nor roles: the policy's apply");
+        chain[0].GetProperty("subject").GetString().Should().Be("bob");
+        chain[1].GetProperty("subject").GetString().Should().Be("carol");
+        chain[1].GetProperty("kind").GetString().Should().Be("user");
+        chain[1].GetProperty("roles")[0].GetProperty("scope").GetString().Should().Be("acme");
+        first.GetProperty("owner").GetString().Should().Be("dave");
+        first.EnumerateObject().Select(p => p.Name).Should().Equal(
+            "time", "schema", "policy_version", "policy_loaded_at", "subject", "kind", "roles", "on_behalf_of", "chain", "action", "resource", "scope",
+            "owner", "allowed", "reason");
+
+        var second = records[1];
+        second.GetProperty("schema").GetInt32().Should().Be(2);
+        foreach (string absent in new[] { "chain", "owner", "roles", "shadow" })
+        {
+            second.TryGetProperty(absent, out _).Should().BeFalse(absent + " is omitted when the request has none");
+        }
+    }
+
+    [Fact]
+    public void OnDecision_SameRoleOtherScopeExpiryOrOwner_IsNotCoalesced()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("audit.jsonl");
+        using (var sink = new JsonLinesAuditSink(new AuditLogOptions { Path = path }, new FixedTimeProvider(Now), startWriter: false))
+        {
+            var authorizer = Authorizer(sink, out _);
+            var expires = Now.AddDays(1);
+            Subject[] subjects =
+            [
+                new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", "acme")]),
+                new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", "acme/pd")]),
+                new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", "acme", expires)]),
+                new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", "acme", expires)]), // same as the one before: merged
+            ];
+            foreach (var subject in subjects)
+            {
+                authorizer.Authorize(subject, "tool:invoke", new ResourceRequest("tool:a_x") { Scope = "acme/pd" });
+            }
+
+            var plain = Subject.WithRoles("svc", SubjectKind.Service, "analyst");
+            authorizer.Authorize(plain, "tool:invoke", new ResourceRequest("tool:a_x") { Owner = "a" });
+            authorizer.Authorize(plain, "tool:invoke", new ResourceRequest("tool:a_x") { Owner = "b" });
+        }
+
+        var records = Policies.ReadRecords(path);
+        records.Select(r => r.TryGetProperty("count", out var c) ? c.GetInt64() : 1).Should().Equal(1, 1, 2, 1, 1);
+    }
+
+    [Fact]
     public void OnDecision_PolicyBoundSubjectWithoutKind_OmitsKindRolesRoleAndRule()
     {
         using var temp = new TempDirectory();

@@ -22,7 +22,7 @@ internal sealed class InstrumentRecorder : IDisposable
         // Allocation-free after the first measurement of each series: the zero-allocation test runs with it.
         listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
-            var key = (instrument.Name, tags.Length > 0 ? tags[0].Value as string : null, tags.Length > 1 ? tags[1].Value as string : null);
+            var key = (instrument.Name, Tag(tags, 0), Tag(tags, 1), Tag(tags, 2), Tag(tags, 3));
             lock (totals)
             {
                 CollectionsMarshal.GetValueRefOrAddDefault(totals, key, out bool _) += value;
@@ -31,13 +31,14 @@ internal sealed class InstrumentRecorder : IDisposable
         listener.Start();
     }
 
-    private readonly Dictionary<(string Instrument, string? Tag1, string? Tag2), long> totals = [];
+    private readonly Dictionary<(string Instrument, string? Tag1, string? Tag2, string? Tag3, string? Tag4), long> totals = [];
 
-    /// <summary>The total of an instrument's series: <c>name</c>, or <c>name|tag1|tag2</c> by tag value.</summary>
+    /// <summary>The total of an instrument's series: <c>name</c>, or <c>name|tag1|tag2</c> (up to four tags) by tag value.</summary>
     public long Get(string key)
     {
         string[] parts = key.Split('|');
-        var series = (parts[0], parts.Length > 1 ? parts[1] : null, parts.Length > 2 ? parts[2] : null);
+        string? Part(int i) => parts.Length > i ? parts[i] : null;
+        var series = (parts[0], Part(1), Part(2), Part(3), Part(4));
         lock (totals)
         {
             return totals.TryGetValue(series, out long value) ? value : 0;
@@ -45,6 +46,8 @@ internal sealed class InstrumentRecorder : IDisposable
     }
 
     public void Collect() => listener.RecordObservableInstruments();
+
+    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, int index) => tags.Length > index ? tags[index].Value as string : null;
 
     public void Dispose() => listener.Dispose();
 }
@@ -125,5 +128,45 @@ public sealed class MetricsTests
         meter.Name.Should().Be(AiRbacMetrics.MeterName);
         seen.Should().BeEquivalentTo([AiRbacMetrics.Decisions, AiRbacMetrics.BreakGlassDecisions, AiRbacMetrics.Reloads, AiRbacMetrics.AuditRecordsWritten, AiRbacMetrics.AuditRecordsDropped, AiRbacMetrics.PolicyInfo]);
         tagNames.Should().BeEquivalentTo([AiRbacMetrics.OutcomeTag, AiRbacMetrics.ReasonTag]);
+    }
+
+    [Fact]
+    public void Instruments_ShadowMode_AddsTheTwoShadowCountersWithTheDocumentedTags()
+    {
+        using var provider = new ServiceCollection()
+            .AddAiRbac(o =>
+            {
+                o.Source = AiRbacPolicySource.FromYaml(Policies.A, "a.yaml");
+                o.Shadow.Source = AiRbacPolicySource.FromYaml(Policies.B, "b.yaml");
+            })
+            .BuildServiceProvider();
+        var authorizer = provider.GetRequiredService<PolicyAuthorizer>();
+        var meter = provider.GetRequiredService<AiRbacRuntime>().Instruments!.Meter;
+        var seen = new ConcurrentBag<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter))
+            {
+                seen.Add(instrument.Name);
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        var tagNames = new ConcurrentDictionary<string, ConcurrentBag<string>>();
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                tagNames.GetOrAdd(instrument.Name, _ => []).Add(tag.Key);
+            }
+        });
+        listener.Start();
+
+        authorizer.Authorize(Policies.Alice, "tool:invoke", "tool:a_x");
+
+        seen.Should().Contain([AiRbacMetrics.ShadowDecisions, AiRbacMetrics.ShadowDisagreements]).And.HaveCount(7);
+        tagNames[AiRbacMetrics.ShadowDecisions].Should().BeEquivalentTo([AiRbacMetrics.ShadowResultTag]);
+        tagNames[AiRbacMetrics.ShadowDisagreements].Should().BeEquivalentTo(
+            [AiRbacMetrics.OutcomeTag, AiRbacMetrics.ReasonTag, AiRbacMetrics.ShadowOutcomeTag, AiRbacMetrics.ShadowReasonTag]);
     }
 }

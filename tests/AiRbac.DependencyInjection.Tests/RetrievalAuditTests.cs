@@ -16,8 +16,8 @@ public sealed class RetrievalAuditTests
 
     private static readonly string[] RecordFields =
     [
-        "time", "event", "policy_version", "policy_loaded_at", "subject", "kind", "roles", "on_behalf_of", "action", "store",
-        "candidates", "removed", "returned", "approximations", "filter",
+        "time", "event", "policy_version", "policy_loaded_at", "subject", "kind", "roles", "on_behalf_of", "chain", "action",
+        "store", "candidates", "removed", "returned", "approximations", "filter",
     ];
 
     private static PolicyAuthorizer Authorizer(IDecisionObserver sink)
@@ -56,6 +56,8 @@ public sealed class RetrievalAuditTests
         record.GetProperty("kind").GetString().Should().Be("agent");
         record.GetProperty("roles").EnumerateArray().Select(e => e.GetString()).Should().Equal("analyst");
         record.GetProperty("on_behalf_of").EnumerateArray().Select(e => e.GetString()).Should().Equal("bob", "carol");
+        record.GetProperty("chain")[1].GetProperty("kind").GetString().Should().Be("user", "the subject is shown as a decision record shows it");
+        record.TryGetProperty("schema", out _).Should().BeFalse("a retrieval record is not a decision to replay");
         record.GetProperty("action").GetString().Should().Be("tool:invoke");
         record.GetProperty("store").GetString().Should().Be("chunks");
         record.GetProperty("candidates").GetInt32().Should().Be(7);

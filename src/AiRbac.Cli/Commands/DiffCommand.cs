@@ -5,8 +5,9 @@ using AiRbac.Model;
 namespace AiRbac.Cli.Commands;
 
 /// <summary>
-/// <c>airbac diff OLD NEW [--requests FILE]</c>: the exact change between two compiled policies, per role with
-/// inheritance resolved, and with a corpus the decisions that change; exit 0 no change, 1 changes, 2 usage.
+/// <c>airbac diff OLD NEW [--requests FILE | --audit FILE]</c>: the exact change between two compiled policies, per role
+/// with inheritance resolved, and with a corpus or a decision audit log the decisions that change; exit 0 no change,
+/// 1 changes, 2 usage (and an audit log that could not be replayed whole).
 /// </summary>
 internal static class DiffCommand
 {
@@ -15,27 +16,41 @@ internal static class DiffCommand
         var oldPath = new Argument<string>("OLD") { Description = "The policy before the change." };
         var newPath = new Argument<string>("NEW") { Description = "The policy after the change." };
         var requests = new Option<string>("--requests") { Description = "Replay a JSON Lines corpus on both policies and report every decision whose reason changes; '-' reads standard input.", HelpName = "FILE" };
+        var audit = new Option<string>("--audit") { Description = "Replay a decision audit log (JSON Lines, as AddAiRbac writes it) on both policies, each request as of its logged time, and report the decisions whose reason changes by old -> new reason, with counts and the subjects affected; '-' reads standard input.", HelpName = "FILE" };
         var command = new Command("diff", "Compare two policies by meaning, not text: roles added and removed; per role (inheritance resolved) grants, denies, ceilings, clearances and kinds gained and lost; tiers, catalog, constraints and bindings. Exit 0 no change, 1 changes, 2 usage.")
         {
             oldPath,
             newPath,
             requests,
+            audit,
         };
-        command.SetAction(parsed => Execute(console, parsed.GetValue(oldPath)!, parsed.GetValue(newPath)!, parsed.GetValue(requests)));
+        command.SetAction(parsed => Execute(console, parsed.GetValue(oldPath)!, parsed.GetValue(newPath)!, parsed.GetValue(requests), parsed.GetValue(audit)));
         return command;
     }
 
-    private static int Execute(CliConsole console, string oldPath, string newPath, string? corpus)
+    private static int Execute(CliConsole console, string oldPath, string newPath, string? corpus, string? auditLog)
     {
-        PolicyFiles.RequireFile(oldPath);
-        PolicyFiles.RequireFile(newPath);
-        if (corpus is not null && corpus != "-")
+        if (corpus is not null && auditLog is not null)
         {
-            PolicyFiles.RequireFile(corpus);
+            throw new UsageException("--requests and --audit replay different inputs; give one of them");
         }
 
-        var before = PolicyFiles.LoadForUse(oldPath, console.Error);
-        var after = PolicyFiles.LoadForUse(newPath, console.Error);
+        PolicyFiles.RequireFile(oldPath);
+        PolicyFiles.RequireFile(newPath);
+        foreach (string? input in new[] { corpus, auditLog })
+        {
+            if (input is not null && input != "-")
+            {
+                PolicyFiles.RequireFile(input);
+            }
+        }
+
+        // An audit replay decides each record as of its logged time: both policies read this clock, which reads the
+        // current time until the replay sets it.
+        var clock = new FixedClock(TimeProvider.System.GetUtcNow());
+        var options = auditLog is null ? null : new PolicyCompilerOptions { TimeProvider = clock };
+        var before = PolicyFiles.LoadForUse(oldPath, console.Error, options);
+        var after = PolicyFiles.LoadForUse(newPath, console.Error, options);
         if (before is null || after is null)
         {
             return AirbacCli.ExitUsage;
@@ -63,6 +78,19 @@ internal static class DiffCommand
             }
 
             changes += flipped.Value;
+        }
+
+        if (auditLog is not null)
+        {
+            var (changed, incomplete) = AuditReplay.Run(console, before, after, clock, oldPath, auditLog);
+            if (incomplete)
+            {
+                // Fail closed: a replay that could not decide every logged request again cannot say "no change".
+                console.Error.WriteLine($"error: {auditLog}: some lines or records could not be replayed (see the totals); the replay is incomplete");
+                return AirbacCli.ExitUsage;
+            }
+
+            changes += changed > 0 ? 1 : 0;
         }
 
         return changes > 0 ? AirbacCli.ExitNegative : AirbacCli.ExitOk;
@@ -517,7 +545,8 @@ internal static class DiffCommand
         return changed;
     }
 
-    private static string Describe(Decision decision)
+    /// <summary>A decision as <c>reason (role: rule)</c>, for the replays of <c>--requests</c> and <c>--audit</c>.</summary>
+    internal static string Describe(Decision decision)
         => decision.Role is null ? decision.ReasonName
             : decision.Rule is null ? $"{decision.ReasonName} ({decision.Role})" : $"{decision.ReasonName} ({decision.Role}: {decision.Rule})";
 }

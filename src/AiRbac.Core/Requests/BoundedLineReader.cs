@@ -18,7 +18,9 @@ internal enum LineStatus
 /// <summary>
 /// Reads lines of at most a fixed length, so that one huge line (or a file without newlines) cannot take
 /// unbounded memory. Lines end at <c>\n</c>; a <c>\r</c> before it is dropped. A last line without a
-/// terminator is still a line. Used for request corpora and audit logs (JSON Lines).
+/// terminator is still a line. After <see cref="LineStatus.TooLong"/>, the next <see cref="Read"/> skips the rest of that
+/// line without keeping it and returns the line after it, for readers that count bad lines and go on. Used for request
+/// corpora and audit logs (JSON Lines).
 /// </summary>
 /// <param name="reader">The text to read.</param>
 /// <param name="maxLineLength">The longest line accepted, in UTF-16 code units.</param>
@@ -31,6 +33,7 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
     private readonly StringBuilder line = new();
     private int position;
     private int length;
+    private bool skipping; // the last line was too long and its rest has not been read yet
 
     /// <summary>The number of the line last returned (1-based).</summary>
     public long LineNumber { get; private set; }
@@ -45,6 +48,11 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
     {
         text = string.Empty;
         line.Clear();
+        if (skipping && !SkipRestOfLine())
+        {
+            return LineStatus.End;
+        }
+
         bool started = false;
         while (true)
         {
@@ -73,6 +81,8 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
             {
                 // One more than the limit is allowed here for a '\r' that Finish drops.
                 LineNumber++;
+                line.Clear();
+                skipping = true;
                 return LineStatus.TooLong;
             }
 
@@ -90,6 +100,48 @@ internal sealed class BoundedLineReader(TextReader reader, int maxLineLength)
 
                 return LineStatus.Line;
             }
+        }
+    }
+
+    /// <summary>Whether the input has ended: nothing is left after the line last returned. Reads ahead, consumes nothing.</summary>
+    /// <returns><see langword="true"/> when a <see cref="Read"/> now would return <see cref="LineStatus.End"/>.</returns>
+    public bool AtEnd()
+    {
+        if (skipping || position < length)
+        {
+            return false;
+        }
+
+        length = reader.Read(buffer, 0, buffer.Length);
+        position = 0;
+        return length == 0;
+    }
+
+    // Reads past the end of a line that was too long, keeping nothing; false when the input ends first.
+    private bool SkipRestOfLine()
+    {
+        while (true)
+        {
+            if (position == length)
+            {
+                length = reader.Read(buffer, 0, buffer.Length);
+                position = 0;
+                if (length == 0)
+                {
+                    skipping = false;
+                    return false;
+                }
+            }
+
+            int newline = buffer.AsSpan(position, length - position).IndexOf('\n');
+            if (newline >= 0)
+            {
+                position += newline + 1;
+                skipping = false;
+                return true;
+            }
+
+            position = length;
         }
     }
 

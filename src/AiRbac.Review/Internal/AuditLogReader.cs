@@ -19,9 +19,15 @@ internal enum AuditLineType
     Retrieval,
 }
 
-/// <summary>The fields of one audit line that the review uses.</summary>
+/// <summary>
+/// The fields of one audit line: those the review uses, and, when the reader reads requests (a replay), everything the
+/// record says of the request (docs/audit-log.md, "Record schema").
+/// </summary>
 internal sealed class AuditRecord
 {
+    /// <summary>The record schema this tool reads whole: the version from which records carry every decision input.</summary>
+    public const int ReplayableSchema = 2;
+
     public AuditLineType Type { get; set; }
 
     /// <summary>The line's number in the log.</summary>
@@ -48,14 +54,75 @@ internal sealed class AuditRecord
 
     public List<string> Roles { get; } = [];
 
+    // Read only for a replay (AuditLogReader with readRequests):
+
+    /// <summary>The record's <c>schema</c>, or 0 when it has none (written by an older sink).</summary>
+    public int Schema { get; set; }
+
     public string Action { get; set; } = string.Empty;
 
     public string Resource { get; set; } = string.Empty;
 
     public string Reason { get; set; } = string.Empty;
 
-    /// <summary>The ids of the on-behalf-of chain, when the record has one.</summary>
+    public string? PolicyVersion { get; set; }
+
+    public string? Scope { get; set; }
+
+    public string? Sensitivity { get; set; }
+
+    public string? Owner { get; set; }
+
+    public List<string> Tags { get; } = [];
+
+    /// <summary><c>tags_omitted</c>: tags the request carried that the record does not show.</summary>
+    public long TagsOmitted { get; set; }
+
+    /// <summary><c>context_omitted</c>: the request carried a context (version 2) that the record does not hold.</summary>
+    public bool ContextOmitted { get; set; }
+
+    /// <summary>The subject's bindings as the request gave them, or <see langword="null"/> when the record has no <c>roles</c> (the policy's bindings applied).</summary>
+    public List<RoleBinding>? Bindings { get; set; }
+
+    /// <summary>The on-behalf-of chain, link by link (<c>chain</c>), or <see langword="null"/> when the record has none.</summary>
+    public List<(string Id, SubjectKind? Kind, List<RoleBinding>? Bindings)>? Chain { get; set; }
+
+    /// <summary>The ids of <c>on_behalf_of</c>.</summary>
     public List<string> OnBehalfOf { get; } = [];
+
+    /// <summary>Whether a string of the request holds a lone surrogate, kept in escaped form: it is not the text that was decided on.</summary>
+    public bool Escaped { get; set; }
+
+    /// <summary>
+    /// The request the record describes, to decide it again: <see langword="null"/>, with the reason, when the record
+    /// does not hold everything the decision read (docs/audit-log.md, "Replaying the log").
+    /// </summary>
+    public (Subject Subject, string Action, ResourceRequest Resource)? Request(out string? notReplayable)
+    {
+        notReplayable = Schema == 0 ? "written before the schema field (an older sink): binding scopes and expiry, the chain's kinds and roles and the owner are not known"
+            : Schema != ReplayableSchema ? $"schema {Schema} is not {ReplayableSchema}: it may carry decision inputs this tool does not read"
+            : TagsOmitted > 0 ? $"{TagsOmitted} tag(s) of the request are not in the record (AuditLogOptions.MaxTags)"
+            : ContextOmitted ? "the request carried a context (conditions, break-glass activations or approvals: policy language version 2) that the record does not hold"
+            : Escaped ? "a string of the request holds a lone surrogate, which the log keeps escaped"
+            : null;
+        if (notReplayable is not null)
+        {
+            return null;
+        }
+
+        Subject? principal = null;
+        if (Chain is { } chain)
+        {
+            for (int i = chain.Count - 1; i >= 0; i--)
+            {
+                principal = new Subject(chain[i].Id, chain[i].Kind, chain[i].Bindings, principal);
+            }
+        }
+
+        SubjectKind? kind = Kind is null ? null : SubjectKinds.TryParse(Kind, out var parsed) ? parsed : null;
+        var subject = new Subject(Subject, kind, Bindings, principal);
+        return (subject, Action, new ResourceRequest(Resource) { Scope = Scope, Sensitivity = Sensitivity, Owner = Owner, Tags = Tags.ToArray() });
+    }
 
     /// <summary>For a break-glass decision (docs/policy-language.md, section 12): the role, the justification, who activated it and when.</summary>
     public string? BreakGlassRole { get; set; }
@@ -69,9 +136,13 @@ internal sealed class AuditRecord
 
 /// <summary>
 /// Streams an audit log (JSON Lines, one decision record per line): one line at a time, each at most
-/// <see cref="MaxLineLength"/> characters, so memory stays bounded whatever the size of the log.
+/// <see cref="MaxLineLength"/> characters, so memory stays bounded whatever the size of the log. A line that is not a
+/// valid record throws <see cref="AuditLogFormatException"/>; the reader can go on with the next line after it (the
+/// review stops, a replay counts it). With <paramref name="readRequests"/>, the request of each record is read too, for
+/// <see cref="AuditRecord.Request"/>, and checked strictly (a repeated field, an unknown field in a binding or chain link
+/// make the line bad).
 /// </summary>
-internal sealed class AuditLogReader(TextReader reader)
+internal sealed class AuditLogReader(TextReader reader, bool readRequests = false)
 {
     /// <summary>The longest line accepted: 1 MiB of characters.</summary>
     public const int MaxLineLength = Tuning.Requests.MaxLineLength;
@@ -129,9 +200,9 @@ internal sealed class AuditLogReader(TextReader reader)
         return null;
     }
 
-    /// <summary>Whether the line just read was the last and the log does not end with a newline (consumes the rest of the log).</summary>
+    /// <summary>Whether the line just read was the last and the log does not end with a newline (consumes nothing).</summary>
     private bool IsUnterminatedLastLine()
-        => Lines.Read(out _) == LineStatus.End && !source.EndsWithNewline;
+        => Lines.AtEnd() && !source.EndsWithNewline;
 
     private bool ReadLine(out string text) => Lines.Read(out text) switch
     {
@@ -146,7 +217,9 @@ internal sealed class AuditLogReader(TextReader reader)
         syntaxError = null;
         try
         {
-            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16 });
+            // A replay reads what it decides on: a field given twice could be read either way, so it makes the line bad
+            // (policy-language.md, choice 4).
+            document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = !readRequests });
         }
         catch (JsonException e)
         {
@@ -156,6 +229,7 @@ internal sealed class AuditLogReader(TextReader reader)
 
         using (document)
         {
+            record.Escaped = false;
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -219,6 +293,8 @@ internal sealed class AuditLogReader(TextReader reader)
 
             CheckStringArray(root, "tags");
             CheckStringArray(root, "on_behalf_of");
+            RoleNames(root);
+
             record.OnBehalfOf.Clear();
             if (root.TryGetProperty("on_behalf_of", out var chain) && chain.ValueKind == JsonValueKind.Array)
             {
@@ -237,34 +313,197 @@ internal sealed class AuditLogReader(TextReader reader)
                 throw Bad("a break-glass record ('break_glass_role') needs 'justification', 'activated_by' and 'activated_at'");
             }
 
-            record.Roles.Clear();
-            if (root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null)
+            if (readRequests)
             {
-                if (roles.ValueKind != JsonValueKind.Array)
-                {
-                    throw Bad("'roles' must be an array of role names");
-                }
-
-                foreach (var item in roles.EnumerateArray())
-                {
-                    // Role names are written as strings; a binding object {"role": ...} is accepted too.
-                    if (item.ValueKind == JsonValueKind.String)
-                    {
-                        record.Roles.Add(Text(item));
-                    }
-                    else if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("role", out var name) && name.ValueKind == JsonValueKind.String)
-                    {
-                        record.Roles.Add(Text(name));
-                    }
-                    else
-                    {
-                        throw Bad("'roles' must be an array of role names");
-                    }
-                }
+                ReadRequest(root);
             }
         }
 
         return true;
+    }
+
+    // "roles": role names, or binding objects {"role": ...} (schema 2 writes scoped and expiring bindings so); the names
+    // go into Roles. Decision and retrieval records show the subject alike.
+    private void RoleNames(JsonElement root)
+    {
+        record.Roles.Clear();
+        if (root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null)
+        {
+            if (roles.ValueKind != JsonValueKind.Array)
+            {
+                throw Bad("'roles' must be an array of role names");
+            }
+
+            foreach (var item in roles.EnumerateArray())
+            {
+                // Role names are written as strings; a binding object {"role": ...} is accepted too.
+                if (item.ValueKind == JsonValueKind.String)
+                {
+                    record.Roles.Add(Text(item));
+                }
+                else if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("role", out var name) && name.ValueKind == JsonValueKind.String)
+                {
+                    record.Roles.Add(Text(name));
+                }
+                else
+                {
+                    throw Bad("'roles' must be an array of role names");
+                }
+            }
+        }
+    }
+
+    private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
+    private static readonly HashSet<string> LinkFields = ["subject", "kind", "roles"];
+
+    // The request of a decision record, for a replay: every field the record schema gives it, strictly.
+    private void ReadRequest(JsonElement root)
+    {
+        record.Schema = 0;
+        if (root.TryGetProperty("schema", out var schema))
+        {
+            record.Schema = schema.ValueKind == JsonValueKind.Number && schema.TryGetInt32(out int version) && version > 0
+                ? version
+                : throw Bad("'schema' must be a positive integer");
+        }
+
+        record.Action = RequiredString(root, "action");
+        record.Resource = RequiredString(root, "resource");
+        record.Reason = RequiredString(root, "reason");
+        if (!DecisionReasons.TryParse(record.Reason, out var reason) || (reason == DecisionReason.Allowed) != record.Allowed)
+        {
+            throw Bad($"'reason' {Shorten(record.Reason)} is not a reason, or does not go with 'allowed'");
+        }
+
+        record.PolicyVersion = OptionalString(root, "policy_version");
+        record.Scope = OptionalString(root, "scope");
+        record.Sensitivity = OptionalString(root, "sensitivity");
+        record.Owner = OptionalString(root, "owner");
+        record.Tags.Clear();
+        if (root.TryGetProperty("tags", out var tags) && tags.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var tag in tags.EnumerateArray())
+            {
+                record.Tags.Add(Text(tag));
+            }
+        }
+
+        record.TagsOmitted = 0;
+        if (root.TryGetProperty("tags_omitted", out var omitted))
+        {
+            record.TagsOmitted = omitted.ValueKind == JsonValueKind.Number && omitted.TryGetInt64(out long n) && n > 0
+                ? n
+                : throw Bad("'tags_omitted' must be a positive integer");
+        }
+
+        record.ContextOmitted = false;
+        if (root.TryGetProperty("context_omitted", out var contextOmitted))
+        {
+            record.ContextOmitted = contextOmitted.ValueKind == JsonValueKind.True ? true : throw Bad("'context_omitted' is only ever true");
+        }
+
+        record.Bindings = root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null ? Bindings(roles, "roles") : null;
+        record.OnBehalfOf.Clear();
+        if (root.TryGetProperty("on_behalf_of", out var ids) && ids.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var id in ids.EnumerateArray())
+            {
+                record.OnBehalfOf.Add(Text(id));
+            }
+        }
+
+        record.Chain = null;
+        if (root.TryGetProperty("chain", out var chain))
+        {
+            record.Chain = Chain(chain);
+        }
+
+        // The chain repeats on_behalf_of with each link's kind and roles: both or neither, naming the same ids.
+        int links = record.Chain?.Count ?? 0;
+        if (record.Schema >= AuditRecord.ReplayableSchema
+            && (links != record.OnBehalfOf.Count || record.Chain?.Select(l => l.Id).SequenceEqual(record.OnBehalfOf, StringComparer.Ordinal) == false))
+        {
+            throw Bad("'chain' must name the subjects of 'on_behalf_of', in the same order");
+        }
+    }
+
+    private List<(string Id, SubjectKind? Kind, List<RoleBinding>? Bindings)> Chain(JsonElement chain)
+    {
+        if (chain.ValueKind != JsonValueKind.Array)
+        {
+            throw Bad("'chain' must be an array of subjects");
+        }
+
+        var links = new List<(string, SubjectKind?, List<RoleBinding>?)>();
+        foreach (var link in chain.EnumerateArray())
+        {
+            if (link.ValueKind != JsonValueKind.Object)
+            {
+                throw Bad("'chain' must be an array of subjects");
+            }
+
+            CheckFields(link, LinkFields, "a 'chain' link");
+            string id = RequiredString(link, "subject");
+            SubjectKind? kind = null;
+            if (OptionalString(link, "kind") is { } name)
+            {
+                kind = SubjectKinds.TryParse(name, out var parsed) ? parsed : throw Bad($"unknown 'kind' in 'chain': {Shorten(name)}");
+            }
+
+            var bindings = link.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null ? Bindings(roles, "chain roles") : null;
+            links.Add((id, kind, bindings));
+        }
+
+        return links;
+    }
+
+    // A role name, or a binding written as an object: {"role": ..., "scope": ..., "expires": ...}.
+    private List<RoleBinding> Bindings(JsonElement roles, string what)
+    {
+        if (roles.ValueKind != JsonValueKind.Array)
+        {
+            throw Bad($"'{what}' must be an array of role bindings");
+        }
+
+        var bindings = new List<RoleBinding>();
+        foreach (var item in roles.EnumerateArray())
+        {
+            if (item.ValueKind == JsonValueKind.String)
+            {
+                bindings.Add(new RoleBinding(Text(item)));
+                continue;
+            }
+
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw Bad($"'{what}' must be an array of role bindings");
+            }
+
+            CheckFields(item, BindingFields, "a role binding");
+            string role = RequiredString(item, "role");
+            string? scope = OptionalString(item, "scope");
+            DateTimeOffset? expires = null;
+            if (OptionalString(item, "expires") is { } until)
+            {
+                expires = Rfc3339.TryParse(until, out var instant) ? instant : throw Bad($"'expires' is not an RFC 3339 date-time: {Shorten(until)}");
+            }
+
+            bindings.Add(new RoleBinding(role, scope, expires));
+        }
+
+        return bindings;
+    }
+
+    // A field the replay does not know could be a decision input it would leave out: the line is bad, not guessed at.
+    private void CheckFields(JsonElement element, HashSet<string> known, string what)
+    {
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!known.Contains(property.Name))
+            {
+                throw Bad($"unknown field {Shorten(property.Name)} in {what}");
+            }
+        }
     }
 
     private void ParseEvent(JsonElement root, JsonElement kind, DateTimeOffset instant)
@@ -325,7 +564,7 @@ internal sealed class AuditLogReader(TextReader reader)
             throw Bad($"unknown 'kind': {Shorten(record.Kind)} (expected user, service or agent)");
         }
 
-        CheckStringArray(root, "roles");
+        RoleNames(root);
         CheckStringArray(root, "on_behalf_of");
         CheckStringArray(root, "approximations");
         long candidates = Count(root, "candidates"), removed = Count(root, "removed"), returned = Count(root, "returned");
@@ -395,7 +634,7 @@ internal sealed class AuditLogReader(TextReader reader)
     // A JSON string as text. The audit sink writes a lone surrogate in an id (a hostile claim) as its escape, "\ud800",
     // so that distinct ids stay distinct; .NET cannot decode it, so such a string keeps its escaped JSON form (without
     // the quotes): still distinct, and safe to print (policy-language.md, choice 25).
-    private static string Text(JsonElement value)
+    private string Text(JsonElement value)
     {
         try
         {
@@ -403,6 +642,7 @@ internal sealed class AuditLogReader(TextReader reader)
         }
         catch (InvalidOperationException)
         {
+            record.Escaped = true;
             string raw = value.GetRawText();
             return raw[1..^1];
         }
