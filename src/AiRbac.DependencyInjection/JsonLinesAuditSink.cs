@@ -527,7 +527,7 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         => ReferenceEquals(a, b)
             || (a is not null && b is not null && a.LoadedAt == b.LoadedAt && string.Equals(a.ContentHash, b.ContentHash, StringComparison.Ordinal));
 
-    // Whether a request's context holds anything the record leaves out (docs/audit-log.md, "context_omitted").
+    // Whether a request's context holds anything the record leaves out (docs/audit-log.md, "Record schema").
     private static bool CarriesContext(RequestContext? context)
         => context is not null && (context.Attributes.Count > 0 || context.Activations.Count > 0 || context.Approvals.Count > 0);
 
