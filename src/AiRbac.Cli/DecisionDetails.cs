@@ -320,7 +320,7 @@ internal sealed class DecisionDetails
     /// <summary>Step 9: the first link of the chain that is denied when decided alone, as the engine's trace gives it.</summary>
     private DeniedLink? FindDeniedLink(AuthorizationRequest request)
     {
-        var chain = policy.Trace(request.Subject, request.Action, request.Resource).Chain;
+        var chain = policy.Trace(request.Subject, request.Action, request.Resource, request.Context).Chain;
         int depth = chain.Count - 1;
         if (depth < 1 || chain[depth].Allowed || LinkAt(request.Subject, depth) is not { } link)
         {

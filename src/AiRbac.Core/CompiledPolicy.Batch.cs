@@ -6,7 +6,7 @@ namespace AiRbac;
 /// <summary>
 /// Batch decisions: one subject (with its on-behalf-of chain) and one action against many resources, for example the
 /// candidates a retriever found. Each item goes through the same decision steps as <see cref="Authorize(Subject, string, in ResourceRequest)"/>
-/// (<see cref="DecideRequest"/>, or <see cref="DecideRun"/> and <see cref="DecideDelegation"/> once the subject's table
+/// (<see cref="DecideRequest"/>, or <see cref="DecideRun"/> and <see cref="AfterActor"/> once the subject's table
 /// is known); what does not depend on the item is resolved once per batch.
 /// </summary>
 public sealed partial class CompiledPolicy
@@ -73,25 +73,25 @@ public sealed partial class CompiledPolicy
     /// The items of a batch whose subject has a fixed set, with its <paramref name="table"/>: steps 4 and 5 and the
     /// action's run once (<see cref="RunOf"/>), then per item what <see cref="Decide"/> does for a subject that kept its
     /// table: the request's part of step 2 (<see cref="Prepare"/>), steps 6 to 8 (<see cref="DecideRun"/>,
-    /// inlined here), and step 9 down the chain (<see cref="DecideDelegation"/>).
+    /// inlined here), and steps 9 and 10 (<see cref="AfterActor"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // docs/benchmarks.md, "Batch decisions"
     private void DecideOnTable(RoleSetTable table, Subject subject, string action, int actionId, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
     {
         decisions = decisions[..resources.Length];
         var run = RunOf(table, actionId);
-        bool chain = subject.OnBehalfOf is not null;
+        bool after = subject.OnBehalfOf is not null || approvalRules.Length != 0;
         for (int i = 0; i < resources.Length; i++)
         {
             ref readonly var resource = ref resources[i];
-            var request = new Request(action, in resource);
+            var request = new Request(action, in resource, null);
             Prepare(ref request, in resource, actionId);
             var decision = request.Invalid ? new Decision(this, DecisionReason.InvalidRequest)
                 : run is null ? StepFourOrFive(table)
-                : DecideRun(run, subject, ref request);
-            if (chain && decision.Allowed)
+                : DecideRun(run, table, subject, ref request, default);
+            if (after && decision.Allowed)
             {
-                decision = DecideDelegation(subject, ref request, decision);
+                decision = AfterActor(subject, ref request, decision);
             }
 
             decisions[i] = decision;

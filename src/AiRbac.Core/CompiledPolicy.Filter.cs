@@ -54,6 +54,13 @@ public sealed partial class CompiledPolicy
         action ??= string.Empty;
         int actionId = action.Length == 0 ? -1 : actionIds.Find(action);
 
+        // An approval rule that may match the action (docs/policy-language.md, section 13) denies the resources it matches
+        // without approvals, which a filter does not carry: no filter is built (decide candidates with AuthorizeMany).
+        if (ApprovalMayMatch(action))
+        {
+            return PolicyFilter.Incomplete(this, subject, action, at);
+        }
+
         // The chain, with each link's kind and bindings (steps 1 and 2's subject part decided here, once).
         var chain = new List<(Subject Subject, bool Holds, SubjectKind Kind, PolicyBinding[] Bindings)>();
         long work = 0;
@@ -146,6 +153,7 @@ public sealed partial class CompiledPolicy
         bool ownerRule = action.Length > 0 && notByOwner.Length > 0 && IsNotByOwner(action, actionId);
         var linkFilters = new Dictionary<(int Link, RoleSetTable Table), FilterLink>();
         var branches = new FilterBranch[(int)branchCount];
+        bool gated = false;
         long clauses = branchCount * chain.Count + scopes.Count; // a clause per link per branch, and per ExceptUnder entry
         for (int b = -1; b < scopes.Count; b++)
         {
@@ -164,18 +172,24 @@ public sealed partial class CompiledPolicy
                     continue;
                 }
 
-                // Step 3 at the branch's scope, then the table decisions read (step 4 and 5 answers, shared with them).
+                // Step 3 at the branch's scope, then the table decisions read (step 4 and 5 answers, shared with them). A
+                // set with gated roles grants through its active roles only, which depend on the bindings, not just the set.
                 var table = TableOf(RoleIdsAt(kind, bindings, scope, now, direct: null));
-                if (!linkFilters.TryGetValue((i, table), out var filter))
+                bool[]? inactive = table.Gated ? InactiveRoles(table, kind, bindings, scope, now) : null;
+                gated |= inactive is not null;
+                if (inactive is not null || !linkFilters.TryGetValue((i, table), out var filter))
                 {
-                    filter = BuildLinkFilter(link.Id, table, action, actionId, ownerRule);
+                    filter = BuildLinkFilter(link.Id, table, action, actionId, ownerRule, inactive);
                     clauses += filter.ClauseCount;
                     if (clauses > MaxFilterClauses)
                     {
                         return PolicyFilter.Incomplete(this, subject, action, at);
                     }
 
-                    linkFilters.Add((i, table), filter);
+                    if (inactive is null)
+                    {
+                        linkFilters.Add((i, table), filter);
+                    }
                 }
 
                 links[i] = filter;
@@ -184,11 +198,96 @@ public sealed partial class CompiledPolicy
             branches[b + 1] = new FilterBranch(scope, [.. exceptUnder[b + 1]], links);
         }
 
+        if (gated)
+        {
+            // A filter has no context: a role with conditions on context keys is inactive, but one whose only conditions
+            // are time_of_day windows may be active now and not later (or the other way): the filter holds only until
+            // the next window boundary of the policy, and from the last one.
+            (validFrom, validUntil) = NarrowToTimeWindows(at, validFrom, validUntil);
+        }
+
         return new PolicyFilter(this, subject, action, at, validFrom, validUntil, [.. scopes], branches);
     }
 
+    /// <summary>Whether some approval rule's action pattern matches <paramref name="action"/>.</summary>
+    private bool ApprovalMayMatch(string action)
+    {
+        foreach (var rule in approvalRules)
+        {
+            foreach (var (pattern, _) in rule.Match)
+            {
+                if (pattern.IsMatch(action))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The roles of <paramref name="table"/>'s set that are not active for a request without context at <paramref name="now"/>
+    /// in <paramref name="scope"/> (docs/policy-language.md, section 11), by role id: step 3's walk, by the same code.
+    /// </summary>
+    private bool[] InactiveRoles(RoleSetTable table, SubjectKind kind, PolicyBinding[] bindings, string? scope, long now)
+    {
+        var when = new BindingClock(null, now, scope);
+        var seeds = new List<int>();
+        foreach (var binding in bindings)
+        {
+            int role = binding.Role is null ? -1 : roleIds.Find(binding.Role);
+            if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
+            {
+                seeds.Add(role);
+            }
+        }
+
+        var state = new byte[table.Roles.Length];
+        var request = new Request("filter", new ResourceRequest("filter"), null);
+        request.FixNow(now);
+        MarkActive(table.Roles, kind, [.. seeds], state, new int[table.Roles.Length], string.Empty, ref request);
+        var inactive = new bool[roles.Length];
+        for (int i = 0; i < state.Length; i++)
+        {
+            inactive[table.Roles[i]] = (state[i] & GateActive) == 0;
+        }
+
+        return inactive;
+    }
+
+    /// <summary>Narrows a filter's validity to the stretch between the time_of_day window boundaries (of any role) around <paramref name="at"/>.</summary>
+    private (DateTimeOffset? From, DateTimeOffset? Until) NarrowToTimeWindows(DateTimeOffset at, DateTimeOffset? from, DateTimeOffset? until)
+    {
+        var minutes = new SortedSet<int>();
+        foreach (ref readonly var role in roles.AsSpan())
+        {
+            foreach (var condition in role.Conditions)
+            {
+                foreach (var window in condition.Windows)
+                {
+                    minutes.Add(window.Start);
+                    minutes.Add(window.End);
+                }
+            }
+        }
+
+        if (minutes.Count == 0)
+        {
+            return (from, until);
+        }
+
+        long day = at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerDay);
+        int minute = TimeWindow.MinuteOf(at.UtcTicks);
+        long previous = minutes.Reverse().Where(m => m <= minute).Select(m => day + (m * TimeSpan.TicksPerMinute)).DefaultIfEmpty(day - TimeSpan.TicksPerDay + (minutes.Max * TimeSpan.TicksPerMinute)).First();
+        long next = minutes.Where(m => m > minute).Select(m => day + (m * TimeSpan.TicksPerMinute)).DefaultIfEmpty(day + TimeSpan.TicksPerDay + (minutes.Min * TimeSpan.TicksPerMinute)).First();
+        var start = new DateTimeOffset(previous, TimeSpan.Zero);
+        var end = new DateTimeOffset(next, TimeSpan.Zero);
+        return (from is { } f && f > start ? f : start, until is { } u && u < end ? u : end);
+    }
+
     /// <summary>One link's clauses on its effective role set's table: steps 4 and 5, then its denies (step 6), the owner rule (step 7) and its grants by role (step 8).</summary>
-    private FilterLink BuildLinkFilter(string subjectId, RoleSetTable table, string action, int actionId, bool ownerRule)
+    private FilterLink BuildLinkFilter(string subjectId, RoleSetTable table, string action, int actionId, bool ownerRule, bool[]? inactive)
     {
         if (table.SodSet >= 0)
         {
@@ -230,7 +329,7 @@ public sealed partial class CompiledPolicy
                 }
             }
 
-            if (mine.Count > 0)
+            if (mine.Count > 0 && inactive?[r] != true)
             {
                 grants.Add(new FilterGrant(Roles[r], tiers[roles[r].Ceiling], roles[r].Ceiling, TagNamesOf(roles[r].Clearances), roles[r].Clearances, mine));
             }
@@ -246,7 +345,7 @@ public sealed partial class CompiledPolicy
     /// <summary>Whether the two-person rule covers the action (step 7's test, by the same code).</summary>
     private bool IsNotByOwner(string action, int actionId)
     {
-        var request = new Request(action, new ResourceRequest(action)) { ActionId = actionId };
+        var request = new Request(action, new ResourceRequest(action), null) { ActionId = actionId };
         return IsNotByOwnerAction(ref request);
     }
 
@@ -258,7 +357,7 @@ public sealed partial class CompiledPolicy
     {
         tier = 0;
         tags = 0;
-        var request = new Request("filter", in resource);
+        var request = new Request("filter", in resource, null);
         Prepare(ref request, in resource, -1);
         if (request.Invalid)
         {

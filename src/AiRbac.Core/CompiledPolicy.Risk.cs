@@ -11,8 +11,9 @@ public sealed partial class CompiledPolicy
     /// some subject kind reaches through it, <see cref="EffectiveRoles(RoleInfo, SubjectKind?)"/>): a grant of every
     /// action on every resource (<see cref="RoleRiskReason.AllAccess"/>), a grant of every action on less
     /// (<see cref="RoleRiskReason.WildcardAction"/>), a ceiling at the highest of two or more tiers
-    /// (<see cref="RoleRiskReason.HighestCeiling"/>), each tag clearance (<see cref="RoleRiskReason.Clearance"/>), and a
-    /// name containing "admin" (<see cref="RoleRiskReason.AdminName"/>). An ancestor's ceiling and clearances count only
+    /// (<see cref="RoleRiskReason.HighestCeiling"/>), each tag clearance (<see cref="RoleRiskReason.Clearance"/>), a
+    /// name containing "admin" (<see cref="RoleRiskReason.AdminName"/>), and break-glass (<see cref="RoleRiskReason.BreakGlass"/>,
+    /// docs/policy-language.md, section 12: emergency access, even if gated by an activation). An ancestor's ceiling and clearances count only
     /// when it grants something (each grant is judged with its own role's ceiling and clearances).
     /// </summary>
     /// <param name="role">A role of this policy.</param>
@@ -58,6 +59,11 @@ public sealed partial class CompiledPolicy
             {
                 reasons.Add(new RoleRiskReason(RoleRiskReason.AdminName, from, from.Name));
             }
+
+            if (from.MaxActivation is { } maxActivation)
+            {
+                reasons.Add(new RoleRiskReason(RoleRiskReason.BreakGlass, from, Duration.Format(maxActivation)));
+            }
         }
 
         return reasons;
@@ -82,6 +88,9 @@ public sealed class RoleRiskReason
     /// <summary>The code of a role name containing "admin".</summary>
     public const string AdminName = "admin_name";
 
+    /// <summary>The code of a break-glass role (the detail is its <c>max_activation</c>).</summary>
+    public const string BreakGlass = "break_glass";
+
     internal RoleRiskReason(string code, RoleInfo from, string detail)
     {
         Code = code;
@@ -89,13 +98,13 @@ public sealed class RoleRiskReason
         Detail = detail;
     }
 
-    /// <summary>A stable snake_case code: <see cref="AllAccess"/>, <see cref="WildcardAction"/>, <see cref="HighestCeiling"/>, <see cref="Clearance"/> or <see cref="AdminName"/>.</summary>
+    /// <summary>A stable snake_case code: <see cref="AllAccess"/>, <see cref="WildcardAction"/>, <see cref="HighestCeiling"/>, <see cref="Clearance"/>, <see cref="AdminName"/> or <see cref="BreakGlass"/>.</summary>
     public string Code { get; }
 
     /// <summary>The role that causes it: the role asked about, or an ancestor.</summary>
     public RoleInfo From { get; }
 
-    /// <summary>The grant (<c>ACTION on RESOURCE</c>), tier, tag or name concerned.</summary>
+    /// <summary>The grant (<c>ACTION on RESOURCE</c>), tier, tag, name or maximum activation concerned.</summary>
     public string Detail { get; }
 
     /// <summary>The code, the detail and the causing role.</summary>

@@ -364,7 +364,13 @@ public sealed partial class CompiledPolicy
         var actions = ActionsNamedBy(effective);
         actions.Sort();
         actions.Add(-1); // the fallback run: every action no rule names exactly
-        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions]);
+        bool gated = false;
+        foreach (int r in effective)
+        {
+            gated |= roles[r].Gated;
+        }
+
+        return new RoleSetTable(this, effective, sodSet, sodRole, [.. actions], gated);
     }
 
     /// <summary>
@@ -687,7 +693,10 @@ public sealed partial class CompiledPolicy
         private int count;
         private int appended;
 
-        public void Append(ReadOnlySpan<int> closure)
+        /// <summary>The ids appended so far, in order, as they are (not sorted, not deduplicated).</summary>
+        public readonly ReadOnlySpan<int> Appended => buffer[..count];
+
+        public void Append(scoped ReadOnlySpan<int> closure)
         {
             appended++;
             if (count + closure.Length > buffer.Length)
@@ -697,6 +706,18 @@ public sealed partial class CompiledPolicy
 
             closure.CopyTo(buffer[count..]);
             count += closure.Length;
+        }
+
+        /// <summary>Appends one id.</summary>
+        public void Append(int id)
+        {
+            if (count == buffer.Length)
+            {
+                Grow(count + 1);
+            }
+
+            buffer[count++] = id;
+            appended++;
         }
 
         private void Grow(int needed)

@@ -20,15 +20,27 @@ public sealed partial class CompiledPolicy
     /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
     /// <returns>The decision and what took part in it.</returns>
     public DecisionTrace Trace(Subject subject, string action, in ResourceRequest resource)
+        => Trace(subject, action, resource, null);
+
+    /// <summary>
+    /// <see cref="Trace(Subject, string, in ResourceRequest)"/> for a request that carries a context (docs/policy-language.md,
+    /// sections 11 and 12): decides it exactly as <see cref="Authorize(Subject, string, in ResourceRequest, RequestContext?)"/> does.
+    /// </summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
+    /// <param name="context">The request's context, or <see langword="null"/>.</param>
+    /// <returns>The decision and what took part in it.</returns>
+    public DecisionTrace Trace(Subject subject, string action, in ResourceRequest resource, RequestContext? context)
     {
-        var decision = Authorize(subject, action, resource);
+        var decision = Authorize(subject, action, resource, context);
         var chain = new List<Decision> { decision };
-        if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied)
+        if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied or DecisionReason.ApprovalRequired)
         {
             // Steps 1 to 8 for the actor, then step 9 as DecideDelegation runs it: each link decided alone (the same method)
             // on the same request, in chain order, up to the first that is denied.
             chain.Clear();
-            var request = new Request(action, in resource);
+            var request = new Request(action, in resource, context);
             Prepare(ref request, in resource, ActionIdOf(action));
             for (var link = subject; link is not null; link = link.OnBehalfOf)
             {
@@ -45,6 +57,7 @@ public sealed partial class CompiledPolicy
         // it names a grant, and a delegation_denied actor was allowed.
         SourceLocation? catalogEntry = null;
         if (decision.Reason is DecisionReason.Allowed or DecisionReason.SensitivityCeiling or DecisionReason.MissingTagClearance
+            or DecisionReason.ConditionFailed or DecisionReason.BreakGlassNotActive or DecisionReason.ApprovalRequired
             or DecisionReason.DelegationDenied && FindCatalogEntry(resource.Name) is >= 0 and var entry)
         {
             catalogEntry = catalogLocations[entry];
@@ -64,7 +77,7 @@ public sealed partial class CompiledPolicy
 }
 
 /// <summary>
-/// A decision and the parts of the policy that took part in it (<see cref="CompiledPolicy.Trace"/>): for tools that
+/// A decision and the parts of the policy that took part in it (<see cref="CompiledPolicy.Trace(Subject, string, in ResourceRequest, RequestContext?)"/>): for tools that
 /// explain or test decisions, such as <c>airbac test</c>'s rule coverage.
 /// </summary>
 public sealed class DecisionTrace

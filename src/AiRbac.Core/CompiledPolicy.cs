@@ -82,6 +82,13 @@ public sealed partial class CompiledPolicy
         policySubjects = tables.PolicySubjects;
         BoundSubjects = [.. tables.BoundSubjectIds.Select(id => new Subject(id, policySubjects[id].Kind))];
         timeProvider = tables.TimeProvider;
+        contextKeys = new NameTable(tables.Gates.ContextKeys);
+        contextTypes = tables.Gates.ContextTypes;
+        hasGates = roles.Any(static r => r.Gated);
+        approvalRules = tables.Gates.Approvals;
+        approvalByActionId = tables.ApprovalByActionId;
+        ApprovalRules = [.. approvalRules.Select(a => new ApprovalRuleInfo(a.Name, a.MatchText, [.. a.ApproverRoles.Select(r => tables.RoleInfos[r])], a.Count,
+            TimeSpan.FromTicks(a.ValidTicks), a.Location))];
         Source = tables.Source;
         Roles = tables.RoleInfos;
         Tiers = tiers;
@@ -187,44 +194,64 @@ public sealed partial class CompiledPolicy
         => subject is null ? new Decision(this, DecisionReason.MissingIdentity) : DecideRequest(subject, action, ActionIdOf(action), in resource);
 
     /// <summary>
-    /// Steps 1 to 9 for one request of a subject, its action's id given: steps 1 to 8 for the subject (<see cref="Decide"/>),
-    /// then step 9 for each subject it acts on behalf of (<see cref="DecideDelegation"/>). <see cref="Authorize(Subject, string, in ResourceRequest)"/>
-    /// and <see cref="AuthorizeMany"/> (for the items before the subject's table is known) both decide here.
+    /// Decides whether <paramref name="subject"/> may perform <paramref name="action"/> on a resource, for a request that
+    /// carries a context: the typed key/value pairs role conditions read (docs/policy-language.md, section 11).
+    /// </summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action, <c>namespace:verb</c>.</param>
+    /// <param name="resource">The resource with its scope, tier, tags and owner as the caller knows them.</param>
+    /// <param name="context">The request's context, or <see langword="null"/> for none (the same as the overload without it).</param>
+    /// <returns>The decision.</returns>
+    /// <remarks>
+    /// The same steps as <see cref="Authorize(Subject, string, in ResourceRequest)"/>: step 2 also checks the context (a
+    /// key the policy declares must appear once, with its declared type), and step 8 judges only the roles whose conditions
+    /// hold; allocates nothing once the subject's role set has been seen.
+    /// </remarks>
+    public Decision Authorize(Subject subject, string action, in ResourceRequest resource, RequestContext? context)
+        => subject is null ? new Decision(this, DecisionReason.MissingIdentity) : DecideRequest(subject, action, ActionIdOf(action), in resource, context);
+
+    /// <summary>
+    /// Steps 1 to 10 for one request of a subject, its action's id given: steps 1 to 8 for the subject (<see cref="Decide"/>),
+    /// then step 9 for each subject it acts on behalf of and step 10's approvals (<see cref="AfterActor"/>).
+    /// <see cref="Authorize(Subject, string, in ResourceRequest, RequestContext?)"/> and <see cref="AuthorizeMany"/> (for the
+    /// items before the subject's table is known) both decide here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Decision DecideRequest(Subject subject, string action, int actionId, in ResourceRequest resource)
+    private Decision DecideRequest(Subject subject, string action, int actionId, in ResourceRequest resource, RequestContext? context = null)
     {
-        var request = new Request(action, in resource);
+        var request = new Request(action, in resource, context);
         Prepare(ref request, in resource, actionId);
         var actor = Decide(subject, ref request);
-        return actor.Allowed && subject.OnBehalfOf is not null ? DecideDelegation(subject, ref request, actor) : actor;
+        return actor.Allowed && (subject.OnBehalfOf is not null || approvalRules.Length != 0) ? AfterActor(subject, ref request, actor) : actor;
     }
 
     /// <summary>
-    /// Step 9, delegation_denied, for one prepared request that <paramref name="subject"/> was allowed (<paramref name="actor"/>):
-    /// every link down its on-behalf-of chain must be allowed too (steps 1 to 8 again, for the same request); no link
-    /// exceeds the one it acts for.
+    /// Steps 9 and 10 for one prepared request that <paramref name="subject"/> was allowed (<paramref name="actor"/>).
+    /// Step 9, delegation_denied: every link down its on-behalf-of chain must be allowed too (steps 1 to 8 again, for the
+    /// same request); no link exceeds the one it acts for. An allowed chain is a break-glass decision when any link was
+    /// allowed through an activation (the actor's first). Step 10, approval_required: a request the chain allows may still
+    /// need approvals (docs/policy-language.md, section 13).
     /// </summary>
-    private Decision DecideDelegation(Subject subject, ref Request request, Decision actor)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision AfterActor(Subject subject, ref Request request, Decision actor)
     {
+        int breakGlass = actor.BreakGlassPacked;
         for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
         {
             var decision = Decide(link, ref request);
             if (!decision.Allowed)
             {
-                return Delegated(decision);
+                // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
+                int rule = decision.Reason == DecisionReason.SeparationOfDuties ? -1 : decision.RuleIndex;
+                return new Decision(this, DecisionReason.DelegationDenied, decision.RoleIndex, rule, decision.TierIndex, decision.Reason,
+                    decision.DetailIndex, decision.BreakGlassPacked);
             }
+
+            breakGlass = breakGlass != 0 ? breakGlass : decision.BreakGlassPacked;
         }
 
-        return actor;
-    }
-
-    /// <summary>Step 9's answer when a link down the chain is denied <paramref name="link"/>.</summary>
-    private Decision Delegated(Decision link)
-    {
-        // A separation-of-duties link has a role but no rule (its index names the broken list, not a rule).
-        int rule = link.Reason == DecisionReason.SeparationOfDuties ? -1 : link.RuleIndex;
-        return new Decision(this, DecisionReason.DelegationDenied, link.RoleIndex, rule, link.TierIndex, link.Reason);
+        var allowed = breakGlass == actor.BreakGlassPacked ? actor : actor.WithBreakGlass(breakGlass);
+        return approvalRules.Length == 0 ? allowed : CheckApprovals(allowed, subject, ref request);
     }
 
     /// <summary>Steps 1 to 8 for one subject: the actor, or a link of its on-behalf-of chain.</summary>
@@ -258,7 +285,12 @@ public sealed partial class CompiledPolicy
                 return new Decision(this, DecisionReason.InvalidRequest);
             }
 
-            // Step 3: the effective roles, and their table.
+            // Step 3: the effective roles, and their table; with gated roles, also which of them are active.
+            if (hasGates)
+            {
+                return DecideWithGates(subject, known, ref request);
+            }
+
             table = EffectiveRoles(subject, known, ref request, out bool fixedSet);
             if (fixedSet)
             {
@@ -271,9 +303,52 @@ public sealed partial class CompiledPolicy
             return new Decision(this, DecisionReason.InvalidRequest);
         }
 
+        return DecideOn(table, subject, ref request, default);
+    }
+
+    /// <summary>
+    /// Step 3 onwards in a policy with gated roles: the effective set as always, with the roles the bindings in effect name
+    /// (where the walk for active roles starts); a set without gated roles goes on exactly as in a policy without them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Decision DecideWithGates(Subject subject, PolicySubject? known, ref Request request)
+    {
+        var seeds = new RoleSetBuilder(stackalloc int[StackRoles]);
+        var table = EffectiveRoles(subject, known, ref request, out bool fixedSet, ref seeds, recordSeeds: true);
+        Decision decision;
+        if (table.Gated)
+        {
+            decision = DecideGated(table, subject, KindOf(subject, known), seeds.Appended, ref request);
+        }
+        else
+        {
+            if (fixedSet)
+            {
+                subject.Table = table;
+            }
+
+            decision = DecideOn(table, subject, ref request, default);
+        }
+
+        seeds.Dispose();
+        return decision;
+    }
+
+    /// <summary>
+    /// Step 2's part of the request, then steps 4 to 8 on the table of the subject's effective role set, <paramref name="gates"/>
+    /// marking its active roles when the set holds a gated role (empty: every role is active).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Decision DecideOn(RoleSetTable table, Subject subject, ref Request request, Span<byte> gates)
+    {
+        if (request.Invalid)
+        {
+            return new Decision(this, DecisionReason.InvalidRequest);
+        }
+
         // Steps 4 and 5, then 6 to 8 on the run of the request's action.
         var run = RunOf(table, request.ActionId);
-        return run is null ? StepFourOrFive(table) : DecideRun(run, subject, ref request);
+        return run is null ? StepFourOrFive(table) : DecideRun(run, table, subject, ref request, gates);
     }
 
     /// <summary>
@@ -301,11 +376,12 @@ public sealed partial class CompiledPolicy
             : new Decision(this, DecisionReason.NoActiveRole);
 
     /// <summary>
-    /// Steps 6 to 8 of a valid request for <paramref name="subject"/>, on the run of the request's action in the table of
-    /// the subject's effective role set (<see cref="RunOf"/>).
+    /// Steps 6 to 8 of a valid request for <paramref name="subject"/>, on the run of the request's action in
+    /// <paramref name="table"/>, the table of the subject's effective role set (<see cref="RunOf"/>); <paramref name="gates"/>
+    /// as for <see cref="DecideOn"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Decision DecideRun(RunTable run, Subject subject, ref Request request)
+    private Decision DecideRun(RunTable run, RoleSetTable table, Subject subject, ref Request request, Span<byte> gates)
     {
         // Step 6, explicit_deny: deny beats allow; the first deny that matches, roles in file order, then rules in file order.
         var denies = new Scan(run, deny: true, request.Name);
@@ -323,27 +399,48 @@ public sealed partial class CompiledPolicy
         }
 
         // Step 8, allowed, or no_matching_grant, sensitivity_ceiling or missing_tag_clearance: the matching roles in file
-        // order, each judged alone by its first matching grant, with its own ceiling and clearances.
+        // order, each judged alone by its first matching grant, with its own ceiling and clearances. Only active roles
+        // grant (with no gated role, every role is); the first inactive one that would have allowed explains a denial.
         var grants = new GrantJudgement();
         var allows = new Scan(run, deny: false, request.Name);
         int judged = -1;
+        bool classified = false;
+        int inactiveRole = -1, inactiveRule = -1;
         while ((k = NextMatch(run, ref allows, ref request, skipRole: judged)) >= 0)
         {
             ref readonly var rule = ref run.Rules[k];
             ref readonly var info = ref run.Infos[k];
             judged = rule.Role;
-            if (!grants.AnyMatch)
+            if (!classified)
             {
                 Classify(ref request, info.CatalogEntry, info.CatalogCandidates);
+                classified = true;
             }
 
-            if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
+            if (IsActive(table.Roles, gates, rule.Role))
             {
-                return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier);
+                if (grants.Allows(rule.Role, info.Rule, info.Ceiling, info.Clearances, ref request))
+                {
+                    return new Decision(this, DecisionReason.Allowed, rule.Role, info.Rule, request.Tier,
+                        breakGlass: gates.IsEmpty ? 0 : BreakGlassOf(table.Roles, gates, subject, rule.Role, ref request));
+                }
+            }
+            else if (inactiveRole < 0 && info.Ceiling >= request.Tier && (request.Tags & ~info.Clearances) == 0)
+            {
+                inactiveRole = rule.Role;
+                inactiveRule = info.Rule;
             }
         }
 
-        return grants.Denied(this, ref request);
+        var denied = grants.Denied(this, ref request);
+        if (gates.IsEmpty)
+        {
+            return denied;
+        }
+
+        return inactiveRole >= 0 ? ExplainInactive(table.Roles, subject, inactiveRole, inactiveRule, ref request, denied)
+            : denied.RoleIndex >= 0 ? denied.WithBreakGlass(BreakGlassOf(table.Roles, gates, subject, denied.RoleIndex, ref request))
+            : denied;
     }
 
     /// <summary>Step 2's part of the subject: a scope the caller passes on a binding must be well formed, like the resource's.</summary>
@@ -367,6 +464,16 @@ public sealed partial class CompiledPolicy
     /// </summary>
     private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet)
     {
+        var none = default(RoleSetBuilder);
+        return EffectiveRoles(subject, known, ref request, out fixedSet, ref none, recordSeeds: false);
+    }
+
+    /// <summary>
+    /// Step 3 (see the overload), also appending to <paramref name="seeds"/>, when <paramref name="recordSeeds"/>, the role of
+    /// each binding in effect (where the walk for active roles starts). A set holding a gated role is never fixed.
+    /// </summary>
+    private RoleSetTable EffectiveRoles(Subject subject, PolicySubject? known, ref Request request, out bool fixedSet, ref RoleSetBuilder seeds, bool recordSeeds)
+    {
         var kind = KindOf(subject, known);
 
         // A subject with a few plain bindings (no scope, no expiry, declared roles), the common shape of one built per
@@ -382,7 +489,12 @@ public sealed partial class CompiledPolicy
             resolved = ResolvePlainBindings(subject.RoleSpan, ids, kind, out key);
             if (key != 0 && FindMemo(key, out home) is { } memo)
             {
-                fixedSet = true;
+                if (recordSeeds)
+                {
+                    seeds.Append(ids[..resolved]);
+                }
+
+                fixedSet = !memo.Gated;
                 return memo;
             }
         }
@@ -399,6 +511,10 @@ public sealed partial class CompiledPolicy
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, never: false))
                 {
                     set.Append(ClosureOf(role, kind));
+                    if (recordSeeds)
+                    {
+                        seeds.Append(role);
+                    }
                 }
             }
         }
@@ -410,13 +526,17 @@ public sealed partial class CompiledPolicy
                 if (role >= 0 && when.Applies(binding.Scope, binding.Expires, binding.Never))
                 {
                     set.Append(ClosureOf(role, kind));
+                    if (recordSeeds)
+                    {
+                        seeds.Append(role);
+                    }
                 }
             }
         }
 
         var table = TableOf(set.SortedDistinct());
         set.Dispose();
-        fixedSet = when.Fixed;
+        fixedSet = when.Fixed && !table.Gated;
         if (key != 0)
         {
             Memoize(table, key, home);
@@ -667,6 +787,10 @@ public sealed partial class CompiledPolicy
 
         string? scope = request.Scope;
         request.Invalid |= scope is not null && !AiRbac.Scope.IsValid(scope);
+        if (request.Context is { } context)
+        {
+            request.Invalid |= !IsValidContext(context);
+        }
 
         var tags = resource.Tags;
         if (!tags.IsEmpty)
@@ -826,14 +950,15 @@ public sealed partial class CompiledPolicy
 
     internal SourceLocation ExclusiveSetLocation(int set) => exclusiveSets[set].Location;
 
-    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated)
+    internal string Explain(DecisionReason reason, int role, int rule, int tier, DecisionReason delegated, int detail, int breakGlassRole)
     {
         string RoleAndRule(string verb) => string.Create(CultureInfo.InvariantCulture,
             $"role '{roles[role].Name}' {verb} '{rules[rule].Text}' ({rules[rule].Location})");
         string name = DecisionReasons.ToName(reason);
         return reason switch
         {
-            DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}.",
+            DecisionReason.Allowed when breakGlassRole >= 0 => $"Allowed through break-glass role '{roles[breakGlassRole].Name}' (activated): {RoleAndRule("grants")}{Approved(detail)}.",
+            DecisionReason.Allowed => $"Allowed: {RoleAndRule("grants")}{Approved(detail)}.",
             DecisionReason.MissingIdentity => $"Denied ({name}): the subject has no id or no role bindings.",
             DecisionReason.InvalidRequest => $"Denied ({name}): the request names an undeclared sensitivity tier, a malformed scope, a subject kind outside user, service and agent, or an empty action or resource.",
             DecisionReason.SeparationOfDuties => $"Denied ({name}): the subject holds '{roles[role].Name}' together with another role of the mutually_exclusive list [{string.Join(", ", exclusiveSets[rule].Roles.Select(r => roles[r].Name))}] ({exclusiveSets[rule].Location}).",
@@ -843,12 +968,39 @@ public sealed partial class CompiledPolicy
             DecisionReason.NoMatchingGrant => $"Denied ({name}): no effective role grants this action on this resource.",
             DecisionReason.SensitivityCeiling => $"Denied ({name}): {RoleAndRule("grants")}, but its ceiling '{tiers[roles[role].Ceiling]}' is below the resource's tier '{tiers[tier]}'.",
             DecisionReason.MissingTagClearance => $"Denied ({name}): {RoleAndRule("grants")} within its ceiling, but no matching role clears every tag of the resource.",
-            DecisionReason.DelegationDenied => role >= 0 && rule >= 0
+            DecisionReason.ConditionFailed => $"Denied ({name}): {FailedGate(role, rule, detail)}.",
+            DecisionReason.BreakGlassNotActive => $"Denied ({name}): {NotActivated(role, rule)}.",
+            DecisionReason.ApprovalRequired => $"Denied ({name}): {RoleAndRule("grants")}, but {ApprovalNeeded(detail)}.",
+            DecisionReason.DelegationDenied => role >= 0 && rule >= 0 && delegated == DecisionReason.ConditionFailed
+                ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {FailedGate(role, rule, detail)}."
+                : role >= 0 && rule >= 0 && delegated == DecisionReason.BreakGlassNotActive
+                ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {NotActivated(role, rule)}."
+                : role >= 0 && rule >= 0
                 ? $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}): {RoleAndRule(delegated == DecisionReason.ExplicitDeny ? "denies" : "grants")}."
                 : $"Denied ({name}): the subject acted on behalf of was denied ({DecisionReasons.ToName(delegated)}).",
             _ => $"Denied ({name}).",
         };
     }
+
+    /// <summary>Why a gated role did not grant: the role that would have, the grant, and the condition that failed.</summary>
+    private string FailedGate(int role, int rule, int detail)
+    {
+        var location = rules[rule].Location;
+        string grant = string.Create(CultureInfo.InvariantCulture, $"'{rules[rule].Text}' ({location})");
+        string because = (uint)detail < (uint)roles[role].Conditions.Length
+            ? string.Create(CultureInfo.InvariantCulture, $"its condition '{roles[role].Conditions[detail].Text}' ({roles[role].Conditions[detail].Location}) does not hold for this request")
+            : "its conditions do not hold for this request";
+        return $"role '{roles[role].Name}' would grant {grant}, but {because}";
+    }
+
+    /// <summary>For an allowed request an approval rule matched: which rule its approvals satisfied.</summary>
+    private string Approved(int approvalRule)
+        => (uint)approvalRule < (uint)approvalRules.Length ? $"; approval rule '{approvalRules[approvalRule].Name}' ({approvalRules[approvalRule].Location}) is satisfied" : string.Empty;
+
+    /// <summary>Why a break-glass role did not grant: no valid activation of it by the subject.</summary>
+    private string NotActivated(int role, int rule)
+        => string.Create(CultureInfo.InvariantCulture,
+            $"break-glass role '{roles[role].Name}' would grant '{rules[rule].Text}' ({rules[rule].Location}), but the request carries no valid activation of it by this subject (with a justification, started at most {Duration.Format(TimeSpan.FromTicks(roles[role].BreakGlassTicks))} ago)");
 
     /// <summary>Everything the decision steps need to know about one request, computed once and shared down the on-behalf-of chain.</summary>
     /// <remarks>
@@ -857,7 +1009,7 @@ public sealed partial class CompiledPolicy
     /// and tags only by <see cref="Prepare"/>. Copying the whole 48-byte resource, once into a temporary and again into the
     /// request, cost single calls a few nanoseconds (docs/benchmarks.md, "Batch decisions").
     /// </remarks>
-    private struct Request(string action, in ResourceRequest resource)
+    private struct Request(string action, in ResourceRequest resource, RequestContext? context)
     {
         public readonly string Action = action;
 
@@ -865,6 +1017,9 @@ public sealed partial class CompiledPolicy
         public readonly string Name = resource.Name;
         public readonly string? Scope = resource.Scope;
         public readonly string? Owner = resource.Owner;
+
+        // What the request carries besides its resource (docs/policy-language.md, section 11), or null.
+        public readonly RequestContext? Context = context;
         public int ActionId = -1;
         public int CallerTier = 0;
         public ulong CallerTags;
@@ -877,5 +1032,13 @@ public sealed partial class CompiledPolicy
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int LastSlash() => lastSlash != -2 ? lastSlash : lastSlash = Name.LastIndexOf('/');
+
+        // Now, in UTC ticks, for the gates of version 2 (read once per request, when first needed).
+        private long now = long.MinValue;
+
+        public long Now(TimeProvider clock) => now != long.MinValue ? now : now = clock.GetUtcNow().UtcTicks;
+
+        /// <summary>Sets the instant the gates read (a filter is built as of one instant).</summary>
+        public void FixNow(long ticks) => now = ticks;
     }
 }

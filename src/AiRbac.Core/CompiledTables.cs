@@ -19,6 +19,22 @@ internal struct RoleData
     // Its rules whose action pattern is a wildcard.
     public RuleBucket AnyAllow;
     public RuleBucket AnyDeny;
+
+    // Version 2 (docs/policy-language.md, section 11): conditions that must all hold for the role to grant; a gated role
+    // has some, and a request that reaches it evaluates them.
+    public CompiledCondition[] Conditions;
+    public bool Gated;
+
+    // Section 12: a break-glass role's longest activation, in ticks (0 for an ordinary role); such a role is gated.
+    public long BreakGlassTicks;
+}
+
+/// <summary>What the version 2 sections compile to: the declared context keys, each role's conditions and break-glass activation time.</summary>
+internal sealed record GateTables(Dictionary<string, int> ContextKeys, ContextValueType[] ContextTypes, CompiledCondition[][] Conditions, long[] BreakGlass,
+    CompiledApproval[] Approvals)
+{
+    /// <summary>No version 2 section: nothing is gated, nothing needs approval.</summary>
+    public static GateTables None(int roles) => new(new Dictionary<string, int>(), [], [.. Enumerable.Repeat(Array.Empty<CompiledCondition>(), roles)], new long[roles], []);
 }
 
 /// <summary>
@@ -156,6 +172,11 @@ internal sealed class CompiledTables
     public required TimeProvider TimeProvider { get; init; }
 
     public required IReadOnlyList<RoleInfo> RoleInfos { get; init; }
+
+    public required GateTables Gates { get; init; }
+
+    // Per interned action id: whether some approval rule's action pattern matches it (empty without approval rules).
+    public bool[] ApprovalByActionId { get; init; } = [];
 }
 
 /// <summary>A role of a compiled policy as declared, with its inheritance resolved (read-only; for tools such as matrix and diff).</summary>
@@ -163,8 +184,10 @@ public sealed class RoleInfo
 {
     internal RoleInfo(string name, string id, string? description, IReadOnlyList<string> inherits, IReadOnlyList<RuleInfo> allow,
         IReadOnlyList<RuleInfo> deny, string maxSensitivity, IReadOnlyList<string> clearances, IReadOnlyList<SubjectKind>? kinds,
-        SourceLocation location)
+        SourceLocation location, IReadOnlyList<string>? conditions = null, TimeSpan? maxActivation = null)
     {
+        Conditions = conditions ?? [];
+        MaxActivation = maxActivation;
         Name = name;
         Id = id;
         Description = description;
@@ -209,6 +232,23 @@ public sealed class RoleInfo
 
     /// <summary>The subject kinds the role applies to, or <see langword="null"/> for all.</summary>
     public IReadOnlyList<SubjectKind>? Kinds { get; }
+
+    /// <summary>
+    /// The role's conditions (version 2, docs/policy-language.md, section 11), each as written canonically
+    /// (<c>mfa: true</c>, <c>network: [corp, vpn]</c>); empty for none. The role grants only for a request whose context
+    /// satisfies all of them; its denies apply whatever the context.
+    /// </summary>
+    public IReadOnlyList<string> Conditions { get; }
+
+    /// <summary>Whether the role is break-glass (version 2, docs/policy-language.md, section 12).</summary>
+    public bool IsBreakGlass => MaxActivation is not null;
+
+    /// <summary>
+    /// For a break-glass role, the longest an activation lasts; <see langword="null"/> for an ordinary role. A binding to a
+    /// break-glass role grants only for a request that carries an activation by the subject, with a justification, that
+    /// started at most this long ago.
+    /// </summary>
+    public TimeSpan? MaxActivation { get; }
 
     /// <summary>Where the role was declared.</summary>
     public SourceLocation Location { get; }
@@ -270,4 +310,41 @@ public sealed class RuleInfo
     /// <summary>The canonical rule text.</summary>
     /// <returns><see cref="Text"/>.</returns>
     public override string ToString() => Text;
+}
+
+/// <summary>An approval rule of a compiled policy (version 2, docs/policy-language.md, section 13), as declared.</summary>
+public sealed class ApprovalRuleInfo
+{
+    internal ApprovalRuleInfo(string name, IReadOnlyList<string> match, IReadOnlyList<RoleInfo> approvers, int count, TimeSpan validFor, SourceLocation location)
+    {
+        Name = name;
+        Match = match;
+        Approvers = approvers;
+        Count = count;
+        ValidFor = validFor;
+        Location = location;
+    }
+
+    /// <summary>The rule's name, as approvals and decisions (<see cref="Decision.ApprovalRule"/>) name it.</summary>
+    public string Name { get; }
+
+    /// <summary>The requests it matches, each <c>ACTION on RESOURCE</c> (canonical text).</summary>
+    public IReadOnlyList<string> Match { get; }
+
+    /// <summary>The roles whose holders may approve, in declaration order.</summary>
+    public IReadOnlyList<RoleInfo> Approvers { get; }
+
+    /// <summary>How many distinct approvers a request needs.</summary>
+    public int Count { get; }
+
+    /// <summary>How long an approval counts after it was given.</summary>
+    public TimeSpan ValidFor { get; }
+
+    /// <summary>Where the rule was declared.</summary>
+    public SourceLocation Location { get; }
+
+    /// <summary>The rule in one line: name, match, approvers, count and validity.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+        => $"{Name}: [{string.Join(", ", Match)}] needs {Count} of [{string.Join(", ", Approvers.Select(r => r.Name))}] within {Duration.Format(ValidFor)}";
 }

@@ -34,6 +34,7 @@ internal sealed partial class CompilerRun
         BoundSubjectIds = [],
         TimeProvider = TimeProvider.System,
         RoleInfos = [],
+        Gates = GateTables.None(0),
     });
 
     // Bounds of the glob × exact action tables (an optimization; past them, action globs are matched per request).
@@ -42,7 +43,7 @@ internal sealed partial class CompilerRun
 
     private CompiledPolicy Build(int[][] parents, (List<ParsedRule> Allow, List<ParsedRule> Deny)[] parsedRules, int[] ceilings,
         ulong[] clearances, byte[] kinds, List<CatalogEntry> catalog, List<ExclusiveSet> exclusive, Pattern[] notByOwner,
-        Dictionary<string, PolicySubject> subjects)
+        Dictionary<string, PolicySubject> subjects, GateTables gates)
     {
         var actionIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var actionGlobIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -100,6 +101,9 @@ internal sealed partial class CompilerRun
                 // Wildcard-action rules also need their action checked, so their exact names are never hashed.
                 AnyAllow = Emit(allow.Where(x => x.ActionId < 0), hashExact: false),
                 AnyDeny = Emit(deny.Where(x => x.ActionId < 0), hashExact: false),
+                Conditions = gates.Conditions[r],
+                Gated = gates.Conditions[r].Length > 0 || gates.BreakGlass[r] > 0,
+                BreakGlassTicks = gates.BreakGlass[r],
             };
         }
 
@@ -150,6 +154,12 @@ internal sealed partial class CompilerRun
         foreach (var pattern in notByOwner.Where(p => p.IsExact))
         {
             Intern(actionIds, pattern.Text);
+        }
+
+        // Approval rules' exact actions are interned too, so that a request's action id says whether any rule may match.
+        foreach (var (action, _) in gates.Approvals.SelectMany(a => a.Match).Where(m => m.Action.IsExact))
+        {
+            Intern(actionIds, action.Text);
         }
 
         var actionNames = new string[actionIds.Count];
@@ -204,7 +214,9 @@ internal sealed partial class CompilerRun
                 tiers[ceilings[r]],
                 [.. role.Clearances.Select(c => c.Value).Distinct(StringComparer.Ordinal)],
                 role.Kinds is null ? null : [.. Enum.GetValues<SubjectKind>().Where(k => (kinds[r] & (1 << (int)k)) != 0)],
-                role.Name.Location);
+                role.Name.Location,
+                [.. gates.Conditions[r].Select(c => c.Text)],
+                gates.BreakGlass[r] > 0 ? TimeSpan.FromTicks(gates.BreakGlass[r]) : null);
         }
 
         var policy = new CompiledPolicy(new CompiledTables
@@ -235,6 +247,10 @@ internal sealed partial class CompilerRun
             BoundSubjectIds = [.. doc.Bindings.Subjects.Select(s => s.Id.Value).Where(subjects.ContainsKey).Distinct(StringComparer.Ordinal)],
             TimeProvider = options.TimeProvider,
             RoleInfos = infos,
+            Gates = gates,
+            // An optimization only, bounded like the glob table: past it, approval rules are matched per allowed request.
+            ApprovalByActionId = gates.Approvals.Length == 0 || (long)gates.Approvals.Sum(a => a.Match.Length) * actionNames.Length > MaxGlobTableEntries
+                ? [] : [.. actionNames.Select(name => gates.Approvals.Any(a => a.Match.Any(m => m.Action.IsMatch(name))))],
         });
 
         for (int r = 0; r < infos.Length; r++)

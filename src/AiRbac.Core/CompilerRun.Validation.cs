@@ -247,19 +247,19 @@ internal sealed partial class CompilerRun
         return result;
     }
 
-    private List<ParsedRule> ParseRuleList(IReadOnlyList<LocatedString> texts, string role, string section)
+    private List<ParsedRule> ParseRuleList(IReadOnlyList<LocatedString> texts, string role, string section, string owner = "role")
     {
         var list = new List<ParsedRule>();
         foreach (var text in texts)
         {
             if (!RuleText.TrySplit(text.Value, out string action, out string resource))
             {
-                Error(DiagnosticCodes.MalformedRule, $"role '{Q(role)}' {section}: '{Q(text.Value)}' is not 'ACTION_PATTERN on RESOURCE_PATTERN'", text.Location);
+                Error(DiagnosticCodes.MalformedRule, $"{owner} '{Q(role)}' {section}: '{Q(text.Value)}' is not 'ACTION_PATTERN on RESOURCE_PATTERN'", text.Location);
                 continue;
             }
 
-            var a = ParsePattern(new LocatedString(action, text.Location), role, section, "action");
-            var r = ParsePattern(new LocatedString(resource, text.Location), role, section, "resource");
+            var a = ParsePattern(new LocatedString(action, text.Location), role, section, "action", owner);
+            var r = ParsePattern(new LocatedString(resource, text.Location), role, section, "resource", owner);
             if (a is not null && r is not null)
             {
                 list.Add(new ParsedRule(a, r, RuleText.Canonical(text.Value, action, resource), text.Location));
@@ -272,14 +272,14 @@ internal sealed partial class CompilerRun
     private Pattern? ParsePattern(LocatedString text, string where) => ParsePattern(text, where, null, null);
 
     // The message parts are joined only on error: a policy may hold tens of thousands of patterns.
-    private Pattern? ParsePattern(LocatedString text, string where, string? section, string? part)
+    private Pattern? ParsePattern(LocatedString text, string where, string? section, string? part, string owner = "role")
     {
         if (Pattern.TryParse(text.Value, out var pattern, out string? error))
         {
             return pattern;
         }
 
-        string place = section is null ? where : $"role '{Q(where)}' {section}: {part}";
+        string place = section is null ? where : $"{owner} '{Q(where)}' {section}: {part}";
         Error(DiagnosticCodes.InvalidPattern, $"{place} pattern '{Q(text.Value)}' is invalid: {error}", text.Location);
         return null;
     }

@@ -84,10 +84,12 @@ internal sealed partial class CompilerRun
 
     public PolicyCompilation Run()
     {
-        if (doc.Version.Value != "1")
+        if (doc.Version.Value is not ("1" or "2"))
         {
-            Error(DiagnosticCodes.UnsupportedVersion, $"unsupported policy version '{Q(doc.Version.Value)}'; the only version is 1", doc.Version.Location);
+            Error(DiagnosticCodes.UnsupportedVersion, $"unsupported policy version '{Q(doc.Version.Value)}'; the versions are 1 and 2", doc.Version.Location);
         }
+
+        CheckVersionFeatures();
 
         CheckCharacters();
         CheckTiers();
@@ -104,6 +106,10 @@ internal sealed partial class CompilerRun
         var exclusive = CheckExclusiveSets(parents);
         var notByOwner = ParsePatterns(doc.Constraints.NotByOwner, "not_by_owner");
         CheckMinHolders();
+        var (contextKeys, contextTypes) = CheckContextKeys();
+        var conditions = CheckConditions(contextKeys, contextTypes);
+        var breakGlass = CheckBreakGlass();
+        var approvals = CheckApprovals();
         var groups = CheckGroups();
         var subjects = CheckSubjects(groups);
         if (tagBits.Count > MaxTags)
@@ -117,7 +123,8 @@ internal sealed partial class CompilerRun
             return new PolicyCompilation(doc, null, Sorted());
         }
 
-        var policy = Build(parents, parsedRules, ceilings, clearances, kinds, catalog, exclusive, notByOwner, subjects);
+        var gates = new GateTables(contextKeys, contextTypes, conditions, breakGlass, approvals);
+        var policy = Build(parents, parsedRules, ceilings, clearances, kinds, catalog, exclusive, notByOwner, subjects, gates);
         CheckRoleChecks(policy, exclusive, subjects);
         if (HasErrors)
         {
@@ -125,6 +132,7 @@ internal sealed partial class CompilerRun
         }
 
         Lint(policy, parsedRules, catalog);
+        LintApprovals(policy);
         return new PolicyCompilation(doc, policy, Sorted());
     }
 

@@ -52,17 +52,19 @@ public enum ShadowOutcome : byte
 /// <summary>One decision with everything an audit record or a metric needs. Passed by reference; holds no copies.</summary>
 public readonly ref struct DecisionRecord
 {
-    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version)
+    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version, RequestContext? context = null)
     {
         Subject = subject;
         Action = action;
         Resource = resource;
         Decision = decision;
         Version = version;
+        Context = context;
     }
 
-    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version, ShadowOutcome shadow, Decision shadowDecision, PolicyVersion? shadowVersion)
-        : this(subject, action, resource, decision, version)
+    internal DecisionRecord(Subject subject, string action, in ResourceRequest resource, Decision decision, PolicyVersion version, ShadowOutcome shadow, Decision shadowDecision,
+        PolicyVersion? shadowVersion, RequestContext? context = null)
+        : this(subject, action, resource, decision, version, context)
     {
         Shadow = shadow;
         ShadowDecision = shadowDecision;
@@ -83,6 +85,27 @@ public readonly ref struct DecisionRecord
 
     /// <summary>The policy version that decided.</summary>
     public PolicyVersion Version { get; }
+
+    /// <summary>The request's context (docs/policy-language.md, sections 11 and 12), or <see langword="null"/> when it carried none.</summary>
+    public RequestContext? Context { get; }
+
+    /// <summary>
+    /// For a break-glass decision (<see cref="Decision.BreakGlass"/>), the activation that made the break-glass role count:
+    /// who activated it, when, and the justification; otherwise <see langword="null"/>.
+    /// </summary>
+    public BreakGlassActivation? BreakGlassActivation
+        => Decision.ActivationIndex is >= 0 and var index && Context is { } context && index < context.ActivationSpan.Length
+            ? context.ActivationSpan[index] : null;
+
+    /// <summary>
+    /// Whether the request's approval <c>Context.Approvals[index]</c> counted for <see cref="Decision.ApprovalRule"/>
+    /// (docs/policy-language.md, section 13): the audit log names these approvers.
+    /// </summary>
+    /// <param name="index">An index into <see cref="RequestContext.Approvals"/>.</param>
+    /// <returns>Whether that approval counted.</returns>
+    public bool IsCountedApproval(int index) => (uint)index < MaxApprovalBits && (Decision.ApprovalMask & (1 << index)) != 0;
+
+    private const int MaxApprovalBits = Tuning.Language.MaxApprovals;
 
     /// <summary>How the shadow policy's decision compares with <see cref="Decision"/>; <see cref="ShadowOutcome.None"/> when no shadow policy was evaluated.</summary>
     public ShadowOutcome Shadow { get; }
@@ -178,9 +201,18 @@ public sealed class PolicyAuthorizer
     /// <param name="resource">The resource with what the caller knows of it.</param>
     /// <returns>The decision: always the current policy's, whatever a shadow policy decides.</returns>
     public Decision Authorize(Subject subject, string action, in ResourceRequest resource)
+        => Authorize(subject, action, resource, null);
+
+    /// <summary>Decides on the current policy, for a request that carries a context, and tells the observers.</summary>
+    /// <param name="subject">Who asks.</param>
+    /// <param name="action">The action.</param>
+    /// <param name="resource">The resource with what the caller knows of it.</param>
+    /// <param name="context">The request's context pairs and break-glass activations (docs/policy-language.md, sections 11 and 12), or <see langword="null"/>.</param>
+    /// <returns>The decision.</returns>
+    public Decision Authorize(Subject subject, string action, in ResourceRequest resource, RequestContext? context)
     {
         var snapshot = current; // one read: the decision and its record name the same policy
-        var decision = snapshot.Policy.Authorize(subject, action, resource);
+        var decision = snapshot.Policy.Authorize(subject, action, resource, context);
         if (observers.Length > 0)
         {
             // The shadow policy is evaluated only once the live decision is made, and only for the observers: what it
@@ -188,12 +220,12 @@ public sealed class PolicyAuthorizer
             var candidate = shadow?.current;
             if (candidate is null || ReferenceEquals(candidate.Policy, CompiledPolicy.DenyAll))
             {
-                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version));
+                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version, context));
             }
             else
             {
-                var outcome = EvaluateShadow(candidate.Policy, subject, action, resource, decision, out var shadowDecision);
-                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version, outcome, shadowDecision, candidate.Version));
+                var outcome = EvaluateShadow(candidate.Policy, subject, action, resource, context, decision, out var shadowDecision);
+                Notify(new DecisionRecord(subject, action, resource, decision, snapshot.Version, outcome, shadowDecision, candidate.Version, context));
             }
         }
 
@@ -210,11 +242,12 @@ public sealed class PolicyAuthorizer
 
     // Kept out of Authorize: the handler would cost the live path even with no shadow policy.
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static ShadowOutcome EvaluateShadow(CompiledPolicy policy, Subject subject, string action, in ResourceRequest resource, Decision live, out Decision decision)
+    private static ShadowOutcome EvaluateShadow(CompiledPolicy policy, Subject subject, string action, in ResourceRequest resource, RequestContext? context, Decision live,
+        out Decision decision)
     {
         try
         {
-            decision = policy.Authorize(subject, action, resource);
+            decision = policy.Authorize(subject, action, resource, context);
         }
 #pragma warning disable CA1031 // Reason: nothing a candidate policy does may reach the caller (docs/dependency-injection.md, "Shadow mode"); the failure is in the record.
         catch (Exception)

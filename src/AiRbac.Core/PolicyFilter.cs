@@ -84,19 +84,23 @@ public sealed class PolicyFilter
     /// <summary>
     /// The latest expiry of a binding the filter left out because it had expired at <see cref="At"/>, or
     /// <see langword="null"/> when it left none out. Before it (a clock stepped back) that binding, and any deny it brings,
-    /// applies again, so the filter matches nothing (fails closed): build a new one.
+    /// applies again, so the filter matches nothing (fails closed): build a new one. When a role with conditions is in
+    /// play (docs/policy-language.md, section 11), also no earlier than the last <c>time_of_day</c> window boundary of the
+    /// policy at or before <see cref="At"/>.
     /// </summary>
     public DateTimeOffset? ValidFrom { get; }
 
     /// <summary>
     /// The first instant a binding the filter counts expires, or <see langword="null"/> when none does. From then on the
-    /// filter matches nothing (its effective roles may have changed either way): build a new one.
+    /// filter matches nothing (its effective roles may have changed either way): build a new one. When a role with
+    /// conditions is in play, also no later than the policy's next <c>time_of_day</c> window boundary after <see cref="At"/>.
     /// </summary>
     public DateTimeOffset? ValidUntil { get; }
 
     /// <summary>
     /// False when the filter would pass <see cref="CompiledPolicy.MaxFilterBranches"/>, <see cref="CompiledPolicy.MaxFilterClauses"/>
-    /// or <see cref="CompiledPolicy.MaxFilterWork"/>: it then has no branches and matches nothing (decide candidates with
+    /// or <see cref="CompiledPolicy.MaxFilterWork"/>, or when an approval rule of the policy may match the action
+    /// (docs/policy-language.md, section 13): it then has no branches and matches nothing (decide candidates with
     /// <see cref="CompiledPolicy.AuthorizeMany"/>).
     /// </summary>
     public bool IsComplete { get; }

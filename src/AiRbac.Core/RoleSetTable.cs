@@ -22,9 +22,10 @@ internal sealed class RoleSetTable
     private readonly int sodSet;
     private readonly int roleCount;
 
-    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions)
+    public RoleSetTable(CompiledPolicy policy, int[] roles, int sodSet, int sodRole, int[] actions, bool gated = false)
     {
         this.policy = policy;
+        Gated = gated;
         this.sodSet = sodSet;
         roleCount = roles.Length;
         slots = new RunSlot[actions.Length];
@@ -55,6 +56,12 @@ internal sealed class RoleSetTable
 
     /// <summary>The policy the table belongs to.</summary>
     public CompiledPolicy Policy => policy;
+
+    /// <summary>
+    /// Whether the set holds a gated role (one with conditions, docs/policy-language.md, section 11): then which of its roles
+    /// grant depends on the request, and a subject's set is never kept on the subject.
+    /// </summary>
+    public bool Gated { get; }
 
     /// <summary>How many roles the set holds (step 5: none).</summary>
     public int RoleCount => roleCount;

@@ -62,6 +62,14 @@ internal static partial class AiRbacLog
         Message = "AiRbac shadow policy evaluation threw {FailedCount} time(s) in the last {Interval} ({TotalFailed} since start); the live decisions were not affected")]
     public static partial void ShadowEvaluationsFailed(ILogger logger, long failedCount, TimeSpan interval, long totalFailed);
 
+    [LoggerMessage(EventId = 30, EventName = "BreakGlassDecision", Level = LogLevel.Warning,
+        Message = "AiRbac break-glass decision: {Subject} {Action} {Resource}: allowed={Allowed} reason={Reason} through break-glass role {BreakGlassRole} activated by {ActivatedBy}: {Justification} (policy {PolicyVersion})")]
+    public static partial void BreakGlassDecision(ILogger logger, string subject, string action, string resource, bool allowed, string reason, string breakGlassRole, string activatedBy, string justification, string policyVersion);
+
+    [LoggerMessage(EventId = 31, EventName = "BreakGlassHandlerFailed", Level = LogLevel.Error,
+        Message = "AiRbac OnBreakGlass handler threw for {Subject} through break-glass role {BreakGlassRole}; the decision stands")]
+    public static partial void BreakGlassHandlerFailed(ILogger logger, string subject, string breakGlassRole, Exception exception);
+
     [LoggerMessage(EventId = 100, EventName = "Decision", Level = LogLevel.Information,
         Message = "AiRbac decision: {subject} {action} {resource}: allowed={allowed} reason={reason} role={role} rule={rule} policy={policy_version}")]
 #pragma warning disable CA1707, IDE1006 // Reason: the parameter names are the structured property names of the audit record (snake_case, as in the JSON Lines log).

@@ -14,6 +14,12 @@ public static class AiRbacMetrics
     /// <summary>Counter of decisions (<c>{decision}</c>), tagged with <see cref="OutcomeTag"/> and <see cref="ReasonTag"/>.</summary>
     public const string Decisions = "airbac.decisions";
 
+    /// <summary>
+    /// Counter of break-glass decisions (<c>{decision}</c>, docs/policy-language.md, section 12), tagged with
+    /// <see cref="OutcomeTag"/> and <see cref="ReasonTag"/>: alert on any increase.
+    /// </summary>
+    public const string BreakGlassDecisions = "airbac.break_glass.decisions";
+
     /// <summary>Counter of reloads after start-up (<c>{reload}</c>), tagged with <see cref="ResultTag"/>.</summary>
     public const string Reloads = "airbac.policy.reloads";
 
@@ -97,6 +103,7 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
     ];
 
     private readonly Counter<long> decisions;
+    private readonly Counter<long> breakGlass;
     private readonly Counter<long> reloads;
     private readonly Counter<long>? shadowDecisions;
     private readonly Counter<long>? shadowDisagreements;
@@ -111,6 +118,7 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
         ownsMeter = meterFactory is null;
         Meter = meterFactory?.Create(new MeterOptions(AiRbacMetrics.MeterName) { Version = version }) ?? new Meter(AiRbacMetrics.MeterName, version);
         decisions = Meter.CreateCounter<long>(AiRbacMetrics.Decisions, "{decision}", "Authorization decisions, by outcome and reason.");
+        breakGlass = Meter.CreateCounter<long>(AiRbacMetrics.BreakGlassDecisions, "{decision}", "Break-glass decisions (made through an activated break-glass role), by outcome and reason.");
         reloads = Meter.CreateCounter<long>(AiRbacMetrics.Reloads, "{reload}", "Policy reloads after start-up, by result.");
         if (shadow)
         {
@@ -132,7 +140,13 @@ internal sealed class AiRbacInstruments : IDecisionObserver, IDisposable
     {
         var reason = record.Decision.Reason;
         var reasonTag = (uint)reason < (uint)ReasonTags.Length ? ReasonTags[(int)reason] : ReasonTags[0];
-        decisions.Add(1, record.Decision.Allowed ? Allowed : Denied, reasonTag);
+        var outcome = record.Decision.Allowed ? Allowed : Denied;
+        decisions.Add(1, outcome, reasonTag);
+        if (record.Decision.BreakGlass)
+        {
+            breakGlass.Add(1, outcome, reasonTag);
+        }
+
         if (record.Shadow != ShadowOutcome.None && shadowDecisions is not null)
         {
             RecordShadow(in record);

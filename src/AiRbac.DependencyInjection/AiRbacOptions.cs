@@ -59,6 +59,15 @@ public sealed class AiRbacOptions
     public Action<PolicyReloadResult>? OnReloadFailed { get; set; }
 
     /// <summary>
+    /// Called for every break-glass decision (docs/policy-language.md, section 12: a decision made through an activated
+    /// break-glass role), on the thread that called <c>Authorize</c>, after the decision: alert from here (a pager, a
+    /// ticket, a chat message). Keep it short or hand the work off: it runs on the request path. An exception it throws is
+    /// logged (event <c>BreakGlassHandlerFailed</c>) and never reaches the caller. Every such decision is also logged as the
+    /// warning event <c>BreakGlassDecision</c> and counted by the metric <c>airbac.break_glass.decisions</c>, with or without it.
+    /// </summary>
+    public Action<BreakGlassUse>? OnBreakGlass { get; set; }
+
+    /// <summary>
     /// The policy file path, for configuration (<c>AiRbac:PolicyFile</c>): used, as
     /// <see cref="AiRbacPolicySource.FromFile"/>, when <see cref="Source"/> is not set. A relative path is taken from
     /// the host's content root when an <c>IHostEnvironment</c> is registered (the generic host), else from the current

@@ -162,6 +162,8 @@ internal sealed class AiRbacRuntime : IDisposable
                 observers.Add(Tracer);
             }
 
+            observers.Add(new BreakGlassAlerts(logger, options.OnBreakGlass, timeProvider));
+
             // Shadow mode: the candidate policy lives in an authorizer of its own (no observers), which the live one
             // evaluates after each decision; it is loaded and reloaded below by the same reloader code as the live policy.
             PolicyAuthorizer? candidate = null;

@@ -68,6 +68,11 @@ internal sealed class AiRbacDecisionTracer(bool traceAllowed) : IDecisionObserve
             activity.SetTag("airbac.decision.rule", rule);
         }
 
+        if (decision.BreakGlassRole is { } breakGlass)
+        {
+            activity.SetTag("airbac.decision.break_glass_role", breakGlass);
+        }
+
         activity.SetTag("airbac.policy.version", record.Version.ContentHash);
     }
 }

@@ -422,6 +422,18 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Owner = resource.Owner;
         slot.Decision = record.Decision;
         slot.Version = record.Version;
+        slot.Activation = record.Decision.BreakGlass ? record.BreakGlassActivation : null;
+        slot.Approvals = record.Decision.ApprovalRule is not null ? record.Context : null;
+        slot.ContextOmitted = CarriesContext(record.Context);
+        slot.ApprovalMask = 0;
+        if (slot.Approvals is { } context)
+        {
+            for (int i = 0; i < context.Approvals.Count; i++)
+            {
+                slot.ApprovalMask |= record.IsCountedApproval(i) ? 1 << i : 0;
+            }
+        }
+
         slot.Retrieval = null;
 
         // Shadow mode: only a disagreement or a failure is written, so only those are kept (and compared when merging).
@@ -458,6 +470,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Owner = null;
         slot.Decision = default;
         slot.Version = retrieval.Version;
+        slot.Activation = null;
+        slot.Approvals = null;
         slot.Retrieval = retrieval;
         slot.Shadow = ShadowOutcome.None;
         slot.ShadowDecision = default;
@@ -473,9 +487,9 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
     private bool TryCoalesce(in DecisionRecord record, ReadOnlySpan<string> tags, long ticks)
     {
         long last = Volatile.Read(ref tail) - 1;
-        if (last < 0 || (last & ClosedBit) != 0)
+        if (last < 0 || (last & ClosedBit) != 0 || record.Decision.BreakGlass || record.Decision.ApprovalRule is not null)
         {
-            return false;
+            return false; // every break-glass use, and every decision under an approval rule, is a record of its own
         }
 
         long index = last & mask;
@@ -513,8 +527,17 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         => ReferenceEquals(a, b)
             || (a is not null && b is not null && a.LoadedAt == b.LoadedAt && string.Equals(a.ContentHash, b.ContentHash, StringComparison.Ordinal));
 
+    // Whether a request's context holds anything the record leaves out (docs/audit-log.md, "Record schema").
+    private static bool CarriesContext(RequestContext? context)
+        => context is not null && (context.Attributes.Count > 0 || context.Activations.Count > 0 || context.Approvals.Count > 0);
+
     private bool Same(ref Slot slot, long index, in DecisionRecord record, ReadOnlySpan<string> tags)
     {
+        if (slot.ContextOmitted != CarriesContext(record.Context))
+        {
+            return false;
+        }
+
         if (slot.Retrieval is not null // a retrieval query is never counted into, nor a decision into it
             || slot.Decision != record.Decision
             || !SameVersion(slot.Version, record.Version)
@@ -731,6 +754,8 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         slot.Owner = null;
         slot.Decision = default;
         slot.Version = null;
+        slot.Activation = null;
+        slot.Approvals = null;
         slot.Retrieval = null;
         slot.ShadowDecision = default;
         slot.ShadowVersion = null;
@@ -1097,7 +1122,24 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         }
 
         var decision = slot.Decision;
-        chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0);
+        chars += (decision.Role?.Length ?? 0) + (decision.Rule?.Length ?? 0) + (slot.Version?.ContentHash.Length ?? 0)
+            + (decision.Condition?.Length ?? 0) + (decision.BreakGlassRole?.Length ?? 0);
+        if (slot.Activation is { } activation)
+        {
+            chars += (activation.Justification?.Length ?? 0) + (activation.Subject?.Length ?? 0);
+            strings += 2;
+        }
+
+        chars += decision.ApprovalRule?.Length ?? 0;
+        if (slot.Approvals is { } context)
+        {
+            foreach (var approval in context.Approvals)
+            {
+                chars += approval.Approver?.Length ?? 0;
+                strings++;
+            }
+        }
+
         if (slot.Retrieval is { } retrieval)
         {
             chars += (retrieval.Store?.Length ?? 0) + retrieval.FilterText.Length; // the counts and flags fit in the fixed part
@@ -1199,6 +1241,57 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         {
             Raw(",\"shadow\":\"failed\",\"shadow_policy_version\":"u8);
             WriteString(slot.ShadowVersion?.ContentHash ?? string.Empty);
+        }
+
+        if (slot.Decision.Condition is { } condition)
+        {
+            Raw(",\"condition\":"u8);
+            WriteString(condition);
+        }
+
+        if (slot.Decision.ApprovalRule is { } approvalRule)
+        {
+            Raw(",\"approval_rule\":"u8);
+            WriteString(approvalRule);
+            Raw(",\"approved_by\":["u8);
+            if (slot.Approvals is { } context)
+            {
+                int mask = slot.ApprovalMask;
+                var approvals = context.Approvals;
+                bool any = false;
+                for (int i = 0; i < approvals.Count && i < 32; i++)
+                {
+                    if ((mask & (1 << i)) != 0)
+                    {
+                        Raw(any ? ","u8 : ""u8);
+                        WriteString(approvals[i].Approver ?? string.Empty);
+                        any = true;
+                    }
+                }
+            }
+
+            Raw("]"u8);
+        }
+
+        if (slot.Decision.BreakGlassRole is { } breakGlass)
+        {
+            Raw(",\"break_glass_role\":"u8);
+            WriteString(breakGlass);
+            if (slot.Activation is { } activation)
+            {
+                Raw(",\"justification\":"u8);
+                WriteString(activation.Justification ?? string.Empty);
+                Raw(",\"activated_by\":"u8);
+                WriteString(activation.Subject ?? string.Empty);
+                Raw(",\"activated_at\":\""u8);
+                WriteTime(activation.Start.UtcTicks);
+                Raw("\""u8);
+            }
+        }
+
+        if (slot.ContextOmitted)
+        {
+            Raw(",\"context_omitted\":true"u8);
         }
 
         if (count > 1)
@@ -1606,6 +1699,16 @@ public sealed class JsonLinesAuditSink : IAuditSink, IRetrievalObserver, IDispos
         public string? Owner;
         public Decision Decision;
         public PolicyVersion? Version;
+
+        // A break-glass decision's activation (a copy of the request's: docs/policy-language.md, section 12).
+        public BreakGlassActivation? Activation;
+
+        // A decision naming an approval rule (section 13): the request's context, whose approvals the decision's mask picks.
+        public RequestContext? Approvals;
+        public int ApprovalMask;
+
+        // Whether the request carried a context (pairs, activations or approvals) that the record does not hold.
+        public bool ContextOmitted;
         public RetrievalRecord? Retrieval; // set for a retrieval query's record, null for a decision
         public ShadowOutcome Shadow;
         public Decision ShadowDecision;

@@ -36,7 +36,7 @@ public sealed partial class AccessReviewReport
             text.Append(", from ").Append(Rfc3339.Format(first)).Append(" to ").Append(Rfc3339.Format(last));
         }
 
-        text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(ReviewDuration.Format(Window))
+        text.Append(".\n- Review time ").Append(Rfc3339.Format(Now)).Append("; window ").Append(Duration.Format(Window))
             .Append(": a grant not used since ").Append(Rfc3339.Format(Since)).Append(" is unused.\n");
         AppendIncompleteLog(text);
         if (UnmatchedAllowedRecords > 0)
@@ -57,6 +57,7 @@ public sealed partial class AccessReviewReport
         text.Append("| subjects | ").Append(Subjects.Count).Append(" |\n");
         text.Append("| high-risk roles | ").Append(HighRiskRoles.Count).Append(" (holders: ").Append(HighRiskRoles.Sum(r => r.Holders.Count)).Append(") |\n");
         text.Append("| separation-of-duties breaches | ").Append(ExclusionBreaches.Count.ToString(CultureInfo.InvariantCulture)).Append(" |\n");
+        text.Append("| break-glass uses in the log | ").Append(Number(BreakGlassUseCount)).Append(" |\n");
 
         AppendGaps(text);
         text.Append("\n## High-risk roles\n\n");
@@ -91,6 +92,8 @@ public sealed partial class AccessReviewReport
             }
         }
 
+        AppendBreakGlass(text);
+        AppendApprovals(text);
         text.Append("\n## Grants by role\n\n| role | grant | last used | uses in window | status |\n|---|---|---|---|---|\n");
         foreach (var role in Roles)
         {
@@ -119,6 +122,71 @@ public sealed partial class AccessReviewReport
         return text.ToString();
     }
 
+    /// <summary>
+    /// Every break-glass use in the log (docs/policy-language.md, section 12), whatever the window, and the roles with
+    /// conditions or break-glass: each use is a decision an operator should have seen, with its justification.
+    /// </summary>
+    private void AppendBreakGlass(StringBuilder text)
+    {
+        text.Append("\n## Break-glass uses\n\n");
+        var gated = Roles.Where(r => r.MaxActivation is not null || r.Conditions.Count > 0).ToList();
+        foreach (var role in gated)
+        {
+            text.Append("- ").Append(Code(role.Name)).Append(": ")
+                .Append(role.MaxActivation is { } max ? "break-glass, activations up to " + Code(Duration.Format(max)) : "")
+                .Append(role.MaxActivation is not null && role.Conditions.Count > 0 ? "; " : "")
+                .Append(role.Conditions.Count > 0 ? "grants only when " + string.Join(", ", role.Conditions.Select(Code)) : "")
+                .Append("; holders: ").Append(role.Holders.Count == 0 ? "none" : string.Join(", ", role.Holders.Select(HolderText))).Append('\n');
+        }
+
+        if (gated.Count > 0)
+        {
+            text.Append('\n');
+        }
+
+        if (BreakGlassUseCount == 0)
+        {
+            text.Append("None in the log.\n");
+            return;
+        }
+
+        text.Append("| time | subject | action | resource | decision | break-glass role | activated by | activated at | justification |\n|---|---|---|---|---|---|---|---|---|\n");
+        foreach (var use in BreakGlassUses)
+        {
+            text.Append("| ").Append(Rfc3339.Format(use.Time)).Append(" | ").Append(Code(use.Subject))
+                .Append(use.OnBehalfOf.Count == 0 ? "" : " for " + string.Join(", ", use.OnBehalfOf.Select(Code)))
+                .Append(" | ").Append(Code(use.Action)).Append(" | ").Append(Code(use.Resource))
+                .Append(" | ").Append(use.Allowed ? "allowed" : "denied (" + UnsafeText.Escape(use.Reason) + ")")
+                .Append(use.Role is { } role ? " by " + Code(role) : "")
+                .Append(" | ").Append(Code(use.BreakGlassRole)).Append(" | ").Append(Code(use.ActivatedBy))
+                .Append(" | ").Append(Rfc3339.Format(use.ActivatedAt)).Append(" | ").Append(Code(use.Justification)).Append(" |\n");
+        }
+
+        if (BreakGlassUseCount > BreakGlassUses.Count)
+        {
+            text.Append("\n").Append(Number(BreakGlassUseCount - BreakGlassUses.Count)).Append(" more break-glass uses are not listed.\n");
+        }
+    }
+
+    /// <summary>The approval rules (section 13) and who can approve each; a rule fewer subjects can approve than it needs denies everything it matches.</summary>
+    private void AppendApprovals(StringBuilder text)
+    {
+        if (ApprovalRules.Count == 0)
+        {
+            return;
+        }
+
+        text.Append("\n## Approval rules\n\n| rule | matches | needs | approver roles | valid for | can approve |\n|---|---|---|---|---|---|\n");
+        foreach (var rule in ApprovalRules)
+        {
+            text.Append("| ").Append(Code(rule.Name)).Append(" | ").Append(string.Join(", ", rule.Match.Select(Code)))
+                .Append(" | ").Append(rule.Count.ToString(CultureInfo.InvariantCulture)).Append(" | ").Append(string.Join(", ", rule.ApproverRoles.Select(Code)))
+                .Append(" | ").Append(Duration.Format(rule.ValidFor)).Append(" | ")
+                .Append(rule.Approvers.Count == 0 ? "nobody" : string.Join(", ", rule.Approvers.Select(Code)))
+                .Append(rule.Approvers.Count < rule.Count ? " (fewer than needed: every request it matches is denied)" : "").Append(" |\n");
+        }
+    }
+
     /// <summary>Renders the report as one indented JSON object (field names in snake_case; times in RFC 3339, UTC).</summary>
     /// <returns>The JSON text, ending with a newline.</returns>
     public string ToJson()
@@ -130,7 +198,7 @@ public sealed partial class AccessReviewReport
             json.WriteString("policy", PolicySource);
             json.WriteString("audit", AuditSource);
             json.WriteString("now", Rfc3339.Format(Now));
-            json.WriteString("window", ReviewDuration.Format(Window));
+            json.WriteString("window", Duration.Format(Window));
             json.WriteString("since", Rfc3339.Format(Since));
             json.WriteNumber("records", AuditRecords);
             json.WriteNumber("allowed_records", AllowedRecords);
@@ -165,6 +233,48 @@ public sealed partial class AccessReviewReport
 
             json.WriteEndArray();
 
+            json.WriteNumber("break_glass_use_count", BreakGlassUseCount);
+            json.WriteStartArray("break_glass_uses");
+            foreach (var use in BreakGlassUses)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("line", use.Line);
+                json.WriteString("time", Rfc3339.Format(use.Time));
+                json.WriteString("subject", use.Subject);
+                WriteStrings(json, "on_behalf_of", use.OnBehalfOf);
+                json.WriteString("action", use.Action);
+                json.WriteString("resource", use.Resource);
+                json.WriteBoolean("allowed", use.Allowed);
+                json.WriteString("reason", use.Reason);
+                if (use.Role is { } role)
+                {
+                    json.WriteString("role", role);
+                }
+
+                json.WriteString("break_glass_role", use.BreakGlassRole);
+                json.WriteString("activated_by", use.ActivatedBy);
+                json.WriteString("activated_at", Rfc3339.Format(use.ActivatedAt));
+                json.WriteString("justification", use.Justification);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+
+            json.WriteStartArray("approval_rules");
+            foreach (var rule in ApprovalRules)
+            {
+                json.WriteStartObject();
+                json.WriteString("rule", rule.Name);
+                WriteStrings(json, "match", rule.Match);
+                json.WriteNumber("count", rule.Count);
+                WriteStrings(json, "approver_roles", rule.ApproverRoles);
+                json.WriteString("valid_for", Duration.Format(rule.ValidFor));
+                WriteStrings(json, "approvers", rule.Approvers);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+
             json.WriteStartArray("exclusion_breaches");
             foreach (var breach in ExclusionBreaches)
             {
@@ -184,6 +294,16 @@ public sealed partial class AccessReviewReport
                 json.WriteStartObject();
                 json.WriteString("role", role.Name);
                 json.WriteString("id", role.Id);
+                if (role.Conditions.Count > 0)
+                {
+                    WriteStrings(json, "conditions", role.Conditions);
+                }
+
+                if (role.MaxActivation is { } maxActivation)
+                {
+                    json.WriteString("break_glass_max_activation", Duration.Format(maxActivation));
+                }
+
                 WriteGrants(json, role.Grants, withRole: false);
                 WriteHolders(json, role.Holders);
                 json.WriteEndObject();
@@ -433,6 +553,7 @@ public sealed partial class AccessReviewReport
             "wildcard_action" => "grants every action: " + Code(reason.Detail) + via,
             "highest_ceiling" => "ceiling at the highest tier " + Code(reason.Detail) + via,
             "clearance" => "clearance " + Code(reason.Detail) + via,
+            "break_glass" => "break-glass role, activations up to " + Code(reason.Detail) + via,
             _ => "admin-like name" + via,
         };
     }

@@ -121,13 +121,22 @@ public sealed class RoleHolder
 /// <summary>A role's grants with their use, and who holds it.</summary>
 public sealed class RoleReview
 {
-    internal RoleReview(string name, string id, IReadOnlyList<GrantUsage> grants, IReadOnlyList<RoleHolder> holders)
+    internal RoleReview(string name, string id, IReadOnlyList<GrantUsage> grants, IReadOnlyList<RoleHolder> holders, IReadOnlyList<string>? conditions = null,
+        TimeSpan? maxActivation = null)
     {
         Name = name;
         Id = id;
         Grants = grants;
         Holders = holders;
+        Conditions = conditions ?? [];
+        MaxActivation = maxActivation;
     }
+
+    /// <summary>The role's conditions (docs/policy-language.md, section 11), as written; empty for none.</summary>
+    public IReadOnlyList<string> Conditions { get; }
+
+    /// <summary>For a break-glass role (section 12), the longest activation; otherwise <see langword="null"/>.</summary>
+    public TimeSpan? MaxActivation { get; }
 
     /// <summary>The role name.</summary>
     public string Name { get; }
@@ -207,7 +216,8 @@ public sealed class HighRiskReason
     /// A stable snake_case code, as <see cref="CompiledPolicy.RiskOf(RoleInfo)"/> defines them: <c>all_access</c> (a grant of every action on every resource, <see cref="RuleInfo.IsEverything"/>),
     /// <c>highest_ceiling</c> (a ceiling at the highest tier), <c>admin_name</c> (the name contains "admin"),
     /// <c>wildcard_action</c> (a grant whose action pattern names every action, <see cref="RuleInfo.IsEveryAction"/>:
-    /// <c>*</c>, <c>**</c> or <c>*:*</c>, on less than every resource), <c>clearance</c> (a tag clearance; the detail is the tag).
+    /// <c>*</c>, <c>**</c> or <c>*:*</c>, on less than every resource), <c>clearance</c> (a tag clearance; the detail is the tag),
+    /// <c>break_glass</c> (a break-glass role; the detail is its <c>max_activation</c>).
     /// </summary>
     public string Code { get; }
 
@@ -236,6 +246,106 @@ public sealed class HighRiskRole
 
     /// <summary>Who holds it directly.</summary>
     public IReadOnlyList<RoleHolder> Holders { get; }
+}
+
+/// <summary>
+/// One break-glass use from the audit log (docs/policy-language.md, section 12): a decision made through an activated
+/// break-glass role, with who activated it, when and why.
+/// </summary>
+public sealed class BreakGlassEntry
+{
+    internal BreakGlassEntry(long line, DateTimeOffset time, string subject, IReadOnlyList<string> onBehalfOf, string action, string resource,
+        bool allowed, string reason, string? role, string breakGlassRole, string justification, string activatedBy, DateTimeOffset activatedAt, long count)
+    {
+        Line = line;
+        Time = time;
+        Subject = subject;
+        OnBehalfOf = onBehalfOf;
+        Action = action;
+        Resource = resource;
+        Allowed = allowed;
+        Reason = reason;
+        Role = role;
+        BreakGlassRole = breakGlassRole;
+        Justification = justification;
+        ActivatedBy = activatedBy;
+        ActivatedAt = activatedAt;
+        Count = count;
+    }
+
+    /// <summary>The record's line in the log.</summary>
+    public long Line { get; }
+
+    /// <summary>When the decision was made.</summary>
+    public DateTimeOffset Time { get; }
+
+    /// <summary>The subject that asked.</summary>
+    public string Subject { get; }
+
+    /// <summary>The ids down its on-behalf-of chain.</summary>
+    public IReadOnlyList<string> OnBehalfOf { get; }
+
+    /// <summary>The action.</summary>
+    public string Action { get; }
+
+    /// <summary>The resource.</summary>
+    public string Resource { get; }
+
+    /// <summary>Whether it was allowed.</summary>
+    public bool Allowed { get; }
+
+    /// <summary>The snake_case reason.</summary>
+    public string Reason { get; }
+
+    /// <summary>The deciding role, if the record names one.</summary>
+    public string? Role { get; }
+
+    /// <summary>The activated break-glass role.</summary>
+    public string BreakGlassRole { get; }
+
+    /// <summary>The activation's justification.</summary>
+    public string Justification { get; }
+
+    /// <summary>The subject that activated it.</summary>
+    public string ActivatedBy { get; }
+
+    /// <summary>When the activation started.</summary>
+    public DateTimeOffset ActivatedAt { get; }
+
+    /// <summary>How many decisions the record stands for (the sink never coalesces break-glass decisions, so 1).</summary>
+    public long Count { get; }
+}
+
+/// <summary>An approval rule of the policy (docs/policy-language.md, section 13) and who can approve it at the review time.</summary>
+public sealed class ApprovalRuleReview
+{
+    internal ApprovalRuleReview(ApprovalRuleInfo rule, IReadOnlyList<string> approvers)
+    {
+        Name = rule.Name;
+        Match = rule.Match;
+        ApproverRoles = [.. rule.Approvers.Select(r => r.Name)];
+        Count = rule.Count;
+        ValidFor = rule.ValidFor;
+        Approvers = approvers;
+    }
+
+    /// <summary>The rule's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The requests it matches, <c>ACTION on RESOURCE</c>.</summary>
+    public IReadOnlyList<string> Match { get; }
+
+    /// <summary>The roles whose holders may approve.</summary>
+    public IReadOnlyList<string> ApproverRoles { get; }
+
+    /// <summary>How many distinct approvers a request needs.</summary>
+    public int Count { get; }
+
+    /// <summary>How long an approval counts.</summary>
+    public TimeSpan ValidFor { get; }
+
+    /// <summary>The subjects of the policy's bindings that can approve it (<see cref="CompiledPolicy.Approvers"/>); fewer than <see cref="Count"/> means no request it matches can be allowed.</summary>
+    public IReadOnlyList<string> Approvers { get; }
 }
 
 /// <summary>A subject whose roles break a <c>mutually_exclusive</c> constraint.</summary>
@@ -267,8 +377,12 @@ public sealed partial class AccessReviewReport
 {
     internal AccessReviewReport(string policySource, string auditSource, DateTimeOffset now, TimeSpan window, AuditSummary audit,
         Internal.AuditLosses losses, IReadOnlyList<RoleReview> roles, IReadOnlyList<SubjectReview> subjects,
-        IReadOnlyList<HighRiskRole> highRiskRoles, IReadOnlyList<ExclusionBreach> exclusionBreaches)
+        IReadOnlyList<HighRiskRole> highRiskRoles, IReadOnlyList<ExclusionBreach> exclusionBreaches, IReadOnlyList<BreakGlassEntry>? breakGlassUses = null,
+        long breakGlassUseCount = 0, IReadOnlyList<ApprovalRuleReview>? approvalRules = null)
     {
+        BreakGlassUses = breakGlassUses ?? [];
+        BreakGlassUseCount = breakGlassUseCount;
+        ApprovalRules = approvalRules ?? [];
         PolicySource = policySource;
         AuditSource = auditSource;
         Now = now;
@@ -362,6 +476,18 @@ public sealed partial class AccessReviewReport
 
     /// <summary>The subjects that break a <c>mutually_exclusive</c> constraint, by subject then constraint.</summary>
     public IReadOnlyList<ExclusionBreach> ExclusionBreaches { get; }
+
+    /// <summary>
+    /// Every break-glass use in the log (docs/policy-language.md, section 12), in log order, whatever the window: at most
+    /// the first 10,000 (<see cref="BreakGlassUseCount"/> counts them all).
+    /// </summary>
+    public IReadOnlyList<BreakGlassEntry> BreakGlassUses { get; }
+
+    /// <summary>How many break-glass decisions the log holds.</summary>
+    public long BreakGlassUseCount { get; }
+
+    /// <summary>The policy's approval rules (section 13), in file order, with who can approve each.</summary>
+    public IReadOnlyList<ApprovalRuleReview> ApprovalRules { get; }
 }
 
 /// <summary>Counts gathered while reading the audit log.</summary>

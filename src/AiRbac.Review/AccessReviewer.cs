@@ -13,6 +13,9 @@ public sealed class AccessReviewer
 {
     private readonly CompiledPolicy policy;
 
+    /// <summary>The default review window: 90 days.</summary>
+    internal static TimeSpan DefaultWindow { get; } = TimeSpan.FromDays(90);
+
     /// <summary>
     /// Creates a reviewer for a compiled policy. Who holds what (its <c>bindings</c>) and its <c>mutually_exclusive</c>
     /// constraints are read from the compiled policy, exactly as decisions apply them (kinds, scopes and expiry).
@@ -42,7 +45,7 @@ public sealed class AccessReviewer
     /// <summary>Reviews access against an audit log read from <paramref name="auditLog"/> one line at a time.</summary>
     /// <param name="auditLog">The audit log: JSON Lines, one decision record per line (blank lines are skipped).</param>
     /// <param name="now">The review time; the window ends here.</param>
-    /// <param name="window">How far back a use counts as recent (<see cref="ReviewDuration.Default"/> is 90 days); positive.</param>
+    /// <param name="window">How far back a use counts as recent (<see cref="DefaultWindow"/> is 90 days); positive.</param>
     /// <param name="auditSource">The log's name for the report.</param>
     /// <returns>The report.</returns>
     /// <exception cref="AuditLogFormatException">A line is not a valid decision record (the exception names the line).</exception>
@@ -81,6 +84,11 @@ public sealed class AccessReviewer
             foreach (string role in record.Roles)
             {
                 subject.Hold(state.RoleName(role), RoleSource.Audit);
+            }
+
+            if (record.BreakGlassRole is not null)
+            {
+                state.BreakGlass(record);
             }
 
             if (!record.Allowed)

@@ -212,6 +212,61 @@ internal static class Tuning
     }
 
     /// <summary>
+    /// Policy language version 2: context conditions, break-glass roles and approvals (docs/policy-language.md, sections
+    /// 11 to 13). Reason: each bound keeps what a request costs in proportion to what a real policy writes (a few keys,
+    /// a few conditions per role, a handful of approval rules) while a hostile policy or request is refused with a clear
+    /// error or <c>invalid_request</c> instead of costing unbounded work per decision; tests/AiRbac.Core.Tests/ConditionTests.cs.
+    /// Not measured: every bound is far above what the examples need.
+    /// </summary>
+    internal static class Language
+    {
+        /// <summary>Keys a policy's <c>context</c> section may declare (one bit each in a request's duplicate check).</summary>
+        internal const int MaxContextKeys = 64;
+
+        /// <summary>Characters of a declared context key.</summary>
+        internal const int MaxContextKeyLength = 64;
+
+        /// <summary>Conditions one role may have (all are evaluated for a request that reaches the role).</summary>
+        internal const int MaxConditionsPerRole = 16;
+
+        /// <summary>Values (patterns, integers, time windows) one condition may list (each may be tried per request).</summary>
+        internal const int MaxConditionValues = 64;
+
+        /// <summary>Context pairs one request may carry; more is <c>invalid_request</c>.</summary>
+        internal const int MaxContextAttributes = 64;
+
+        /// <summary>Characters of a request's context string value; longer is <c>invalid_request</c> (values are glob-matched).</summary>
+        internal const int MaxContextValueLength = 4_096;
+
+        /// <summary>The longest <c>max_activation</c> of a break-glass role: an emergency lasts hours, not weeks (7 days).</summary>
+        internal const int MaxBreakGlassActivationDays = 7;
+
+        /// <summary>Break-glass activations one request may carry (each is compared with every break-glass role it reaches).</summary>
+        internal const int MaxActivations = 8;
+
+        /// <summary>Characters of an activation's justification (it is written to the audit log with every use).</summary>
+        internal const int MaxJustificationLength = 1_024;
+
+        /// <summary>Approval rules a policy may declare (each may be matched against an allowed request).</summary>
+        internal const int MaxApprovalRules = 1_000;
+
+        /// <summary>Distinct approvers an approval rule may require (two-person and four-eyes rules need 2).</summary>
+        internal const int MaxApproversRequired = 10;
+
+        /// <summary>The longest <c>valid_for</c> of an approval rule: 30 days.</summary>
+        internal const int MaxApprovalValidityDays = 30;
+
+        /// <summary>
+        /// Break-glass uses the access review lists (it counts them all): its memory must not grow with the log, and an
+        /// operator reads a list, not a million lines (docs/access-review.md).
+        /// </summary>
+        internal const int MaxListedBreakGlassUses = 10_000;
+
+        /// <summary>Approvals one request may carry (each is resolved against the policy's bindings; at most 16 bits of a decision).</summary>
+        internal const int MaxApprovals = 16;
+    }
+
+    /// <summary>
     /// The defaults of <c>YamlLoadLimits</c> (docs/policy-language.md, section 10) and the loader's internal sizes. Reason:
     /// hostile input gets a clear error within seconds, in bounded memory, while the reference policy of 10,011 roles
     /// (3.3 MB of YAML) loads far inside them (CompileBenchmarks.LoadYaml at scale-10000; docs/benchmarks.md,

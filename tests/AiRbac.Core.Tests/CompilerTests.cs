@@ -34,7 +34,7 @@ public class CompilerTests
     [Fact]
     public void Compile_WrongVersion_UnsupportedVersion()
     {
-        var d = Single(new TestPolicy { Version = "2" }.Role("r", allow: ["a:b on c:d"]), DiagnosticCodes.UnsupportedVersion);
+        var d = Single(new TestPolicy { Version = "3" }.Role("r", allow: ["a:b on c:d"]), DiagnosticCodes.UnsupportedVersion);
         d.Location.Should().Be(new SourceLocation("test.yaml", 1, 10));
     }
 

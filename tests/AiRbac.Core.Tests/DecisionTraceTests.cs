@@ -1,7 +1,7 @@
 namespace AiRbac.Core.Tests;
 
 /// <summary>
-/// <see cref="CompiledPolicy.Trace"/>: the decision is Authorize's, and it names what took part (each link of the chain, the
+/// <see cref="CompiledPolicy.Trace(Subject, string, in ResourceRequest, RequestContext?)"/>: the decision is Authorize's, and it names what took part (each link of the chain, the
 /// catalog entry, the not_by_owner entry) as the engine used it; what <c>airbac test</c>'s coverage is built on.
 /// </summary>
 public class DecisionTraceTests

@@ -65,8 +65,8 @@ public partial class DesignRulesTests
         "AirbacCli.cs ExitNegative",
         "AirbacCli.cs ExitUsage",
         "PolicyDocumentReader.cs MaxQuotedLength", // message cap
-        "ReviewDuration.cs MaxMinutes", // format: the longest duration written (100 years)
-        "ReviewDuration.cs Day", // unit
+        "Duration.cs MaxMinutes", // format: the longest duration written (100 years)
+        "Duration.cs Day", // unit
         "ReviewState.cs MaxListedGaps", // report cap
         "CompilerRun.Inheritance.cs MaxCycleRolesShown", // message cap
         "CompilerRun.Validation.cs MaxTiersShown", // message cap
@@ -85,6 +85,14 @@ public partial class DesignRulesTests
         "CompiledPolicy.RoleSets.cs MemoBindings", // layout of the memo key
         "CompiledPolicy.RoleSets.cs MemoRoleBits", // bit width of the memo key
         "CompiledTables.cs CatalogUnknown", // sentinel id
+        "CompiledPolicy.Gates.cs GateActive", // bits of a role's state during a request
+        "CompiledPolicy.Gates.cs GateKnown",
+        "CompiledPolicy.Gates.cs GateHolds",
+        "CompiledPolicy.Gates.cs GateActiveWithoutBreakGlass",
+        "CompiledPolicy.Gates.cs GateVisited",
+        "Decision.cs ActivationShift", // bit layout of a decision's break-glass part
+        "Decision.cs DetailShift", // bit layout of a decision's condition or approval part
+        "CompiledPolicy.Gates.cs GateUngated",
         "FilterRow.cs MaxIdentifierBytes", // format: PostgreSQL's longest identifier (NAMEDATALEN - 1)
         "PredicateWriters.cs InlineWidth", // layout: the longest chain printed on one line
     };

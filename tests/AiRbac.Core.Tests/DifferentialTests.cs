@@ -28,6 +28,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         var mismatches = new List<string>();
         int mismatchCount = 0;
         int decisions = 0;
+        int breakGlassDecisions = 0;
+        int approvedDecisions = 0;
         var watch = Stopwatch.StartNew();
 
         for (int seed = 1; seed <= Policies; seed++)
@@ -48,16 +50,20 @@ public sealed class DifferentialTests(ITestOutputHelper output)
             for (int i = 0; i < RequestsPerPolicy; i++)
             {
                 GeneratedRequest request = generator.NextRequest(doc);
-                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource); // built per request
-                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource);
-                Decision evicting = tinyCache.Authorize(request.Subject, request.Action, request.Resource);
-                ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now);
+                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context); // built per request
+                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                Decision evicting = tinyCache.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now, request.Context);
                 decisions++;
                 Increment(reasons, actual.Reason);
+                breakGlassDecisions += actual.BreakGlass && actual.Allowed ? 1 : 0;
+                approvedDecisions += actual.Allowed && actual.ApprovalRule is not null ? 1 : 0;
 
                 bool same = actual.Allowed == expected.Allowed && actual.Reason == expected.Reason
                     && actual.Role == expected.Role && actual.Rule == expected.Rule
                     && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason)
+                    && actual.Condition == expected.Condition && actual.BreakGlassRole == expected.BreakGlassRole
+                    && actual.ApprovalRule == expected.ApprovalRule
                     && Same(reused, actual) && Same(evicting, actual);
                 if (!same)
                 {
@@ -77,6 +83,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         watch.Stop();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Policies} policies, {decisions} decisions, {mismatchCount} mismatches, {watch.Elapsed.TotalSeconds:F1} s"));
         output.WriteLine("reasons: " + Summary(reasons));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"allowed through break-glass: {breakGlassDecisions}; allowed with approvals: {approvedDecisions}"));
         output.WriteLine("allowed by resource-pattern shape: " + Summary(allowedShapes));
         mismatches.Should().BeEmpty(
             "the engine must agree with the reference evaluator ({0} of {1} decisions differ); first mismatches:\n{2}",
@@ -95,6 +102,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         }
 
         decisions.Should().BeGreaterThanOrEqualTo(50_000);
+        breakGlassDecisions.Should().BeGreaterThan(30, "the generator must allow requests through break-glass activations");
+        approvedDecisions.Should().BeGreaterThan(10, "the generator must allow requests with enough valid approvals");
     }
 
     [Fact]
@@ -159,7 +168,8 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         actual.Should().Be(expected);
     }
 
-    private static bool Same(Decision a, Decision b) => a.ToString() == b.ToString() && a.DelegatedReason == b.DelegatedReason;
+    private static bool Same(Decision a, Decision b) => a.ToString() == b.ToString() && a.DelegatedReason == b.DelegatedReason
+        && a.Condition == b.Condition && a.BreakGlassRole == b.BreakGlassRole && a.ApprovalRule == b.ApprovalRule;
 
     private static string ShapeOf(string pattern)
     {
@@ -187,7 +197,7 @@ public sealed class DifferentialTests(ITestOutputHelper output)
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"--- seed {seed}, request #{index}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"request:   {request}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)}");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"engine:    {(actual.Allowed ? "allowed" : "denied")} {actual.ReasonName} role={actual.Role ?? "-"} rule={actual.Rule ?? "-"} delegated={DecisionReasons.ToName(actual.DelegatedReason)} condition={actual.Condition ?? "-"} break_glass={actual.BreakGlassRole ?? "-"} approval={actual.ApprovalRule ?? "-"}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reused:    {reused} delegated={DecisionReasons.ToName(reused.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"evicting:  {evicting} delegated={DecisionReasons.ToName(evicting.DelegatedReason)}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"reference: {expected}");

@@ -117,7 +117,7 @@ public sealed class StoreFilterTests(ITestOutputHelper output)
         mismatches.Should().BeEmpty();
         filters.Should().BeGreaterThanOrEqualTo(2_000);
         allowedCount.Should().BeGreaterThan(records / 10, "the filters must pass a fair share of records, or the test proves little");
-        exactNonConstant.Should().BeGreaterThan(25, "exact translations must be exercised (the generator's catalogs hold globs, which make most filters inexact; ExactPoliciesWithLike covers exactness exhaustively)");
+        exactNonConstant.Should().BeGreaterThan(20, "exact translations must be exercised (the generator's catalogs hold globs, which make most filters inexact, and its approval rules leave some incomplete; ExactPoliciesWithLike covers exactness exhaustively)");
         widened.Should().BeGreaterThan(0, "superset translations must be exercised");
     }
 

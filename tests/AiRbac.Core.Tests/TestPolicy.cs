@@ -27,6 +27,10 @@ internal sealed class TestPolicy
 
     public string Version { get; set; } = "1";
 
+    public List<ContextKeyDefinition>? ContextKeys { get; set; }
+
+    public List<ApprovalRuleDefinition>? ApprovalRules { get; set; }
+
     public LocatedString L(string value) => new(value, new SourceLocation("test.yaml", ++line, 3));
 
     public List<LocatedString> Ls(params string[] values) => [.. values.Select(L)];
@@ -48,6 +52,91 @@ internal sealed class TestPolicy
             Location = located.Location,
         });
         return this;
+    }
+
+    /// <summary>Declares a context key (and makes the policy version 2).</summary>
+    public TestPolicy Context(string name, string type)
+    {
+        Version = "2";
+        (ContextKeys ??= []).Add(new ContextKeyDefinition { Name = L(name), Type = L(type) });
+        return this;
+    }
+
+    /// <summary>Gives an already declared role conditions (and makes the policy version 2).</summary>
+    public TestPolicy Gate(string role, params ConditionDefinition[] conditions)
+    {
+        Version = "2";
+        int at = Roles.FindIndex(r => r.Name.Value == role);
+        var r = Roles[at];
+        Roles[at] = new RoleDefinition
+        {
+            Name = r.Name,
+            Id = r.Id,
+            Allow = r.Allow,
+            Deny = r.Deny,
+            MaxSensitivity = r.MaxSensitivity,
+            Clearances = r.Clearances,
+            Inherits = r.Inherits,
+            Kinds = r.Kinds,
+            Location = r.Location,
+            Conditions = conditions,
+            BreakGlass = r.BreakGlass,
+        };
+        return this;
+    }
+
+    /// <summary>Adds an approval rule (and makes the policy version 2).</summary>
+    public TestPolicy Approval(string name, string[] match, string[] approvers, string? count = null, string validFor = "4h")
+    {
+        Version = "2";
+        var located = L(name);
+        (ApprovalRules ??= []).Add(new ApprovalRuleDefinition
+        {
+            Name = located,
+            Match = Ls(match),
+            Approvers = Ls(approvers),
+            Count = count is null ? null : L(count),
+            ValidFor = L(validFor),
+            Location = located.Location,
+        });
+        return this;
+    }
+
+    /// <summary>Makes an already declared role break-glass with the given maximum activation (and the policy version 2).</summary>
+    public TestPolicy BreakGlass(string role, string maxActivation)
+    {
+        Version = "2";
+        int at = Roles.FindIndex(r => r.Name.Value == role);
+        var r = Roles[at];
+        Roles[at] = new RoleDefinition
+        {
+            Name = r.Name,
+            Id = r.Id,
+            Allow = r.Allow,
+            Deny = r.Deny,
+            MaxSensitivity = r.MaxSensitivity,
+            Clearances = r.Clearances,
+            Inherits = r.Inherits,
+            Kinds = r.Kinds,
+            Location = r.Location,
+            Conditions = r.Conditions,
+            BreakGlass = new BreakGlassDefinition { MaxActivation = L(maxActivation), Location = L("break_glass").Location },
+        };
+        return this;
+    }
+
+    /// <summary>A condition of one value (<paramref name="values"/> of one) or a list.</summary>
+    public ConditionDefinition Cond(string key, params string[] values)
+    {
+        var located = L(key);
+        return new ConditionDefinition { Key = located, Values = Ls(values), IsList = values.Length > 1, Location = located.Location };
+    }
+
+    /// <summary>An integer range condition.</summary>
+    public ConditionDefinition Range(string key, string? min, string? max)
+    {
+        var located = L(key);
+        return new ConditionDefinition { Key = located, Min = min is null ? null : L(min), Max = max is null ? null : L(max), IsRange = true, Location = located.Location };
     }
 
     public TestPolicy Catalog(string match, string? sensitivity = null, params string[] tags)
@@ -100,6 +189,8 @@ internal sealed class TestPolicy
         Resources = Resources,
         Constraints = new PolicyConstraints { MutuallyExclusive = Exclusive, NotByOwner = NotByOwner, MinHolders = MinHolders },
         Bindings = new PolicyBindings { Groups = Groups, Subjects = Subjects },
+        Context = ContextKeys,
+        Approvals = ApprovalRules,
     };
 
     public PolicyCompilation Compile(TimeProvider? time = null)

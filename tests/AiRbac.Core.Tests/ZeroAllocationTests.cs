@@ -7,7 +7,7 @@ public class ZeroAllocationTests
     public void Authorize_SteadyStateMixedDecisions_AllocatesZeroBytes()
     {
         var clock = new FixedClock(TestPolicy.Now);
-        var policy = new TestPolicy()
+        var document = new TestPolicy()
             .Role("viewer", allow: ["data:read on output:*"], max: "internal")
             .Role("analyst", inherits: ["viewer"], allow: ["model:query on model:gpt-4o", "tool:invoke on tool:report_*", "data:read on dataset:*/pii/**", "model:* on model:any"],
                 deny: ["tool:invoke on tool:dangerous_*"], max: "confidential")
@@ -19,7 +19,16 @@ public class ZeroAllocationTests
             .Catalog("model:clinical-*", "confidential", "phi")
             .MutuallyExclusive("a", "b")
             .Owner("config:approve")
-            .Build(clock);
+            .Role("sql", allow: ["tool:invoke on tool:sql_*"], max: "internal")
+            .Role("emergency", inherits: ["clinician"], allow: ["data:read on dataset:claims/**"], max: "restricted", clearances: ["phi"])
+            .Context("mfa", "bool").Context("table", "string")
+            .BreakGlass("emergency", "1h")
+            .Role("deploy", allow: ["model:deploy on model:*"])
+            .Approval("prod-deploy", ["model:deploy on model:prod-*"], ["approver"])
+            .BoundSubject("dave", roles: ["approver"]);
+
+        // Gated roles (docs/policy-language.md, sections 11 and 12): decided per request, with the request's context.
+        var policy = document.Gate("sql", document.Cond("mfa", "true"), document.Cond("table", "sales_*", "sales")).Build(clock);
 
         var alice = Subject.WithRoles("alice", SubjectKind.User, "analyst");
         var scoped = new Subject("svc", SubjectKind.Service, [new RoleBinding("analyst", Scope: "acme/pd", Expires: TestPolicy.Now.AddDays(1)), new RoleBinding("clinician", Scope: "acme")]);
@@ -37,6 +46,14 @@ public class ZeroAllocationTests
         var outOfScope = new ResourceRequest("model:gpt-4o") { Scope = "other" };
         var claims = new ResourceRequest("dataset:claims/2024") { Scope = "acme/x" };
         var piiSet = new ResourceRequest("dataset:crm/pii/2024");
+        var sqlUser = Subject.WithRoles("sam", SubjectKind.User, "sql", "viewer");
+        var withMfa = new RequestContext { Attributes = [new ContextAttribute("mfa", true), new ContextAttribute("table", "sales"), new ContextAttribute("other", 3)] };
+        var withoutMfa = new RequestContext { Attributes = [new ContextAttribute("mfa", false), new ContextAttribute("table", "sales")] };
+        var sqlTool = new ResourceRequest("tool:sql_query");
+        var medic = Subject.WithRoles("medic", SubjectKind.User, "emergency");
+        var activated = new RequestContext { Activations = [new BreakGlassActivation("medic", "emergency", "patient in ER", TestPolicy.Now.AddMinutes(-5))] };
+        var deployer = Subject.WithRoles("dan", SubjectKind.User, "deploy");
+        var approved = new RequestContext { Approvals = [new Approval("dave", "prod-deploy", TestPolicy.Now.AddMinutes(-10))] };
 
         var seen = new HashSet<DecisionReason>();
         int Run(int rounds)
@@ -64,6 +81,14 @@ public class ZeroAllocationTests
                 allowed += Count(policy.Authorize(clinician, "model:query", "model:clinical-summarizer"));
                 allowed += Count(policy.Authorize(agent, "tool:invoke", "tool:report_x"));
                 allowed += Count(policy.Authorize(agent, "data:read", "output:x"));
+                allowed += Count(policy.Authorize(sqlUser, "tool:invoke", in sqlTool, withMfa));
+                allowed += Count(policy.Authorize(sqlUser, "tool:invoke", in sqlTool, withoutMfa));
+                allowed += Count(policy.Authorize(sqlUser, "data:read", "output:x", withoutMfa));
+                allowed += Count(policy.Authorize(medic, "data:read", in claims, activated));
+                allowed += Count(policy.Authorize(medic, "data:read", in claims, withMfa));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:prod-eu"));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:prod-eu", approved));
+                allowed += Count(policy.Authorize(deployer, "model:deploy", "model:dev-eu"));
             }
 
             return allowed;
@@ -71,7 +96,7 @@ public class ZeroAllocationTests
 
         int Count(Decision d)
         {
-            if (seen.Count < 11)
+            if (seen.Count < DecisionReasons.All.Count)
             {
                 seen.Add(d.Reason);
             }
@@ -88,7 +113,7 @@ public class ZeroAllocationTests
         for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            allowedCount = Run(1_000); // 20,000 decisions
+            allowedCount = Run(1_000); // 28,000 decisions
             allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 

@@ -126,7 +126,7 @@ public sealed class MetricsTests
         authorizer.Authorize(Policies.Alice, "model:query", "model:gpt");
 
         meter.Name.Should().Be(AiRbacMetrics.MeterName);
-        seen.Should().BeEquivalentTo([AiRbacMetrics.Decisions, AiRbacMetrics.Reloads, AiRbacMetrics.AuditRecordsWritten, AiRbacMetrics.AuditRecordsDropped, AiRbacMetrics.PolicyInfo]);
+        seen.Should().BeEquivalentTo([AiRbacMetrics.Decisions, AiRbacMetrics.BreakGlassDecisions, AiRbacMetrics.Reloads, AiRbacMetrics.AuditRecordsWritten, AiRbacMetrics.AuditRecordsDropped, AiRbacMetrics.PolicyInfo]);
         tagNames.Should().BeEquivalentTo([AiRbacMetrics.OutcomeTag, AiRbacMetrics.ReasonTag]);
     }
 
@@ -164,7 +164,7 @@ public sealed class MetricsTests
 
         authorizer.Authorize(Policies.Alice, "tool:invoke", "tool:a_x");
 
-        seen.Should().Contain([AiRbacMetrics.ShadowDecisions, AiRbacMetrics.ShadowDisagreements]).And.HaveCount(7);
+        seen.Should().Contain([AiRbacMetrics.ShadowDecisions, AiRbacMetrics.ShadowDisagreements]).And.Contain(AiRbacMetrics.BreakGlassDecisions).And.HaveCount(8);
         tagNames[AiRbacMetrics.ShadowDecisions].Should().BeEquivalentTo([AiRbacMetrics.ShadowResultTag]);
         tagNames[AiRbacMetrics.ShadowDisagreements].Should().BeEquivalentTo(
             [AiRbacMetrics.OutcomeTag, AiRbacMetrics.ReasonTag, AiRbacMetrics.ShadowOutcomeTag, AiRbacMetrics.ShadowReasonTag]);

@@ -134,7 +134,7 @@ public sealed class AccessReviewerTests
                 allow: [ "*:read on **" ]
             """;
         var compiled = YamlPolicy.Compile(policy, "policy.yaml");
-        var report = new AccessReviewer(compiled.Policy!).Review(new StringReader(""), ReviewFixture.Now, ReviewDuration.Default);
+        var report = new AccessReviewer(compiled.Policy!).Review(new StringReader(""), ReviewFixture.Now, AccessReviewer.DefaultWindow);
 
         // The same test as RuleInfo.IsEverything / IsEveryAction (and so as lint's grants_everything and the matrix).
         report.HighRiskRoles.Single(r => r.Role == "colon-root").Reasons.Select(r => (r.Code, r.Detail)).Should().Equal(("all_access", "*:* on *:**"));
@@ -173,7 +173,7 @@ public sealed class AccessReviewerTests
             """;
         var reviewer = new AccessReviewer(Yaml.YamlPolicy.Compile(Policy, "p.yaml").Policy!);
 
-        var report = reviewer.Review(new StringReader(""), ReviewFixture.Now, ReviewDuration.Default);
+        var report = reviewer.Review(new StringReader(""), ReviewFixture.Now, AccessReviewer.DefaultWindow);
 
         report.ExclusionBreaches.Should().ContainSingle().Which.HeldFromSet.Should().Equal("writer", "approver");
         report.AuditRecords.Should().Be(0);
@@ -183,7 +183,7 @@ public sealed class AccessReviewerTests
     [Fact]
     public void Review_OverlongLine_ThrowsWithoutReadingItAll()
     {
-        var act = () => ReviewFixture.Reviewer().Review(new StringReader(new string('x', (1 << 20) + 10)), ReviewFixture.Now, ReviewDuration.Default);
+        var act = () => ReviewFixture.Reviewer().Review(new StringReader(new string('x', (1 << 20) + 10)), ReviewFixture.Now, AccessReviewer.DefaultWindow);
 
         act.Should().Throw<AuditLogFormatException>().Which.LineNumber.Should().Be(1);
     }
@@ -193,7 +193,7 @@ public sealed class AccessReviewerTests
     {
         string log = ReviewFixture.Audit[0].Replace("\"allowed\":true", "\"allowed\":true,\"latency_ns\":42", StringComparison.Ordinal) + "\r\n" + ReviewFixture.Audit[1] + "\r\n";
 
-        var report = ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, ReviewDuration.Default);
+        var report = ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, AccessReviewer.DefaultWindow);
 
         report.AuditRecords.Should().Be(2);
     }
@@ -202,7 +202,7 @@ public sealed class AccessReviewerTests
     public void Review_LargeLog_IsStreamed()
     {
         const int Lines = 200_000;
-        var report = ReviewFixture.Reviewer().Review(new GeneratedLog(Lines), ReviewFixture.Now, ReviewDuration.Default);
+        var report = ReviewFixture.Reviewer().Review(new GeneratedLog(Lines), ReviewFixture.Now, AccessReviewer.DefaultWindow);
 
         report.AuditRecords.Should().Be(Lines);
         Grant(report, "analyst", "model:query on model:gpt-4o").UsesInWindow.Should().Be(Lines);
@@ -270,7 +270,7 @@ public sealed class AccessReviewerTests
 
             File.WriteAllText(path, ReviewFixture.Policy);
             AccessReviewer.TryLoadFile(path, out reviewer, out _).Should().BeTrue();
-            reviewer!.Review(new StringReader(""), ReviewFixture.Now, ReviewDuration.Default).Subjects.Should().Contain(s => s.Id == "carol");
+            reviewer!.Review(new StringReader(""), ReviewFixture.Now, AccessReviewer.DefaultWindow).Subjects.Should().Contain(s => s.Id == "carol");
         }
         finally
         {

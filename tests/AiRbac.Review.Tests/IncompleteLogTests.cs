@@ -9,7 +9,7 @@ public sealed class IncompleteLogTests
     private const string MarkerInWindow = """{"time":"2026-05-11T00:00:05Z","event":"records_lost","lost":120,"first_time":"2026-05-10T00:00:00Z","last_time":"2026-05-11T00:00:00Z"}""";
     private const string MarkerBeforeWindow = """{"time":"2026-02-01T00:00:05Z","event":"records_lost","lost":7,"first_time":"2026-01-31T00:00:00Z","last_time":"2026-02-01T00:00:00Z"}""";
 
-    private static AccessReviewReport Review(string log) => ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, ReviewDuration.Default, "audit.jsonl");
+    private static AccessReviewReport Review(string log) => ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, AccessReviewer.DefaultWindow, "audit.jsonl");
 
     private static string FixtureLog(params string[] extra) => string.Join("\n", [.. ReviewFixture.Audit[..^1], .. extra]) + "\n";
 

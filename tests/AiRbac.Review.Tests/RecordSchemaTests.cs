@@ -14,7 +14,7 @@ public sealed class RecordSchemaTests
         log[0].Should().Contain("\"subject\":\"alice\"").And.Contain("\"rule\":\"model:query on model:gpt-4o\"");
         log[0] = schema2;
 
-        var report = ReviewFixture.Reviewer().Review(new StringReader(string.Join("\n", log)), ReviewFixture.Now, ReviewDuration.Default, "audit.jsonl");
+        var report = ReviewFixture.Reviewer().Review(new StringReader(string.Join("\n", log)), ReviewFixture.Now, AccessReviewer.DefaultWindow, "audit.jsonl");
 
         report.ToJson().Should().Be(ReviewFixture.Review().ToJson());
     }

@@ -10,7 +10,7 @@ public sealed class RetrievalRecordsInLogTests
     private const string Query = """{"time":"2026-05-20T10:00:01Z","event":"retrieval","policy_version":"9f2c","policy_loaded_at":"2026-05-01T00:00:00Z","subject":"rag-bot","kind":"agent","roles":["assistant"],"on_behalf_of":["carol"],"action":"data:read","store":"chunks","candidates":7,"removed":3,"returned":4,"approximations":["name_patterns","scope_paths"],"filter":"subject 'rag-bot' may 'data:read' a resource\n  ..."}""";
     private const string FailedQuery = """{"time":"2026-05-21T10:00:01Z","event":"retrieval","policy_version":"9f2c","policy_loaded_at":"2026-05-01T00:00:00Z","subject":"alice","action":"data:read","candidates":2,"removed":2,"returned":0,"failed":true,"filter":"subject 'alice' may 'data:read' a resource"}""";
 
-    private static AccessReviewReport Review(string log) => ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, ReviewDuration.Default, "audit.jsonl");
+    private static AccessReviewReport Review(string log) => ReviewFixture.Reviewer().Review(new StringReader(log), ReviewFixture.Now, AccessReviewer.DefaultWindow, "audit.jsonl");
 
     [Fact]
     public void RetrievalRecords_AreSkipped_TheReviewIsTheSameAsWithoutThem()

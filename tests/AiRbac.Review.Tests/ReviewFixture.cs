@@ -70,5 +70,5 @@ internal static class ReviewFixture
     }
 
     public static AccessReviewReport Review(TimeSpan? window = null)
-        => Reviewer().Review(new StringReader(string.Join("\n", Audit)), Now, window ?? ReviewDuration.Default, "audit.jsonl");
+        => Reviewer().Review(new StringReader(string.Join("\n", Audit)), Now, window ?? AccessReviewer.DefaultWindow, "audit.jsonl");
 }

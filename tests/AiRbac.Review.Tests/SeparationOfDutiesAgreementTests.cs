@@ -140,7 +140,7 @@ public sealed partial class SeparationOfDutiesAgreementTests
         => YamlPolicy.Compile(yaml, "p.yaml", new PolicyCompilerOptions { TimeProvider = new FixedClock(Now) });
 
     private static AccessReviewReport Review(PolicyCompilation compilation)
-        => new AccessReviewer(compilation.Policy!).Review(new StringReader(""), Now, ReviewDuration.Default);
+        => new AccessReviewer(compilation.Policy!).Review(new StringReader(""), Now, AccessReviewer.DefaultWindow);
 
     private static List<(string Subject, string Held)> LintBreaches(IReadOnlyList<PolicyDiagnostic> diagnostics)
         => [.. diagnostics.Where(d => d.Code == DiagnosticCodes.BindingBreaksExclusion).Select(d =>

@@ -124,7 +124,7 @@ public sealed class EveryProblemInOneRunTests
 
     [Theory]
     [InlineData("version: 1\nrole: {r: {}}\n", DiagnosticCodes.MissingKey, 1, 1)]
-    [InlineData("version: 2\nroles: {r: {}}\n", DiagnosticCodes.UnsupportedVersion, 1, 10)]
+    [InlineData("version: 3\nroles: {r: {}}\n", DiagnosticCodes.UnsupportedVersion, 1, 10)]
     [InlineData("roles: {r: {}}\n", DiagnosticCodes.MissingKey, 1, 1)]
     [InlineData("version: 1\nroles: {r: {}}\nresources: [{sensitivity: public}]\n", DiagnosticCodes.MissingKey, 3, 13)]
     [InlineData("version: 1\nsensitivity: [low, [high]]\ndefault_sensitivity: high\nroles: {r: {max_sensitivity: high}}\n", DiagnosticCodes.WrongType, 2, 20)]

@@ -47,7 +47,7 @@ public sealed class YamlPolicyLoaderErrorTests
     [Theory]
     [InlineData("version: \"1\"", 1, 10)]
     [InlineData("version: '1'", 1, 10)]
-    [InlineData("version: 2", 1, 10)]
+    [InlineData("version: 3", 1, 10)]
     [InlineData("version: 1.0", 1, 10)]
     [InlineData("version: !!str 1", 1, 10)]
     [InlineData("version: !!int 1", 1, 10)]
@@ -67,7 +67,7 @@ public sealed class YamlPolicyLoaderErrorTests
     {
         var error = LoadAssertions.Load("version: \"1\"\nroles: {a: {}}\n").SingleError();
 
-        error.Message.Should().Be("version must be the plain scalar 1, found the quoted string \"1\"");
+        error.Message.Should().Be("version must be the plain scalar 1 or 2, found the quoted string \"1\"");
         error.Location.Source.Should().Be(LoadAssertions.Source);
     }
 
@@ -345,7 +345,7 @@ public sealed class YamlPolicyLoaderErrorTests
     [Fact]
     public void Load_SecondDocument_StillChecksTheFirst()
     {
-        var result = LoadAssertions.Load("version: 2\nroles: {a: {}}\n---\n");
+        var result = LoadAssertions.Load("version: 3\nroles: {a: {}}\n---\n");
 
         result.Positions().Should().Equal((DiagnosticCodes.UnsupportedVersion, 1, 10), (DiagnosticCodes.YamlSyntax, 3, 1));
     }

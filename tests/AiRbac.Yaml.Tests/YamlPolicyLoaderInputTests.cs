@@ -104,13 +104,13 @@ public sealed class YamlPolicyLoaderInputTests : IDisposable
     [Fact]
     public void LoadFile_ErrorInFile_NamesTheFile()
     {
-        var path = Write("policy.yaml", "version: 2\nroles: {a: {}}\n");
+        var path = Write("policy.yaml", "version: 3\nroles: {a: {}}\n");
 
         var error = YamlPolicyLoader.LoadFile(path).SingleError();
 
         error.ShouldBe(DiagnosticCodes.UnsupportedVersion, 1, 10);
         error.Location.Source.Should().Be(path);
-        error.ToString().Should().Be($"{path}:1:10: error unsupported_version: version must be the plain scalar 1, found '2'");
+        error.ToString().Should().Be($"{path}:1:10: error unsupported_version: version must be the plain scalar 1 or 2, found '3'");
     }
 
     [Fact]

@@ -76,9 +76,10 @@ internal static class BenchCommand
         var subjects = requests.Select(r => r.Subject).ToArray();
         var actions = requests.Select(r => r.Action).ToArray();
         var resources = requests.Select(r => r.Resource).ToArray();
+        var contexts = requests.Select(r => r.Context).ToArray();
         if (perRequest)
         {
-            return PerRequest(console, policy, subjects, actions, resources, seconds, loadMs);
+            return PerRequest(console, policy, subjects, actions, resources, contexts, seconds, loadMs);
         }
 
         int allowed = 0;
@@ -87,7 +88,7 @@ internal static class BenchCommand
         var warm = Stopwatch.StartNew();
         for (int pass = 0; pass < 2 || warm.Elapsed.TotalSeconds < Math.Min(1.0, seconds / 10); pass++)
         {
-            allowed += Loop(policy, subjects, actions, resources);
+            allowed += Loop(policy, subjects, actions, resources, contexts);
         }
 
         long decisions = 0;
@@ -95,7 +96,7 @@ internal static class BenchCommand
         var timer = Stopwatch.StartNew();
         do
         {
-            allowed += Loop(policy, subjects, actions, resources);
+            allowed += Loop(policy, subjects, actions, resources, contexts);
             decisions += subjects.Length;
         }
         while (timer.Elapsed.TotalSeconds < seconds);
@@ -112,13 +113,13 @@ internal static class BenchCommand
     /// Subjects built per request: alternating passes of building alone and building plus deciding, half the time each;
     /// the decision's figures are the difference (the same figure as the SubjectPerRequestBenchmarks pair).
     /// </summary>
-    private static int PerRequest(CliConsole console, CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources, double seconds, double loadMs)
+    private static int PerRequest(CliConsole console, CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources, RequestContext?[] contexts, double seconds, double loadMs)
     {
         int sink = 0;
         var warm = Stopwatch.StartNew();
         for (int pass = 0; pass < 2 || warm.Elapsed.TotalSeconds < Math.Min(1.0, seconds / 10); pass++)
         {
-            sink += BuildLoop(policy, subjects, actions, resources, decide: true) + BuildLoop(policy, subjects, actions, resources, decide: false);
+            sink += BuildLoop(policy, subjects, actions, resources, contexts, decide: true) + BuildLoop(policy, subjects, actions, resources, contexts, decide: false);
         }
 
         long passes = 0, decideTicks = 0, buildTicks = 0, decideBytes = 0, buildBytes = 0;
@@ -127,10 +128,10 @@ internal static class BenchCommand
         {
             long bytes = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
-            sink += BuildLoop(policy, subjects, actions, resources, decide: true);
+            sink += BuildLoop(policy, subjects, actions, resources, contexts, decide: true);
             long middle = Stopwatch.GetTimestamp();
             long middleBytes = GC.GetAllocatedBytesForCurrentThread();
-            sink += BuildLoop(policy, subjects, actions, resources, decide: false);
+            sink += BuildLoop(policy, subjects, actions, resources, contexts, decide: false);
             decideTicks += middle - start;
             buildTicks += Stopwatch.GetTimestamp() - middle;
             decideBytes += middleBytes - bytes;
@@ -149,13 +150,13 @@ internal static class BenchCommand
         return AirbacCli.ExitOk;
     }
 
-    private static int BuildLoop(CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources, bool decide)
+    private static int BuildLoop(CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources, RequestContext?[] contexts, bool decide)
     {
         int result = 0;
         for (int i = 0; i < subjects.Length; i++)
         {
             var subject = Rebuild(subjects[i]);
-            result += decide ? (policy.Authorize(subject, actions[i], in resources[i]).Allowed ? 1 : 0) : subject.Id.Length;
+            result += decide ? (policy.Authorize(subject, actions[i], in resources[i], contexts[i]).Allowed ? 1 : 0) : subject.Id.Length;
         }
 
         return result;
@@ -164,12 +165,12 @@ internal static class BenchCommand
     // A new subject with the same id, kind, bindings and chain, as a service builds from a request's claims.
     private static Subject Rebuild(Subject s) => new(s.Id, s.Kind, s.Roles, s.OnBehalfOf is null ? null : Rebuild(s.OnBehalfOf));
 
-    private static int Loop(CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources)
+    private static int Loop(CompiledPolicy policy, Subject[] subjects, string[] actions, ResourceRequest[] resources, RequestContext?[] contexts)
     {
         int allowed = 0;
         for (int i = 0; i < subjects.Length; i++)
         {
-            if (policy.Authorize(subjects[i], actions[i], in resources[i]).Allowed)
+            if (policy.Authorize(subjects[i], actions[i], in resources[i], contexts[i]).Allowed)
             {
                 allowed++;
             }

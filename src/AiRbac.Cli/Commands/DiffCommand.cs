@@ -160,6 +160,12 @@ internal static class DiffCommand
                 lines.Add($"  kinds: {oldKinds} -> {newKinds}");
             }
 
+            SetChange(lines, "condition", oldRole.Conditions, newRole.Conditions);
+            if (BreakGlassText(oldRole) != BreakGlassText(newRole))
+            {
+                lines.Add($"  break_glass: {BreakGlassText(oldRole)} -> {BreakGlassText(newRole)}");
+            }
+
             if (lines.Count > 0)
             {
                 output.WriteLine($"role {newRole.Name}:");
@@ -197,6 +203,16 @@ internal static class DiffCommand
             output.WriteLine($"  {sign} inherits {ancestor}");
         }
 
+        foreach (string condition in role.Conditions)
+        {
+            output.WriteLine($"  {sign} condition {condition}");
+        }
+
+        if (role.IsBreakGlass)
+        {
+            output.WriteLine($"  {sign} break_glass {BreakGlassText(role)}");
+        }
+
         bool any = false;
         foreach (var rule in EffectiveRoles.Rules(policy, role))
         {
@@ -222,6 +238,9 @@ internal static class DiffCommand
             }
         }
     }
+
+    /// <summary>A role's break-glass setting as the diff prints it.</summary>
+    private static string BreakGlassText(RoleInfo role) => role.MaxActivation is { } max ? $"max_activation {Duration.Format(max)}" : "none";
 
     /// <summary>A rule with where it comes from and, for a grant, the ceiling and clearances it is judged with.</summary>
     private static string RuleText(EffectiveRule rule, RoleInfo role)
@@ -332,7 +351,8 @@ internal static class DiffCommand
             }
 
             string clearances = role.Clearances.Count == 0 ? "" : $", clearances {string.Join(", ", role.Clearances)}";
-            result.AddRange(role.Allow.Select(rule => $"allow {rule} ({role.Name}, max_sensitivity {role.MaxSensitivity}{clearances}){held.Conditions}"));
+            string gate = (role.Conditions.Count > 0 ? $", when {string.Join("; ", role.Conditions)}" : "") + (role.IsBreakGlass ? ", when activated (break-glass)" : "");
+            result.AddRange(role.Allow.Select(rule => $"allow {rule} ({role.Name}, max_sensitivity {role.MaxSensitivity}{clearances}{gate}){held.Conditions}"));
             result.AddRange(role.Deny.Select(rule => $"deny {rule} ({role.Name}){held.Conditions}"));
         }
 
@@ -382,6 +402,22 @@ internal static class DiffCommand
             lines.AddRange(catalogLines);
         }
 
+        var contextLines = new List<string>();
+        SetChange(contextLines, "key", ContextKeys(before.Document!), ContextKeys(after.Document!));
+        if (contextLines.Count > 0)
+        {
+            lines.Add("context:");
+            lines.AddRange(contextLines);
+        }
+
+        var approvalLines = new List<string>();
+        SetChange(approvalLines, "rule", [.. before.Policy.ApprovalRules.Select(r => r.ToString())], [.. after.Policy.ApprovalRules.Select(r => r.ToString())]);
+        if (approvalLines.Count > 0)
+        {
+            lines.Add("approvals:");
+            lines.AddRange(approvalLines);
+        }
+
         var constraintLines = new List<string>();
         SetChange(constraintLines, "constraint", Constraints(before.Document!), Constraints(after.Document!));
         if (constraintLines.Count > 0)
@@ -426,6 +462,9 @@ internal static class DiffCommand
         return [.. loaded.Document!.Resources.Select(entry =>
             $"{entry.Match.Value} sensitivity {entry.Sensitivity?.Value ?? policy.DefaultSensitivity} tags [{string.Join(", ", entry.Tags.Select(t => t.Value).Order(StringComparer.Ordinal))}]")];
     }
+
+    private static List<string> ContextKeys(PolicyDocument document)
+        => [.. (document.Context ?? []).Select(k => $"{k.Name.Value}: {k.Type.Value}")];
 
     private static List<string> Constraints(PolicyDocument document)
     {

@@ -69,6 +69,7 @@ internal static class MatrixCommand
             Document = loaded.Document!;
             Sha256 = sha256;
             Generated = Rfc3339.Format(generated.ToUniversalTime());
+            GeneratedAt = generated;
             Subjects = HeldRoles.Of(Policy);
             Flags = Policy.Roles.ToDictionary(r => r.Name, r => RoleRisk.Flags(Policy, r), StringComparer.Ordinal);
             foreach (var subject in Subjects)
@@ -95,6 +96,8 @@ internal static class MatrixCommand
         public string Sha256 { get; }
 
         public string Generated { get; }
+
+        public DateTimeOffset GeneratedAt { get; }
 
         public IReadOnlyList<SubjectRoles> Subjects { get; }
 
@@ -125,12 +128,39 @@ internal static class MatrixCommand
             }
         }
 
-        /// <summary>The constraints, one line each (kinds, mutually_exclusive, not_by_owner, min_holders, scoped and expiring bindings).</summary>
+        /// <summary>
+        /// The constraints, one line each (kinds, version 2's context keys, conditions, break-glass roles and approval rules,
+        /// mutually_exclusive, not_by_owner, min_holders, scoped and expiring bindings).
+        /// </summary>
         public IEnumerable<(string What, string Detail)> Constraints()
         {
             foreach (var role in Policy.Roles.Where(r => r.Kinds is not null))
             {
                 yield return ("kinds", $"{role.Name}: only {EffectiveRoles.KindsText(role)}");
+            }
+
+            foreach (var key in Document.Context ?? [])
+            {
+                yield return ("context", $"{key.Name.Value}: {key.Type.Value}");
+            }
+
+            foreach (var role in Policy.Roles.Where(r => r.Conditions.Count > 0))
+            {
+                yield return ("conditions", $"{role.Name}: {string.Join("; ", role.Conditions)} (grants only while all hold; its denies always apply)");
+            }
+
+            foreach (var role in Policy.Roles.Where(r => r.IsBreakGlass))
+            {
+                var roleHolders = Holders(role);
+                yield return ("break_glass", $"{role.Name}: grants only while activated, for at most {Duration.Format(role.MaxActivation!.Value)}"
+                    + (roleHolders.Count == 0 ? "" : $" (can activate: {string.Join(", ", roleHolders)})"));
+            }
+
+            foreach (var rule in Policy.ApprovalRules)
+            {
+                var approvers = Policy.Approvers(rule, GeneratedAt);
+                yield return ("approval", $"{rule.Name}: {string.Join(", ", rule.Match)} needs {rule.Count} distinct approver(s) holding {string.Join(", ", rule.Approvers.Select(r => r.Name))}, valid for {Duration.Format(rule.ValidFor)}"
+                    + $" (policy subjects who can approve: {(approvers.Count == 0 ? "none" : string.Join(", ", approvers))})");
             }
 
             foreach (var set in Document.Constraints.MutuallyExclusive)

@@ -23,7 +23,7 @@ internal static class ReviewCommand
         command.SetAction(parsed =>
         {
             string sinceText = parsed.GetValue(since)!;
-            if (!ReviewDuration.TryParse(sinceText, out var window))
+            if (!Duration.TryParse(sinceText, out var window))
             {
                 throw new UsageException($"--since: '{sinceText}' is not a duration (a positive count and a unit m, h, d or w: 90d, 12h, 30m, 2w)");
             }

@@ -24,6 +24,7 @@ internal static class RoleRisk
             RoleRiskReason.WildcardAction => $"grants every action ({reason.Detail}{via})",
             RoleRiskReason.HighestCeiling => $"highest ceiling ({reason.Detail}{via})",
             RoleRiskReason.Clearance => $"clearance {TagLabel(reason.Detail)}{via}",
+            RoleRiskReason.BreakGlass => $"break-glass (max_activation {reason.Detail}{via})",
             _ => ReferenceEquals(reason.From, role) ? "admin-like name" : $"admin-like name (via {reason.From.Name})",
         };
     }

@@ -43,7 +43,7 @@ internal sealed class PolicyUnderTest(string displayPath, PolicyCompilation comp
 
 /// <summary>
 /// Runs test files (docs/policy-testing.md): each policy is loaded once through the one load path
-/// (<see cref="YamlPolicy.CompileFile"/>), each case decided by <see cref="CompiledPolicy.Trace"/> (the decision is
+/// (<see cref="YamlPolicy.CompileFile"/>), each case decided by <see cref="CompiledPolicy.Trace(Subject, string, in ResourceRequest, RequestContext?)"/> (the decision is
 /// <c>Authorize</c>'s) at its instant, compared with what it expects, and the passing cases' traces counted for coverage.
 /// </summary>
 internal sealed class PolicyTestRun(DateTimeOffset start)
@@ -113,7 +113,7 @@ internal sealed class PolicyTestRun(DateTimeOffset start)
         var clock = Stopwatch.StartNew();
         policy.Clock.Now = now;
         var request = test.Request;
-        var trace = compiled.Trace(request.Subject, request.Action, request.Resource);
+        var trace = compiled.Trace(request.Subject, request.Action, request.Resource, request.Context);
         string? failure = Compare(compiled, test.Expect, trace);
         if (failure is null)
         {

@@ -43,7 +43,7 @@ internal sealed record CoverageItem(CoverageKind Kind, string? Role, string Text
 /// <summary>
 /// Rule coverage of one policy: every grant, deny, <c>resources</c> entry, <c>mutually_exclusive</c> list and
 /// <c>not_by_owner</c> entry, and which of them decided a passing case (read from the engine's
-/// <see cref="CompiledPolicy.Trace"/>, never from a second evaluation). <c>min_holders</c> is not counted: no request
+/// <see cref="CompiledPolicy.Trace(Subject, string, in ResourceRequest, RequestContext?)"/>, never from a second evaluation). <c>min_holders</c> is not counted: no request
 /// exercises it (<c>airbac lint</c> checks it against the bindings).
 /// </summary>
 internal sealed class RuleCoverage

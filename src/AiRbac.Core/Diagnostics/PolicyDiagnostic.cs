@@ -68,7 +68,7 @@ public static class DiagnosticCodes
     /// <summary>A value that must not be empty is empty.</summary>
     public const string EmptyValue = "empty_value";
 
-    /// <summary><c>version</c> is not the plain scalar <c>1</c>.</summary>
+    /// <summary><c>version</c> is not the plain scalar <c>1</c> or <c>2</c>.</summary>
     public const string UnsupportedVersion = "unsupported_version";
 
     /// <summary>Two roles share a name or id.</summary>
@@ -113,6 +113,12 @@ public static class DiagnosticCodes
     /// <summary>A size, depth, length or count limit was exceeded.</summary>
     public const string LimitExceeded = "limit_exceeded";
 
+    /// <summary>A role condition names a context key the <c>context</c> section does not declare (version 2).</summary>
+    public const string UndeclaredContextKey = "undeclared_context_key";
+
+    /// <summary>A role condition whose value does not fit its key's type, or a malformed <c>context</c> declaration (version 2).</summary>
+    public const string InvalidCondition = "invalid_condition";
+
     /// <summary>Warning: a role grants <c>* on **</c>.</summary>
     public const string GrantsEverything = "grants_everything";
 
@@ -133,4 +139,10 @@ public static class DiagnosticCodes
 
     /// <summary>Warning: a binding names a role that is not declared.</summary>
     public const string BindingUndeclaredRole = "binding_undeclared_role";
+
+    /// <summary>Warning (version 2): no subject in the policy's bindings can approve an approval rule.</summary>
+    public const string ApprovalUnsatisfiable = "approval_unsatisfiable";
+
+    /// <summary>Warning (version 2): fewer subjects in the policy's bindings can approve an approval rule than it needs.</summary>
+    public const string ApproversBelowCount = "approvers_below_count";
 }

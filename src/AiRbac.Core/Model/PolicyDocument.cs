@@ -10,7 +10,10 @@ public sealed class PolicyDocument
     /// <summary>The source name (usually the file path) used in diagnostics.</summary>
     public string SourceName { get; init; } = string.Empty;
 
-    /// <summary>The policy language version as written (the only supported value is <c>1</c>).</summary>
+    /// <summary>
+    /// The policy language version as written: <c>1</c> or <c>2</c>. Version 2 adds <see cref="Context"/>, role
+    /// <see cref="RoleDefinition.Conditions"/> (docs/policy-language.md, section 11); a version 1 document may not use them.
+    /// </summary>
     public LocatedString Version { get; init; } = LocatedString.FromCode("1");
 
     /// <summary>The sensitivity tiers, lowest first, or <see langword="null"/> for the default tiers.</summary>
@@ -36,6 +39,90 @@ public sealed class PolicyDocument
 
     /// <summary>Static role assignments of groups and subjects.</summary>
     public PolicyBindings Bindings { get; init; } = new();
+
+    /// <summary>
+    /// Version 2: the request-context keys role conditions may read, each with its type (<c>bool</c>, <c>string</c> or
+    /// <c>integer</c>), in file order; <see langword="null"/> when the section is absent.
+    /// </summary>
+    public IReadOnlyList<ContextKeyDefinition>? Context { get; init; }
+
+    /// <summary>Where the <c>context</c> mapping was written, or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation ContextLocation { get; init; }
+
+    /// <summary>
+    /// Version 2: the approval rules (docs/policy-language.md, section 13), in file order: requests that need approvals by
+    /// holders of given roles; <see langword="null"/> when the section is absent.
+    /// </summary>
+    public IReadOnlyList<ApprovalRuleDefinition>? Approvals { get; init; }
+
+    /// <summary>Where the <c>approvals</c> mapping was written, or <see cref="SourceLocation.None"/>.</summary>
+    public SourceLocation ApprovalsLocation { get; init; }
+}
+
+/// <summary>One rule of the <c>approvals</c> section (version 2).</summary>
+public sealed class ApprovalRuleDefinition
+{
+    /// <summary>The rule's name: approvals name it.</summary>
+    public required LocatedString Name { get; init; }
+
+    /// <summary>The requests that need approval, each <c>ACTION_PATTERN on RESOURCE_PATTERN</c>.</summary>
+    public IReadOnlyList<LocatedString> Match { get; init; } = [];
+
+    /// <summary>Where the <c>match</c> list was written.</summary>
+    public SourceLocation MatchLocation { get; init; }
+
+    /// <summary>The roles (by name or id) whose holders may approve.</summary>
+    public IReadOnlyList<LocatedString> Approvers { get; init; } = [];
+
+    /// <summary>Where the <c>approvers</c> list was written.</summary>
+    public SourceLocation ApproversLocation { get; init; }
+
+    /// <summary>How many distinct approvers are needed, as written, or <see langword="null"/> for one.</summary>
+    public LocatedString? Count { get; init; }
+
+    /// <summary>How long an approval stays valid after it was given, as written (<c>4h</c>); required.</summary>
+    public LocatedString? ValidFor { get; init; }
+
+    /// <summary>Where the rule was written (its name).</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>One entry of the <c>context</c> section (version 2): a request-context key and its type.</summary>
+public sealed class ContextKeyDefinition
+{
+    /// <summary>The key, as requests name it (for example <c>mfa</c> or <c>sql.table</c>).</summary>
+    public required LocatedString Name { get; init; }
+
+    /// <summary>The type: <c>bool</c>, <c>string</c> or <c>integer</c>.</summary>
+    public required LocatedString Type { get; init; }
+}
+
+/// <summary>
+/// One condition of a role (version 2): a context key, or <c>time_of_day</c>, and what its value must be. A scalar is
+/// one value, a list any of several values, a mapping <c>{min, max}</c> an integer range (docs/policy-language.md, section 11).
+/// </summary>
+public sealed class ConditionDefinition
+{
+    /// <summary>The context key the condition reads, or <c>time_of_day</c>.</summary>
+    public required LocatedString Key { get; init; }
+
+    /// <summary>The accepted values as written (a scalar is a list of one); empty for a range.</summary>
+    public IReadOnlyList<LocatedString> Values { get; init; } = [];
+
+    /// <summary>Whether the values were written as a list (<c>[a, b]</c>) rather than one scalar.</summary>
+    public bool IsList { get; init; }
+
+    /// <summary>The range's lower bound (inclusive), when the condition is a mapping <c>{min, max}</c>.</summary>
+    public LocatedString? Min { get; init; }
+
+    /// <summary>The range's upper bound (inclusive), when the condition is a mapping <c>{min, max}</c>.</summary>
+    public LocatedString? Max { get; init; }
+
+    /// <summary>Whether the condition was written as a mapping <c>{min, max}</c>.</summary>
+    public bool IsRange { get; init; }
+
+    /// <summary>Where the condition's value was written.</summary>
+    public SourceLocation Location { get; init; }
 }
 
 /// <summary>A role: grants, denies, a sensitivity ceiling, tag clearances, parents and the subject kinds it applies to.</summary>
@@ -71,7 +158,33 @@ public sealed class RoleDefinition
     /// <summary>Where the <c>kinds</c> list was written (an empty list is reported there), or <see cref="SourceLocation.None"/>.</summary>
     public SourceLocation KindsLocation { get; init; }
 
+    /// <summary>
+    /// Version 2: conditions on the request context that must all hold for the role to grant (docs/policy-language.md,
+    /// section 11); empty for none. Its denies apply whether they hold or not.
+    /// </summary>
+    public IReadOnlyList<ConditionDefinition> Conditions { get; init; } = [];
+
+    /// <summary>Where the <c>conditions</c> mapping was written, or <see cref="SourceLocation.None"/> when absent.</summary>
+    public SourceLocation ConditionsLocation { get; init; }
+
+    /// <summary>
+    /// Version 2: marks the role break-glass (docs/policy-language.md, section 12): a binding to it grants only for a
+    /// request carrying an activation by the subject, with a justification, within the maximum activation time;
+    /// <see langword="null"/> for an ordinary role.
+    /// </summary>
+    public BreakGlassDefinition? BreakGlass { get; init; }
+
     /// <summary>Where the role was declared (its name).</summary>
+    public SourceLocation Location { get; init; }
+}
+
+/// <summary>A role's <c>break_glass</c> mapping (version 2).</summary>
+public sealed class BreakGlassDefinition
+{
+    /// <summary>How long an activation lasts at most, as written (<c>30m</c>, <c>4h</c>, <c>1d</c>); required.</summary>
+    public LocatedString? MaxActivation { get; init; }
+
+    /// <summary>Where the mapping was written.</summary>
     public SourceLocation Location { get; init; }
 }
 

@@ -7,6 +7,12 @@ internal static class PolicyDocumentText
     internal static IEnumerable<LocatedString> All(PolicyDocument doc)
     {
         yield return doc.Version;
+        foreach (var key in doc.Context ?? [])
+        {
+            yield return key.Name;
+            yield return key.Type;
+        }
+
         foreach (var tier in doc.Sensitivity ?? [])
         {
             yield return tier;
@@ -34,6 +40,20 @@ internal static class PolicyDocumentText
             {
                 yield return text;
             }
+
+            if (role.BreakGlass?.MaxActivation is { } maxActivation)
+            {
+                yield return maxActivation;
+            }
+
+            foreach (var condition in role.Conditions)
+            {
+                yield return condition.Key;
+                foreach (var text in condition.Values.Concat(new[] { condition.Min, condition.Max }.OfType<LocatedString>()))
+                {
+                    yield return text;
+                }
+            }
         }
 
         foreach (var entry in doc.Resources)
@@ -59,6 +79,15 @@ internal static class PolicyDocumentText
         {
             yield return requirement.Role;
             yield return requirement.Count;
+        }
+
+        foreach (var rule in doc.Approvals ?? [])
+        {
+            yield return rule.Name;
+            foreach (var text in rule.Match.Concat(rule.Approvers).Concat(new[] { rule.Count, rule.ValidFor }.OfType<LocatedString>()))
+            {
+                yield return text;
+            }
         }
 
         foreach (var group in doc.Bindings.Groups)

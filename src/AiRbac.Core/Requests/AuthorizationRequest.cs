@@ -4,7 +4,8 @@ namespace AiRbac.Requests;
 /// <param name="Subject">Who asks (with its on-behalf-of chain).</param>
 /// <param name="Action">The action.</param>
 /// <param name="Resource">The resource with caller-supplied scope, tier, tags and owner.</param>
-internal sealed record AuthorizationRequest(Subject Subject, string Action, ResourceRequest Resource)
+/// <param name="Context">What the request carries besides (docs/policy-language.md, section 11), or <see langword="null"/>.</param>
+internal sealed record AuthorizationRequest(Subject Subject, string Action, ResourceRequest Resource, RequestContext? Context = null)
 {
     /// <summary>Decides this request on a policy.</summary>
     /// <param name="policy">The policy.</param>
@@ -12,7 +13,7 @@ internal sealed record AuthorizationRequest(Subject Subject, string Action, Reso
     public Decision AuthorizeWith(CompiledPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        return policy.Authorize(Subject, Action, Resource);
+        return policy.Authorize(Subject, Action, Resource, Context);
     }
 }
 

@@ -11,8 +11,10 @@ internal static class RequestJson
     // The on_behalf_of chain nests one object per link; this bounds it well below the JSON depth limit.
     private const int MaxDepth = Tuning.Requests.MaxJsonDepth;
 
-    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of"];
-    private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of"];
+    private static readonly HashSet<string> RequestFields = ["subject", "kind", "roles", "action", "resource", "sensitivity", "tags", "scope", "owner", "on_behalf_of", "context", "break_glass", "approvals"];
+    private static readonly HashSet<string> SubjectFields = ["subject", "kind", "roles", "on_behalf_of", "break_glass"];
+    private static readonly HashSet<string> ActivationFields = ["role", "justification", "start"];
+    private static readonly HashSet<string> ApprovalFields = ["approver", "rule", "at"];
     private const string LoneSurrogate = "a string holds an escape that is not valid UTF-16 (a lone surrogate)";
 
     private static readonly HashSet<string> BindingFields = ["role", "scope", "expires"];
@@ -64,18 +66,120 @@ internal static class RequestJson
         CheckFields(root, RequestFields, "request");
         string action = RequiredString(root, "action");
         string resource = RequiredString(root, "resource");
-        var subject = ReadSubject(root, 0);
+        var activations = new List<BreakGlassActivation>();
+        var subject = ReadSubject(root, 0, activations);
         var tags = root.TryGetProperty("tags", out var t) ? StringArray(t, "tags") : [];
+        var pairs = root.TryGetProperty("context", out var c) ? ReadContext(c) : null;
+        var approvals = root.TryGetProperty("approvals", out var a) ? ReadApprovals(a) : null;
+        var context = pairs is null && activations.Count == 0 && approvals is null
+            ? null : new RequestContext { Attributes = pairs ?? [], Activations = activations, Approvals = approvals ?? [] };
         return new AuthorizationRequest(subject, action, new ResourceRequest(resource)
         {
             Scope = OptionalString(root, "scope"),
             Sensitivity = OptionalString(root, "sensitivity"),
             Tags = tags,
             Owner = OptionalString(root, "owner"),
-        });
+        }, context);
     }
 
-    private static Subject ReadSubject(JsonElement element, int depth)
+    /// <summary>
+    /// The request context (docs/policy-language.md, section 11): an object whose members are typed by their JSON values,
+    /// <c>true</c>/<c>false</c> a bool, a string a string, a whole number in the 64-bit range an integer.
+    /// </summary>
+    private static List<ContextAttribute> ReadContext(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new RequestFormatException("'context' must be an object of key/value pairs");
+        }
+
+        var pairs = new List<ContextAttribute>();
+        foreach (var property in element.EnumerateObject())
+        {
+            string key = property.Name;
+            int bad = UnsafeText.IndexOfUnsafe(key);
+            if (bad >= 0)
+            {
+                throw new RequestFormatException($"a context key holds a control or bidirectional formatting character ({UnsafeText.Describe(key[bad])})");
+            }
+
+            var value = property.Value;
+            pairs.Add(value.ValueKind switch
+            {
+                JsonValueKind.True => new ContextAttribute(key, true),
+                JsonValueKind.False => new ContextAttribute(key, false),
+                JsonValueKind.String => new ContextAttribute(key, Text(value, "context." + key)),
+                JsonValueKind.Number when value.TryGetInt64(out long number) => new ContextAttribute(key, number),
+                _ => throw new RequestFormatException($"context '{key}' must be true, false, a string or a whole number (64-bit)"),
+            });
+        }
+
+        return pairs;
+    }
+
+    /// <summary>The request's approvals (docs/policy-language.md, section 13): an array of <c>{approver, rule, at}</c>.</summary>
+    private static List<Approval> ReadApprovals(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestFormatException("'approvals' must be an array of {approver, rule, at}");
+        }
+
+        var approvals = new List<Approval>();
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("each of 'approvals' must be an object {approver, rule, at}");
+            }
+
+            CheckFields(item, ApprovalFields, "approval");
+            string approver = RequiredString(item, "approver");
+            string rule = RequiredString(item, "rule");
+            string atText = RequiredString(item, "at");
+            if (!Rfc3339.TryParse(atText, out var at))
+            {
+                throw new RequestFormatException($"at '{atText}' is not an RFC 3339 date-time with Z or an offset");
+            }
+
+            approvals.Add(new Approval(approver, rule, at));
+        }
+
+        return approvals;
+    }
+
+    /// <summary>
+    /// A subject's break-glass activations (docs/policy-language.md, section 12): an array of <c>{role, justification, start}</c>,
+    /// each naming that subject.
+    /// </summary>
+    private static void ReadActivations(JsonElement element, string subject, List<BreakGlassActivation> activations)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new RequestFormatException("'break_glass' must be an array of {role, justification, start}");
+        }
+
+        foreach (var item in element.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new RequestFormatException("each of 'break_glass' must be an object {role, justification, start}");
+            }
+
+            CheckFields(item, ActivationFields, "break_glass activation");
+            string role = RequiredString(item, "role");
+            string justification = RequiredString(item, "justification");
+            string startText = RequiredString(item, "start");
+            if (!Rfc3339.TryParse(startText, out var start))
+            {
+                throw new RequestFormatException($"start '{startText}' is not an RFC 3339 date-time with Z or an offset");
+            }
+
+            activations.Add(new BreakGlassActivation(subject, role, justification, start));
+        }
+    }
+
+    private static Subject ReadSubject(JsonElement element, int depth, List<BreakGlassActivation> activations)
     {
         if (depth > MaxDepth)
         {
@@ -110,7 +214,12 @@ internal static class RequestJson
             }
 
             CheckFields(o, SubjectFields, "on_behalf_of");
-            onBehalfOf = ReadSubject(o, depth + 1);
+            onBehalfOf = ReadSubject(o, depth + 1, activations);
+        }
+
+        if (element.TryGetProperty("break_glass", out var b))
+        {
+            ReadActivations(b, id, activations);
         }
 
         return new Subject(id, kind, roles, onBehalfOf);
@@ -215,6 +324,21 @@ internal static class RequestJson
         if (decision.Rule is { } rule)
         {
             buffer.Append(",\"rule\":\"").Append(Escape(rule)).Append('"');
+        }
+
+        if (decision.Condition is { } condition)
+        {
+            buffer.Append(",\"condition\":\"").Append(Escape(condition)).Append('"');
+        }
+
+        if (decision.BreakGlassRole is { } breakGlass)
+        {
+            buffer.Append(",\"break_glass_role\":\"").Append(Escape(breakGlass)).Append('"');
+        }
+
+        if (decision.ApprovalRule is { } approvalRule)
+        {
+            buffer.Append(",\"approval_rule\":\"").Append(Escape(approvalRule)).Append('"');
         }
 
         buffer.Append('}');

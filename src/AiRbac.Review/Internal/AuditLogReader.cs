@@ -78,6 +78,9 @@ internal sealed class AuditRecord
     /// <summary><c>tags_omitted</c>: tags the request carried that the record does not show.</summary>
     public long TagsOmitted { get; set; }
 
+    /// <summary><c>context_omitted</c>: the request carried a context (version 2) that the record does not hold.</summary>
+    public bool ContextOmitted { get; set; }
+
     /// <summary>The subject's bindings as the request gave them, or <see langword="null"/> when the record has no <c>roles</c> (the policy's bindings applied).</summary>
     public List<RoleBinding>? Bindings { get; set; }
 
@@ -99,6 +102,7 @@ internal sealed class AuditRecord
         notReplayable = Schema == 0 ? "written before the schema field (an older sink): binding scopes and expiry, the chain's kinds and roles and the owner are not known"
             : Schema != ReplayableSchema ? $"schema {Schema} is not {ReplayableSchema}: it may carry decision inputs this tool does not read"
             : TagsOmitted > 0 ? $"{TagsOmitted} tag(s) of the request are not in the record (AuditLogOptions.MaxTags)"
+            : ContextOmitted ? "the request carried a context (conditions, break-glass activations or approvals: policy language version 2) that the record does not hold"
             : Escaped ? "a string of the request holds a lone surrogate, which the log keeps escaped"
             : null;
         if (notReplayable is not null)
@@ -119,6 +123,15 @@ internal sealed class AuditRecord
         var subject = new Subject(Subject, kind, Bindings, principal);
         return (subject, Action, new ResourceRequest(Resource) { Scope = Scope, Sensitivity = Sensitivity, Owner = Owner, Tags = Tags.ToArray() });
     }
+
+    /// <summary>For a break-glass decision (docs/policy-language.md, section 12): the role, the justification, who activated it and when.</summary>
+    public string? BreakGlassRole { get; set; }
+
+    public string? Justification { get; set; }
+
+    public string? ActivatedBy { get; set; }
+
+    public DateTimeOffset? ActivatedAt { get; set; }
 }
 
 /// <summary>
@@ -256,15 +269,15 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             }
 
             record.Subject = RequiredString(root, "subject");
-            _ = RequiredString(root, "action");
-            _ = RequiredString(root, "resource");
+            record.Action = RequiredString(root, "action");
+            record.Resource = RequiredString(root, "resource");
             if (!root.TryGetProperty("allowed", out var allowed) || allowed.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             {
                 throw Bad("'allowed' must be present and be true or false");
             }
 
             record.Allowed = allowed.GetBoolean();
-            _ = RequiredString(root, "reason");
+            record.Reason = RequiredString(root, "reason");
             record.Kind = OptionalString(root, "kind");
             if (record.Kind is not null && !SubjectKinds.TryParse(record.Kind, out _))
             {
@@ -281,6 +294,24 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             CheckStringArray(root, "tags");
             CheckStringArray(root, "on_behalf_of");
             RoleNames(root);
+
+            record.OnBehalfOf.Clear();
+            if (root.TryGetProperty("on_behalf_of", out var chain) && chain.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var link in chain.EnumerateArray())
+                {
+                    record.OnBehalfOf.Add(Text(link));
+                }
+            }
+
+            record.BreakGlassRole = OptionalString(root, "break_glass_role");
+            record.Justification = OptionalString(root, "justification");
+            record.ActivatedBy = OptionalString(root, "activated_by");
+            record.ActivatedAt = root.TryGetProperty("activated_at", out _) ? RequiredTime(root, "activated_at") : null;
+            if (record.BreakGlassRole is not null && (record.Justification is null || record.ActivatedBy is null || record.ActivatedAt is null))
+            {
+                throw Bad("a break-glass record ('break_glass_role') needs 'justification', 'activated_by' and 'activated_at'");
+            }
 
             if (readRequests)
             {
@@ -363,6 +394,12 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             record.TagsOmitted = omitted.ValueKind == JsonValueKind.Number && omitted.TryGetInt64(out long n) && n > 0
                 ? n
                 : throw Bad("'tags_omitted' must be a positive integer");
+        }
+
+        record.ContextOmitted = false;
+        if (root.TryGetProperty("context_omitted", out var contextOmitted))
+        {
+            record.ContextOmitted = contextOmitted.ValueKind == JsonValueKind.True ? true : throw Bad("'context_omitted' is only ever true");
         }
 
         record.Bindings = root.TryGetProperty("roles", out var roles) && roles.ValueKind != JsonValueKind.Null ? Bindings(roles, "roles") : null;

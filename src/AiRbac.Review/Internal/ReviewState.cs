@@ -97,6 +97,24 @@ internal sealed class ReviewState
 
     public List<UseCounter> Grants { get; } = [];
 
+    /// <summary>The break-glass uses read so far (the first ones, up to the bound) and how many there are.</summary>
+    public List<BreakGlassEntry> BreakGlassUses { get; } = [];
+
+    public long BreakGlassUseCount { get; private set; }
+
+    private const int MaxListedBreakGlassUses = Tuning.Language.MaxListedBreakGlassUses;
+
+    /// <summary>Records one break-glass decision (docs/policy-language.md, section 12).</summary>
+    public void BreakGlass(AuditRecord record)
+    {
+        BreakGlassUseCount += record.Count;
+        if (BreakGlassUses.Count < MaxListedBreakGlassUses)
+        {
+            BreakGlassUses.Add(new BreakGlassEntry(record.Line, record.Time, record.Subject, [.. record.OnBehalfOf], record.Action, record.Resource, record.Allowed,
+                record.Reason, record.Role, record.BreakGlassRole!, record.Justification!, record.ActivatedBy!, record.ActivatedAt!.Value, record.Count));
+        }
+    }
+
     public List<string> GrantRoles { get; } = [];
 
     public List<string> GrantRules { get; } = [];
@@ -219,7 +237,7 @@ internal sealed class ReviewState
                 grants.Add(Usage(grant, Grants[grant], since));
             }
 
-            roles.Add(new RoleReview(role.Name, role.Id, grants, HoldersOf(role.Name)));
+            roles.Add(new RoleReview(role.Name, role.Id, grants, HoldersOf(role.Name), role.Conditions, role.MaxActivation));
         }
 
         var subjectReviews = new List<SubjectReview>(ordered.Count);
@@ -244,7 +262,9 @@ internal sealed class ReviewState
             AddBreaches(subject, now, breaches);
         }
 
-        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, losses, roles, subjectReviews, highRisk, breaches);
+        var approvals = policy.ApprovalRules.Select(rule => new ApprovalRuleReview(rule, policy.Approvers(rule, now))).ToList();
+        return new AccessReviewReport(policy.Source, auditSource, now, window, audit, losses, roles, subjectReviews, highRisk, breaches,
+            BreakGlassUses, BreakGlassUseCount, approvals);
     }
 
     private GrantUsage Usage(int grant, UseCounter? counter, DateTimeOffset since)

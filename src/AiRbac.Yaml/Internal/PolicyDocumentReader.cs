@@ -11,10 +11,16 @@ namespace AiRbac.Yaml.Internal;
 internal sealed class PolicyDocumentReader
 {
     private static readonly string[] TopKeys =
-        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings"];
+        ["version", "sensitivity", "default_sensitivity", "roles", "resources", "constraints", "bindings", "context", "approvals"];
+
+    private static readonly string[] ApprovalKeys = ["match", "approvers", "count", "valid_for"];
 
     private static readonly string[] RoleKeys =
-        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds"];
+        ["description", "id", "inherits", "allow", "deny", "max_sensitivity", "clearances", "kinds", "conditions", "break_glass"];
+
+    private static readonly string[] BreakGlassKeys = ["max_activation"];
+
+    private static readonly string[] RangeKeys = ["min", "max"];
 
     private static readonly string[] ResourceKeys = ["match", "sensitivity", "tags"];
 
@@ -101,6 +107,8 @@ internal sealed class PolicyDocumentReader
         var resources = fields.TryGetValue("resources", out var catalog) ? ReadResources(catalog.Value) : [];
         var constraints = fields.TryGetValue("constraints", out var section) ? ReadConstraints(section.Value) : new PolicyConstraints();
         var bindings = fields.TryGetValue("bindings", out var assigned) ? ReadBindings(assigned.Value) : new PolicyBindings();
+        var context = fields.TryGetValue("context", out var keys) ? ReadContext(keys.Value) : null;
+        var approvals = fields.TryGetValue("approvals", out var approvalRules) ? ReadApprovals(approvalRules.Value) : null;
 
         return new PolicyDocument
         {
@@ -114,6 +122,10 @@ internal sealed class PolicyDocumentReader
             Resources = resources,
             Constraints = constraints,
             Bindings = bindings,
+            Context = context,
+            ContextLocation = keys.Value is { } contextNode ? Location(contextNode) : default,
+            Approvals = approvals,
+            ApprovalsLocation = approvalRules.Value is { } approvalsNode ? Location(approvalsNode) : default,
         };
     }
 
@@ -127,7 +139,7 @@ internal sealed class PolicyDocumentReader
         }
 
         var node = field.Value;
-        if (node is YamlScalar { IsPlain: true, Value: "1" } scalar)
+        if (node is YamlScalar { IsPlain: true, Value: "1" or "2" } scalar)
         {
             return Located(scalar);
         }
@@ -140,7 +152,7 @@ internal sealed class PolicyDocumentReader
             YamlScalar s => $"'{Shorten(s.Value)}'",
             _ => node.Description,
         };
-        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1, found {found}", node);
+        Error(DiagnosticCodes.UnsupportedVersion, $"version must be the plain scalar 1 or 2, found {found}", node);
 
         // Reported: the compiler checks the rest against a stand-in (the value as written may hold anything).
         return new LocatedString("1", Location(node));
@@ -187,11 +199,112 @@ internal sealed class PolicyDocumentReader
                 Clearances = OptionalScalarList(role, "clearances", path) ?? [],
                 Kinds = role.TryGetValue("kinds", out var kinds) ? OptionalList(kinds.Value, Child(path, "kinds")) : null,
                 KindsLocation = kinds.Value is { } kindList ? Location(kindList) : default,
+                Conditions = role.TryGetValue("conditions", out var conditions) ? ReadConditions(conditions.Value, Child(path, "conditions")) : [],
+                ConditionsLocation = conditions.Value is { } conditionMap ? Location(conditionMap) : default,
+                BreakGlass = role.TryGetValue("break_glass", out var breakGlass) ? ReadBreakGlass(breakGlass.Value, Child(path, "break_glass")) : null,
                 Location = Location(name),
             });
         }
 
         return roles;
+    }
+
+    /// <summary>The <c>context</c> section: key name to type, in file order.</summary>
+    private List<ContextKeyDefinition> ReadContext(YamlNode node)
+    {
+        var keys = new List<ContextKeyDefinition>();
+        if (AsMapping(node, "context") is not { } mapping)
+        {
+            return keys;
+        }
+
+        foreach (var (name, type) in Entries(mapping, "context"))
+        {
+            if (Scalar(type, Child("context", name.Value)) is { } value)
+            {
+                keys.Add(new ContextKeyDefinition { Name = Located(name), Type = value });
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>The <c>approvals</c> section: rule name to <c>{match, approvers, count, valid_for}</c>, in file order.</summary>
+    private List<ApprovalRuleDefinition> ReadApprovals(YamlNode node)
+    {
+        var rules = new List<ApprovalRuleDefinition>();
+        if (AsMapping(node, "approvals") is not { } mapping)
+        {
+            return rules;
+        }
+
+        foreach (var (name, body) in Entries(mapping, "approvals"))
+        {
+            var path = Child("approvals", name.Value);
+            var fields = AsMapping(body, path) is { } definition ? Fields(definition, ApprovalKeys, path) : [];
+            rules.Add(new ApprovalRuleDefinition
+            {
+                Name = Located(name),
+                Match = OptionalScalarList(fields, "match", path) ?? [],
+                MatchLocation = fields.TryGetValue("match", out var match) ? Location(match.Value) : Location(name),
+                Approvers = OptionalScalarList(fields, "approvers", path) ?? [],
+                ApproversLocation = fields.TryGetValue("approvers", out var approvers) ? Location(approvers.Value) : Location(name),
+                Count = OptionalScalar(fields, "count", path),
+                ValidFor = OptionalScalar(fields, "valid_for", path),
+                Location = Location(name),
+            });
+        }
+
+        return rules;
+    }
+
+    /// <summary>A role's <c>break_glass</c>: a mapping <c>{max_activation}</c>.</summary>
+    private BreakGlassDefinition? ReadBreakGlass(YamlNode node, string path)
+    {
+        if (AsMapping(node, path) is not { } mapping)
+        {
+            return null;
+        }
+
+        var fields = Fields(mapping, BreakGlassKeys, path);
+        return new BreakGlassDefinition { MaxActivation = OptionalScalar(fields, "max_activation", path), Location = Location(mapping) };
+    }
+
+    /// <summary>A role's <c>conditions</c>: key to a scalar, a list of scalars, or a mapping <c>{min, max}</c>.</summary>
+    private List<ConditionDefinition> ReadConditions(YamlNode node, string path)
+    {
+        var conditions = new List<ConditionDefinition>();
+        if (AsMapping(node, path) is not { } mapping)
+        {
+            return conditions;
+        }
+
+        foreach (var (key, value) in Entries(mapping, path))
+        {
+            var itemPath = Child(path, key.Value);
+            switch (value)
+            {
+                case YamlScalar scalar:
+                    conditions.Add(new ConditionDefinition { Key = Located(key), Values = [Located(scalar)], Location = Location(scalar) });
+                    break;
+                case YamlSequence sequence:
+                    conditions.Add(new ConditionDefinition { Key = Located(key), Values = Scalars(sequence, itemPath), IsList = true, Location = Location(sequence) });
+                    break;
+                case YamlMapping range:
+                    var bounds = Fields(range, RangeKeys, itemPath);
+                    conditions.Add(new ConditionDefinition
+                    {
+                        Key = Located(key),
+                        Min = OptionalScalar(bounds, "min", itemPath),
+                        Max = OptionalScalar(bounds, "max", itemPath),
+                        IsRange = true,
+                        Location = Location(range),
+                    });
+                    break;
+            }
+        }
+
+        return conditions;
     }
 
     private List<ResourceClassification> ReadResources(YamlNode node)

@@ -8,11 +8,17 @@ namespace AiRbac.Core.Tests.Reference;
 /// <param name="Subject">The subject (with its on-behalf-of chain).</param>
 /// <param name="Action">The action.</param>
 /// <param name="Resource">The resource with what the caller knows of it.</param>
-internal sealed record GeneratedRequest(Subject Subject, string Action, ResourceRequest Resource)
+/// <param name="Context">What the request carries besides (docs/policy-language.md, section 11), or null.</param>
+internal sealed record GeneratedRequest(Subject Subject, string Action, ResourceRequest Resource, RequestContext? Context = null)
 {
     public override string ToString()
     {
         var sb = new StringBuilder();
+        if (Context is { } context)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"context=[{string.Join(", ", context.Attributes)}] activations=[{string.Join(", ", context.Activations)}] approvals=[{string.Join(", ", context.Approvals)}] ");
+        }
+
         sb.Append(CultureInfo.InvariantCulture, $"action={Quote(Action)} resource={Quote(Resource.Name)}");
         sb.Append(CultureInfo.InvariantCulture, $" scope={Quote(Resource.Scope)} sensitivity={Quote(Resource.Sensitivity)}");
         sb.Append(CultureInfo.InvariantCulture, $" tags=[{string.Join(",", Resource.Tags.ToArray())}] owner={Quote(Resource.Owner)}");
@@ -129,9 +135,51 @@ internal sealed class RandomPolicyGenerator
         ["public", "internal", "confidential", "restricted"], ["low", "high"], ["only"],
     ];
 
-    private readonly Random rng;
+    // Version 2: the context keys (name, type) and, per key, conditions to draw from and request values to try.
+    private static readonly (string Name, string Type)[] ContextKeys = [("mfa", "bool"), ("net", "string"), ("risk", "integer")];
 
-    public RandomPolicyGenerator(int seed) => rng = new Random(seed);
+    private static readonly string[][] NetValues = [["corp"], ["corp", "vpn"], ["c*"], ["**"]];
+
+    // At Now (00:00 UTC) the first window holds, the second does not, the list holds.
+    private static readonly string[][] Windows = [["23:00-01:00"], ["01:00-02:00"], ["10:00-11:00", "23:59-00:01"], ["00:00-00:01"]];
+
+    private static readonly string[] NetRequestValues = ["corp", "vpn", "cx", "home", "c/x", ""];
+
+    private static readonly string[] MaxActivations = ["30m", "1h", "2h"];
+
+    // Activation starts relative to Now, in minutes: inside every max_activation, at its edges, past all, in the future.
+    private static readonly int[] ActivationAges = [0, 10, 29, 30, 59, 60, 119, 120, 500, -1];
+
+    // Approval ages relative to Now, in minutes: mostly fresh, at the valid_for edges (30m, 1h, 2h), stale, in the future.
+    private static readonly int[] ApprovalAges = [0, 1, 5, 10, 29, 30, 59, 60, 119, 120, -1];
+
+    private static readonly string[] Justifications = ["incident INC-42: patient in ER", "", "   ", "x"];
+
+    // Version 2 draws come from their own stream, so the version 1 part of each seed's policies and requests is what it
+    // was before version 2 existed (the other generated-policy tests keep their coverage).
+    private readonly Random versionTwo;
+    private Random rng;
+
+    public RandomPolicyGenerator(int seed)
+    {
+        rng = new Random(seed);
+        versionTwo = new Random(unchecked((seed * 7919) + 17));
+    }
+
+    /// <summary>Runs <paramref name="draw"/> on the version 2 stream.</summary>
+    private T V2<T>(Func<T> draw)
+    {
+        var saved = rng;
+        rng = versionTwo;
+        try
+        {
+            return draw();
+        }
+        finally
+        {
+            rng = saved;
+        }
+    }
 
     /// <summary>A random valid policy.</summary>
     public PolicyDocument NextPolicy()
@@ -161,11 +209,14 @@ internal sealed class RandomPolicyGenerator
             }
         }
 
+        bool version2 = V2(() => Chance(0.5));
         var roles = new List<RoleDefinition>();
         for (int i = 0; i < n; i++)
         {
             roles.Add(new RoleDefinition
             {
+                Conditions = version2 ? V2(() => Chance(0.35) ? RandomConditions() : []) : [],
+                BreakGlass = version2 ? V2(() => Chance(0.2) ? new BreakGlassDefinition { MaxActivation = L(Pick(MaxActivations)) } : null) : null,
                 Name = L(names[i]),
                 Id = ids[i] is { } id ? L(id) : null,
                 Inherits = [.. inherits[i].Select(j => L(Ref(names[j], ids[j])))],
@@ -241,9 +292,14 @@ internal sealed class RandomPolicyGenerator
             }
         }
 
+        List<ApprovalRuleDefinition>? approvals = version2 ? V2(() => Chance(0.5) ? RandomApprovals(roles, subjects, groups) : null) : null;
+
         return new PolicyDocument
         {
             SourceName = "generated.yaml",
+            Approvals = approvals,
+            Version = L(version2 ? "2" : "1"),
+            Context = version2 ? [.. ContextKeys.Select(k => new ContextKeyDefinition { Name = L(k.Name), Type = L(k.Type) })] : null,
             Sensitivity = declaredTiers?.Select(L).ToList(),
             DefaultSensitivity = defaultTier is null ? null : L(defaultTier),
             Roles = roles,
@@ -292,7 +348,161 @@ internal sealed class RandomPolicyGenerator
             Tags = Chance(0.7) ? ReadOnlyMemory<string>.Empty : Subset([.. Tags, "unknown-tag"], 1).Take(2).ToArray(),
             Owner = rng.NextDouble() switch { < 0.65 => null, < 0.92 => subject.Id, _ => "someone-else" },
         };
-        return new GeneratedRequest(subject, action, resource);
+        return new GeneratedRequest(subject, action, resource, V2(() => NextContext(policy, subject)));
+    }
+
+    /// <summary>One or two approval rules: matching a rule of some role (so they apply) or a random one; approvers, count and validity drawn.</summary>
+    private List<ApprovalRuleDefinition> RandomApprovals(List<RoleDefinition> roles, List<SubjectDefinition> subjects, List<GroupDefinition> groups)
+    {
+        // Approver roles mostly among the roles bound subjects hold (so approvals can count), sometimes any role.
+        var bound = subjects.SelectMany(s => s.Roles.Select(b => b.Role.Value).Concat(s.Groups.SelectMany(g => groups.First(x => x.Name.Value == g.Value).Roles.Select(b => b.Role.Value))))
+            .Select(r => roles.FirstOrDefault(x => x.Name.Value == r || x.Id?.Value == r)).OfType<RoleDefinition>().Distinct().ToList();
+        var rules = new List<ApprovalRuleDefinition>();
+
+        // Two approvers of the policy's own: most requests' subjects are not them, so their approvals can count.
+        if (Chance(0.8))
+        {
+            foreach (string id in new[] { "ann", "abe" })
+            {
+                var role = bound.Count > 0 && Chance(0.5) ? Pick(bound) : Pick(roles);
+                bound.Add(role);
+                subjects.Add(new SubjectDefinition
+                {
+                    Id = L(id),
+                    Roles = [new RoleBindingDefinition { Role = L(role.Name.Value), Scope = Chance(0.15) ? L(Pick(Scopes)) : null }],
+                    Kind = Chance(0.2) ? L(Pick(Kinds)) : null,
+                });
+            }
+        }
+
+        int count = rng.Next(1, 3);
+        for (int i = 0; i < count; i++)
+        {
+            var withRules = roles.Where(r => r.Allow.Count > 0).ToList();
+            string match = withRules.Count > 0 && Chance(0.7) ? Pick(Pick(withRules).Allow).Value : RandomRule();
+            rules.Add(new ApprovalRuleDefinition
+            {
+                Name = L("ap" + i.ToString(CultureInfo.InvariantCulture)),
+                Match = Chance(0.2) ? [L(match), L(RandomRule())] : [L(match)],
+                Approvers = [.. (bound.Count > 0 && Chance(0.8) ? bound : roles).OrderBy(_ => rng.Next()).Take(rng.Next(1, 3)).Select(r => L(r.Name.Value))],
+                Count = Chance(0.6) ? null : L(Pick(["1", "2", "2", "3"])),
+                ValidFor = L(Pick(MaxActivations)),
+            });
+        }
+
+        return rules;
+    }
+
+    /// <summary>One to three conditions on distinct keys (the context keys and time_of_day).</summary>
+    private List<ConditionDefinition> RandomConditions()
+    {
+        var keys = Subset(["mfa", "net", "risk", "time_of_day"], 1).Take(rng.Next(1, 4));
+        var conditions = new List<ConditionDefinition>();
+        foreach (string key in keys)
+        {
+            conditions.Add(key switch
+            {
+                "mfa" => new ConditionDefinition { Key = L(key), Values = [L(Chance(0.7) ? "true" : "false")] },
+                "net" => Values(key, Pick(NetValues)),
+                "time_of_day" => Values(key, Pick(Windows)),
+                _ => rng.Next(3) switch
+                {
+                    0 => Values(key, [.. Subset(["1", "2", "3", "5", "-1"], 1).Take(rng.Next(1, 4))]),
+                    1 => new ConditionDefinition { Key = L(key), IsRange = true, Min = L("2"), Max = L("8") },
+                    _ => new ConditionDefinition { Key = L(key), IsRange = true, Min = Chance(0.5) ? L("5") : null, Max = L("6") },
+                },
+            });
+        }
+
+        return conditions;
+    }
+
+    private ConditionDefinition Values(string key, string[] values)
+    {
+        bool list = values.Length > 1 || Chance(0.3);
+        return new ConditionDefinition { Key = L(key), Values = [.. values.Select(L)], IsList = list };
+    }
+
+    /// <summary>No context, an empty one, or pairs for some keys: mostly well typed, sometimes a wrong type, a repeated key or an undeclared one.</summary>
+    private RequestContext? NextContext(PolicyDocument policy, Subject subject)
+    {
+        double roll = rng.NextDouble();
+        if (roll < 0.3)
+        {
+            return null;
+        }
+
+        if (roll < 0.35)
+        {
+            return RequestContext.Empty;
+        }
+
+        var pairs = new List<ContextAttribute>();
+        foreach (var (name, type) in ContextKeys)
+        {
+            if (!Chance(0.75))
+            {
+                continue;
+            }
+
+            pairs.Add(rng.NextDouble() switch
+            {
+                < 0.02 => type == "string" ? new ContextAttribute(name, 1L) : new ContextAttribute(name, "1"), // a wrong type
+                _ => type switch
+                {
+                    "bool" => new ContextAttribute(name, Chance(0.7)),
+                    "string" => new ContextAttribute(name, Pick(NetRequestValues)),
+                    _ => new ContextAttribute(name, rng.Next(-1, 10)),
+                },
+            });
+            if (Chance(0.02))
+            {
+                pairs.Add(pairs[^1]); // the key twice
+            }
+        }
+
+        if (Chance(0.1))
+        {
+            pairs.Add(new ContextAttribute("undeclared", "x"));
+        }
+
+        // Break-glass activations: mostly of a break-glass role of the policy, by a subject of the chain; sometimes by
+        // another subject, of an ordinary role, unjustified, expired, or starting in the future.
+        var activations = new List<BreakGlassActivation>();
+        var chain = new List<string>();
+        for (Subject? link = subject; link is not null; link = link.OnBehalfOf)
+        {
+            chain.Add(link.Id);
+        }
+
+        var breakGlass = policy.Roles.Where(r => r.BreakGlass is not null).ToList();
+        int count = breakGlass.Count > 0 && Chance(0.6) ? rng.Next(1, 3) : Chance(0.05) ? 1 : 0;
+        for (int i = 0; i < count; i++)
+        {
+            RoleDefinition role = breakGlass.Count > 0 && Chance(0.85) ? Pick(breakGlass) : Pick(policy.Roles);
+            string roleName = role.Id is { } id && Chance(0.3) ? id.Value : role.Name.Value;
+            string who = Chance(0.85) ? Pick(chain) : "mallory";
+            activations.Add(new BreakGlassActivation(who, roleName, Chance(0.8) ? Justifications[0] : Pick(Justifications), Now.AddMinutes(-Pick(ActivationAges))));
+        }
+
+        // Approvals: by subjects of the policy, of the chain, or strangers; of the policy's rules or another; fresh, at the
+        // edges of valid_for, stale or from the future; sometimes the same approver twice.
+        var approvals = new List<Approval>();
+        var ruleNames = (policy.Approvals ?? []).Select(a => a.Name.Value).ToList();
+        int approvalCount = ruleNames.Count > 0 && Chance(0.8) ? rng.Next(1, 6) : 0;
+        for (int i = 0; i < approvalCount; i++)
+        {
+            string[] bound = [.. policy.Bindings.Subjects.Select(x => x.Id.Value)];
+            string approver = rng.NextDouble() switch { < 0.45 => Pick(["ann", "abe"]), < 0.75 when bound.Length > 0 => Pick(bound), < 0.8 => Pick(SubjectIds), < 0.9 => Pick(chain), _ => "mallory" };
+            string rule = Chance(0.9) ? Pick(ruleNames) : "other";
+            approvals.Add(new Approval(approver, rule, Now.AddMinutes(-Pick(ApprovalAges))));
+            if (Chance(0.1))
+            {
+                approvals.Add(approvals[^1] with { At = Now.AddMinutes(-1) });
+            }
+        }
+
+        return new RequestContext { Attributes = [.. pairs.OrderBy(_ => rng.Next())], Activations = activations, Approvals = approvals };
     }
 
     private Subject NextSubject(PolicyDocument policy, Subject? onBehalfOf)
@@ -417,7 +627,11 @@ internal sealed class RandomPolicyGenerator
     {
         ArgumentNullException.ThrowIfNull(doc);
         var sb = new StringBuilder();
-        sb.AppendLine("version: 1");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"version: {doc.Version.Value}");
+        if (doc.Context is { } context)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"context: {{ {string.Join(", ", context.Select(k => k.Name.Value + ": " + k.Type.Value))} }}");
+        }
         if (doc.Sensitivity is { } s)
         {
             sb.AppendLine(CultureInfo.InvariantCulture, $"sensitivity: [{Join(s)}]");
@@ -461,6 +675,26 @@ internal sealed class RandomPolicyGenerator
             if (r.Kinds is { } k)
             {
                 sb.AppendLine(CultureInfo.InvariantCulture, $"    kinds: [{Join(k)}]");
+            }
+
+            if (r.BreakGlass is { } breakGlass)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    break_glass: {{ max_activation: {breakGlass.MaxActivation!.Value.Value} }}");
+            }
+
+            if (r.Conditions.Count > 0)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture, $"    conditions: {{ {string.Join(", ", r.Conditions.Select(ConditionYaml))} }}");
+            }
+        }
+
+        if (doc.Approvals is { Count: > 0 } approvalRules)
+        {
+            sb.AppendLine("approvals:");
+            foreach (ApprovalRuleDefinition a in approvalRules)
+            {
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"  {a.Name.Value}: {{ match: [{string.Join(", ", a.Match.Select(m => "\"" + m.Value + "\""))}], approvers: [{Join(a.Approvers)}]{(a.Count is { } c ? ", count: " + c.Value : string.Empty)}, valid_for: {a.ValidFor!.Value.Value} }}");
             }
         }
 
@@ -546,6 +780,11 @@ internal sealed class RandomPolicyGenerator
 
         return sb.ToString();
     }
+
+    private static string ConditionYaml(ConditionDefinition c)
+        => c.Key.Value + ": " + (c.IsRange
+            ? "{ " + string.Join(", ", new[] { c.Min is { } min ? "min: " + min.Value : null, c.Max is { } max ? "max: " + max.Value : null }.OfType<string>()) + " }"
+            : c.IsList ? "[" + string.Join(", ", c.Values.Select(v => "\"" + v.Value + "\"")) + "]" : "\"" + c.Values[0].Value + "\"");
 
     private static string BindingYaml(RoleBindingDefinition b)
         => b.Scope is null && b.Expires is null

@@ -1,13 +1,14 @@
 using System.Globalization;
 
-namespace AiRbac.Review;
+namespace AiRbac;
 
-/// <summary>Review windows written as a count and a unit: <c>90d</c>, <c>2w</c>, <c>12h</c>, <c>30m</c>.</summary>
-internal static class ReviewDuration
+/// <summary>
+/// Durations written as a count and a unit: <c>90d</c>, <c>2w</c>, <c>12h</c>, <c>30m</c>. The one syntax of the policy's
+/// durations (<c>max_activation</c>, <c>valid_for</c>: docs/policy-language.md, sections 12 and 13) and of review windows
+/// (<c>airbac review --since</c>). Linked into the review and the command line.
+/// </summary>
+internal static class Duration
 {
-    /// <summary>The default review window: 90 days.</summary>
-    public static TimeSpan Default { get; } = TimeSpan.FromDays(90);
-
     /// <summary>
     /// Parses a positive whole count followed by one unit: <c>m</c> (minutes), <c>h</c> (hours), <c>d</c> (days) or
     /// <c>w</c> (weeks), with no spaces, at most 100 years. Anything else fails.

@@ -1,6 +1,6 @@
 namespace AiRbac.Review.Tests;
 
-public sealed class ReviewDurationTests
+public sealed class DurationTests
 {
     [Theory]
     [InlineData("90d", 90 * 24 * 60)]
@@ -10,7 +10,7 @@ public sealed class ReviewDurationTests
     [InlineData("1d", 24 * 60)]
     public void TryParse_Valid_ReturnsMinutes(string text, long minutes)
     {
-        ReviewDuration.TryParse(text, out var value).Should().BeTrue();
+        Duration.TryParse(text, out var value).Should().BeTrue();
         value.Should().Be(TimeSpan.FromMinutes(minutes));
     }
 
@@ -28,7 +28,7 @@ public sealed class ReviewDurationTests
     [InlineData("90")]
     [InlineData("99999999999w")]
     public void TryParse_Invalid_ReturnsFalse(string? text)
-        => ReviewDuration.TryParse(text, out _).Should().BeFalse();
+        => Duration.TryParse(text, out _).Should().BeFalse();
 
     [Theory]
     [InlineData("90d", "90d")]
@@ -38,7 +38,7 @@ public sealed class ReviewDurationTests
     [InlineData("90m", "90m")]
     public void Format_RoundTrips(string text, string expected)
     {
-        ReviewDuration.TryParse(text, out var value).Should().BeTrue();
-        ReviewDuration.Format(value).Should().Be(expected);
+        Duration.TryParse(text, out var value).Should().BeTrue();
+        Duration.Format(value).Should().Be(expected);
     }
 }
