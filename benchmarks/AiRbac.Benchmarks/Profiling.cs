@@ -71,7 +71,7 @@ public static class Profiling
     private static string CpuLabel => ThreadClock.IsCpuTime ? "thread CPU time" : "wall";
 
     // Fresh role sets of the given size (as ColdRoleSetBenchmarks), one decision each.
-    /// <summary>The batch benchmarks' nine loops, each timed in turn (for a profiler, or a quick comparison): ns per item.</summary>
+    /// <summary>The batch benchmarks' fifteen loops, each timed in turn (for a profiler, or a quick comparison): ns per item.</summary>
     private static int Batch(string scale, double seconds, TextWriter output)
     {
         var bench = new BatchBenchmarks { Scale = scale };
@@ -87,6 +87,12 @@ public static class Profiling
             ("agent for user, batches of 64: AuthorizeMany", bench.DelegatedAuthorizeMany, 64 * 156),
             ("agent for user, batches of 64: loop of Authorize", bench.DelegatedSingleCalls, 64 * 156),
             ("agent for user, batches of 64: loop of Authorize into a span", bench.DelegatedSingleCallsStored, 64 * 156),
+            ("one name repeated, batches of 64: AuthorizeMany", bench.RepeatedAuthorizeMany, 64 * 156),
+            ("one name repeated, batches of 64: loop of Authorize", bench.RepeatedSingleCalls, 64 * 156),
+            ("one name repeated, batches of 64: loop of Authorize into a span", bench.RepeatedSingleCallsStored, 64 * 156),
+            ("tiers and tags, batches of 64: AuthorizeMany", bench.TieredAuthorizeMany, 64 * 156),
+            ("tiers and tags, batches of 64: loop of Authorize", bench.TieredSingleCalls, 64 * 156),
+            ("tiers and tags, batches of 64: loop of Authorize into a span", bench.TieredSingleCallsStored, 64 * 156),
         ];
         var totals = new double[loops.Length];
         var cpuTotals = new double[loops.Length];

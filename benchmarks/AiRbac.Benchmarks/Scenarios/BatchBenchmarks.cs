@@ -9,8 +9,11 @@ namespace AiRbac.Benchmarks.Scenarios;
 /// order of each group's first request (groups are small: about 5,900 of them); and retrieval-shaped batches of 64
 /// resources each (the corpus's resources for the group's action, taken in corpus order), one batch per group, for the
 /// first 156 groups (9,984 items); and the same batches asked by an agent acting for the group's subject (an agent
-/// with the subject's roles, so that the chain's second link is decided for every item the agent may read). One subject
-/// object per group, reused by every form. Figures are per item. Each shape has two loops of single calls: one that only
+/// with the subject's roles, so that the chain's second link is decided for every item the agent may read); the batches
+/// of 64 with one resource name repeated (the group's first resource 64 times, as the chunks of one document); and the
+/// batches of 64 with caller tiers and tags on every item (cycling through the policy's tiers and tags, so that the
+/// request's part of step 2 looks each up, and step 8 judges ceilings and clearances). One subject object per group,
+/// reused by every form. Figures are per item. Each shape has two loops of single calls: one that only
 /// counts the allowed items (the cheapest consumer), and one that stores each decision in a span and then counts, as
 /// <see cref="CompiledPolicy.AuthorizeMany"/> does (the same output).
 /// </summary>
@@ -29,6 +32,8 @@ public class BatchBenchmarks
     private Group[] corpus = [];
     private Group[] retrieval = [];
     private Group[] delegated = [];
+    private Group[] repeated = [];
+    private Group[] tiered = [];
     private Decision[] scratch = [];
 
     /// <summary>The scales.</summary>
@@ -85,11 +90,19 @@ public class BatchBenchmarks
         {
             Subject = new Subject("rag-agent-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), SubjectKind.Agent, g.Subject.Roles, g.Subject),
         })];
-        int chainAllowed = 0;
-        foreach (var group in retrieval.Concat(delegated))
+        repeated = [.. retrieval.Select(g => g with { Resources = [.. Enumerable.Repeat(g.Resources[0], RetrievalBatch)] })];
+        string[] tiers = [.. policy.Tiers];
+        string[][] tags = [[], ["pii"], ["phi"], ["pii", "phi"]];
+        tiered = [.. retrieval.Select(g => g with
+        {
+            Resources = [.. g.Resources.Select((r, j) => r with { Sensitivity = tiers[j % tiers.Length], Tags = tags[j % tags.Length] })],
+        })];
+        int chainAllowed = 0, tieredAllowed = 0;
+        foreach (var group in retrieval.Concat(delegated).Concat(repeated).Concat(tiered))
         {
             policy.AuthorizeMany(group.Subject, group.Action, group.Resources, scratch.AsSpan(0, group.Resources.Length));
             chainAllowed += group.Subject.OnBehalfOf is null ? 0 : scratch.AsSpan(0, group.Resources.Length).ToArray().Count(d => d.Allowed);
+            tieredAllowed += group.Resources[0].Sensitivity is null ? 0 : scratch.AsSpan(0, group.Resources.Length).ToArray().Count(d => d.Allowed);
             for (int j = 0; j < group.Resources.Length; j++)
             {
                 if (scratch[j] != policy.Authorize(group.Subject, group.Action, in group.Resources[j]))
@@ -102,6 +115,11 @@ public class BatchBenchmarks
         if (chainAllowed < RetrievalItems / 10)
         {
             throw new InvalidOperationException($"only {chainAllowed} delegated items allowed: the chain's second link is rarely decided");
+        }
+
+        if (tieredAllowed < RetrievalItems / 10)
+        {
+            throw new InvalidOperationException($"only {tieredAllowed} items with caller tiers and tags allowed: ceilings and clearances are rarely judged");
         }
     }
 
@@ -158,6 +176,42 @@ public class BatchBenchmarks
     [Benchmark(Description = "Agent for user, batches of 64: loop of Authorize into a span", OperationsPerInvoke = RetrievalItems)]
     [BenchmarkCategory("Batch")]
     public int DelegatedSingleCallsStored() => SingleStored(delegated);
+
+    /// <summary>Batches of 64 of one resource name repeated: one <see cref="CompiledPolicy.AuthorizeMany"/> per batch.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "One name repeated, batches of 64: AuthorizeMany", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int RepeatedAuthorizeMany() => Batch(repeated);
+
+    /// <summary>Batches of 64 of one resource name repeated: a loop of single calls over the same items.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "One name repeated, batches of 64: loop of Authorize", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int RepeatedSingleCalls() => Single(repeated);
+
+    /// <summary>Batches of 64 of one resource name repeated: a loop of single calls that stores each decision.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "One name repeated, batches of 64: loop of Authorize into a span", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int RepeatedSingleCallsStored() => SingleStored(repeated);
+
+    /// <summary>Batches of 64 with caller tiers and tags on every item: one <see cref="CompiledPolicy.AuthorizeMany"/> per batch.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Tiers and tags, batches of 64: AuthorizeMany", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int TieredAuthorizeMany() => Batch(tiered);
+
+    /// <summary>Batches of 64 with caller tiers and tags on every item: a loop of single calls over the same items.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Tiers and tags, batches of 64: loop of Authorize", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int TieredSingleCalls() => Single(tiered);
+
+    /// <summary>Batches of 64 with caller tiers and tags on every item: a loop of single calls that stores each decision.</summary>
+    /// <returns>The number allowed.</returns>
+    [Benchmark(Description = "Tiers and tags, batches of 64: loop of Authorize into a span", OperationsPerInvoke = RetrievalItems)]
+    [BenchmarkCategory("Batch")]
+    public int TieredSingleCallsStored() => SingleStored(tiered);
 
     private int Batch(Group[] groups)
     {
