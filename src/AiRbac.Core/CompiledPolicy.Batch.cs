@@ -73,7 +73,8 @@ public sealed partial class CompiledPolicy
     /// The items of a batch whose subject has a fixed set, with its <paramref name="table"/>: steps 4 and 5 and the
     /// action's run once (<see cref="RunOf"/>), then per item what <see cref="Decide"/> does for a subject that kept its
     /// table: the request's part of step 2 (<see cref="Prepare"/>), steps 6 to 8 (<see cref="DecideRun"/>,
-    /// inlined here), and steps 9 and 10 (<see cref="AfterActor"/>).
+    /// inlined here), and steps 9 and 10 (<see cref="AfterActor"/>). An item equal to the one before it gets that item's
+    /// decision when nothing but the item decides (<see cref="Repeatable"/>, <see cref="SameItem"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)] // docs/benchmarks.md, "Batch decisions"
     private void DecideOnTable(RoleSetTable table, Subject subject, string action, int actionId, ReadOnlySpan<ResourceRequest> resources, Span<Decision> decisions)
@@ -81,9 +82,16 @@ public sealed partial class CompiledPolicy
         decisions = decisions[..resources.Length];
         var run = RunOf(table, actionId);
         bool after = subject.OnBehalfOf is not null || approvalRules.Length != 0;
+        bool repeatable = Repeatable(subject);
         for (int i = 0; i < resources.Length; i++)
         {
             ref readonly var resource = ref resources[i];
+            if (repeatable && i > 0 && SameItem(in resource, in resources[i - 1]))
+            {
+                decisions[i] = decisions[i - 1];
+                continue;
+            }
+
             var request = new Request(action, in resource, null);
             Prepare(ref request, in resource, actionId);
             var decision = request.Invalid ? new Decision(this, DecisionReason.InvalidRequest)
@@ -97,4 +105,39 @@ public sealed partial class CompiledPolicy
             decisions[i] = decision;
         }
     }
+
+    /// <summary>
+    /// Whether, for <paramref name="subject"/> (whose table is kept: its set is fixed), a decision depends on nothing but
+    /// the item: every subject it acts on behalf of kept its table too (a set that depends on neither the request nor the
+    /// time, so no clock is read), and the policy has no approval rules (step 10 reads the clock).
+    /// </summary>
+    private bool Repeatable(Subject subject)
+    {
+        if (approvalRules.Length != 0)
+        {
+            return false;
+        }
+
+        for (var link = subject.OnBehalfOf; link is not null; link = link.OnBehalfOf)
+        {
+            if (link.TableFor(this) is null)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Whether two items are the same request: equal name, scope, tier, owner and tags (ordinal; the tags in the same
+    /// order). Only what the decision steps read; an unequal pair is simply decided.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool SameItem(in ResourceRequest item, in ResourceRequest previous)
+        => string.Equals(item.Name, previous.Name, StringComparison.Ordinal)
+            && string.Equals(item.Scope, previous.Scope, StringComparison.Ordinal)
+            && string.Equals(item.Sensitivity, previous.Sensitivity, StringComparison.Ordinal)
+            && string.Equals(item.Owner, previous.Owner, StringComparison.Ordinal)
+            && item.Tags.Span.SequenceEqual(previous.Tags.Span);
 }

@@ -285,6 +285,106 @@ public class BatchAndFilterTests
     }
 
     [Fact]
+    public void AuthorizeMany_ItemDifferingFromThePreviousInOneField_IsDecidedItself()
+    {
+        // An item equal to the one before it takes that decision; an attacker who repeats an allowed item with one field
+        // changed (name, scope, tier, tags, owner) must not inherit the allowed decision.
+        var policy = RagPolicy().Build();
+        var alice = Subjects()[0];
+        var allowed = new ResourceRequest("doc:sales/q3") { Tags = new[] { "pii" } };
+        ResourceRequest[] variants =
+        [
+            allowed with { Name = "doc:secret/plan" },
+            allowed with { Name = "doc:Sales/q3" },
+            allowed with { Scope = "acme//bad" },
+            allowed with { Sensitivity = "restricted" },
+            allowed with { Sensitivity = "top-secret" },
+            allowed with { Tags = new[] { "pii", "phi" } },
+            allowed with { Tags = new[] { "phi" } },
+            allowed with { Tags = new[] { "never-declared" } },
+            allowed with { Name = string.Empty },
+        ];
+        var resources = variants.SelectMany(v => new[] { allowed, v, v, allowed }).ToArray();
+        policy.Authorize(alice, "data:read", in allowed).Allowed.Should().BeTrue();
+        alice.TableFor(policy).Should().NotBeNull("alice's set is fixed: the batch takes its per-item loop");
+
+        var decisions = new Decision[resources.Length];
+        policy.AuthorizeMany(alice, "data:read", resources, decisions);
+
+        for (int i = 0; i < resources.Length; i++)
+        {
+            decisions[i].Should().Be(policy.Authorize(alice, "data:read", in resources[i]), "item {0}", i);
+            decisions[i].Allowed.Should().Be(i % 4 is 0 or 3 || variants[i / 4].Name == "doc:Sales/q3", "item {0}", i);
+        }
+
+        // The owner rule: the same approval, owned by someone else and then by alice herself.
+        var approval = new ResourceRequest("doc:sales/q3") { Owner = "bob" };
+        ResourceRequest[] approvals = [approval, approval, approval with { Owner = "alice" }, approval with { Owner = "alice" }, approval];
+        var approved = new Decision[approvals.Length];
+        policy.AuthorizeMany(alice, "data:approve", approvals, approved);
+        approved.Select(d => d.Reason).Should().Equal(DecisionReason.Allowed, DecisionReason.Allowed, DecisionReason.OwnerConflict,
+            DecisionReason.OwnerConflict, DecisionReason.Allowed);
+    }
+
+    [Fact]
+    public void AuthorizeMany_RepeatedItemsOfOneDocument_AnswerAsAuthorizeWithoutAllocating()
+    {
+        // The chunks of one retrieved document: the same name, scope and tags, as equal strings from different objects.
+        var policy = RagPolicy().Build();
+        var resources = Enumerable.Range(0, 64).Select(i => new ResourceRequest(new string("doc:hr/salaries".AsSpan()))
+        {
+            Scope = new string("acme/hr".AsSpan()),
+            Tags = new[] { new string("pii".AsSpan()) },
+        }).ToArray();
+        foreach (var subject in Subjects())
+        {
+            var decisions = new Decision[resources.Length];
+            policy.AuthorizeMany(subject, "data:read", resources, decisions);
+            policy.AuthorizeMany(subject, "data:read", resources, decisions); // with the table kept
+            decisions.Should().OnlyContain(d => d == policy.Authorize(subject, "data:read", in resources[0]), "for {0}", subject.Id);
+        }
+
+        var alice = Subjects()[0];
+        var answers = new Decision[resources.Length];
+        policy.AuthorizeMany(alice, "data:read", resources, answers);
+        answers.Should().OnlyContain(d => d.Allowed);
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int r = 0; r < 2_000; r++)
+            {
+                policy.AuthorizeMany(alice, "data:read", resources, answers);
+            }
+
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        allocated.Should().Be(0);
+    }
+
+    [Fact]
+    public void AuthorizeMany_RepeatedItemsForAnAgentWhosePrincipalsBindingExpiresMidBatch_ReadTheClockPerItem()
+    {
+        // The agent kept its table, but the user it acts for has an expiring binding: identical items are not copied from
+        // the one before, since each must read the clock as a single call would.
+        var clock = new TickingClock(Now);
+        var policy = RagPolicy().Build(clock);
+        var bot = Subject.WithRoles("bot", SubjectKind.Agent, "assistant")
+            .ActingFor(new Subject("carol", SubjectKind.User, [new RoleBinding("viewer", Expires: Now.AddDays(1))]));
+        policy.Authorize(bot, "data:read", "doc:public/faq").Allowed.Should().BeTrue();
+        bot.TableFor(policy).Should().NotBeNull();
+        clock.Set(Now.AddDays(1).AddTicks(-3));
+        var resources = Enumerable.Repeat(new ResourceRequest("doc:public/faq"), 6).ToArray();
+        var decisions = new Decision[resources.Length];
+
+        policy.AuthorizeMany(bot, "data:read", resources, decisions);
+
+        decisions.Select(d => d.Reason).Should().Equal(DecisionReason.Allowed, DecisionReason.Allowed, DecisionReason.Allowed,
+            DecisionReason.DelegationDenied, DecisionReason.DelegationDenied, DecisionReason.DelegationDenied);
+    }
+
+    [Fact]
     public void AuthorizeMany_SteadyState_AllocatesZeroBytes()
     {
         var policy = RagPolicy().Build();

@@ -11,8 +11,8 @@ namespace AiRbac.Benchmarks.Scenarios;
 /// first 156 groups (9,984 items); and the same batches asked by an agent acting for the group's subject (an agent
 /// with the subject's roles, so that the chain's second link is decided for every item the agent may read); the batches
 /// of 64 with one resource name repeated (the group's first resource 64 times, as the chunks of one document); and the
-/// batches of 64 with caller tiers and tags on every item (cycling through the policy's tiers and tags, so that the
-/// request's part of step 2 looks each up, and step 8 judges ceilings and clearances). One subject object per group,
+/// batches of 64 with caller tiers and tags on every item (the policy's two lowest tiers, and no tag, pii or phi, in
+/// turn, so that the request's part of step 2 looks each up, and step 8 judges ceilings and clearances). One subject object per group,
 /// reused by every form. Figures are per item. Each shape has two loops of single calls: one that only
 /// counts the allowed items (the cheapest consumer), and one that stores each decision in a span and then counts, as
 /// <see cref="CompiledPolicy.AuthorizeMany"/> does (the same output).
@@ -91,8 +91,8 @@ public class BatchBenchmarks
             Subject = new Subject("rag-agent-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), SubjectKind.Agent, g.Subject.Roles, g.Subject),
         })];
         repeated = [.. retrieval.Select(g => g with { Resources = [.. Enumerable.Repeat(g.Resources[0], RetrievalBatch)] })];
-        string[] tiers = [.. policy.Tiers];
-        string[][] tags = [[], ["pii"], ["phi"], ["pii", "phi"]];
+        string[] tiers = [policy.Tiers[0], policy.Tiers[1]];
+        string[][] tags = [[], ["pii"], [], ["phi"]];
         tiered = [.. retrieval.Select(g => g with
         {
             Resources = [.. g.Resources.Select((r, j) => r with { Sensitivity = tiers[j % tiers.Length], Tags = tags[j % tags.Length] })],
