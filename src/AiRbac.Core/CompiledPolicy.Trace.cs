@@ -37,7 +37,7 @@ public sealed partial class CompiledPolicy
         var chain = new List<Decision> { decision };
         if (subject?.OnBehalfOf is not null && decision.Reason is DecisionReason.Allowed or DecisionReason.DelegationDenied or DecisionReason.ApprovalRequired)
         {
-            // Steps 1 to 8 for the actor, then step 9 as DecideDelegation runs it: each link decided alone (the same method)
+            // Steps 1 to 8 for the actor, then step 9 as AfterActor runs it: each link decided alone (the same method)
             // on the same request, in chain order, up to the first that is denied.
             chain.Clear();
             var request = new Request(action, in resource, context);
