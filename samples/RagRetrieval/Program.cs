@@ -9,31 +9,6 @@ using Microsoft.Extensions.VectorData;
 // Permission-aware RAG: a retriever over a vector collection shared by two tenants puts into each prompt only the chunks
 // the asking subject may read, and every query is written to the audit log. Exits 1 if a chunk the policy denies reaches
 // a prompt, an allowed matching chunk is missing, or the audit log does not hold each query with its counts.
-const string Policy = """
-    version: 1
-    sensitivity: [public, internal, confidential, restricted]
-    roles:
-      analyst:
-        allow: [ "data:read on doc:**" ]
-        deny: [ "data:read on doc:secret/**" ]
-        max_sensitivity: confidential
-        clearances: [pii]
-      clinician:
-        allow: [ "data:read on doc:patients/**", "data:read on doc:reports/**", "data:read on doc:guides/**" ]
-        max_sensitivity: restricted
-        clearances: [phi]
-      assistant:
-        kinds: [agent]
-        allow: [ "data:read on doc:**" ]
-        deny: [ "data:read on doc:secret/**" ]
-        max_sensitivity: restricted
-        clearances: [phi, pii]
-    resources:
-      - { match: "doc:patients/**", sensitivity: restricted, tags: [phi] }
-      - { match: "doc:hr/**", sensitivity: confidential, tags: [pii] }
-      - { match: "doc:public/**", sensitivity: public }
-      - { match: "doc:**", sensitivity: internal }
-    """;
 const string Action = "data:read";
 const string Question = "How many fever admissions did the wards see this week?";
 
@@ -62,7 +37,8 @@ string auditPath = Path.Combine(Path.GetTempPath(), $"airbac-rag-sample-{Environ
 File.Delete(auditPath);
 var services = new ServiceCollection().AddAiRbac(options =>
 {
-    options.Source = AiRbacPolicySource.FromYaml(Policy, "rag-sample.yaml");
+    // The policy file beside this project (copied to the output), tested by policy.test.yaml with `airbac test`.
+    options.Source = AiRbacPolicySource.FromFile(Path.Combine(AppContext.BaseDirectory, "policy.yaml"));
     options.WatchFile = false;
     options.AuditLog.Path = auditPath;
 });

@@ -7,29 +7,38 @@ namespace AiRbac.Agents.AI;
 
 /// <summary>
 /// The agent AiRbac puts around a <see cref="ChatClientAgent"/> (docs/integrations.md, "Microsoft Agent Framework"): on
-/// every run it makes the agent's chat pipeline hide from the model every tool the run's subject may not invoke, and,
-/// through the Agent Framework's function-invocation middleware (the agent just inside this one), it asks the policy
-/// before every function the agent's <see cref="FunctionInvokingChatClient"/> invokes, whatever asked for the call: the
-/// model, an approval in the posted history, or an approval the framework stored in the session.
+/// every run it makes the agent's chat pipeline hide from the model every tool the run's subject may not invoke, and it
+/// makes every <see cref="FunctionInvokingChatClient"/> of that pipeline ask the policy before it invokes any function
+/// (<see cref="AiRbacFunctionInvocation.AuthorizeWithAiRbac"/>), whatever asked for the call and wherever the function
+/// was found: the model's response, an approval in the posted history or in the session, the request's tools, a list a
+/// stage replaced, or the invoker's <see cref="FunctionInvokingChatClient.AdditionalTools"/>. The invoker decides before
+/// any function middleware of the Agent Framework runs, whichever order the middlewares were registered in.
 /// </summary>
 internal sealed class AiRbacAgent : DelegatingAIAgent
 {
     private readonly AiRbacToolGate gate;
+    private readonly PolicyAuthorizer authorizer;
+    private readonly AiRbacChatClientOptions options;
 
-    /// <param name="innerAgent">The agent with AiRbac's function middleware (see <see cref="Wrap"/>).</param>
-    /// <param name="gate">The one tool authorization.</param>
-    private AiRbacAgent(AIAgent innerAgent, AiRbacToolGate gate)
+    /// <param name="innerAgent">The agent AiRbac is put around.</param>
+    /// <param name="authorizer">The authorizer that holds the current policy.</param>
+    /// <param name="options">The tool action, prefixes and context provider (AiRbac's own copy).</param>
+    private AiRbacAgent(AIAgent innerAgent, PolicyAuthorizer authorizer, AiRbacChatClientOptions options)
         : base(innerAgent)
     {
-        this.gate = gate;
+        this.authorizer = authorizer;
+        this.options = options;
+        gate = new AiRbacToolGate(authorizer, options);
     }
 
     /// <summary>
-    /// Puts AiRbac around <paramref name="agent"/>: the function middleware just around it, the hiding stage outside.
+    /// Puts AiRbac around <paramref name="agent"/>, and makes the agent's <see cref="FunctionInvokingChatClient"/> ask the
+    /// policy before every invocation.
     /// </summary>
-    /// <exception cref="InvalidOperationException"><paramref name="agent"/> is not built on a <see cref="ChatClientAgent"/>:
-    /// AiRbac could neither see its tools nor authorize their calls.</exception>
-    internal static AIAgent Wrap(AIAgent agent, AiRbacToolGate gate, IServiceProvider? services)
+    /// <exception cref="InvalidOperationException"><paramref name="agent"/> is not built on a <see cref="ChatClientAgent"/>
+    /// with a <see cref="FunctionInvokingChatClient"/> (AiRbac could neither see its tools nor authorize their calls), or
+    /// that invoker already asks another policy.</exception>
+    internal static AIAgent Wrap(AIAgent agent, PolicyAuthorizer authorizer, AiRbacChatClientOptions options)
     {
         if (agent.GetService(typeof(ChatClientAgent)) is null)
         {
@@ -37,8 +46,14 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
                 "AiRbac's agent middleware needs an agent built on a ChatClientAgent (an IChatClient with tools); this agent's tools cannot be authorized.");
         }
 
-        var authorizing = agent.AsBuilder().Use(new FunctionGate(gate).InvokeAsync).Build(services);
-        return new AiRbacAgent(authorizing, gate);
+        if (agent.GetService(typeof(FunctionInvokingChatClient)) is not FunctionInvokingChatClient invoker)
+        {
+            throw new InvalidOperationException(
+                "AiRbac's agent middleware needs the agent's FunctionInvokingChatClient to authorize every function call; this agent has none.");
+        }
+
+        invoker.AuthorizeWithAiRbac(authorizer, options);
+        return new AiRbacAgent(agent, authorizer, options);
     }
 
     /// <inheritdoc/>
@@ -52,8 +67,8 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
         => InnerAgent.RunStreamingAsync(messages, session, WithHiding(options), cancellationToken);
 
     // A copy of the run options whose chat-client factory puts the hiding stage right around the agent's chat pipeline,
-    // inside any factory the caller set (so the stage sees the tools those add) and inside the Agent Framework's
-    // function middleware (so the tools it sees are the ones the invoker will find).
+    // inside any factory the caller set (so the stage sees the tools those add), and makes every function invoker of the
+    // run's pipeline ask the policy.
     private ChatClientAgentRunOptions WithHiding(AgentRunOptions? options)
     {
         ChatClientAgentRunOptions run = options switch
@@ -72,13 +87,49 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
             _ => throw new NotSupportedException($"AiRbac's agent middleware supports no run options or {nameof(ChatClientAgentRunOptions)}, not {options.GetType().Name}."),
         };
 
+        // The subject is the run's: a context left on the agent's own chat options (shared by every run) must not stand in
+        // for a run that has none. The run's properties take precedence over the agent's, so an explicit "none" hides it.
+        if (run.AdditionalProperties?.ContainsKey(AiRbacChatContext.PropertyName) != true)
+        {
+            var properties = run.AdditionalProperties?.Clone() ?? [];
+            properties[AiRbacChatContext.PropertyName] = null;
+            run.AdditionalProperties = properties;
+        }
+
         var callerFactory = run.ChatClientFactory;
         run.ChatClientFactory = chatClient =>
         {
             IChatClient hiding = new ToolHidingChatClient(chatClient, gate);
-            return callerFactory is null ? hiding : callerFactory(hiding);
+            var pipeline = callerFactory is null ? hiding : callerFactory(hiding);
+
+            // The agent's invoker (again: an invoker set on it since is put behind AiRbac's), and any other the run's
+            // factories put in front of it, ask the policy before every invocation.
+            Authorize(chatClient);
+            Authorize(pipeline);
+            return pipeline;
         };
         return run;
+    }
+
+    private void Authorize(IChatClient pipeline)
+    {
+        if (pipeline.GetService(typeof(FunctionInvokingChatClient)) is FunctionInvokingChatClient invoker)
+        {
+            invoker.AuthorizeWithAiRbac(authorizer, options);
+        }
+    }
+
+    /// <summary>The request's context; a provider that throws gives none (so the anonymous subject, denied).</summary>
+    private static AiRbacChatContext? ContextOf(AiRbacToolGate gate, ChatOptions? options)
+    {
+        try
+        {
+            return gate.ContextOf(options);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
     }
 
     /// <summary>Removes from every request the tools its subject may not invoke, so the model never sees them.</summary>
@@ -100,8 +151,8 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
                 return options;
             }
 
-            var context = FunctionGate.ContextOf(gate, options);
-            var request = gate.WithoutForbiddenTools(context, options);
+            var context = ContextOf(gate, options);
+            var request = gate.WithoutForbiddenTools(context, options, InnerClient);
             request.Tools = new PermittedTools(gate, context, request.Tools!);
             return request;
         }
@@ -145,79 +196,5 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
 
         private bool Permitted(AITool? item)
             => item is not null and not HostedMcpServerTool && gate.Authorize(context, item.Name).Allowed;
-    }
-
-    /// <summary>
-    /// The Agent Framework function-invocation middleware: every invocation is decided here, and a denied one is
-    /// answered in one place, <see cref="Refuse"/>.
-    /// </summary>
-    private sealed class FunctionGate(AiRbacToolGate gate)
-    {
-        public ValueTask<object?> InvokeAsync(
-            AIAgent agent,
-            FunctionInvocationContext invocation,
-            Func<FunctionInvocationContext, CancellationToken, ValueTask<object?>> next,
-            CancellationToken cancellationToken)
-        {
-            string? name = invocation.Function?.Name;
-            Decision decision;
-            try
-            {
-                decision = gate.Authorize(ContextOf(gate, invocation.Options ?? RunOptions()), name);
-            }
-            catch (Exception)
-            {
-                // Fail closed: whatever failed (a context provider, say), the call is decided for nobody.
-                decision = gate.Authorize(null, name);
-            }
-
-            return decision.Allowed ? next(invocation, cancellationToken) : Refuse(name, decision);
-        }
-
-        /// <summary>
-        /// The one place a denied call is answered: the function does not run, and the model gets the reason only
-        /// (<see cref="AiRbacChatClient.DeniedToolResult"/>). Where a decision that asks for approval will be mapped.
-        /// </summary>
-        private static ValueTask<object?> Refuse(string? name, Decision decision)
-            => new(AiRbacChatClient.DeniedToolResult(name ?? string.Empty, decision));
-
-        // The run's options when the invocation has no chat options (a function invoked outside the invoker's loop).
-        private static ChatOptions? RunOptions()
-            => AIAgent.CurrentRunContext?.RunOptions switch
-            {
-                ChatClientAgentRunOptions { ChatOptions: { } chat } run => WithRunProperties(chat, run.AdditionalProperties),
-                { AdditionalProperties: { } properties } => new ChatOptions { AdditionalProperties = properties },
-                _ => null,
-            };
-
-        private static ChatOptions WithRunProperties(ChatOptions chat, AdditionalPropertiesDictionary? properties)
-        {
-            if (properties is null || properties.Count == 0)
-            {
-                return chat;
-            }
-
-            var merged = chat.Clone();
-            merged.AdditionalProperties ??= [];
-            foreach (var property in properties)
-            {
-                merged.AdditionalProperties[property.Key] = property.Value;
-            }
-
-            return merged;
-        }
-
-        /// <summary>The request's context; a provider that throws gives none (so the anonymous subject, denied).</summary>
-        internal static AiRbacChatContext? ContextOf(AiRbacToolGate gate, ChatOptions? options)
-        {
-            try
-            {
-                return gate.ContextOf(options);
-            }
-            catch (Exception)
-            {
-                return null;
-            }
-        }
     }
 }

@@ -40,11 +40,9 @@ public static class AiRbacAgentBuilderExtensions
         var options = Configure(configure);
         return builder.Use((agent, services) => AiRbacAgent.Wrap(
             agent,
-            new AiRbacToolGate(
-                services.GetService(typeof(PolicyAuthorizer)) as PolicyAuthorizer
-                    ?? throw new InvalidOperationException("No PolicyAuthorizer is registered: register one (AddAiRbac) or pass it to UseAiRbac."),
-                options),
-            services));
+            services.GetService(typeof(PolicyAuthorizer)) as PolicyAuthorizer
+                ?? throw new InvalidOperationException("No PolicyAuthorizer is registered: register one (AddAiRbac) or pass it to UseAiRbac."),
+            options));
     }
 
     /// <summary>
@@ -61,8 +59,8 @@ public static class AiRbacAgentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(authorizer);
-        var gate = new AiRbacToolGate(authorizer, Configure(configure));
-        return builder.Use((agent, services) => AiRbacAgent.Wrap(agent, gate, services));
+        var options = Configure(configure);
+        return builder.Use((agent, _) => AiRbacAgent.Wrap(agent, authorizer, options));
     }
 
     private static AiRbacChatClientOptions Configure(Action<AiRbacChatClientOptions>? configure)

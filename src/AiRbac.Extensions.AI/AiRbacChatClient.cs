@@ -75,6 +75,9 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         }
     }
 
+    /// <summary>Whether this client decides tools exactly as <paramref name="other"/> (the same authorizer, action and prefixes).</summary>
+    internal bool Decides(ToolPolicy other) => toolPolicy.SameAs(other);
+
     /// <summary>The text of the tool result sent to the model for a denied call: the reason only, never policy internals.</summary>
     /// <param name="toolName">The tool the model called.</param>
     /// <param name="decision">The denial.</param>

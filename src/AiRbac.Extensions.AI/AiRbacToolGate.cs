@@ -51,10 +51,24 @@ public sealed class AiRbacToolGate
     /// <param name="context">Who asks, or <see langword="null"/> (every tool is removed).</param>
     /// <param name="options">The request's options, or <see langword="null"/>.</param>
     /// <returns>The copy (a new <see cref="ChatOptions"/> when <paramref name="options"/> is <see langword="null"/>).</returns>
-    public ChatOptions WithoutForbiddenTools(AiRbacChatContext? context, ChatOptions? options)
+    public ChatOptions WithoutForbiddenTools(AiRbacChatContext? context, ChatOptions? options) => WithoutForbiddenTools(context, options, innerClient: null);
+
+    /// <summary>
+    /// As <see cref="WithoutForbiddenTools(AiRbacChatContext, ChatOptions)"/>, for a request about to be sent to
+    /// <paramref name="innerClient"/>. When that pipeline holds an <see cref="AiRbacChatClient"/> of the same authorizer,
+    /// tool action and prefixes (which authorizes every approval request of a provider-hosted MCP server per call, and
+    /// every approval posted for one), a server without an <c>AllowedTools</c> list is offered as that client offers it:
+    /// if the subject may invoke the server itself (<c>mcp:SERVER/</c>), always requiring approval. Otherwise it is removed.
+    /// </summary>
+    /// <param name="context">Who asks, or <see langword="null"/> (every tool is removed).</param>
+    /// <param name="options">The request's options, or <see langword="null"/>.</param>
+    /// <param name="innerClient">The pipeline the request goes to next, or <see langword="null"/>.</param>
+    /// <returns>The copy (a new <see cref="ChatOptions"/> when <paramref name="options"/> is <see langword="null"/>).</returns>
+    public ChatOptions WithoutForbiddenTools(AiRbacChatContext? context, ChatOptions? options, IChatClient? innerClient)
     {
         var request = options?.Clone() ?? new ChatOptions();
-        policy.HideForbidden(context, request, keepUnlistedMcpServers: false, permit: null);
+        bool screenedPerCall = innerClient?.GetService(typeof(AiRbacChatClient)) is AiRbacChatClient screening && screening.Decides(policy);
+        policy.HideForbidden(context, request, keepUnlistedMcpServers: screenedPerCall, permit: null);
         return request;
     }
 }

@@ -19,6 +19,19 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
 
     internal PolicyAuthorizer Authorizer => authorizer;
 
+    /// <summary>Whether <paramref name="other"/> decides exactly as this one: the same authorizer, action and prefixes.</summary>
+    internal bool SameAs(ToolPolicy other)
+        => ReferenceEquals(authorizer, other.Authorizer)
+            && string.Equals(toolAction, other.ToolAction, StringComparison.Ordinal)
+            && string.Equals(toolPrefix, other.ToolPrefix, StringComparison.Ordinal)
+            && string.Equals(mcpPrefix, other.McpPrefix, StringComparison.Ordinal);
+
+    private string ToolAction => toolAction;
+
+    private string ToolPrefix => toolPrefix;
+
+    private string McpPrefix => mcpPrefix;
+
     /// <summary>The policy with the default action and prefix (<c>tool:invoke</c> on <c>tool:NAME</c>).</summary>
     internal static ToolPolicy WithDefaults(PolicyAuthorizer authorizer)
         => new(authorizer, Defaults.ToolAction, Defaults.ToolResourcePrefix, Defaults.McpToolResourcePrefix);

@@ -10,7 +10,8 @@ namespace AiRbac.SemanticKernel;
 /// <see cref="IFunctionInvocationFilter"/>, every other invocation (your code's <c>kernel.InvokeAsync</c>, a prompt
 /// template's <c>{{plugin.function}}</c>, a function that calls another). A denied function does not run: its result is
 /// the text <see cref="AiRbacChatClient.DeniedToolResult"/> (the reason only), which the model receives as the call's
-/// result. Register it first, so that it runs outside every other filter.
+/// result; a streaming invocation (<c>InvokeStreamingAsync</c>) of a denied function throws
+/// <see cref="AiRbacAccessDeniedException"/> instead. Register it first, so that it runs outside every other filter.
 /// </summary>
 public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctionInvocationFilter
 {
@@ -20,6 +21,8 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
 
     private readonly AiRbacToolGate gate;
     private readonly Func<Kernel, AiRbacChatContext?> contextProvider;
+    private readonly string toolAction;
+    private readonly string toolPrefix;
 
     /// <summary>Creates the filter.</summary>
     /// <param name="authorizer">The authorizer that holds the current policy.</param>
@@ -29,7 +32,9 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
     {
         ArgumentNullException.ThrowIfNull(authorizer);
         options ??= new AiRbacKernelOptions();
-        gate = new AiRbacToolGate(authorizer, new AiRbacChatClientOptions { ToolAction = options.ToolAction, ToolResourcePrefix = options.ToolResourcePrefix });
+        toolAction = options.ToolAction;
+        toolPrefix = options.ToolResourcePrefix;
+        gate = new AiRbacToolGate(authorizer, new AiRbacChatClientOptions { ToolAction = toolAction, ToolResourcePrefix = toolPrefix });
         contextProvider = options.ContextProvider ?? FromData;
     }
 
@@ -73,6 +78,13 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
         var decision = Decide(context.Kernel, context.Function);
         if (!decision.Allowed)
         {
+            // A stream has no single value to carry the refusal (Semantic Kernel would fail to cast the text to the stream
+            // the caller asked for): the denial is thrown instead, with its reason.
+            if (context.IsStreaming)
+            {
+                throw new AiRbacAccessDeniedException(toolAction, toolPrefix + NameOf(context.Function), decision);
+            }
+
             context.Result = Refuse(context.Function, decision);
             return;
         }

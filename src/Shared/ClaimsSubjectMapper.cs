@@ -403,6 +403,7 @@ internal static class ClaimsSubjectMapper
         {
             Claim? act = null, facet = null;
             string? identityType = null, azp = null, appId = null;
+            bool conflicting = false;
             var claims = ClaimsOf(identity);
             for (int i = 0; i < claims.Count; i++)
             {
@@ -422,15 +423,15 @@ internal static class ClaimsSubjectMapper
                 }
                 else if (SameType(claim.Type, EntraIdentityType))
                 {
-                    identityType ??= claim.Value;
+                    conflicting |= !Once(ref identityType, claim.Value, StringComparison.OrdinalIgnoreCase);
                 }
                 else if (SameType(claim.Type, "azp"))
                 {
-                    azp ??= claim.Value;
+                    conflicting |= !Once(ref azp, claim.Value, StringComparison.Ordinal);
                 }
                 else if (SameType(claim.Type, "appid"))
                 {
-                    appId ??= claim.Value;
+                    conflicting |= !Once(ref appId, claim.Value, StringComparison.Ordinal);
                 }
             }
 
@@ -442,7 +443,18 @@ internal static class ClaimsSubjectMapper
             // Entra: a token a client got for a user (idtyp "user", or none in a v1 delegated token) that carries the
             // actor facet was got by an agent identity acting for that user: the client (azp in v2, appid in v1) is the
             // actor. A token an agent got for itself (idtyp "app") is the agent's own: no delegation.
-            if (facet is null || string.Equals(identityType, "app", StringComparison.OrdinalIgnoreCase))
+            if (facet is null)
+            {
+                return subject;
+            }
+
+            // Two values of a claim that says whether anyone acts, or which app does: readers disagree on which counts.
+            if (conflicting)
+            {
+                return Anonymous;
+            }
+
+            if (string.Equals(identityType, "app", StringComparison.OrdinalIgnoreCase))
             {
                 return subject;
             }
@@ -496,10 +508,24 @@ internal static class ClaimsSubjectMapper
 
                 return link;
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
             {
+                // Malformed JSON, a repeated property, or text that is not valid UTF-16 (JsonDocument.Parse refuses a raw
+                // lone surrogate with ArgumentException; GetString an escaped one with InvalidOperationException).
                 return Anonymous;
             }
+        }
+
+        // Keeps the first value of a claim; false when a later one differs from it.
+        private static bool Once(ref string? slot, string value, StringComparison comparison)
+        {
+            if (slot is null)
+            {
+                slot = value;
+                return true;
+            }
+
+            return string.Equals(slot, value, comparison);
         }
 
         // One actor: its sub (required), its kind claim (optional; an unknown kind fails closed) and its role claims (a

@@ -59,5 +59,15 @@ internal sealed class Tools
 {
     public List<string> Ran { get; } = [];
 
-    public AIFunction Make(string name) => AIFunctionFactory.Create(() => { Ran.Add(name); return $"{name} done"; }, name);
+    public AIFunction Make(string name) => AIFunctionFactory.Create(
+        () =>
+        {
+            lock (Ran)
+            {
+                Ran.Add(name);
+            }
+
+            return $"{name} done";
+        },
+        name);
 }

@@ -355,4 +355,54 @@ public abstract class ClaimsMappingTests
         var noClient = Token(("sub", "alice"), ("idtyp", "user"), ("xms_act_fct", "11"));
         Map(new ClaimsPrincipal(noClient)).Id.Should().BeEmpty();
     }
+
+    [Theory]
+    [InlineData("""{"sub":"\uD800"}""")]
+    [InlineData("""{"sub":"support-bot","roles":["\uDC00"]}""")]
+    [InlineData("""{"sub":"support-bot","roles":"\uD83D"}""")]
+    [InlineData("""{"sub":"support-bot","airbac_kind":"\uDFFF"}""")]
+    [InlineData("""{"sub":"support-bot","act":{"sub":"\uD800x"}}""")]
+    public void RfcAct_WithAnEscapedLoneSurrogate_MapsToTheAnonymousSubject_WithoutThrowing(string act)
+    {
+        // JsonElement.GetString throws InvalidOperationException (not JsonException) on such text.
+        var subject = Map(new ClaimsPrincipal(Token(("sub", "alice"), ("roles", "analyst"), ("act", act))));
+
+        subject.Id.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void RfcAct_WithARawLoneSurrogate_MapsToTheAnonymousSubject_WithoutThrowing()
+    {
+        // JsonDocument.Parse(string) refuses text it cannot transcode to UTF-8 with an ArgumentException.
+        var subject = Map(new ClaimsPrincipal(Token(("sub", "alice"), ("act", "{\"sub\":\"bot\uD800\"}"))));
+
+        subject.Id.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("idtyp", "app", "user")]
+    [InlineData("idtyp", "user", "app")]
+    [InlineData("azp", "00000000-aaaa-bbbb-cccc-000000000001", "00000000-aaaa-bbbb-cccc-000000000002")]
+    [InlineData("appid", "00000000-aaaa-bbbb-cccc-000000000001", "00000000-aaaa-bbbb-cccc-000000000002")]
+    public void EntraDelegationClaim_RepeatedWithAnotherValue_MapsToTheAnonymousSubject(string type, string first, string second)
+    {
+        // Readers disagree on which of two values counts (the first, the last, an array): which app acts, and whether
+        // anyone does, cannot be told. The same value twice is harmless.
+        var claims = new List<(string, string)> { ("sub", "alice"), ("roles", "analyst"), ("xms_act_fct", "3 11") };
+        if (type != "idtyp")
+        {
+            claims.Add(("idtyp", "user"));
+        }
+
+        if (type != "azp" && type != "appid")
+        {
+            claims.Add(("azp", "00000000-aaaa-bbbb-cccc-000000000001"));
+        }
+
+        var repeated = Token([.. claims, (type, first), (type, second)]);
+        var twiceTheSame = Token([.. claims, (type, first), (type, first)]);
+
+        Map(new ClaimsPrincipal(repeated)).Id.Should().BeEmpty();
+        Map(new ClaimsPrincipal(twiceTheSame)).Id.Should().NotBeEmpty();
+    }
 }
