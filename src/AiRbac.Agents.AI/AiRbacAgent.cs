@@ -135,12 +135,18 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
     /// <summary>Removes from every request the tools its subject may not invoke, so the model never sees them.</summary>
     private sealed class ToolHidingChatClient(IChatClient inner, AiRbacToolGate gate) : DelegatingChatClient(inner)
     {
-        public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-            => base.GetResponseAsync(messages, Hide(options), cancellationToken);
+        // A call the invoker answered approval_required reaches the caller as a tool-approval request (the shared gate's
+        // AiRbacToolGate.SurfaceApprovals), as in an IChatClient pipeline.
+        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var response = await base.GetResponseAsync(messages, Hide(options), cancellationToken).ConfigureAwait(false);
+            AiRbacToolGate.SurfaceApprovals(response);
+            return response;
+        }
 
         public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
             IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-            => base.GetStreamingResponseAsync(messages, Hide(options), cancellationToken);
+            => AiRbacToolGate.SurfaceApprovals(base.GetStreamingResponseAsync(messages, Hide(options), cancellationToken));
 
         // No context (or a context provider that throws): the anonymous subject, so every tool is removed. The list handed
         // on also decides every tool a stage further in adds to it (as the framework's own list wraps what is added).
@@ -195,6 +201,6 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
         }
 
         private bool Permitted(AITool? item)
-            => item is not null and not HostedMcpServerTool && gate.Authorize(context, item.Name).Allowed;
+            => item is not null and not HostedMcpServerTool && gate.Offers(context, item.Name);
     }
 }

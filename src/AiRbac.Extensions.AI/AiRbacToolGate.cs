@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI;
@@ -40,6 +41,72 @@ public sealed class AiRbacToolGate
     /// <returns>The decision; only <see cref="Decision.Allowed"/> lets the tool run.</returns>
     public Decision Authorize(AiRbacChatContext? context, string? toolName)
         => string.IsNullOrEmpty(toolName) ? policy.AuthorizeNothing(context) : policy.Authorize(context, toolName);
+
+    /// <summary>
+    /// Whether the model is shown the tool: the subject may invoke it (decided with the host's context and no arguments),
+    /// or it waits only for approvals, or only a condition on a call argument (<c>arg.NAME</c>) holds it back. Each call is
+    /// still decided with its arguments (<see cref="Authorize(AiRbacChatContext, string, IEnumerable{KeyValuePair{string, object}}, string)"/>).
+    /// </summary>
+    /// <param name="context">Who asks, or <see langword="null"/> (nothing is shown).</param>
+    /// <param name="toolName">The tool's name; <see langword="null"/> or empty is not shown.</param>
+    /// <returns>Whether to show it.</returns>
+    public bool Offers(AiRbacChatContext? context, string? toolName)
+        => !string.IsNullOrEmpty(toolName) && ToolPolicy.IsOffered(policy.Authorize(context, toolName));
+
+    /// <summary>
+    /// Decides one call of a tool with its arguments (docs/integrations.md, "Tool-call arguments as context"): the host's
+    /// <see cref="AiRbacChatContext.RequestContext"/>, then each argument as the context pair <c>arg.NAME</c>; when the
+    /// policy answers <c>approval_required</c> and the context has an <see cref="AiRbacChatContext.ApprovalProvider"/>, the
+    /// approvals it attests for this call are added and the call is decided again. Never throws for what the arguments
+    /// hold; an argument the policy declares but that maps to no context type makes the call <c>invalid_request</c>.
+    /// </summary>
+    /// <param name="context">Who asks and the host's context, or <see langword="null"/> (denied, <c>missing_identity</c>).</param>
+    /// <param name="toolName">The tool's name; <see langword="null"/> or empty is denied (<c>invalid_request</c>).</param>
+    /// <param name="arguments">The call's arguments (not trusted), or <see langword="null"/>.</param>
+    /// <param name="callId">The call's id, passed to the approval provider, or <see langword="null"/>.</param>
+    /// <returns>The decision; only <see cref="Decision.Allowed"/> lets the tool run.</returns>
+    public Decision Authorize(AiRbacChatContext? context, string? toolName, IEnumerable<KeyValuePair<string, object?>>? arguments, string? callId)
+        => string.IsNullOrEmpty(toolName) ? policy.AuthorizeNothing(context) : policy.AuthorizeCall(context, toolName, callId, arguments);
+
+    /// <summary>
+    /// Puts the calls AiRbac's function invoker answered <c>approval_required</c> onto the tool-approval flow
+    /// (docs/integrations.md, "Tool-call approvals"): in <paramref name="response"/>, each such call and its result are
+    /// replaced by a <see cref="ToolApprovalRequestContent"/> naming the approval rule. Call it on a response that passed
+    /// through a <see cref="FunctionInvokingChatClient"/> AiRbac authorizes (<see cref="AiRbacChatClient"/> and the Agent
+    /// Framework package do). Nothing else in the response is changed.
+    /// </summary>
+    /// <param name="response">The response, changed in place.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="response"/> is <see langword="null"/>.</exception>
+    public static void SurfaceApprovals(ChatResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ToolApprovals.Surface(response.Messages);
+    }
+
+    /// <summary>
+    /// As <see cref="SurfaceApprovals(ChatResponse)"/>, for a stream: the result of such a call becomes its
+    /// <see cref="ToolApprovalRequestContent"/>, and the call, already streamed, is marked
+    /// <see cref="FunctionCallContent.InformationalOnly"/> so that the history holds nothing to run but the request.
+    /// </summary>
+    /// <param name="updates">The stream.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    /// <returns>The stream, changed so.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="updates"/> is <see langword="null"/>.</exception>
+    public static IAsyncEnumerable<ChatResponseUpdate> SurfaceApprovals(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(updates);
+        return Surfacing(updates, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> Surfacing(IAsyncEnumerable<ChatResponseUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Dictionary<string, FunctionCallContent> calls = new(StringComparer.Ordinal);
+        await foreach (var update in updates.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            ToolApprovals.Surface(update, calls);
+            yield return update;
+        }
+    }
 
     /// <summary>
     /// A copy of <paramref name="options"/> whose tools are only those the context's subject may invoke, so the model
