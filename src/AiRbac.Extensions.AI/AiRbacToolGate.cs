@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI;
@@ -69,42 +68,28 @@ public sealed class AiRbacToolGate
         => string.IsNullOrEmpty(toolName) ? policy.AuthorizeNothing(context) : policy.AuthorizeCall(context, toolName, callId, arguments);
 
     /// <summary>
-    /// Puts the calls AiRbac's function invoker answered <c>approval_required</c> onto the tool-approval flow
-    /// (docs/integrations.md, "Tool-call approvals"): in <paramref name="response"/>, each such call and its result are
-    /// replaced by a <see cref="ToolApprovalRequestContent"/> naming the approval rule. Call it on a response that passed
-    /// through a <see cref="FunctionInvokingChatClient"/> AiRbac authorizes (<see cref="AiRbacChatClient"/> and the Agent
-    /// Framework package do). Nothing else in the response is changed.
+    /// Names, on each function-call approval request among <paramref name="contents"/> that has not been named yet, the
+    /// approval rule the call waits for and its fingerprint (the additional properties <c>airbac.approval_rule</c> and
+    /// <c>airbac.fingerprint</c>, docs/integrations.md, "Tool-call approvals"), so that the host's approver is shown which
+    /// rule, and its approval store can record the approval for exactly that call. The rule is what the policy answers for
+    /// the call with its arguments now (decided without reaching the observers); a call that needs no approval is left
+    /// unnamed. Nothing is trusted from the request: it only describes it.
     /// </summary>
-    /// <param name="response">The response, changed in place.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="response"/> is <see langword="null"/>.</exception>
-    public static void SurfaceApprovals(ChatResponse response)
+    /// <param name="context">Who asks, or <see langword="null"/>.</param>
+    /// <param name="contents">The contents of a response (or of a streamed update).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="contents"/> is <see langword="null"/>.</exception>
+    public void DescribeApprovalRequests(AiRbacChatContext? context, IEnumerable<AIContent> contents)
     {
-        ArgumentNullException.ThrowIfNull(response);
-        ToolApprovals.Surface(response.Messages);
-    }
-
-    /// <summary>
-    /// As <see cref="SurfaceApprovals(ChatResponse)"/>, for a stream: the result of such a call becomes its
-    /// <see cref="ToolApprovalRequestContent"/>, and the call, already streamed, is marked
-    /// <see cref="FunctionCallContent.InformationalOnly"/> so that the history holds nothing to run but the request.
-    /// </summary>
-    /// <param name="updates">The stream.</param>
-    /// <param name="cancellationToken">Cancels the enumeration.</param>
-    /// <returns>The stream, changed so.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="updates"/> is <see langword="null"/>.</exception>
-    public static IAsyncEnumerable<ChatResponseUpdate> SurfaceApprovals(IAsyncEnumerable<ChatResponseUpdate> updates, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(updates);
-        return Surfacing(updates, cancellationToken);
-    }
-
-    private static async IAsyncEnumerable<ChatResponseUpdate> Surfacing(IAsyncEnumerable<ChatResponseUpdate> updates, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        Dictionary<string, FunctionCallContent> calls = new(StringComparer.Ordinal);
-        await foreach (var update in updates.WithCancellation(cancellationToken).ConfigureAwait(false))
+        ArgumentNullException.ThrowIfNull(contents);
+        foreach (var content in contents)
         {
-            ToolApprovals.Surface(update, calls);
-            yield return update;
+            if (content is ToolApprovalRequestContent { ToolCall: FunctionCallContent call } request
+                && request.AdditionalProperties?.ContainsKey(ToolApprovals.RuleProperty) != true
+                && policy.ApprovalRuleOf(context, call.Name, call.Arguments) is { } rule)
+            {
+                (request.AdditionalProperties ??= [])[ToolApprovals.RuleProperty] = rule;
+                request.AdditionalProperties[ToolApprovals.FingerprintProperty] = ToolCallContext.Fingerprint(call.Name, call.Arguments);
+            }
         }
     }
 
@@ -113,7 +98,8 @@ public sealed class AiRbacToolGate
     /// never sees the others; <paramref name="options"/> is not changed. A forced tool choice naming a removed tool becomes
     /// automatic (none when nothing is left). A provider-hosted MCP server is narrowed to the listed tools the subject
     /// may invoke and always requires approval; one without an <c>AllowedTools</c> list is removed, since only an
-    /// <see cref="AiRbacChatClient"/> screens its approval requests per call.
+    /// <see cref="AiRbacChatClient"/> screens its approval requests per call. A function the policy answers
+    /// <c>approval_required</c> for is offered as an <see cref="ApprovalRequiredAIFunction"/>.
     /// </summary>
     /// <param name="context">Who asks, or <see langword="null"/> (every tool is removed).</param>
     /// <param name="options">The request's options, or <see langword="null"/>.</param>
@@ -126,6 +112,8 @@ public sealed class AiRbacToolGate
     /// tool action and prefixes (which authorizes every approval request of a provider-hosted MCP server per call, and
     /// every approval posted for one), a server without an <c>AllowedTools</c> list is offered as that client offers it:
     /// if the subject may invoke the server itself (<c>mcp:SERVER/</c>), always requiring approval. Otherwise it is removed.
+    /// A function the policy answers <c>approval_required</c> for is offered as an <see cref="ApprovalRequiredAIFunction"/>
+    /// (docs/integrations.md, "Tool-call approvals").
     /// </summary>
     /// <param name="context">Who asks, or <see langword="null"/> (every tool is removed).</param>
     /// <param name="options">The request's options, or <see langword="null"/>.</param>
@@ -135,7 +123,7 @@ public sealed class AiRbacToolGate
     {
         var request = options?.Clone() ?? new ChatOptions();
         bool screenedPerCall = innerClient?.GetService(typeof(AiRbacChatClient)) is AiRbacChatClient screening && screening.Decides(policy);
-        policy.HideForbidden(context, request, keepUnlistedMcpServers: screenedPerCall, permit: null);
+        policy.HideForbidden(context, request, keepUnlistedMcpServers: screenedPerCall, permit: null, markApprovals: true);
         return request;
     }
 }

@@ -76,6 +76,25 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     }
 
     /// <summary>
+    /// The approval rule a call waits for (the policy answers <c>approval_required</c> for it with its arguments and the
+    /// host's context, without the approval provider), or <see langword="null"/>. Decided on the current policy without
+    /// reaching the observers: it describes an approval request, it decides nothing.
+    /// </summary>
+    internal string? ApprovalRuleOf(AiRbacChatContext? context, string toolName, IEnumerable<KeyValuePair<string, object?>>? arguments)
+    {
+        try
+        {
+            var decision = authorizer.Policy.Authorize(
+                context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)), ToolCallContext.For(context, arguments));
+            return decision.Reason == DecisionReason.ApprovalRequired ? decision.ApprovalRule : null;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Whether a tool with this offer-time decision is shown to the model: allowed, waiting for approvals (each call goes
     /// through the approval flow), or held back only by a condition on a call argument (<c>arg.NAME</c>), which the
     /// offer cannot know; each call is decided with its arguments.
@@ -132,7 +151,10 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     /// offered when the subject may invoke the server itself: only when the caller screens the provider's approval
     /// requests per call (<see cref="AiRbacChatClient"/> does); else such a server is removed (fail closed).</param>
     /// <param name="permit">Replaces a permitted tool (for example to wrap a function), or <see langword="null"/>.</param>
-    internal void HideForbidden(AiRbacChatContext? context, ChatOptions request, bool keepUnlistedMcpServers, Func<AITool, AITool>? permit)
+    /// <param name="markApprovals">Whether a function the policy answers <c>approval_required</c> for (with the host's
+    /// context, no arguments) is offered as an <see cref="ApprovalRequiredAIFunction"/>, so that a
+    /// <see cref="FunctionInvokingChatClient"/> asks the caller before it invokes it.</param>
+    internal void HideForbidden(AiRbacChatContext? context, ChatOptions request, bool keepUnlistedMcpServers, Func<AITool, AITool>? permit, bool markApprovals = false)
     {
         if (request.Tools is not { Count: > 0 } tools)
         {
@@ -149,9 +171,13 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
                     permitted.Add(offered);
                 }
             }
-            else if (IsOffered(Authorize(context, tool.Name)))
+            else if (Authorize(context, tool.Name) is var decision && IsOffered(decision))
             {
-                permitted.Add(permit is null ? tool : permit(tool));
+                var offered = permit is null ? tool : permit(tool);
+                permitted.Add(markApprovals && decision.Reason == DecisionReason.ApprovalRequired && offered is AIFunction function
+                    && function.GetService<ApprovalRequiredAIFunction>() is null
+                        ? new ApprovalRequiredAIFunction(function)
+                        : offered);
             }
         }
 
