@@ -68,6 +68,7 @@ internal static class AgentPolicyV2
 
         public List<string> Asked { get; } = [];
 
+        /// <summary>Records an approval for a call (<paramref name="callId"/> empty: a call without an id, invoked directly).</summary>
         public void Approve(string callId, string fingerprint, Approval approval)
         {
             if (!approvals.TryGetValue((callId, fingerprint), out var list))
@@ -81,7 +82,7 @@ internal static class AgentPolicyV2
         public IReadOnlyList<Approval> For(AiRbac.Extensions.AI.AiRbacToolCall call)
         {
             Asked.Add(call.ToolName);
-            return call.CallId is { } id && approvals.TryGetValue((id, call.Fingerprint), out var list) ? list : [];
+            return approvals.TryGetValue((call.CallId ?? string.Empty, call.Fingerprint), out var list) ? list : [];
         }
     }
 }
