@@ -72,6 +72,10 @@ internal static class ToolApprovals
                 {
                     kept.Add(Request(call, pending[call.CallId].Pending));
                     Noted.Remove(call);
+
+                    // The invoker marks a call it handled as informational; this one did not run, and a host that answers
+                    // the request it came from again (the same object, in process) must be able to.
+                    call.InformationalOnly = false;
                     changed = true;
                 }
                 else if (content is FunctionResultContent result && answered.Contains(result.CallId) && ReferenceEquals(result.Result, pending[result.CallId].Pending.Result))

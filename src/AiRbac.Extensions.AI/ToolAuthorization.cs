@@ -102,7 +102,9 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     internal static bool IsOffered(Decision decision)
         => decision.Allowed
             || decision.Reason == DecisionReason.ApprovalRequired
-            || (decision.Reason == DecisionReason.ConditionFailed && decision.Condition is { } condition
+            || ((decision.Reason == DecisionReason.ConditionFailed
+                    || (decision.Reason == DecisionReason.DelegationDenied && decision.DelegatedReason == DecisionReason.ConditionFailed))
+                && decision.Condition is { } condition
                 && condition.StartsWith(ToolCallContext.ArgumentPrefix, StringComparison.Ordinal));
 
     /// <summary>The decision for a call that names no tool: an empty resource, which the core denies (invalid_request).</summary>

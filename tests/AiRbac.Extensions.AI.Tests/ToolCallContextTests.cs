@@ -47,6 +47,18 @@ public sealed class ToolCallContextTests
         model.ToolNamesSeen().Should().Equal("sql_query", "report_weekly");
     }
 
+    [Fact]
+    public void ConditionalTool_IsOffered_ToAnAgentActingForAUser()
+    {
+        var gate = new AiRbacToolGate(AgentPolicyV2.Authorizer());
+        var decision = gate.Authorize(new AiRbacChatContext(AgentPolicyV2.Bot), "sql_query");
+
+        decision.ReasonName.Should().BeOneOf("condition_failed", "delegation_denied");
+        decision.Condition.Should().StartWith("arg.table");
+        gate.Offers(new AiRbacChatContext(AgentPolicyV2.Bot), "sql_query").Should().BeTrue();
+        gate.Offers(new AiRbacChatContext(AgentPolicyV2.Bot), "wire_money").Should().BeFalse("its condition reads the host's mfa");
+    }
+
     [Theory]
     [MemberData(nameof(Streaming))]
     public async Task ArgumentNamedLikeAHostAttribute_CannotSatisfyItsCondition(bool streaming)
