@@ -6,9 +6,8 @@ namespace AiRbac.Extensions.AI;
 /// <summary>
 /// Puts a function call the policy answered <c>approval_required</c> onto Microsoft.Extensions.AI's tool-approval flow
 /// (docs/integrations.md, "Tool-call approvals"). The authorizing invoker does not run the call, answers it with
-/// <see cref="AiRbacChatClient.DeniedToolResult"/>, ends the invocation loop and notes the call here; the AiRbac stage
-/// outside the <see cref="FunctionInvokingChatClient"/> (<see cref="AiRbacChatClient"/>, the Agent Framework's hiding
-/// stage) then replaces, in the response, the call and that result with a <see cref="ToolApprovalRequestContent"/> for
+/// <see cref="AiRbacChatClient.DeniedToolResult"/>, ends the invocation loop and notes the call here;
+/// <see cref="AiRbacChatClient"/>, outside the <see cref="FunctionInvokingChatClient"/>, then replaces, in the response, the call and that result with a <see cref="ToolApprovalRequestContent"/> for
 /// the call, which the host answers. Only calls noted by the invoker, with the very result object it returned, are
 /// replaced: nothing a model or a posted history writes can make an approval request (or suppress one).
 /// </summary>
