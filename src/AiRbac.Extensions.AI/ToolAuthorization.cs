@@ -276,7 +276,11 @@ internal sealed class AuthorizedFunction : DelegatingAIFunction
             return new ValueTask<object?>(NoPolicyResult(Name));
         }
 
-        var decision = toolPolicy.AuthorizeCall(Context, Name, callId: null, arguments);
+        // Invoked by a FunctionInvokingChatClient: the call's id, for the host's approval store.
+        string? callId = FunctionInvokingChatClient.CurrentContext is { } current && ReferenceEquals(current.Arguments, arguments)
+            ? current.CallContent?.CallId
+            : null;
+        var decision = toolPolicy.AuthorizeCall(Context, Name, callId, arguments);
         return decision.Allowed
             ? base.InvokeCoreAsync(arguments, cancellationToken)
             : new ValueTask<object?>(AiRbacChatClient.DeniedToolResult(Name, decision));

@@ -161,6 +161,29 @@ public sealed class ToolApprovalFlowTests
     }
 
     [Fact]
+    public async Task InvokerOutsideAiRbac_CallNeedingApproval_IsAnsweredWithTheRule_AndRunsOnlyWithAttestedApprovals()
+    {
+        // .UseFunctionInvocation().UseAiRbac(): AiRbac screens the model's call before the invoker sees it.
+        var model = Model(_ => DeployCall("c1", ProdEu), _ => ScriptedChatClient.Text("ok"), _ => DeployCall("c2", ProdEu), _ => ScriptedChatClient.Text("ok"));
+        var client = model.AsBuilder().UseFunctionInvocation().UseAiRbac(AgentPolicyV2.Authorizer()).Build();
+        var options = new ChatOptions { Tools = [tools.Make("deploy_model")] }.WithAiRbac(new AiRbacChatContext(AgentPolicyV2.Bot) { ApprovalProvider = store.For });
+
+        await client.GetResponseAsync("deploy", options);
+
+        tools.Ran.Should().BeEmpty();
+        model.Requests[1].Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Single().Result
+            .Should().Be("Tool 'deploy_model' was not run: approval required by rule 'prod-deploy' (approval_required).");
+
+        var fingerprint = (string)null!;
+        var gate = new AiRbacToolGate(AgentPolicyV2.Authorizer());
+        gate.Authorize(new AiRbacChatContext(AgentPolicyV2.Bot) { ApprovalProvider = call => { fingerprint = call.Fingerprint; return []; } }, "deploy_model", ProdEu, "c2");
+        store.Approve("c2", fingerprint, new Approval("rita", "prod-deploy", DateTimeOffset.UtcNow.AddMinutes(-1)));
+        await client.GetResponseAsync("deploy again", options);
+
+        tools.Ran.Should().Equal("deploy_model");
+    }
+
+    [Fact]
     public async Task ApprovalProviderThatThrows_DeniesTheCall()
     {
         var model = Model(_ => ScriptedChatClient.Text("ok"));
