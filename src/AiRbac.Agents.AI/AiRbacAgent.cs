@@ -135,23 +135,38 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
     /// <summary>Removes from every request the tools its subject may not invoke, so the model never sees them.</summary>
     private sealed class ToolHidingChatClient(IChatClient inner, AiRbacToolGate gate) : DelegatingChatClient(inner)
     {
-        public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-            => base.GetResponseAsync(messages, Hide(options), cancellationToken);
+        // The Agent Framework honours only approval requests its own FunctionInvokingChatClient made (its approval
+        // binding), so a tool whose offer the policy answers approval_required is offered as an ApprovalRequiredAIFunction:
+        // the invoker asks the caller, and the approved call is decided again, with the host's approvals, when it is
+        // invoked. Each request is described with its rule and fingerprint (AiRbacToolGate.DescribeApprovalRequests).
+        public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var context = ContextOf(gate, options);
+            var response = await base.GetResponseAsync(messages, Hide(context, options), cancellationToken).ConfigureAwait(false);
+            gate.DescribeApprovalRequests(context, response.Messages.SelectMany(m => m.Contents));
+            return response;
+        }
 
-        public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-            IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-            => base.GetStreamingResponseAsync(messages, Hide(options), cancellationToken);
+        public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+            IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var context = ContextOf(gate, options);
+            await foreach (var update in base.GetStreamingResponseAsync(messages, Hide(context, options), cancellationToken).ConfigureAwait(false))
+            {
+                gate.DescribeApprovalRequests(context, update.Contents);
+                yield return update;
+            }
+        }
 
         // No context (or a context provider that throws): the anonymous subject, so every tool is removed. The list handed
         // on also decides every tool a stage further in adds to it (as the framework's own list wraps what is added).
-        private ChatOptions? Hide(ChatOptions? options)
+        private ChatOptions? Hide(AiRbacChatContext? context, ChatOptions? options)
         {
             if (options?.Tools is null)
             {
                 return options;
             }
 
-            var context = ContextOf(gate, options);
             var request = gate.WithoutForbiddenTools(context, options, InnerClient);
             request.Tools = new PermittedTools(gate, context, request.Tools!);
             return request;
@@ -195,6 +210,6 @@ internal sealed class AiRbacAgent : DelegatingAIAgent
         }
 
         private bool Permitted(AITool? item)
-            => item is not null and not HostedMcpServerTool && gate.Authorize(context, item.Name).Allowed;
+            => item is not null and not HostedMcpServerTool && gate.Offers(context, item.Name);
     }
 }

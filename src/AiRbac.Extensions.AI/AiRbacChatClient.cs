@@ -82,8 +82,12 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     /// <param name="toolName">The tool the model called.</param>
     /// <param name="decision">The denial.</param>
     /// <returns>For example <c>Tool 'sql_admin_drop' was not run: access denied (explicit_deny).</c></returns>
+    /// <remarks>A call waiting for approvals (<c>approval_required</c>) names the approval rule instead:
+    /// <c>Tool 'deploy' was not run: approval required by rule 'prod-deploy' (approval_required).</c></remarks>
     public static string DeniedToolResult(string toolName, Decision decision)
-        => $"Tool '{toolName}' was not run: access denied ({decision.ReasonName}).";
+        => decision.Reason == DecisionReason.ApprovalRequired
+            ? $"Tool '{toolName}' was not run: approval required by rule '{decision.ApprovalRule}' ({decision.ReasonName})."
+            : $"Tool '{toolName}' was not run: access denied ({decision.ReasonName}).";
 
     /// <inheritdoc/>
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
@@ -97,6 +101,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         for (int round = 0; ; round++)
         {
             var response = await base.GetResponseAsync(history ?? messages, request, cancellationToken).ConfigureAwait(false);
+            ToolApprovals.Surface(response.Messages);
             var screening = new Screening(this, context);
             foreach (var content in response.Messages.SelectMany(m => m.Contents))
             {
@@ -141,8 +146,10 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         {
             List<ChatResponseUpdate> updates = [];
             var screening = new Screening(this, context);
+            Dictionary<string, FunctionCallContent> streamedCalls = new(StringComparer.Ordinal);
             await foreach (var update in base.GetStreamingResponseAsync(history ?? messages, request, cancellationToken).ConfigureAwait(false))
             {
+                ToolApprovals.Surface(update, streamedCalls);
                 foreach (var content in update.Contents)
                 {
                     screening.Observe(content);
@@ -185,7 +192,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         }
 
         string modelResource = modelPrefix + modelId;
-        var decision = authorizer.Authorize(subject, modelAction, ToolPolicy.Resource(context, modelResource));
+        var decision = authorizer.Authorize(subject, modelAction, ToolPolicy.Resource(context, modelResource), context?.RequestContext);
         if (!decision.Allowed)
         {
             throw new AiRbacAccessDeniedException(modelAction, modelResource, decision);
@@ -316,7 +323,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     // Authorizes one call; a denied call is disarmed and its result returned.
     private FunctionResultContent? Screen(AiRbacChatContext? context, FunctionCallContent call)
     {
-        var decision = Authorize(context, call.Name);
+        var decision = toolPolicy.AuthorizeCall(context, call.Name, call.CallId, call.Arguments);
         if (decision.Allowed)
         {
             return null;
@@ -325,8 +332,6 @@ public sealed class AiRbacChatClient : DelegatingChatClient
         call.InformationalOnly = true; // FunctionInvokingChatClient does not run informational calls
         return new FunctionResultContent(call.CallId, DeniedToolResult(call.Name, decision));
     }
-
-    private Decision Authorize(AiRbacChatContext? context, string toolName) => toolPolicy.Authorize(context, toolName);
 
     /// <summary>Screens what one response (or one stream) of the inner client asks to run.</summary>
     private sealed class Screening(AiRbacChatClient owner, AiRbacChatContext? context)

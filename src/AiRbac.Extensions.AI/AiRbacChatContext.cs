@@ -34,6 +34,25 @@ public sealed class AiRbacChatContext
     /// <summary>The scope the request runs in (for example <c>acme/health</c>), or <see langword="null"/>.</summary>
     public string? Scope { get; init; }
 
+    /// <summary>
+    /// What the host knows of the request (docs/policy-language.md, sections 11 to 13): context pairs such as <c>mfa</c> and
+    /// <c>network</c>, break-glass activations and approvals, or <see langword="null"/>. Trusted: set it from what your
+    /// code verified (the token, the network), never from the conversation. Every decision of the request reads it; a tool
+    /// call adds its arguments as <c>arg.NAME</c> pairs after these (docs/integrations.md, "Tool-call arguments as
+    /// context"), so no argument can replace a pair set here. Approvals set here count for every call of the request:
+    /// approvals of one call belong in <see cref="ApprovalProvider"/>.
+    /// </summary>
+    public RequestContext? RequestContext { get; init; }
+
+    /// <summary>
+    /// The host's approval store (docs/integrations.md, "Tool-call approvals"), or <see langword="null"/>. Asked only for a
+    /// tool call the policy answers <c>approval_required</c>: it returns the approvals the host attests for exactly that
+    /// call (its <see cref="AiRbacToolCall.CallId"/> and <see cref="AiRbacToolCall.Fingerprint"/>, as shown in the approval
+    /// request), and the call is decided again with them; it runs only if the policy then allows it. An approval in the
+    /// chat history is never one: only what this returns counts. A provider that throws denies the call.
+    /// </summary>
+    public Func<AiRbacToolCall, IReadOnlyList<Approval>>? ApprovalProvider { get; init; }
+
     /// <summary>Reads the context attached to chat options.</summary>
     /// <param name="options">The options, or <see langword="null"/>.</param>
     /// <returns>The context, or <see langword="null"/> when none is attached.</returns>

@@ -71,10 +71,18 @@ public static class AiRbacFunctionInvocation
             // A function wrapped by AiRbac is decided here, once, for the context it was wrapped with.
             var context = invocation.Function is AuthorizedFunction guarded ? guarded.Context : ContextOf(contextProvider, invocation.Options);
             string name = invocation.Function.Name;
-            var decision = policy.Authorize(context, name);
+            var decision = policy.AuthorizeCall(context, name, invocation.CallContent?.CallId, invocation.Arguments);
             if (!decision.Allowed)
             {
-                return new ValueTask<object?>(AiRbacChatClient.DeniedToolResult(name, decision));
+                string result = AiRbacChatClient.DeniedToolResult(name, decision);
+                if (decision.Reason == DecisionReason.ApprovalRequired && decision.ApprovalRule is { } rule && invocation.CallContent is { } call)
+                {
+                    // Not run: the host is asked (ToolApprovals), and the model is not called again before it answers.
+                    ToolApprovals.Note(call, rule, result);
+                    invocation.Terminate = true;
+                }
+
+                return new ValueTask<object?>(result);
             }
 
             if (invocation.Function is AuthorizedFunction permitted)

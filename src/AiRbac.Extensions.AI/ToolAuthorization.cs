@@ -36,12 +36,80 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     internal static ToolPolicy WithDefaults(PolicyAuthorizer authorizer)
         => new(authorizer, Defaults.ToolAction, Defaults.ToolResourcePrefix, Defaults.McpToolResourcePrefix);
 
+    /// <summary>Whether the subject may see the tool (offered to the model): decided with the host's context and no
+    /// arguments. See <see cref="IsOffered"/>.</summary>
     internal Decision Authorize(AiRbacChatContext? context, string toolName)
-        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)));
+        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)), context?.RequestContext);
+
+    /// <summary>
+    /// Decides one call of a tool (docs/integrations.md, "Tool-call arguments as context"): with the host's context and
+    /// the call's arguments as <c>arg.NAME</c> pairs. When the policy requires approvals for it and the context has an
+    /// <see cref="AiRbacChatContext.ApprovalProvider"/>, the approvals the host attests for this call are added and the call
+    /// is decided with them. One decision reaches the observers (the audit log). Never throws: what fails is a denial.
+    /// </summary>
+    internal Decision AuthorizeCall(AiRbacChatContext? context, string toolName, string? callId, IEnumerable<KeyValuePair<string, object?>>? arguments)
+    {
+        var subject = context?.Subject ?? Anonymous;
+        var resource = Resource(context, toolResources.Of(toolName));
+        RequestContext? request;
+        try
+        {
+            request = ToolCallContext.For(context, arguments);
+            if (context?.ApprovalProvider is { } provider)
+            {
+                var probe = authorizer.Policy.Authorize(subject, toolAction, resource, request);
+                if (probe.Reason == DecisionReason.ApprovalRequired && probe.ApprovalRule is { } rule)
+                {
+                    var copy = arguments is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(arguments, StringComparer.Ordinal);
+                    var call = new AiRbacToolCall(toolName, callId, copy, ToolCallContext.Fingerprint(toolName, copy), rule);
+                    request = ToolCallContext.For(context, copy, provider(call));
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // An approval store or argument that throws: decided for the anonymous subject, which every policy denies.
+            return authorizer.Authorize(Anonymous, toolAction, resource);
+        }
+
+        return authorizer.Authorize(subject, toolAction, resource, request);
+    }
+
+    /// <summary>
+    /// The approval rule a call waits for (the policy answers <c>approval_required</c> for it with its arguments and the
+    /// host's context, without the approval provider), or <see langword="null"/>. Decided on the current policy without
+    /// reaching the observers: it describes an approval request, it decides nothing.
+    /// </summary>
+    internal string? ApprovalRuleOf(AiRbacChatContext? context, string toolName, IEnumerable<KeyValuePair<string, object?>>? arguments)
+    {
+        try
+        {
+            var decision = authorizer.Policy.Authorize(
+                context?.Subject ?? Anonymous, toolAction, Resource(context, toolResources.Of(toolName)), ToolCallContext.For(context, arguments));
+            return decision.Reason == DecisionReason.ApprovalRequired ? decision.ApprovalRule : null;
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether a tool with this offer-time decision is shown to the model: allowed, waiting for approvals (each call goes
+    /// through the approval flow), or held back only by a condition on a call argument (<c>arg.NAME</c>), which the
+    /// offer cannot know; each call is decided with its arguments.
+    /// </summary>
+    internal static bool IsOffered(Decision decision)
+        => decision.Allowed
+            || decision.Reason == DecisionReason.ApprovalRequired
+            || ((decision.Reason == DecisionReason.ConditionFailed
+                    || (decision.Reason == DecisionReason.DelegationDenied && decision.DelegatedReason == DecisionReason.ConditionFailed))
+                && decision.Condition is { } condition
+                && condition.StartsWith(ToolCallContext.ArgumentPrefix, StringComparison.Ordinal));
 
     /// <summary>The decision for a call that names no tool: an empty resource, which the core denies (invalid_request).</summary>
     internal Decision AuthorizeNothing(AiRbacChatContext? context)
-        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, string.Empty));
+        => authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, string.Empty), context?.RequestContext);
 
     /// <summary>
     /// Authorizes a tool of a provider-hosted MCP server: the action on <c>mcp:SERVER/TOOL</c> (an empty
@@ -57,7 +125,7 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
             return CannotAuthorize(display);
         }
 
-        var decision = authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, mcpPrefix + serverName + "/" + toolName));
+        var decision = authorizer.Authorize(context?.Subject ?? Anonymous, toolAction, Resource(context, mcpPrefix + serverName + "/" + toolName), context?.RequestContext);
         return decision.Allowed ? null : AiRbacChatClient.DeniedToolResult(display, decision);
     }
 
@@ -85,7 +153,10 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     /// offered when the subject may invoke the server itself: only when the caller screens the provider's approval
     /// requests per call (<see cref="AiRbacChatClient"/> does); else such a server is removed (fail closed).</param>
     /// <param name="permit">Replaces a permitted tool (for example to wrap a function), or <see langword="null"/>.</param>
-    internal void HideForbidden(AiRbacChatContext? context, ChatOptions request, bool keepUnlistedMcpServers, Func<AITool, AITool>? permit)
+    /// <param name="markApprovals">Whether a function the policy answers <c>approval_required</c> for (with the host's
+    /// context, no arguments) is offered as an <see cref="ApprovalRequiredAIFunction"/>, so that a
+    /// <see cref="FunctionInvokingChatClient"/> asks the caller before it invokes it.</param>
+    internal void HideForbidden(AiRbacChatContext? context, ChatOptions request, bool keepUnlistedMcpServers, Func<AITool, AITool>? permit, bool markApprovals = false)
     {
         if (request.Tools is not { Count: > 0 } tools)
         {
@@ -102,9 +173,13 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
                     permitted.Add(offered);
                 }
             }
-            else if (Authorize(context, tool.Name).Allowed)
+            else if (Authorize(context, tool.Name) is var decision && IsOffered(decision))
             {
-                permitted.Add(permit is null ? tool : permit(tool));
+                var offered = permit is null ? tool : permit(tool);
+                permitted.Add(markApprovals && decision.Reason == DecisionReason.ApprovalRequired && offered is AIFunction function
+                    && function.GetService<ApprovalRequiredAIFunction>() is null
+                        ? new ApprovalRequiredAIFunction(function)
+                        : offered);
             }
         }
 
@@ -201,7 +276,11 @@ internal sealed class AuthorizedFunction : DelegatingAIFunction
             return new ValueTask<object?>(NoPolicyResult(Name));
         }
 
-        var decision = toolPolicy.Authorize(Context, Name);
+        // Invoked by a FunctionInvokingChatClient: the call's id, for the host's approval store.
+        string? callId = FunctionInvokingChatClient.CurrentContext is { } current && ReferenceEquals(current.Arguments, arguments)
+            ? current.CallContent?.CallId
+            : null;
+        var decision = toolPolicy.AuthorizeCall(Context, Name, callId, arguments);
         return decision.Allowed
             ? base.InvokeCoreAsync(arguments, cancellationToken)
             : new ValueTask<object?>(AiRbacChatClient.DeniedToolResult(Name, decision));

@@ -83,7 +83,7 @@ public static class AiRbacKernelExtensions
         List<KernelPlugin> permitted = [];
         foreach (var plugin in kernel.Plugins)
         {
-            var functions = plugin.Where(function => filter.Decide(copy, function).Allowed).ToList();
+            var functions = plugin.Where(function => filter.Offers(copy, function)).ToList();
             if (functions.Count > 0)
             {
                 permitted.Add(functions.Count == plugin.FunctionCount ? plugin : new PermittedPlugin(plugin, functions));

@@ -43,7 +43,7 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        var decision = Decide(context.Kernel, context.Function);
+        var decision = Decide(context.Kernel, context.Function, context.Arguments, context.ToolCallId);
         if (!decision.Allowed)
         {
             context.Result = Refuse(context.Function, decision);
@@ -75,7 +75,7 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
             return;
         }
 
-        var decision = Decide(context.Kernel, context.Function);
+        var decision = Decide(context.Kernel, context.Function, context.Arguments, callId: null);
         if (!decision.Allowed)
         {
             // A stream has no single value to carry the refusal (Semantic Kernel would fail to cast the text to the stream
@@ -96,25 +96,34 @@ public sealed class AiRbacKernelFilter : IFunctionInvocationFilter, IAutoFunctio
     internal static string NameOf(KernelFunction function)
         => string.IsNullOrEmpty(function.PluginName) ? function.Name : function.PluginName + "/" + function.Name;
 
-    /// <summary>Whether the kernel's subject may invoke <paramref name="function"/>; anything that fails is a denial.</summary>
-    internal Decision Decide(Kernel kernel, KernelFunction function)
+    /// <summary>
+    /// Whether the kernel's subject may invoke <paramref name="function"/> with <paramref name="arguments"/> (as
+    /// <c>arg.NAME</c> context pairs after the host's <see cref="AiRbacChatContext.RequestContext"/>; a call needing
+    /// approvals is decided again with those the host's <see cref="AiRbacChatContext.ApprovalProvider"/> attests);
+    /// anything that fails is a denial.
+    /// </summary>
+    internal Decision Decide(Kernel kernel, KernelFunction function, KernelArguments? arguments, string? callId)
+        => gate.Authorize(ContextOf(kernel), NameOf(function), arguments, callId);
+
+    /// <summary>Whether the kernel's subject is shown <paramref name="function"/> (<see cref="AiRbacToolGate.Offers"/>).</summary>
+    internal bool Offers(Kernel kernel, KernelFunction function) => gate.Offers(ContextOf(kernel), NameOf(function));
+
+    private AiRbacChatContext? ContextOf(Kernel kernel)
     {
-        AiRbacChatContext? context;
         try
         {
-            context = contextProvider(kernel);
+            return contextProvider(kernel);
         }
         catch (Exception)
         {
-            context = null; // fail closed: the anonymous subject
+            return null; // fail closed: the anonymous subject
         }
-
-        return gate.Authorize(context, NameOf(function));
     }
 
     /// <summary>
     /// The one place a denied call is answered: the function does not run, and its result (what the model or the caller
-    /// receives) gives the reason only. Where a decision that asks for approval will be mapped.
+    /// receives) gives the reason only; a call waiting for approvals names the approval rule (approval_required), and
+    /// runs only once the host's approval provider attests enough approvals for it.
     /// </summary>
     private static FunctionResult Refuse(KernelFunction function, Decision decision)
         => new(function, AiRbacChatClient.DeniedToolResult(NameOf(function), decision));
