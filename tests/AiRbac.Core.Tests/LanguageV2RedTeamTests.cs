@@ -228,4 +228,35 @@ public sealed class LanguageV2RedTeamTests
         policy.Authorize(olga, "tool:invoke", new ResourceRequest("tool:report_x"), Pairs(new("time_of_day", "23:00"), new("time", "23:00")))
             .Reason.Should().Be(DecisionReason.ConditionFailed);
     }
+
+    [Fact]
+    public void Attacker_AnActivation_DoesNotBypassTheConditionsOfARoleTheBreakGlassRoleInherits()
+    {
+        // emergency-sql (break-glass) inherits analyst, whose conditions (mfa, corp network) still gate analyst's grants.
+        var p = Document().Role("emergency-sql", inherits: ["analyst"], kinds: ["user"]).BreakGlass("emergency-sql", "1h");
+        var policy = p.Build();
+        var nina = Subject.WithRoles("nina", SubjectKind.User, "emergency-sql");
+        var activated = new RequestContext
+        {
+            Activations = [new BreakGlassActivation("nina", "emergency-sql", "outage", Now.AddMinutes(-5))],
+        };
+        var activatedWithMfa = new RequestContext
+        {
+            Activations = [new BreakGlassActivation("nina", "emergency-sql", "outage", Now.AddMinutes(-5))],
+            Attributes = [new ContextAttribute("mfa", true), new ContextAttribute("net", "corp")],
+        };
+
+        policy.Authorize(nina, "tool:invoke", new ResourceRequest("tool:sql_query"), activated).Reason.Should().Be(DecisionReason.ConditionFailed);
+        var allowed = policy.Authorize(nina, "tool:invoke", new ResourceRequest("tool:sql_query"), activatedWithMfa);
+        (allowed.Reason, allowed.Role, allowed.BreakGlassRole).Should().Be((DecisionReason.Allowed, "analyst", "emergency-sql"));
+
+        // kinds apply to a break-glass role as to any: an agent bound to it, activating it, gets nothing from it.
+        var agent = Subject.WithRoles("bot", SubjectKind.Agent, "emergency-sql");
+        var agentActivation = new RequestContext
+        {
+            Activations = [new BreakGlassActivation("bot", "emergency-sql", "outage", Now.AddMinutes(-5))],
+            Attributes = [new ContextAttribute("mfa", true), new ContextAttribute("net", "corp")],
+        };
+        policy.Authorize(agent, "tool:invoke", new ResourceRequest("tool:sql_query"), agentActivation).Reason.Should().Be(DecisionReason.NoActiveRole);
+    }
 }
