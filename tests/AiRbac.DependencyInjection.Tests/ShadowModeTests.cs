@@ -57,6 +57,7 @@ public sealed class ShadowModeTests
                 o.Source = AiRbacPolicySource.FromFile(live);
                 o.Shadow.Source = AiRbacPolicySource.FromFile(candidate);
                 o.AuditLog.Path = audit;
+                o.WatchFile = false; // the watched candidate has its own test below
             })
             .BuildServiceProvider();
         var authorizer = provider.GetRequiredService<PolicyAuthorizer>();
