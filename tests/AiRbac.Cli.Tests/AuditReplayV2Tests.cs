@@ -19,7 +19,7 @@ public class AuditReplayV2Tests
     private static Approval Approved(string who, int minutesAgo) => new(who, "prod-deploy", LoggedAt.AddMinutes(-minutesAgo));
 
     /// <summary>Writes the log as a service does (AddAiRbac with the file sink), the version 2 example policy answering.</summary>
-    private static string WriteLog(TempFiles files)
+    private static string WriteLog(TempFiles files, string? shadow = null)
     {
         string path = files.PathOf("audit.jsonl");
         var clock = new FixedClock(LoggedAt);
@@ -30,6 +30,10 @@ public class AuditReplayV2Tests
             o.AuditLog.Path = path;
             o.AuditLog.CoalesceWindow = TimeSpan.Zero;
             o.WatchFile = false;
+            if (shadow is not null)
+            {
+                o.Shadow.Source = AiRbacPolicySource.FromYaml(shadow, "candidate.yaml");
+            }
         });
         using (var provider = services.BuildServiceProvider())
         {
@@ -177,6 +181,28 @@ public class AuditReplayV2Tests
         var result = Cli.Run("diff", policy, policy, "--audit", edited);
 
         result.Out.Should().Contain("  skipped: 1 line not valid audit records").And.Contain("line 7: 'approved_by' goes with 'approval_rule'");
+    }
+
+    [Fact]
+    public void SinkLog_ShadowFieldsBesideV2Fields_AreReadByTheReviewAndTheReplay()
+    {
+        // A candidate policy without the emergency role's grant and the deploy grant disagrees on the break-glass and
+        // approval records: the sink writes the shadow fields after the version 2 ones, and both readers take every line.
+        using var files = new TempFiles();
+        string policy = files.Write("v2.yaml", PolicyText);
+        string candidate = PolicyText.Replace("allow: [ \"data:read on dataset:patients/**\" ]", "allow: [ \"data:read on dataset:none\" ]", StringComparison.Ordinal)
+            .Replace("allow: [ \"model:deploy on model:*\" ]", "allow: [ \"model:deploy on model:dev-*\" ]", StringComparison.Ordinal);
+        string[] lines = File.ReadAllLines(WriteLog(files, candidate));
+
+        lines[3].Should().Contain("\"break_glass_role\":\"emergency-access\"").And.Contain("\"shadow\":\"disagreed\"");
+        lines[6].Should().Contain("\"approved_by\":[\"rita\",\"sam\"]").And.Contain("\"shadow\":\"disagreed\"");
+        string log = files.PathOf("audit.jsonl");
+
+        var review = Cli.Run("review", policy, "--audit", log, "--now", "2026-06-02T00:00:00Z");
+        var replay = Cli.Run("diff", policy, policy, "--audit", log);
+
+        review.ExitCode.Should().Be(0, review.Out + review.Error);
+        replay.Out.Should().NotContain("skipped").And.Contain("not replayable: 6 records (of 9)");
     }
 
     [Fact]
