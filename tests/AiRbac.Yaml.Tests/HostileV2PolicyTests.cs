@@ -185,6 +185,44 @@ public sealed class HostileV2PolicyTests
         tooLong.Errors.Should().ContainSingle(e => e.Code == DiagnosticCodes.LimitExceeded && e.Location.Line == 8, string.Join(" | ", tooLong.Diagnostics));
     }
 
+    [Theory]
+    [InlineData(5, true)]
+    [InlineData(640, false)]
+    public void Lint_ApproverChecksBeyondTheBudget_AreSkipped_CountingTheRolesEachCheckWalks(int subjects, bool linted)
+    {
+        // 1,000 approval rules nobody can approve, and subjects with 30 scoped bindings to roles 32 deep. The approver lint
+        // asks the engine's approver test per rule, subject and scope, and each ask walks every role the bindings make
+        // effective: 640 subjects cost about 6 x 10^11 such steps (15 s when only bindings were counted), so the lint is
+        // skipped under MaxRoleChecks; 5 subjects are linted and get the warning.
+        var yaml = new StringBuilder("version: 2\nroles:\n");
+        for (int i = 0; i < 32; i++)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"  c{i}:\n    allow: [ \"tool:invoke on tool:c{i}\" ]\n");
+            if (i > 0)
+            {
+                yaml.Append(CultureInfo.InvariantCulture, $"    inherits: [c{i - 1}]\n");
+            }
+        }
+
+        yaml.Append("  approver:\n    allow: [ \"model:query on model:*\" ]\napprovals:\n");
+        for (int i = 0; i < 1000; i++)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"  a{i}: {{ match: [ \"model:deploy on model:p{i}-*\" ], approvers: [approver], valid_for: 1h }}\n");
+        }
+
+        yaml.Append("bindings:\n  subjects:\n");
+        for (int s = 0; s < subjects; s++)
+        {
+            string bindings = string.Join(", ", Enumerable.Range(0, 30).Select(j => string.Create(CultureInfo.InvariantCulture, $"{{ role: c{31 - (j % 2)}, scope: \"s{s}x{j}\" }}")));
+            yaml.Append(CultureInfo.InvariantCulture, $"    u{s}: {{ roles: [ {bindings} ] }}\n");
+        }
+
+        var result = Compile(yaml.ToString());
+
+        result.Succeeded.Should().BeTrue(string.Join(" | ", result.Diagnostics.Take(3)));
+        result.Warnings.Count(w => w.Code == DiagnosticCodes.ApprovalUnsatisfiable).Should().Be(linted ? 1000 : 0);
+    }
+
     private sealed class FixedTime(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
