@@ -96,8 +96,8 @@ public sealed partial class CompiledPolicy
             if (role >= 0 && decision.Reason is DecisionReason.Allowed or DecisionReason.SensitivityCeiling
                 or DecisionReason.MissingTagClearance or DecisionReason.ApprovalRequired)
             {
-                var request = new Request(action, resource, context);
-                Prepare(ref request);
+                var request = new Request(action, in resource, context);
+                Prepare(ref request, in resource, ActionIdOf(action));
                 HeldConditions(link, role, ref request, found);
             }
 
