@@ -19,6 +19,10 @@ public sealed class PolicyReloader
     // failed (the file kept changing); a later change or periodic check starts again.
     private const int MaxUnstableReads = Tuning.Hosting.ReloadMaxUnstableReads;
 
+    // What a failure for a file that kept changing records as seen: no read's fingerprint (a SHA-256 in hex, or '!' and
+    // the failure) is equal to it, so the next periodic check always starts a checked reload.
+    private const string UnsettledFingerprint = "?unsettled";
+
     // How many symbolic links a path is followed through when choosing the directories to watch (as the kernel's limit).
     private const int MaxLinkHops = Tuning.Hosting.ReloadMaxLinkHops;
 
@@ -439,7 +443,9 @@ public sealed class PolicyReloader
                 DiagnosticCodes.YamlSyntax,
                 $"the policy file kept changing while it was read ({unstable + 1} reads {debounce.TotalMilliseconds} ms apart all differed); it was not taken",
                 new Model.SourceLocation(Source.SourceName, 0, 0));
-            Apply(SourceBytes.Failed([why, .. read.Diagnostics], read.Exception), initial: false, seen: read.Fingerprint());
+            // Seen as unsettled, never as the last read's content: the file may have settled on exactly those bytes, and
+            // its events are spent, so only the periodic check's differing fingerprint can start the reload that takes it.
+            Apply(SourceBytes.Failed([why, .. read.Diagnostics], read.Exception), initial: false, seen: UnsettledFingerprint);
         }
         finally
         {

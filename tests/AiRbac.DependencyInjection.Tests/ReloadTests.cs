@@ -420,6 +420,42 @@ public sealed class ReloadTests
         authorizer.Version.ContentHash.Should().Be(Policies.Hash(Policies.DenyingA));
     }
 
+    // A burst of writes that outlasts the stable-read budget fails the reload; once the file settles, the periodic
+    // check must take it, even when the last unstable read already held the settled bytes and no event follows (the
+    // events of the last write were spent on the failed reload). Found by ConcurrentLoad_FileRewrittenManyTimes on a
+    // loaded CI machine, where the old policy kept answering.
+    [Fact]
+    public void WatchedFile_KeepsChangingThenSettles_PeriodicCheckTakesTheSettledFile()
+    {
+        using var temp = new TempDirectory();
+        string path = temp.File("policy.yaml");
+        File.WriteAllText(path, Policies.DenyingA);
+        var time = new ManualTimeProvider();
+        var failures = new ConcurrentQueue<PolicyReloadResult>();
+        using var provider = Start(path, time, o => { o.OnReloadFailed = failures.Enqueue; o.PollInterval = TimeSpan.FromSeconds(5); });
+        var authorizer = provider.GetRequiredService<PolicyAuthorizer>();
+
+        string last = string.Empty;
+        for (int i = 0; i < 8 && failures.IsEmpty; i++)
+        {
+            long since = time.Arms;
+            last = (i % 2 == 0 ? Policies.A : Policies.B) + "\n# revision " + i + "\n";
+            File.WriteAllText(path, last);
+            time.WaitForArm(since).Should().BeTrue();
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        failures.Should().NotBeEmpty();
+        authorizer.Version.ContentHash.Should().Be(Policies.Hash(Policies.DenyingA));
+
+        // The file is now stable. Within two periodic checks (and their two debounced reads) it answers.
+        Policies.WaitUntil(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            return authorizer.Version.ContentHash == Policies.Hash(last);
+        }).Should().BeTrue("the settled file is taken by the periodic check");
+    }
+
     [Fact]
     public void Reload_RemovesADenyAndARole_ReportsWhatWasRemoved()
     {
