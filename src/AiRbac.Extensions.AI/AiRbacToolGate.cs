@@ -88,7 +88,7 @@ public sealed class AiRbacToolGate
                 && policy.ApprovalRuleOf(context, call.Name, call.Arguments) is { } rule)
             {
                 (request.AdditionalProperties ??= [])[ToolApprovals.RuleProperty] = rule;
-                request.AdditionalProperties[ToolApprovals.FingerprintProperty] = ToolCallContext.Fingerprint(call.Name, call.Arguments);
+                request.AdditionalProperties[ToolApprovals.FingerprintProperty] = ToolCallContext.Fingerprint(context, call.Name, call.Arguments);
             }
         }
     }
