@@ -91,7 +91,7 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
         var copy = arguments is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(arguments, StringComparer.Ordinal);
         string fingerprint = ToolCallContext.Fingerprint(context, toolName, copy);
         var attested = provider(new AiRbacToolCall(toolName, callId, copy, fingerprint, rule)) ?? [];
-        return SpentApprovals.Of(authorizer).Claim(fingerprint, attested, running, unspent =>
+        return SpentApprovals.Of(authorizer).Claim(fingerprint, callId, attested, running, unspent =>
         {
             var withApprovals = ToolCallContext.For(context, copy, unspent);
             return (withApprovals, authorizer.Policy.Authorize(subject, toolAction, resource, withApprovals).Allowed);
@@ -311,11 +311,12 @@ internal sealed class AuthorizedFunction : DelegatingAIFunction
 }
 
 /// <summary>
-/// The host-attested approvals that let a tool call run, per authorizer (docs/integrations.md, "Tool-call approvals"): an
-/// approval (approver, rule, time) attested for a call (its fingerprint) counts for one run of that call. A client can
-/// post the same approval response again without its result, and the invoker would run the call again with the
-/// approvals the host's store still returns; spent approvals are left out instead, so the call is asked about again.
-/// Bounded (<see cref="Tuning.Adapters.SpentApprovals"/>, the oldest forgotten first; each entry is a call a human
+/// The host-attested approvals that let a tool call run, per authorizer (docs/integrations.md, "Tool-call approvals"): a
+/// call (its fingerprint and call id) runs once on attested approvals, and an approval (approver, rule, time) attested for
+/// a call (its fingerprint) counts for one run of it. A client can post the same approval response again without its
+/// result, and the invoker would run the call again with the approvals the host's store still returns; a model can issue
+/// the approved call again under a new id. Those runs are decided without the spent approvals, so the host is asked
+/// again. Bounded (<see cref="Tuning.Adapters.SpentApprovals"/> runs, the oldest forgotten first; each is a call a human
 /// approved) and in memory: a store shared by several processes should return an approval once.
 /// </summary>
 internal sealed class SpentApprovals
@@ -325,35 +326,49 @@ internal sealed class SpentApprovals
     private static readonly ConditionalWeakTable<PolicyAuthorizer, SpentApprovals> ByAuthorizer = [];
 
     private readonly HashSet<string> spent = new(StringComparer.Ordinal);
-    private readonly Queue<string> oldestFirst = new();
+    private readonly Queue<List<string>> oldestFirst = new();
 
     internal static SpentApprovals Of(PolicyAuthorizer authorizer) => ByAuthorizer.GetValue(authorizer, _ => new SpentApprovals());
 
     /// <summary>
-    /// Leaves out of <paramref name="attested"/> the approvals already spent on the call <paramref name="fingerprint"/>,
-    /// decides with the rest (<paramref name="decide"/>, which must not reach the observers), and when that allows and the
-    /// call runs, spends them, all at once (two replays at the same moment cannot both use one approval).
+    /// Leaves out of <paramref name="attested"/> the approvals already spent on the call <paramref name="fingerprint"/>
+    /// (all of them when this call id already ran on approvals), decides with the rest (<paramref name="decide"/>, which
+    /// must not reach the observers), and when that allows and the call runs, spends them and the call id, all at once
+    /// (two replays at the same moment cannot both run).
     /// </summary>
     /// <returns>The request context to decide the call with.</returns>
-    internal RequestContext? Claim(string fingerprint, IReadOnlyList<Approval> attested, bool running, Func<IReadOnlyList<Approval>, (RequestContext? Request, bool Allowed)> decide)
+    internal RequestContext? Claim(
+        string fingerprint, string? callId, IReadOnlyList<Approval> attested, bool running, Func<IReadOnlyList<Approval>, (RequestContext? Request, bool Allowed)> decide)
     {
+        string? callKey = callId is null ? null : string.Concat("call\n", fingerprint, "\n", callId);
         lock (spent)
         {
             List<Approval> unspent = new(attested.Count);
-            foreach (var approval in attested)
+            if (callKey is null || !spent.Contains(callKey))
             {
-                if (!spent.Contains(Key(fingerprint, approval)))
+                foreach (var approval in attested)
                 {
-                    unspent.Add(approval);
+                    if (!spent.Contains(Key(fingerprint, approval)))
+                    {
+                        unspent.Add(approval);
+                    }
                 }
             }
 
             var (request, allowed) = decide(unspent);
-            if (running && allowed)
+            if (running && allowed && unspent.Count > 0)
             {
-                foreach (var approval in unspent)
+                List<string> keys = [.. unspent.Select(approval => Key(fingerprint, approval))];
+                if (callKey is not null)
                 {
-                    Spend(Key(fingerprint, approval));
+                    keys.Add(callKey);
+                }
+
+                keys.RemoveAll(key => !spent.Add(key));
+                oldestFirst.Enqueue(keys);
+                while (oldestFirst.Count > Capacity)
+                {
+                    spent.ExceptWith(oldestFirst.Dequeue());
                 }
             }
 
@@ -362,21 +377,8 @@ internal sealed class SpentApprovals
     }
 
     private static string Key(string fingerprint, Approval approval)
-        => string.Concat(fingerprint, "\n", approval.Approver?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Approver, "\n",
+        => string.Concat(
+            "approval\n", fingerprint, "\n", approval.Approver?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Approver, "\n",
             approval.Rule?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Rule, "\n",
             approval.At.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    private void Spend(string key)
-    {
-        if (!spent.Add(key))
-        {
-            return;
-        }
-
-        oldestFirst.Enqueue(key);
-        while (oldestFirst.Count > Capacity)
-        {
-            spent.Remove(oldestFirst.Dequeue());
-        }
-    }
 }

@@ -40,22 +40,51 @@ public sealed class ToolApprovalAttackTests
     }
 
     [Fact]
-    public async Task SpentApproval_ANewApprovalOfTheSameCall_RunsItAgain()
+    public async Task ParallelReplays_OfOneApprovedCall_OneRuns()
     {
-        // The operator's test: the host's approver approves the same call again (a new approval): it runs again, once.
-        var model = new ScriptedChatClient("gpt-4o", _ => DeployCall("c1", ProdEu), _ => ScriptedChatClient.Text("deployed"), _ => ScriptedChatClient.Text("again"), _ => ScriptedChatClient.Text("again"));
+        // Eight copies of the approved call decided at once (parallel tool calls, or concurrent requests): one approval, one run.
+        var gate = new AiRbacToolGate(AgentPolicyV2.Authorizer());
+        var context = new AiRbacChatContext(AgentPolicyV2.Bot) { ApprovalProvider = _ => [Rita()] };
+        using var start = new ManualResetEventSlim();
+        var calls = Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            start.Wait();
+            return gate.Authorize(context, "deploy_model", new Dictionary<string, object?>(ProdEu), "c1");
+        })).ToArray();
+        start.Set();
+
+        var decisions = await Task.WhenAll(calls);
+
+        decisions.Count(d => d.Allowed).Should().Be(1);
+        decisions.Where(d => !d.Allowed).Should().OnlyContain(d => d.ReasonName == "approval_required");
+    }
+
+    [Fact]
+    public async Task ApprovedCall_IssuedAgainByTheModel_IsAskedAgain_AndANewApprovalRunsIt()
+    {
+        // The operator's test: rita approved c1; the model deploys prod-eu again (c2): the host is shown a new request,
+        // and rita's approval of c2 runs it. A store that hands back rita's first approval for c2 does not run it.
+        var model = new ScriptedChatClient("gpt-4o", _ => DeployCall("c1", ProdEu), _ => DeployCall("c2", ProdEu), _ => DeployCall("c2", ProdEu), _ => ScriptedChatClient.Text("done"));
         var client = Client(model);
         var options = Options(AgentPolicyV2.Bot);
         var first = await client.GetResponseAsync([new(ChatRole.User, "deploy prod-eu")], options);
         var request = first.Messages.SelectMany(m => m.Contents).OfType<ToolApprovalRequestContent>().Single();
-        store.Approve("c1", Fingerprint(request), Rita());
+        var approval = Rita();
+        store.Approve("c1", Fingerprint(request), approval);
         List<ChatMessage> history = [new(ChatRole.User, "deploy prod-eu"), .. first.Messages, new(ChatRole.User, [request.CreateResponse(true)])];
-        string posted = JsonSerializer.Serialize(history, AIJsonUtilities.DefaultOptions);
 
-        await client.GetResponseAsync(JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!, options);
-        store.Approve("c1", Fingerprint(request), new Approval("rita", "prod-deploy", DateTimeOffset.UtcNow.AddSeconds(-5)));
-        await client.GetResponseAsync(JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!, options);
-        await client.GetResponseAsync(JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!, options);
+        var second = await client.GetResponseAsync(history, options);
+        ran.Should().Equal("deploy prod-eu");
+        var again = second.Messages.SelectMany(m => m.Contents).OfType<ToolApprovalRequestContent>().Should().ContainSingle().Subject;
+        store.Approve("c2", Fingerprint(again), approval); // the first approval, handed back for the new call
+        history.AddRange(second.Messages);
+        List<ChatMessage> third = [.. history, new(ChatRole.User, [again.CreateResponse(true)])];
+        var thirdResponse = await client.GetResponseAsync(third, options);
+        ran.Should().Equal(["deploy prod-eu"], "an approval lets one run");
+
+        var request3 = thirdResponse.Messages.SelectMany(m => m.Contents).OfType<ToolApprovalRequestContent>().Should().ContainSingle().Subject;
+        store.Approve("c2", Fingerprint(request3), new Approval("rita", "prod-deploy", DateTimeOffset.UtcNow.AddSeconds(-5)));
+        await client.GetResponseAsync([new(ChatRole.User, "deploy prod-eu"), new(ChatRole.Assistant, [request3]), new(ChatRole.User, [request3.CreateResponse(true)])], options);
 
         ran.Should().Equal("deploy prod-eu", "deploy prod-eu");
     }
