@@ -16,8 +16,10 @@ public sealed class ToolApprovalAttackTests
     private readonly List<string> ran = [];
     private readonly AgentPolicyV2.ApprovalStore store = new();
 
-    [Fact]
-    public async Task ApprovedCall_ReplayedByRepostingTheApprovalWithoutItsResult_RunsOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ApprovedCall_ReplayedByRepostingTheApprovalWithoutItsResult_RunsOnce(bool streaming)
     {
         // rita approved deploying prod-eu once (call c1). The client posts the approval response again, leaving out the
         // result, so the invoker sees an approval it has not answered: the store still holds rita's approval for c1.
@@ -33,7 +35,18 @@ public sealed class ToolApprovalAttackTests
         // Each time as a client posts it: JSON, so new objects (nothing the invoker marked on the first ones survives).
         for (int i = 0; i < 3; i++)
         {
-            await client.GetResponseAsync(JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!, options);
+            var messages = JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!;
+            if (streaming)
+            {
+                await foreach (var update in client.GetStreamingResponseAsync(messages, options))
+                {
+                    _ = update;
+                }
+            }
+            else
+            {
+                await client.GetResponseAsync(messages, options);
+            }
         }
 
         ran.Should().Equal("deploy prod-eu");
@@ -269,6 +282,19 @@ public sealed class ToolApprovalAttackTests
         await Client(model).GetResponseAsync("go", Options(AgentPolicyV2.Bot));
 
         ran.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void ArgumentCondition_ConstrainsTheText_NotWhatTheToolDoesWithIt()
+    {
+        // Documented, not fixed: sales_* matches any text without '/' that starts with sales_, so a tool that pastes its
+        // argument into SQL must still bind it as a parameter (or the policy must say more, docs/integrations.md).
+        var gate = new AiRbacToolGate(AgentPolicyV2.Authorizer());
+
+        gate.Authorize(new AiRbacChatContext(AgentPolicyV2.Alice), "sql_query", Parse("""{"table":"sales_1 UNION SELECT * FROM hr_salaries"}"""), "c1")
+            .Allowed.Should().BeTrue();
+        gate.Authorize(new AiRbacChatContext(AgentPolicyV2.Alice), "sql_query", Parse("""{"table":"sales_1/../hr_salaries"}"""), "c1")
+            .ReasonName.Should().Be("condition_failed");
     }
 
     private static Approval Rita() => new("rita", "prod-deploy", DateTimeOffset.UtcNow.AddMinutes(-1));
