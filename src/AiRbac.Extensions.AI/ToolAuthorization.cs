@@ -340,7 +340,7 @@ internal sealed class SpentApprovals
     internal RequestContext? Claim(
         string fingerprint, string? callId, IReadOnlyList<Approval> attested, bool running, Func<IReadOnlyList<Approval>, (RequestContext? Request, bool Allowed)> decide)
     {
-        string? callKey = callId is null ? null : string.Concat("call\n", fingerprint, "\n", callId);
+        string? callKey = callId is null ? null : Hash(string.Concat("call\n", fingerprint, "\n", callId));
         lock (spent)
         {
             List<Approval> unspent = new(attested.Count);
@@ -376,9 +376,12 @@ internal sealed class SpentApprovals
         }
     }
 
+    // Keys are hashes: a call id or an approver is as long as whoever wrote it made it, an entry is 64 characters.
+    private static string Hash(string key) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+
     private static string Key(string fingerprint, Approval approval)
-        => string.Concat(
+        => Hash(string.Concat(
             "approval\n", fingerprint, "\n", approval.Approver?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Approver, "\n",
             approval.Rule?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Rule, "\n",
-            approval.At.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            approval.At.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }
