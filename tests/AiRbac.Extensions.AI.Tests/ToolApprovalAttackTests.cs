@@ -297,6 +297,42 @@ public sealed class ToolApprovalAttackTests
             .ReasonName.Should().Be("condition_failed");
     }
 
+    [Fact]
+    public void ToolWhoseFirstFailingConditionReadsAnArgument_ButAHostConditionFailsToo_NeverRuns()
+    {
+        // Offering sees only the first failing condition (arg.table, written first), so the tool may be shown although
+        // the host's mfa is false; no argument can make a call of it run (docs/integrations.md, "Offering").
+        var authorizer = new PolicyAuthorizer();
+        var compilation = AiRbac.Yaml.YamlPolicy.Compile("""
+            version: 2
+            context: { arg.table: string, mfa: bool }
+            roles:
+              r:
+                allow: [ "tool:invoke on tool:q" ]
+                conditions: { arg.table: "sales_*", mfa: true }
+            bindings: { subjects: { alice: { roles: [r] } } }
+            """, "p.yaml");
+        authorizer.Update(compilation.Policy!, new PolicyVersion("1", DateTimeOffset.UnixEpoch));
+        var gate = new AiRbacToolGate(authorizer);
+        var noMfa = new AiRbacChatContext(new Subject("alice", SubjectKind.User)) { RequestContext = new RequestContext { Attributes = [new ContextAttribute("mfa", false)] } };
+
+        gate.Authorize(noMfa, "q", Parse("""{"table":"sales_1","mfa":true}"""), "c1").ReasonName.Should().Be("condition_failed");
+        gate.Authorize(noMfa, "q", Parse("""{"table":"sales_1"}"""), "c1").Condition.Should().StartWith("mfa");
+        gate.Offers(noMfa, "q").Should().BeTrue("the first failing condition reads an argument");
+
+        var hostFirst = AiRbac.Yaml.YamlPolicy.Compile("""
+            version: 2
+            context: { arg.table: string, mfa: bool }
+            roles:
+              r:
+                allow: [ "tool:invoke on tool:q" ]
+                conditions: { mfa: true, arg.table: "sales_*" }
+            bindings: { subjects: { alice: { roles: [r] } } }
+            """, "p.yaml");
+        authorizer.Update(hostFirst.Policy!, new PolicyVersion("2", DateTimeOffset.UnixEpoch));
+        gate.Offers(noMfa, "q").Should().BeFalse("written first, the host condition keeps the tool hidden");
+    }
+
     private static Approval Rita() => new("rita", "prod-deploy", DateTimeOffset.UtcNow.AddMinutes(-1));
 
     private static string Fingerprint(ToolApprovalRequestContent request) => (string)request.AdditionalProperties!["airbac.fingerprint"]!;
