@@ -53,6 +53,27 @@ public sealed class ToolApprovalAttackTests
     }
 
     [Fact]
+    public async Task InvokerOutsideAiRbac_ApprovalReposted_RunsOnce()
+    {
+        // .UseFunctionInvocation().UseAiRbac() with the policy bound to the tools: the outer invoker runs a posted approval
+        // before AiRbac sees the request; the wrapped tool decides it, and spends the approval.
+        var authorizer = AgentPolicyV2.Authorizer();
+        var model = new ScriptedChatClient("gpt-4o", _ => ScriptedChatClient.Text("ok"), _ => ScriptedChatClient.Text("ok"), _ => ScriptedChatClient.Text("ok"));
+        var client = model.AsBuilder().UseFunctionInvocation().UseAiRbac(authorizer).Build();
+        var options = new ChatOptions { Tools = [Deploy()] }.WithAiRbac(new AiRbacChatContext(AgentPolicyV2.Bot) { ApprovalProvider = _ => [new Approval("rita", "prod-deploy", DateTimeOffset.UtcNow.AddMinutes(-1))] }, authorizer);
+        var call = new FunctionCallContent("c1", "deploy_model", new Dictionary<string, object?>(ProdEu));
+        List<ChatMessage> history = [new(ChatRole.User, "deploy"), new(ChatRole.Assistant, [new ToolApprovalRequestContent("airbac_c1", call)]), new(ChatRole.User, [new ToolApprovalResponseContent("airbac_c1", true, call)])];
+        string posted = JsonSerializer.Serialize(history, AIJsonUtilities.DefaultOptions);
+
+        for (int i = 0; i < 3; i++)
+        {
+            await client.GetResponseAsync(JsonSerializer.Deserialize<List<ChatMessage>>(posted, AIJsonUtilities.DefaultOptions)!, options);
+        }
+
+        ran.Should().Equal("deploy prod-eu");
+    }
+
+    [Fact]
     public async Task ParallelReplays_OfOneApprovedCall_OneRuns()
     {
         // Eight copies of the approved call decided at once (parallel tool calls, or concurrent requests): one approval, one run.
