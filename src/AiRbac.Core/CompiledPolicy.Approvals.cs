@@ -213,6 +213,34 @@ public sealed partial class CompiledPolicy
         return approves;
     }
 
+    /// <summary>
+    /// What asking <see cref="CanApprove"/> for the bound subject <paramref name="subjectId"/> costs in every scope
+    /// <see cref="Approvers"/> tries (its distinct binding scopes and none), in units of
+    /// <see cref="Tuning.Compile.ApproverCheckRoles"/> roles: per scope, one check plus the roles its bindings make
+    /// effective (each binding's closure). The approver lint budgets with it (<see cref="Tuning.Compile.MaxApproverChecks"/>).
+    /// </summary>
+    internal long ApproverCheckCost(string subjectId)
+    {
+        if (!policySubjects.TryGetValue(subjectId, out var known))
+        {
+            return 1;
+        }
+
+        long closures = Tuning.Compile.ApproverCheckRoles;
+        var scopes = new HashSet<string?> { null };
+        foreach (var binding in known.Bindings)
+        {
+            int role = roleIds.Find(binding.Role);
+            closures += role < 0 ? 1 : ClosureOf(role, known.Kind).Length;
+            if (!binding.Never)
+            {
+                scopes.Add(binding.Scope);
+            }
+        }
+
+        return scopes.Count * closures;
+    }
+
     /// <summary>Whether a role of <paramref name="targets"/> is reached from <paramref name="seeds"/> without entering a gated role (step 3's walk, every gate closed).</summary>
     private bool ReachesUngated(ReadOnlySpan<int> held, ReadOnlySpan<int> seeds, SubjectKind kind, int[] targets)
     {

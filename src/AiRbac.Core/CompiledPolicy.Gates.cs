@@ -133,7 +133,7 @@ public sealed partial class CompiledPolicy
         {
             ref readonly var activation = ref activations[i];
             if (!string.Equals(activation.Subject, subjectId, StringComparison.Ordinal) || roleIds.Find(activation.Role) != role
-                || string.IsNullOrWhiteSpace(activation.Justification))
+                || IsBlank(activation.Justification))
             {
                 continue;
             }
@@ -147,6 +147,23 @@ public sealed partial class CompiledPolicy
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// Whether a justification says nothing a reader can see: empty, or only white space, control characters and format
+    /// characters (zero-width spaces and joiners, U+2060, U+FEFF, bidirectional controls). Allocation-free.
+    /// </summary>
+    internal static bool IsBlank(string text)
+    {
+        foreach (char c in text)
+        {
+            if (!char.IsWhiteSpace(c) && !char.IsControl(c) && char.GetUnicodeCategory(c) != System.Globalization.UnicodeCategory.Format)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The index of the first condition of <paramref name="role"/> that does not hold for the request, or -1.</summary>

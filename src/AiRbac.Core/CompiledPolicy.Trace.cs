@@ -72,7 +72,95 @@ public sealed partial class CompiledPolicy
             ownerEntry = first >= 0 ? notByOwnerLocations[first] : null;
         }
 
-        return new DecisionTrace(decision, chain, catalogEntry, ownerEntry);
+        return new DecisionTrace(decision, chain, catalogEntry, ownerEntry, hasGates ? ConditionsThatDecided(subject!, chain, action, resource, context) : []);
+    }
+
+    /// <summary>
+    /// The role conditions that held and decided the decisions of <paramref name="chain"/> (<see cref="DecisionTrace.HeldConditionLocations"/>):
+    /// for a decision naming the role whose grant was judged (allowed, the ceiling and clearance denials, approval_required),
+    /// every condition of each active role with conditions that brings that role, unless step 3's walk also reaches the
+    /// role without entering a role with conditions.
+    /// </summary>
+    private List<SourceLocation> ConditionsThatDecided(Subject subject, List<Decision> chain, string action, in ResourceRequest resource, RequestContext? context)
+    {
+        var found = new List<SourceLocation>();
+        var link = subject;
+        foreach (var decision in chain)
+        {
+            if (link is null)
+            {
+                break;
+            }
+
+            int role = decision.RoleIndex;
+            if (role >= 0 && decision.Reason is DecisionReason.Allowed or DecisionReason.SensitivityCeiling
+                or DecisionReason.MissingTagClearance or DecisionReason.ApprovalRequired)
+            {
+                var request = new Request(action, in resource, context);
+                Prepare(ref request, in resource, ActionIdOf(action));
+                HeldConditions(link, role, ref request, found);
+            }
+
+            link = link.OnBehalfOf;
+        }
+
+        return found;
+    }
+
+    /// <summary>Adds the conditions of the roles with conditions through which <paramref name="role"/> is active for <paramref name="subject"/> (step 3's walk, by the same code).</summary>
+    private void HeldConditions(Subject subject, int role, ref Request request, List<SourceLocation> found)
+    {
+        var known = Known(subject);
+        var seeds = new RoleSetBuilder(stackalloc int[StackRoles]);
+        var table = EffectiveRoles(subject, known, ref request, out _, ref seeds, recordSeeds: true);
+        int[] held = table.Roles;
+        if (table.Gated && Array.BinarySearch(held, role) >= 0)
+        {
+            var kind = KindOf(subject, known);
+            var state = new byte[held.Length];
+            MarkActive(held, kind, seeds.Appended, state, new int[held.Length], subject.Id, ref request);
+            byte kindBit = (byte)(1 << (int)kind);
+            bool Active(int r) => (roles[r].KindMask & kindBit) != 0 && Array.BinarySearch(held, r) is >= 0 and var at && (state[at] & GateActive) != 0;
+
+            // Whether target is reached from the starts through active roles (and, when asked, no role with conditions).
+            bool Reaches(IEnumerable<int> starts, int target, bool avoidConditions)
+            {
+                var seen = new HashSet<int>();
+                var pending = new Stack<int>(starts);
+                while (pending.TryPop(out int next))
+                {
+                    if (!Active(next) || (avoidConditions && roles[next].Conditions.Length > 0) || !seen.Add(next))
+                    {
+                        continue;
+                    }
+
+                    if (next == target)
+                    {
+                        return true;
+                    }
+
+                    foreach (int parent in roles[next].Parents)
+                    {
+                        pending.Push(parent);
+                    }
+                }
+
+                return false;
+            }
+
+            if (!Reaches(seeds.Appended.ToArray(), role, avoidConditions: true))
+            {
+                foreach (int gated in held)
+                {
+                    if (roles[gated].Conditions.Length > 0 && Reaches([gated], role, avoidConditions: false))
+                    {
+                        found.AddRange(roles[gated].Conditions.Select(c => c.Location));
+                    }
+                }
+            }
+        }
+
+        seeds.Dispose();
     }
 }
 
@@ -82,8 +170,10 @@ public sealed partial class CompiledPolicy
 /// </summary>
 public sealed class DecisionTrace
 {
-    internal DecisionTrace(Decision decision, List<Decision> chain, SourceLocation? catalogEntryLocation, SourceLocation? notByOwnerLocation)
+    internal DecisionTrace(Decision decision, List<Decision> chain, SourceLocation? catalogEntryLocation, SourceLocation? notByOwnerLocation,
+        List<SourceLocation> heldConditionLocations)
     {
+        HeldConditionLocations = heldConditionLocations.AsReadOnly();
         Decision = decision;
         Chain = chain.AsReadOnly();
         CatalogEntryLocation = catalogEntryLocation;
@@ -116,4 +206,15 @@ public sealed class DecisionTrace
     /// <c>not_by_owner</c> entry matching the action was written; otherwise <see langword="null"/>.
     /// </summary>
     public SourceLocation? NotByOwnerLocation { get; }
+
+    /// <summary>
+    /// Version 2 (docs/policy-language.md, section 11): where each role condition that held and decided was written, for
+    /// every decision of <see cref="Chain"/> whose role's grant was judged (<c>allowed</c>, <c>sensitivity_ceiling</c>,
+    /// <c>missing_tag_clearance</c>, <c>approval_required</c>): every condition of each active role with conditions that
+    /// brings the deciding role (the role itself, or one inheriting it). They held, and the role would not have been active
+    /// without them: none is listed when the role is also reached without entering a role with conditions. A condition
+    /// that failed is the one a <c>condition_failed</c> decision names (<see cref="Decision.Condition"/>). Empty for a
+    /// version 1 policy and for every other reason.
+    /// </summary>
+    public IReadOnlyList<SourceLocation> HeldConditionLocations { get; }
 }

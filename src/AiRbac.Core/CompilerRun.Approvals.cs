@@ -126,13 +126,20 @@ internal sealed partial class CompilerRun
         }
 
         var at = options.TimeProvider.GetUtcNow();
+        // Every rule asks the engine's approver test of every bound subject in each of its scopes, and each ask walks the
+        // roles its bindings make effective: counted so (closures included) before any of it is done.
+        long budget = Tuning.Compile.MaxApproverChecks * Tuning.Compile.ApproverCheckRoles;
         long work = 0;
         foreach (var subject in policy.BoundSubjects)
         {
-            work += (policy.BindingsOf(subject).Count + 1L) * rules.Count;
+            work += policy.ApproverCheckCost(subject.Id) * rules.Count;
+            if (work > budget)
+            {
+                break;
+            }
         }
 
-        if (work > options.MaxRoleChecks)
+        if (work > budget)
         {
             return; // too many subjects and rules to check within the lint budget: no warning rather than a slow compile
         }

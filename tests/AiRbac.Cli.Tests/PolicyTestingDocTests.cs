@@ -100,7 +100,7 @@ public partial class PolicyTestingDocTests
         var result = Cli.Run("test", Path.Combine(root, "src", "AiRbac.Cli", "Demo", "*.test.yaml"), Path.Combine(root, "samples", "*", "policy.test.yaml"),
             Path.Combine(root, "tests", "TestData", "scale-0", "policy.test.yaml"), "--min-coverage", "100");
         result.ExitCode.Should().Be(0, result.Out);
-        Regex.Matches(result.Out, @"^coverage .*: (\d+) of \1 \(100\.0%\)", RegexOptions.Multiline).Should().HaveCount(policies.Count + 2, "the demo policy, each sample's and the reference scenario's");
+        Regex.Matches(result.Out, @"^coverage .*: (\d+) of \1 \(100\.0%\)", RegexOptions.Multiline).Should().HaveCount(policies.Count + 3, "the demo policy, the version 2 example beside it, each sample's and the reference scenario's");
     }
 
     [Fact]

@@ -136,4 +136,34 @@ public class DecisionTraceTests
 
         (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0, "the trace's locations are kept beside the decision tables, never read by Authorize");
     }
+
+    [Fact]
+    public void HeldConditionLocations_NameTheConditionsARoleWasActiveThrough_PerLinkOfTheChain()
+    {
+        // night (conditions) inherits reports; rex also holds reports directly, so for rex the window decided nothing.
+        var p = new TestPolicy().Context("mfa", "bool")
+            .Role("reports", allow: ["tool:invoke on tool:report_*"])
+            .Role("night", inherits: ["reports"])
+            .Role("bot", allow: ["tool:invoke on tool:**"], kinds: ["agent"]);
+        var window = new Model.ConditionDefinition { Key = p.L("time_of_day"), Values = [p.L("11:00-13:00")] };
+        var mfa = new Model.ConditionDefinition { Key = p.L("mfa"), Values = [p.L("true")] };
+        p.Gate("night", window, mfa);
+        var policy = p.Build();
+        var context = new RequestContext { Attributes = [new ContextAttribute("mfa", true)] };
+        var olga = Subject.WithRoles("olga", SubjectKind.User, "night");
+        var rex = Subject.WithRoles("rex", SubjectKind.User, "night", "reports");
+
+        var through = policy.Trace(olga, "tool:invoke", new ResourceRequest("tool:report_x"), context);
+        var direct = policy.Trace(rex, "tool:invoke", new ResourceRequest("tool:report_x"), context);
+        var failed = policy.Trace(olga, "tool:invoke", new ResourceRequest("tool:report_x"));
+        var chain = policy.Trace(Subject.WithRoles("b", SubjectKind.Agent, "bot").ActingFor(olga), "tool:invoke", new ResourceRequest("tool:report_x"), context);
+
+        (through.Decision.Reason, through.Decision.Role).Should().Be((DecisionReason.Allowed, "reports"));
+        through.HeldConditionLocations.Should().Equal(window.Key.Location, mfa.Key.Location);
+        direct.HeldConditionLocations.Should().BeEmpty("rex holds reports without passing through night");
+        (failed.Decision.Reason, failed.Decision.Condition).Should().Be((DecisionReason.ConditionFailed, "mfa: true"));
+        failed.HeldConditionLocations.Should().BeEmpty("a failing condition is the one the decision names");
+        chain.Chain.Should().HaveCount(2);
+        chain.HeldConditionLocations.Should().Equal([window.Key.Location, mfa.Key.Location], "the link for olga was allowed through night");
+    }
 }

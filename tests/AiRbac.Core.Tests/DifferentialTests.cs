@@ -107,6 +107,66 @@ public sealed class DifferentialTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Authorize_Version2PoliciesOnly_ManyDraws_MatchesReferenceEvaluator()
+    {
+        // The test above spreads its draws over both versions and every step, so the version 2 outcomes are a small share
+        // of them. Here only version 2 policies (1,000, from the same generator), 300 requests each, decided on a fresh
+        // subject and again on the same one: enough conditions, activations and approvals at every edge to mean something.
+        var clock = new FixedTimeProvider(RandomPolicyGenerator.Now);
+        var reasons = new Dictionary<DecisionReason, int>();
+        var mismatches = new List<string>();
+        int mismatchCount = 0, breakGlass = 0, approved = 0, conditionHeld = 0, policies = 0;
+        for (int seed = 1; policies < Version2Policies; seed++)
+        {
+            var generator = new RandomPolicyGenerator(seed);
+            PolicyDocument doc = generator.NextPolicy();
+            if (doc.Version.Value != "2")
+            {
+                continue;
+            }
+
+            policies++;
+            CompiledPolicy policy = PolicyCompiler.Compile(doc, new PolicyCompilerOptions { TimeProvider = clock }).Policy!;
+            var reference = new ReferenceEvaluator(doc);
+            bool gated = doc.Roles.Any(r => r.Conditions.Count > 0);
+            for (int i = 0; i < Version2Requests; i++)
+            {
+                GeneratedRequest request = generator.NextRequest(doc);
+                Decision actual = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                Decision reused = policy.Authorize(request.Subject, request.Action, request.Resource, request.Context);
+                ReferenceDecision expected = reference.Decide(request.Subject, request.Action, request.Resource, RandomPolicyGenerator.Now, request.Context);
+                Increment(reasons, actual.Reason);
+                breakGlass += actual.BreakGlass && actual.Allowed ? 1 : 0;
+                approved += actual.Allowed && actual.ApprovalRule is not null ? 1 : 0;
+                conditionHeld += actual.Allowed && gated && policy.FindRole(actual.Role!)!.Conditions.Count > 0 ? 1 : 0;
+                bool same = actual.Allowed == expected.Allowed && actual.Reason == expected.Reason
+                    && actual.Role == expected.Role && actual.Rule == expected.Rule
+                    && (actual.Reason != DecisionReason.DelegationDenied || actual.DelegatedReason == expected.DelegatedReason)
+                    && actual.Condition == expected.Condition && actual.BreakGlassRole == expected.BreakGlassRole
+                    && actual.ApprovalRule == expected.ApprovalRule && Same(reused, actual);
+                if (!same && ++mismatchCount <= MaxReportedMismatches)
+                {
+                    mismatches.Add(Report(seed, i, doc, request, actual, reused, reused, expected));
+                }
+            }
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{policies} version 2 policies, {policies * Version2Requests} decisions, {mismatchCount} mismatches; allowed through break-glass {breakGlass}, with approvals {approved}, by a role with conditions {conditionHeld}"));
+        output.WriteLine("reasons: " + Summary(reasons));
+        mismatches.Should().BeEmpty("the engine must agree with the reference on version 2 policies; first mismatches:\n{0}", string.Join("\n", mismatches));
+        reasons[DecisionReason.ConditionFailed].Should().BeGreaterThan(1_000);
+        reasons[DecisionReason.BreakGlassNotActive].Should().BeGreaterThan(1_000);
+        reasons[DecisionReason.ApprovalRequired].Should().BeGreaterThan(200);
+        breakGlass.Should().BeGreaterThan(100);
+        approved.Should().BeGreaterThan(50);
+        conditionHeld.Should().BeGreaterThan(100);
+    }
+
+    private const int Version2Policies = 1000;
+    private const int Version2Requests = 300;
+
+    [Fact]
     public void Authorize_DelegatedLinkBreaksSeparationOfDuties_ReportsRoleWithoutRule()
     {
         // Minimal repro found by the differential run: the denied link's own decision

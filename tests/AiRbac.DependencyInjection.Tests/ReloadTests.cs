@@ -186,9 +186,18 @@ public sealed class ReloadTests
             }
 
             // Mostly faster than a watched reload may settle on a loaded machine (two reads a debounce apart must
-            // agree), with a quiet spell after every fifth write, alternately after B and after A, so that reloads
-            // happen during the run.
-            Thread.Sleep(i % 5 == 4 ? 300 : 15);
+            // agree), with a quiet spell after every fifth write, alternately after B and after A, that lasts until
+            // the written policy answers: reloads happen during the run however slow the machine (a fixed 300 ms
+            // spell was sometimes too short with the four workers and the rest of the suite on two cores).
+            if (i % 5 == 4)
+            {
+                string written = Policies.Hash(text);
+                Policies.WaitUntil(() => authorizer.Version.ContentHash == written).Should().BeTrue("a quiet spell lets a reload settle");
+            }
+            else
+            {
+                Thread.Sleep(15);
+            }
         }
 
         Policies.ReplaceFile(path, Policies.B);

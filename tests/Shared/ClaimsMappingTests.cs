@@ -405,4 +405,26 @@ public abstract class ClaimsMappingTests
         Map(new ClaimsPrincipal(repeated)).Id.Should().BeEmpty();
         Map(new ClaimsPrincipal(twiceTheSame)).Id.Should().NotBeEmpty();
     }
+
+    [Fact]
+    public void BreakGlassRoleFromAClaim_GrantsNothingUntilThatSubjectActivatesIt()
+    {
+        // A role claim naming a break-glass role (policy language version 2) is a binding like any other: standing, it
+        // grants nothing; only an activation by the mapped subject's own id opens it.
+        var policy = YamlPolicy.Compile("""
+            version: 2
+            roles:
+              emergency:
+                break_glass: { max_activation: 1h }
+                allow: [ "data:read on dataset:**" ]
+            """, "claims-v2.yaml").Policy!;
+        var subject = Map(new ClaimsPrincipal(TestPrincipals.Identity("claims-nina", "user", "emergency")));
+        var now = DateTimeOffset.UtcNow;
+        RequestContext By(string id) => new() { Activations = [new BreakGlassActivation(id, "emergency", "pager INC-7", now.AddMinutes(-1))] };
+
+        policy.Authorize(subject, "data:read", "dataset:x").Reason.Should().Be(DecisionReason.BreakGlassNotActive);
+        policy.Authorize(subject, "data:read", new ResourceRequest("dataset:x"), By("claims-mallory")).Reason.Should().Be(DecisionReason.BreakGlassNotActive);
+        var opened = policy.Authorize(subject, "data:read", new ResourceRequest("dataset:x"), By("claims-nina"));
+        (opened.Reason, opened.BreakGlassRole).Should().Be((DecisionReason.Allowed, "emergency"));
+    }
 }

@@ -93,7 +93,8 @@ internal static class AuditReplay
         var b = after.Authorize(request.Subject, request.Action, request.Resource);
         tally.ReplayedRecords++;
         tally.ReplayedDecisions += record.Count;
-        if (a.ReasonName != record.Reason)
+        // The logged decision is reproduced when the reason, and in version 2 the condition and approval rule it names, are.
+        if (a.ReasonName != record.Reason || (a.Condition ?? "") != (record.Condition ?? "") || (a.ApprovalRule ?? "") != (record.ApprovalRule ?? ""))
         {
             tally.Mismatch(record, a);
         }
@@ -170,9 +171,14 @@ internal static class AuditReplay
             if (mismatches.Count < ProblemsShown)
             {
                 mismatches.Add(string.Create(CultureInfo.InvariantCulture,
-                    $"line {record.Line}: logged {record.Reason}{(byOld ? " by OLD" : "")}, OLD gives {replayed.ReasonName}"));
+                    $"line {record.Line}: logged {Logged(record)}{(byOld ? " by OLD" : "")}, OLD gives {Logged(replayed.ReasonName, replayed.Condition, replayed.ApprovalRule)}"));
             }
         }
+
+        private static string Logged(AuditRecord record) => Logged(record.Reason, record.Condition, record.ApprovalRule);
+
+        private static string Logged(string reason, string? condition, string? approvalRule)
+            => reason + (condition is null ? "" : $" (condition '{DecisionDetails.Quote(condition)}')") + (approvalRule is null ? "" : $" (approval rule '{DecisionDetails.Quote(approvalRule)}')");
 
         public void Changed(AuditRecord record, Subject subject, Decision a, Decision b)
         {

@@ -99,7 +99,7 @@ internal static class TestCommand
                     break;
                 }
 
-                output.WriteLine(PolicyDiagnostic.Warning(NotCovered, $"{item.Describe()} decided no passing case", item.Location).ToString());
+                output.WriteLine(PolicyDiagnostic.Warning(NotCovered, $"{item.Describe()} {rules.Missing(item)}", item.Location).ToString());
             }
 
             if (!met)

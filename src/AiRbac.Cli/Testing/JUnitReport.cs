@@ -53,7 +53,7 @@ internal static class JUnitReport
                     xml.WriteStartElement("failure");
                     xml.WriteAttributeString("type", "coverage_below_minimum");
                     xml.WriteAttributeString("message", Safe(string.Create(CultureInfo.InvariantCulture, $"coverage {rules.Percent:0.0}% is below --min-coverage {minimum}")));
-                    xml.WriteString(Safe(rules.Summary() + "\n" + string.Join("\n", rules.Uncovered.Take(Tuning.Compile.MaxReportedDiagnostics).Select(i => $"{i.Location}: {i.Describe()}")), multiline: true));
+                    xml.WriteString(Safe(rules.Summary() + "\n" + string.Join("\n", rules.Uncovered.Take(Tuning.Compile.MaxReportedDiagnostics).Select(i => $"{i.Location}: {i.Describe()} {rules.Missing(i)}")), multiline: true));
                     xml.WriteEndElement();
                 }
 

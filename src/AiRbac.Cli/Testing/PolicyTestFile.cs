@@ -16,7 +16,11 @@ namespace AiRbac.Cli.Testing;
 /// <param name="Reason">The reason, or <see langword="null"/> when not checked.</param>
 /// <param name="Role">The deciding role by name or id as written, or <see langword="null"/>.</param>
 /// <param name="Rule">The deciding rule in canonical form (<c>ACTION on RESOURCE</c>), or <see langword="null"/>.</param>
-internal sealed record Expectation(bool Allowed, DecisionReason? Reason, string? Role, string? Rule);
+/// <param name="Condition">Version 2: the failing condition as <see cref="Decision.Condition"/> writes it, empty for none, or <see langword="null"/>.</param>
+/// <param name="ApprovalRule">Version 2: the approval rule the decision names, empty for none, or <see langword="null"/>.</param>
+/// <param name="BreakGlassRole">Version 2: the break-glass role that decided (name or id), empty for a decision that is not break-glass, or <see langword="null"/>.</param>
+internal sealed record Expectation(bool Allowed, DecisionReason? Reason, string? Role, string? Rule,
+    string? Condition = null, string? ApprovalRule = null, string? BreakGlassRole = null);
 
 /// <summary>One case of a test file: a request in the shape of a request line, and what its decision must be.</summary>
 /// <param name="Name">The case's name (unique in its file).</param>
@@ -51,7 +55,7 @@ internal sealed class PolicyTestReader
     private static readonly YamlText TestFileText = new("test file");
     private static readonly string[] FileKeys = ["policy", "now", "cases"];
     private static readonly string[] CaseKeys = ["name", "request", "expect", "now"];
-    private static readonly string[] ExpectKeys = ["allowed", "reason", "role", "rule"];
+    private static readonly string[] ExpectKeys = ["allowed", "reason", "role", "rule", "condition", "approval_rule", "break_glass_role"];
 
     private readonly string source;
     private readonly List<PolicyDiagnostic> problems = [];
@@ -199,7 +203,7 @@ internal sealed class PolicyTestReader
             using var buffer = new MemoryStream();
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
-                WriteJson(writer, node);
+                WriteJson(writer, node, typed: false);
             }
 
             line = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
@@ -227,8 +231,9 @@ internal sealed class PolicyTestReader
         }
     }
 
-    // YAML to JSON: mappings to objects, lists to arrays, every scalar to a string (every field of a request line is text).
-    private void WriteJson(Utf8JsonWriter writer, YamlNode node)
+    // YAML to JSON: mappings to objects, lists to arrays, every scalar to a string (every field of a request line is text),
+    // except the values of the request's 'context', which are typed as a request line types them (TypedScalar).
+    private void WriteJson(Utf8JsonWriter writer, YamlNode node, bool typed, bool top = true)
     {
         switch (node)
         {
@@ -250,7 +255,14 @@ internal sealed class PolicyTestReader
                     }
 
                     writer.WritePropertyName(scalarKey.Value);
-                    WriteJson(writer, value);
+                    if (top && scalarKey.Value == "context" && value is YamlMapping pairs)
+                    {
+                        WriteContext(writer, pairs);
+                    }
+                    else
+                    {
+                        WriteJson(writer, value, typed, top: false);
+                    }
                 }
 
                 writer.WriteEndObject();
@@ -259,7 +271,7 @@ internal sealed class PolicyTestReader
                 writer.WriteStartArray();
                 foreach (var item in sequence.Items)
                 {
-                    WriteJson(writer, item);
+                    WriteJson(writer, item, typed, top: false);
                 }
 
                 writer.WriteEndArray();
@@ -271,10 +283,111 @@ internal sealed class PolicyTestReader
                     Error(DiagnosticCodes.EmptyValue, "an empty value in the request; write '' for the empty string, or leave the key out", scalar);
                 }
 
-                writer.WriteStringValue(scalar.Value);
+                if (typed)
+                {
+                    WriteTyped(writer, scalar);
+                }
+                else
+                {
+                    writer.WriteStringValue(scalar.Value);
+                }
+
                 break;
         }
     }
+
+    // The request's context: each value typed as the request line types it (docs/policy-testing.md, "The test file").
+    private void WriteContext(Utf8JsonWriter writer, YamlMapping pairs)
+    {
+        writer.WriteStartObject();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, value) in pairs.Entries)
+        {
+            if (key is not YamlScalar { } name)
+            {
+                Error(DiagnosticCodes.WrongType, $"a key of the request must be a scalar; found {key.Description}", key);
+                continue;
+            }
+
+            if (!seen.Add(name.Value))
+            {
+                Error(DiagnosticCodes.DuplicateKey, $"context '{Quote(name.Value)}' is given twice", key);
+                continue;
+            }
+
+            writer.WritePropertyName(name.Value);
+            if (value is YamlScalar scalar)
+            {
+                WriteJson(writer, scalar, typed: true, top: false);
+            }
+            else
+            {
+                // A list or mapping: the request line codec refuses it, with its own message.
+                WriteJson(writer, value, typed: false, top: false);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// A context value: a plain <c>true</c> or <c>false</c> is a bool, a plain whole number an integer (64-bit), a quoted
+    /// scalar a string, and any other plain scalar a string unless YAML would read it as something else (<c>null</c>,
+    /// <c>~</c>, <c>True</c>, <c>1.5</c>, <c>0x1F</c>, <c>.inf</c>): that one is an error, so that the case says which it means.
+    /// </summary>
+    private void WriteTyped(Utf8JsonWriter writer, YamlScalar scalar)
+    {
+        string text = scalar.Value;
+        if (scalar.IsTagged)
+        {
+            Error(DiagnosticCodes.InvalidValue, $"context value '{Quote(text)}' has a YAML tag; write true, false, a whole number, or a quoted string", scalar);
+            writer.WriteStringValue(text);
+        }
+        else if (!scalar.IsPlain)
+        {
+            writer.WriteStringValue(text);
+        }
+        else if (text is "true" or "false")
+        {
+            writer.WriteBooleanValue(text == "true");
+        }
+        else if (IsWholeNumber(text))
+        {
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long number))
+            {
+                writer.WriteNumberValue(number);
+            }
+            else
+            {
+                Error(DiagnosticCodes.InvalidValue, $"context value '{Quote(text)}' is a whole number outside the 64-bit range; quote it for a string", scalar);
+                writer.WriteStringValue(text);
+            }
+        }
+        else if (IsOtherYamlType(text))
+        {
+            Error(DiagnosticCodes.InvalidValue,
+                $"context value '{Quote(text)}' is not true, false or a whole number, but YAML reads it as one of its other types; quote it for a string", scalar);
+            writer.WriteStringValue(text);
+        }
+        else
+        {
+            writer.WriteStringValue(text);
+        }
+    }
+
+    private static bool IsWholeNumber(string text)
+    {
+        var digits = text.AsSpan(text.StartsWith('-') || text.StartsWith('+') ? 1 : 0);
+        return digits.Length > 0 && !digits.ContainsAnyExceptInRange('0', '9');
+    }
+
+    // YAML 1.2 core schema (and 1.1) plain scalars that are not strings: null, other spellings of booleans, numbers.
+    private static bool IsOtherYamlType(string text)
+        => text is "~" or "null" or "Null" or "NULL" or "True" or "TRUE" or "False" or "FALSE"
+            or "yes" or "Yes" or "YES" or "no" or "No" or "NO" or "on" or "On" or "ON" or "off" or "Off" or "OFF"
+            || double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+            || text.StartsWith("0x", StringComparison.Ordinal) || text.StartsWith("0o", StringComparison.Ordinal)
+            || text.TrimStart('+', '-') is ".inf" or ".Inf" or ".INF" || text is ".nan" or ".NaN" or ".NAN";
 
     private Expectation? ReadExpectation(YamlNode node, string where)
     {
@@ -331,7 +444,37 @@ internal sealed class PolicyTestReader
             }
         }
 
-        return problems.Count > before || allowed is null ? null : new Expectation(allowed.Value, reason, role, rule);
+        string? condition = Optional(keys, "condition");
+        string? approvalRule = Optional(keys, "approval_rule");
+        string? breakGlassRole = Optional(keys, "break_glass_role");
+        if (reason is { } why && condition is { Length: > 0 } && why is not (DecisionReason.ConditionFailed or DecisionReason.DelegationDenied))
+        {
+            Error(DiagnosticCodes.InvalidValue, $"{where}: 'condition' is named only by condition_failed (or delegation_denied for a link that got it), not by reason '{DecisionReasons.ToName(why)}'", keys["condition"]);
+        }
+
+        if (reason is { } rule10 && approvalRule is { Length: > 0 } && rule10 is not (DecisionReason.ApprovalRequired or DecisionReason.Allowed))
+        {
+            Error(DiagnosticCodes.InvalidValue, $"{where}: 'approval_rule' is named only by approval_required and allowed, not by reason '{DecisionReasons.ToName(rule10)}'", keys["approval_rule"]);
+        }
+
+        return problems.Count > before || allowed is null ? null
+            : new Expectation(allowed.Value, reason, role, rule, condition, approvalRule, breakGlassRole);
+    }
+
+    /// <summary>A version 2 field of 'expect': a scalar; the quoted empty string '' expects the decision line not to have it.</summary>
+    private string? Optional(Dictionary<string, YamlNode> keys, string key)
+    {
+        if (!keys.TryGetValue(key, out var node))
+        {
+            return null;
+        }
+
+        if (node is YamlScalar { IsPlain: false, Value.Length: 0 })
+        {
+            return string.Empty;
+        }
+
+        return Text(node, key);
     }
 
     /// <summary>The entries of a mapping by key; unknown, duplicate and non-scalar keys are errors.</summary>

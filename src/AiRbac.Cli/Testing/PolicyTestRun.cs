@@ -161,6 +161,32 @@ internal sealed class PolicyTestRun(DateTimeOffset start)
             differences.Add($"expected rule '{DiagnosticText.Clip(rule)}', got {(decision.Rule is { } got ? $"'{got}'" : "no rule")}");
         }
 
+        if (expect.Condition is { } condition && !string.Equals(condition, decision.Condition ?? string.Empty, StringComparison.Ordinal))
+        {
+            differences.Add($"expected {(condition.Length == 0 ? "no condition" : $"condition '{DiagnosticText.Clip(condition)}'")}, got {(decision.Condition is { } got ? $"'{got}'" : "no condition")}");
+        }
+
+        if (expect.ApprovalRule is { } approval && !string.Equals(approval, decision.ApprovalRule ?? string.Empty, StringComparison.Ordinal))
+        {
+            string hint = approval.Length > 0 && !policy.ApprovalRules.Any(r => r.Name == approval) ? ", which the policy does not declare" : string.Empty;
+            differences.Add($"expected {(approval.Length == 0 ? "no approval rule" : $"approval rule '{DiagnosticText.Clip(approval)}'{hint}")}, got {(decision.ApprovalRule is { } got ? $"'{got}'" : "no approval rule")}");
+        }
+
+        if (expect.BreakGlassRole is { } breakGlass)
+        {
+            // Named by name or id, as 'role'; the empty string expects a decision that is not break-glass.
+            var declared = breakGlass.Length == 0 ? null : policy.FindRole(breakGlass);
+            string? wanted = breakGlass.Length == 0 ? null : declared?.Name;
+            if (breakGlass.Length > 0 && declared is null)
+            {
+                differences.Add($"expected break-glass role '{DiagnosticText.Clip(breakGlass)}', which the policy does not declare");
+            }
+            else if (!string.Equals(wanted, decision.BreakGlassRole, StringComparison.Ordinal))
+            {
+                differences.Add($"expected {(wanted is null ? "no break-glass decision" : $"break-glass role '{wanted}'")}, got {(decision.BreakGlassRole is { } got ? $"break-glass role '{got}'" : "no break-glass decision")}");
+            }
+        }
+
         return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
@@ -195,7 +221,18 @@ internal sealed class PolicyTestRun(DateTimeOffset start)
             line.Append(",\"rule\":\"").Append(JsonEncodedText.Encode(rule, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append('"');
         }
 
+        AppendField(line, "condition", expect.Condition);
+        AppendField(line, "approval_rule", expect.ApprovalRule);
+        AppendField(line, "break_glass_role", expect.BreakGlassRole);
         return line.Append('}').ToString();
+    }
+
+    private static void AppendField(StringBuilder line, string name, string? value)
+    {
+        if (value is not null)
+        {
+            line.Append(",\"").Append(name).Append("\":\"").Append(JsonEncodedText.Encode(value, JavaScriptEncoder.UnsafeRelaxedJsonEscaping)).Append('"');
+        }
     }
 
     /// <summary>The decision as a decision line (the request line codec's form).</summary>

@@ -103,6 +103,7 @@ internal sealed class AuditRecord
             : Schema != ReplayableSchema ? $"schema {Schema} is not {ReplayableSchema}: it may carry decision inputs this tool does not read"
             : TagsOmitted > 0 ? $"{TagsOmitted} tag(s) of the request are not in the record (AuditLogOptions.MaxTags)"
             : ContextOmitted ? "the request carried a context (conditions, break-glass activations or approvals: policy language version 2) that the record does not hold"
+            : BreakGlassRole is not null || ApprovedBy.Count > 0 ? "a break-glass decision or counted approvals without 'context_omitted': only a request with a context gives them, and the record does not hold it"
             : Escaped ? "a string of the request holds a lone surrogate, which the log keeps escaped"
             : null;
         if (notReplayable is not null)
@@ -132,6 +133,15 @@ internal sealed class AuditRecord
     public string? ActivatedBy { get; set; }
 
     public DateTimeOffset? ActivatedAt { get; set; }
+
+    /// <summary>For <c>condition_failed</c> (docs/policy-language.md, section 11): the condition that failed, as logged.</summary>
+    public string? Condition { get; set; }
+
+    /// <summary>The approval rule the decision names (section 13), as logged.</summary>
+    public string? ApprovalRule { get; set; }
+
+    /// <summary>The approvers whose approvals counted (<c>approved_by</c>); empty when the record has none.</summary>
+    public List<string> ApprovedBy { get; } = [];
 }
 
 /// <summary>
@@ -311,6 +321,24 @@ internal sealed class AuditLogReader(TextReader reader, bool readRequests = fals
             if (record.BreakGlassRole is not null && (record.Justification is null || record.ActivatedBy is null || record.ActivatedAt is null))
             {
                 throw Bad("a break-glass record ('break_glass_role') needs 'justification', 'activated_by' and 'activated_at'");
+            }
+
+            // Version 2's condition and approval fields (docs/audit-log.md, "Record schema"), type-checked like the others.
+            record.Condition = OptionalString(root, "condition");
+            record.ApprovalRule = OptionalString(root, "approval_rule");
+            CheckStringArray(root, "approved_by");
+            record.ApprovedBy.Clear();
+            if (root.TryGetProperty("approved_by", out var approvers) && approvers.ValueKind == JsonValueKind.Array)
+            {
+                if (record.ApprovalRule is null)
+                {
+                    throw Bad("'approved_by' goes with 'approval_rule'");
+                }
+
+                foreach (var approver in approvers.EnumerateArray())
+                {
+                    record.ApprovedBy.Add(Text(approver));
+                }
             }
 
             if (readRequests)

@@ -140,8 +140,9 @@ internal sealed class RandomPolicyGenerator
 
     private static readonly string[][] NetValues = [["corp"], ["corp", "vpn"], ["c*"], ["**"]];
 
-    // At Now (00:00 UTC) the first window holds, the second does not, the list holds.
-    private static readonly string[][] Windows = [["23:00-01:00"], ["01:00-02:00"], ["10:00-11:00", "23:59-00:01"], ["00:00-00:01"]];
+    // At Now (00:00 UTC) the first window holds, the second does not, the list holds, the fourth holds from its start, and
+    // the last ends exactly at midnight (end exclusive: it does not hold).
+    private static readonly string[][] Windows = [["23:00-01:00"], ["01:00-02:00"], ["10:00-11:00", "23:59-00:01"], ["00:00-00:01"], ["22:00-00:00"]];
 
     private static readonly string[] NetRequestValues = ["corp", "vpn", "cx", "home", "c/x", ""];
 
@@ -153,7 +154,8 @@ internal sealed class RandomPolicyGenerator
     // Approval ages relative to Now, in minutes: mostly fresh, at the valid_for edges (30m, 1h, 2h), stale, in the future.
     private static readonly int[] ApprovalAges = [0, 1, 5, 10, 29, 30, 59, 60, 119, 120, -1];
 
-    private static readonly string[] Justifications = ["incident INC-42: patient in ER", "", "   ", "x"];
+    // Blank ones: empty, spaces, and invisible (a zero-width space and a right-to-left override: not a justification).
+    private static readonly string[] Justifications = ["incident INC-42: patient in ER", "", "   ", "x", "\u200b\u202e"];
 
     // Version 2 draws come from their own stream, so the version 1 part of each seed's policies and requests is what it
     // was before version 2 existed (the other generated-policy tests keep their coverage).

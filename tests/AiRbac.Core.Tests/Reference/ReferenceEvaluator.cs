@@ -494,7 +494,7 @@ internal sealed class ReferenceEvaluator
         TimeSpan max = ParseDuration(role.BreakGlass!.MaxActivation!.Value.Value);
         foreach (BreakGlassActivation a in context.Activations)
         {
-            if (a.Subject == subjectId && ReferenceEquals(FindRole(a.Role), role) && !string.IsNullOrWhiteSpace(a.Justification)
+            if (a.Subject == subjectId && ReferenceEquals(FindRole(a.Role), role) && a.Justification.Any(c => !char.IsWhiteSpace(c) && !char.IsControl(c) && char.GetUnicodeCategory(c) != UnicodeCategory.Format)
                 && a.Start <= now && now < a.Start + max)
             {
                 return a;
