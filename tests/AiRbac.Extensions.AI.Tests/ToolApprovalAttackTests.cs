@@ -322,7 +322,7 @@ public sealed class ToolApprovalAttackTests
     public void ToolWhoseFirstFailingConditionReadsAnArgument_ButAHostConditionFailsToo_NeverRuns()
     {
         // Offering sees only the first failing condition (arg.table, written first), so the tool may be shown although
-        // the host's mfa is false; no argument can make a call of it run (docs/integrations.md, "Offering").
+        // the host's mfa is false; no argument can make a call of it run (docs/integrations.md, "Tool-call arguments as context").
         var authorizer = new PolicyAuthorizer();
         var compilation = AiRbac.Yaml.YamlPolicy.Compile("""
             version: 2
