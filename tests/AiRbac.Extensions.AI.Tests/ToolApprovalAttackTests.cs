@@ -187,6 +187,13 @@ public sealed class ToolApprovalAttackTests
         gate.Invoking(g => g.Authorize(context, "deploy_model", arguments, "c1")).Should().NotThrow();
         var request = new ToolApprovalRequestContent("r1", new FunctionCallContent("c1", "deploy_model", arguments));
         gate.Invoking(g => g.DescribeApprovalRequests(context, [request])).Should().NotThrow();
+
+        // A store that returns null, an empty approval, or more approvals than a request may carry: answered, never run.
+        foreach (var returned in new IReadOnlyList<Approval>?[] { null, [default], [.. Enumerable.Repeat(Rita(), 17)] })
+        {
+            var odd = new AiRbacChatContext(AgentPolicyV2.Bot) { ApprovalProvider = _ => returned! };
+            gate.Authorize(odd, "deploy_model", new Dictionary<string, object?>(ProdEu), "c1").Allowed.Should().BeFalse();
+        }
     }
 
     [Fact]
