@@ -323,7 +323,7 @@ public sealed class AiRbacChatClient : DelegatingChatClient
     // Authorizes one call; a denied call is disarmed and its result returned.
     private FunctionResultContent? Screen(AiRbacChatContext? context, FunctionCallContent call)
     {
-        var decision = toolPolicy.AuthorizeCall(context, call.Name, call.CallId, call.Arguments);
+        var decision = toolPolicy.AuthorizeCall(context, call.Name, call.CallId, call.Arguments, running: false); // decided again when it runs
         if (decision.Allowed)
         {
             return null;

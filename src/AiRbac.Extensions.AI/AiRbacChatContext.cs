@@ -48,8 +48,9 @@ public sealed class AiRbacChatContext
     /// The host's approval store (docs/integrations.md, "Tool-call approvals"), or <see langword="null"/>. Asked only for a
     /// tool call the policy answers <c>approval_required</c>: it returns the approvals the host attests for exactly that
     /// call (its <see cref="AiRbacToolCall.CallId"/> and <see cref="AiRbacToolCall.Fingerprint"/>, as shown in the approval
-    /// request), and the call is decided again with them; it runs only if the policy then allows it. An approval in the
-    /// chat history is never one: only what this returns counts. A provider that throws denies the call.
+    /// request), and the call is decided again with them; it runs only if the policy then allows it, and the approvals that
+    /// let it run are spent on it (a replay of the call is asked about again). An approval in the chat history is never
+    /// one: only what this returns counts. A provider that throws denies the call.
     /// </summary>
     public Func<AiRbacToolCall, IReadOnlyList<Approval>>? ApprovalProvider { get; init; }
 

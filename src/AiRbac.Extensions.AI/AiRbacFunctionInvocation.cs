@@ -78,7 +78,7 @@ public static class AiRbacFunctionInvocation
                 if (decision.Reason == DecisionReason.ApprovalRequired && decision.ApprovalRule is { } rule && invocation.CallContent is { } call)
                 {
                     // Not run: the host is asked (ToolApprovals), and the model is not called again before it answers.
-                    ToolApprovals.Note(call, rule, result);
+                    ToolApprovals.Note(context, call, rule, result);
                     invocation.Terminate = true;
                 }
 

@@ -56,8 +56,10 @@ public sealed class AiRbacToolGate
     /// Decides one call of a tool with its arguments (docs/integrations.md, "Tool-call arguments as context"): the host's
     /// <see cref="AiRbacChatContext.RequestContext"/>, then each argument as the context pair <c>arg.NAME</c>; when the
     /// policy answers <c>approval_required</c> and the context has an <see cref="AiRbacChatContext.ApprovalProvider"/>, the
-    /// approvals it attests for this call are added and the call is decided again. Never throws for what the arguments
-    /// hold; an argument the policy declares but that maps to no context type makes the call <c>invalid_request</c>.
+    /// approvals it attests for this call are added and the call is decided again. Attested approvals that let the call be
+    /// allowed are spent on it (call this when the call is about to run): the same approvals do not count for that call
+    /// again. Never throws for what the arguments hold; an argument the policy declares but that maps to no context type
+    /// makes the call <c>invalid_request</c>.
     /// </summary>
     /// <param name="context">Who asks and the host's context, or <see langword="null"/> (denied, <c>missing_identity</c>).</param>
     /// <param name="toolName">The tool's name; <see langword="null"/> or empty is denied (<c>invalid_request</c>).</param>
@@ -88,7 +90,7 @@ public sealed class AiRbacToolGate
                 && policy.ApprovalRuleOf(context, call.Name, call.Arguments) is { } rule)
             {
                 (request.AdditionalProperties ??= [])[ToolApprovals.RuleProperty] = rule;
-                request.AdditionalProperties[ToolApprovals.FingerprintProperty] = ToolCallContext.Fingerprint(call.Name, call.Arguments);
+                request.AdditionalProperties[ToolApprovals.FingerprintProperty] = ToolCallContext.Fingerprint(context, call.Name, call.Arguments);
             }
         }
     }

@@ -25,8 +25,8 @@ internal static class ToolApprovals
     private static readonly ConditionalWeakTable<FunctionCallContent, Pending> Noted = [];
 
     /// <summary>Notes a call the invoker answered with <paramref name="result"/> because it needs approvals.</summary>
-    internal static void Note(FunctionCallContent call, string rule, string result)
-        => Noted.AddOrUpdate(call, new Pending(rule, ToolCallContext.Fingerprint(call.Name, call.Arguments), result));
+    internal static void Note(AiRbacChatContext? context, FunctionCallContent call, string rule, string result)
+        => Noted.AddOrUpdate(call, new Pending(rule, ToolCallContext.Fingerprint(context, call.Name, call.Arguments), result));
 
     /// <summary>Replaces, in <paramref name="messages"/> (a response), each noted call and its result by an approval request.</summary>
     internal static void Surface(IList<ChatMessage> messages)

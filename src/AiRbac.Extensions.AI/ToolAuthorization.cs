@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace AiRbac.Extensions.AI;
@@ -47,7 +48,15 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
     /// <see cref="AiRbacChatContext.ApprovalProvider"/>, the approvals the host attests for this call are added and the call
     /// is decided with them. One decision reaches the observers (the audit log). Never throws: what fails is a denial.
     /// </summary>
-    internal Decision AuthorizeCall(AiRbacChatContext? context, string toolName, string? callId, IEnumerable<KeyValuePair<string, object?>>? arguments)
+    /// <param name="context">Who asks and the host's context, or <see langword="null"/>.</param>
+    /// <param name="toolName">The tool's name.</param>
+    /// <param name="callId">The call's id, or <see langword="null"/>.</param>
+    /// <param name="arguments">The call's arguments (not trusted), or <see langword="null"/>.</param>
+    /// <param name="running">Whether the call runs if allowed: then the attested approvals that let it run are spent
+    /// (<see cref="SpentApprovals"/>), so a replay of the same call (a posted approval response without its result) is
+    /// asked about again instead of running again. <see langword="false"/> for a decision that only screens a call that
+    /// is decided again when it runs.</param>
+    internal Decision AuthorizeCall(AiRbacChatContext? context, string toolName, string? callId, IEnumerable<KeyValuePair<string, object?>>? arguments, bool running = true)
     {
         var subject = context?.Subject ?? Anonymous;
         var resource = Resource(context, toolResources.Of(toolName));
@@ -60,9 +69,7 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
                 var probe = authorizer.Policy.Authorize(subject, toolAction, resource, request);
                 if (probe.Reason == DecisionReason.ApprovalRequired && probe.ApprovalRule is { } rule)
                 {
-                    var copy = arguments is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(arguments, StringComparer.Ordinal);
-                    var call = new AiRbacToolCall(toolName, callId, copy, ToolCallContext.Fingerprint(toolName, copy), rule);
-                    request = ToolCallContext.For(context, copy, provider(call));
+                    request = WithAttestedApprovals(context, provider, subject, resource, toolName, callId, arguments, rule, running);
                 }
             }
         }
@@ -73,6 +80,22 @@ internal sealed class ToolPolicy(PolicyAuthorizer authorizer, string toolAction,
         }
 
         return authorizer.Authorize(subject, toolAction, resource, request);
+    }
+
+    // The call waits for approvals: the host's provider is asked for this call (its id, arguments and fingerprint), and
+    // the approvals it attests that are not spent yet are added (a separate method: the closure is made only here).
+    private RequestContext? WithAttestedApprovals(
+        AiRbacChatContext context, Func<AiRbacToolCall, IReadOnlyList<Approval>> provider, Subject subject, ResourceRequest resource,
+        string toolName, string? callId, IEnumerable<KeyValuePair<string, object?>>? arguments, string rule, bool running)
+    {
+        var copy = arguments is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(arguments, StringComparer.Ordinal);
+        string fingerprint = ToolCallContext.Fingerprint(context, toolName, copy);
+        var attested = provider(new AiRbacToolCall(toolName, callId, copy, fingerprint, rule)) ?? [];
+        return SpentApprovals.Of(authorizer).Claim(fingerprint, callId, attested, running, unspent =>
+        {
+            var withApprovals = ToolCallContext.For(context, copy, unspent);
+            return (withApprovals, authorizer.Policy.Authorize(subject, toolAction, resource, withApprovals).Allowed);
+        });
     }
 
     /// <summary>
@@ -285,4 +308,80 @@ internal sealed class AuthorizedFunction : DelegatingAIFunction
             ? base.InvokeCoreAsync(arguments, cancellationToken)
             : new ValueTask<object?>(AiRbacChatClient.DeniedToolResult(Name, decision));
     }
+}
+
+/// <summary>
+/// The host-attested approvals that let a tool call run, per authorizer (docs/integrations.md, "Tool-call approvals"): a
+/// call (its fingerprint and call id) runs once on attested approvals, and an approval (approver, rule, time) attested for
+/// a call (its fingerprint) counts for one run of it. A client can post the same approval response again without its
+/// result, and the invoker would run the call again with the approvals the host's store still returns; a model can issue
+/// the approved call again under a new id. Those runs are decided without the spent approvals, so the host is asked
+/// again. Bounded (<see cref="Tuning.Adapters.SpentApprovals"/> runs, the oldest forgotten first; each is a call a human
+/// approved) and in memory: a store shared by several processes should return an approval once.
+/// </summary>
+internal sealed class SpentApprovals
+{
+    private const int Capacity = Tuning.Adapters.SpentApprovals;
+
+    private static readonly ConditionalWeakTable<PolicyAuthorizer, SpentApprovals> ByAuthorizer = [];
+
+    private readonly HashSet<string> spent = new(StringComparer.Ordinal);
+    private readonly Queue<List<string>> oldestFirst = new();
+
+    internal static SpentApprovals Of(PolicyAuthorizer authorizer) => ByAuthorizer.GetValue(authorizer, _ => new SpentApprovals());
+
+    /// <summary>
+    /// Leaves out of <paramref name="attested"/> the approvals already spent on the call <paramref name="fingerprint"/>
+    /// (all of them when this call id already ran on approvals), decides with the rest (<paramref name="decide"/>, which
+    /// must not reach the observers), and when that allows and the call runs, spends them and the call id, all at once
+    /// (two replays at the same moment cannot both run).
+    /// </summary>
+    /// <returns>The request context to decide the call with.</returns>
+    internal RequestContext? Claim(
+        string fingerprint, string? callId, IReadOnlyList<Approval> attested, bool running, Func<IReadOnlyList<Approval>, (RequestContext? Request, bool Allowed)> decide)
+    {
+        string? callKey = callId is null ? null : Hash(string.Concat("call\n", fingerprint, "\n", callId));
+        lock (spent)
+        {
+            List<Approval> unspent = new(attested.Count);
+            if (callKey is null || !spent.Contains(callKey))
+            {
+                foreach (var approval in attested)
+                {
+                    if (!spent.Contains(Key(fingerprint, approval)))
+                    {
+                        unspent.Add(approval);
+                    }
+                }
+            }
+
+            var (request, allowed) = decide(unspent);
+            if (running && allowed && unspent.Count > 0)
+            {
+                List<string> keys = [.. unspent.Select(approval => Key(fingerprint, approval))];
+                if (callKey is not null)
+                {
+                    keys.Add(callKey);
+                }
+
+                keys.RemoveAll(key => !spent.Add(key));
+                oldestFirst.Enqueue(keys);
+                while (oldestFirst.Count > Capacity)
+                {
+                    spent.ExceptWith(oldestFirst.Dequeue());
+                }
+            }
+
+            return request;
+        }
+    }
+
+    // Keys are hashes: a call id or an approver is as long as whoever wrote it made it, an entry is 64 characters.
+    private static string Hash(string key) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)));
+
+    private static string Key(string fingerprint, Approval approval)
+        => Hash(string.Concat(
+            "approval\n", fingerprint, "\n", approval.Approver?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Approver, "\n",
+            approval.Rule?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), ":", approval.Rule, "\n",
+            approval.At.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 }

@@ -32,9 +32,11 @@ public sealed class AiRbacToolCall
     public IReadOnlyDictionary<string, object?> Arguments { get; }
 
     /// <summary>
-    /// <c>sha256:</c> and 64 hexadecimal digits: a hash of the tool's name and its arguments (names in ordinal order,
-    /// values as compact JSON). Two calls with the same fingerprint run the same tool with the same arguments; the
-    /// approval request the host is shown carries it, so that an approval is stored for what was shown.
+    /// <c>sha256:</c> and 64 hexadecimal digits: a hash of the requester (its id and kind, and those of every subject it
+    /// acts for), the tool's name and its arguments (names in ordinal order, values as compact JSON). Two calls with the
+    /// same fingerprint are the same subject running the same tool with the same arguments; the approval request the host
+    /// is shown carries it, so that an approval is stored for what was shown, and for whom. A call with a value that
+    /// cannot be written as JSON gets a fingerprint that never repeats (it cannot be approved).
     /// </summary>
     public string Fingerprint { get; }
 
@@ -98,25 +100,27 @@ internal static class ToolCallContext
         };
     }
 
-    /// <summary>The fingerprint of a call (<see cref="AiRbacToolCall.Fingerprint"/>); a value that cannot be written as
-    /// JSON is written as its type's name, so such calls share a fingerprint only with calls of the same shape.</summary>
-    internal static string Fingerprint(string toolName, IEnumerable<KeyValuePair<string, object?>>? arguments)
+    /// <summary>
+    /// The fingerprint of a call (<see cref="AiRbacToolCall.Fingerprint"/>): the requester and every subject it acts for
+    /// (id and kind), the tool's name and the arguments. Never throws: a value that cannot be written as JSON (a NaN, a
+    /// cycle, a getter that throws) makes a fingerprint no other computation gives, so no approval can match such a call.
+    /// </summary>
+    internal static string Fingerprint(AiRbacChatContext? context, string toolName, IEnumerable<KeyValuePair<string, object?>>? arguments)
     {
         var text = new StringBuilder();
+        text.Append(HostedApprovalRecord.SubjectKey(context)).Append('\n');
         text.Append(toolName.Length).Append(':').Append(toolName).Append('\n');
-        foreach (var (name, value) in (arguments ?? []).OrderBy(pair => pair.Key, StringComparer.Ordinal))
+        try
         {
-            string json;
-            try
+            foreach (var (name, value) in (arguments ?? []).OrderBy(pair => pair.Key, StringComparer.Ordinal))
             {
-                json = JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions);
+                string json = JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions);
+                text.Append(name.Length).Append(':').Append(name).Append('=').Append(json.Length).Append(':').Append(json).Append('\n');
             }
-            catch (Exception e) when (e is NotSupportedException or JsonException or InvalidOperationException or ArgumentException)
-            {
-                json = "!" + (value?.GetType().FullName ?? "null");
-            }
-
-            text.Append(name.Length).Append(':').Append(name).Append('=').Append(json.Length).Append(':').Append(json).Append('\n');
+        }
+        catch (Exception)
+        {
+            text.Append('!').Append(Guid.NewGuid().ToString("N")); // unique: what cannot be written cannot be approved
         }
 
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));

@@ -359,6 +359,14 @@ internal static class Tuning
         /// eight nested actors with ids and a few roles each fit in well under 1 KiB; the bound caps the parse.
         /// </summary>
         internal const int MaxActClaimLength = 8_192;
+
+        /// <summary>
+        /// Host-attested tool-call approvals remembered as spent, per authorizer (docs/integrations.md, "Tool-call
+        /// approvals"): an approval that let a call run is not counted for it again. Reason: each entry stands for a call
+        /// a human approved, so an attacker cannot flush the record without that many real approvals; 10,000 entries of
+        /// about 200 bytes are 2 MB. ToolApprovalAttackTests.ApprovedCall_ReplayedByRepostingTheApprovalWithoutItsResult_RunsOnce.
+        /// </summary>
+        internal const int SpentApprovals = 10_000;
     }
 
     /// <summary>
