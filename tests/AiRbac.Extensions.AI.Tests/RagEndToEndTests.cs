@@ -20,31 +20,8 @@ public sealed class RagEndToEndTests : IDisposable
     private const string Question = "what do we know about fever admissions";
     private const double Threshold = 0.1;
 
-    private const string PolicyYaml = """
-        version: 1
-        sensitivity: [public, internal, confidential, restricted]
-        roles:
-          analyst:
-            allow: [ "data:read on doc:**" ]
-            deny: [ "data:read on doc:secret/**" ]
-            max_sensitivity: confidential
-            clearances: [pii]
-          clinician:
-            allow: [ "data:read on doc:patients/**", "data:read on doc:reports/**", "data:read on doc:guides/**" ]
-            max_sensitivity: restricted
-            clearances: [phi]
-          assistant:
-            kinds: [agent]
-            allow: [ "data:read on doc:**" ]
-            deny: [ "data:read on doc:secret/**" ]
-            max_sensitivity: restricted
-            clearances: [phi, pii]
-        resources:
-          - { match: "doc:patients/**", sensitivity: restricted, tags: [phi] }
-          - { match: "doc:hr/**", sensitivity: confidential, tags: [pii] }
-          - { match: "doc:public/**", sensitivity: public }
-          - { match: "doc:**", sensitivity: internal }
-        """;
+    // The sample's own policy file (linked into the test output), so the test and the sample that CI runs decide alike.
+    private static readonly string PolicyYaml = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "RagRetrieval", "policy.yaml"));
 
     // Every text is unique and no text or name is a substring of another, so "the prompt contains it" is unambiguous.
     private static readonly Chunk[] Chunks =
@@ -398,7 +375,7 @@ public sealed class RagEndToEndTests : IDisposable
 
     private static CompiledPolicy CompilePolicy()
     {
-        var compilation = YamlPolicy.Compile(PolicyYaml, "rag-test.yaml");
+        var compilation = YamlPolicy.Compile(PolicyYaml, "RagRetrieval/policy.yaml");
         compilation.Policy.Should().NotBeNull(string.Join(Environment.NewLine, compilation.Diagnostics));
         return compilation.Policy!;
     }
